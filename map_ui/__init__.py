@@ -1,0 +1,1 @@
+"""Map pages: pure functions that build pages; thin routes; vendored assets."""
