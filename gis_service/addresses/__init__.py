@@ -1,0 +1,1 @@
+"""Address points: the offline gazetteer the geocoder matches against."""

@@ -1,0 +1,1 @@
+"""Accounts, roles, area scopes, bearer tokens and browser sessions."""

@@ -1,0 +1,23 @@
+"""Settings: one object, built from the environment and passed in, never a module global."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Service settings; environment variables use the prefix GIS_ (DATABASE_URL also works)."""
+
+    model_config = SettingsConfigDict(env_prefix="GIS_", extra="ignore")
+
+    # An external PostGIS; empty means the embedded cluster under `home`.
+    database_url: str = Field(default="", validation_alias="DATABASE_URL")
+    home: Path = Field(default=Path(".gis"), validation_alias="GIS_SERVICE_HOME")
+    token_cache_seconds: float = 30.0
+    locator_refresh_seconds: float = 1.0
+    session_cookie: str = "gis_session"
+    session_hours: float = 12.0
+    max_locate_points: int = 200_000

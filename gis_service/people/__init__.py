@@ -1,0 +1,1 @@
+"""Departments and workers (grid workers, squads, dispatchers) with their AB backups."""

@@ -1,0 +1,1 @@
+"""Other areas on the map: enforcement districts, protection zones, key projects."""
