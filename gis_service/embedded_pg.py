@@ -34,6 +34,8 @@ class EmbeddedCluster:
     """A private PostgreSQL + PostGIS cluster under `home`."""
 
     home: Path
+    # Throw-away clusters (tests, benchmarks) skip durability for speed.
+    durable: bool = True
 
     @property
     def data_dir(self) -> Path:
@@ -90,6 +92,8 @@ class EmbeddedCluster:
             f"-p {port} -k {self.socket_dir} -c listen_addresses=127.0.0.1 "
             "-c shared_buffers=256MB -c max_connections=100 -c work_mem=32MB"
         )
+        if not self.durable:
+            options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         result = self._run(
             [_binary("pg_ctl"), "start", "-w", "-t", "60", "-D", str(self.data_dir),
              "-l", str(self.log_file), "-o", options],

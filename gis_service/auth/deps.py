@@ -1,0 +1,32 @@
+"""The current principal, from a bearer token or the browser's session cookie."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from gis_service.auth.service import Principal, TokenCache, principal_for_token
+from gis_service.errors import NotAuthenticatedError
+
+
+def current_principal(request: Request) -> Principal:
+    """Whoever the request's token or cookie stands for; 401 when there is none."""
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if not (scheme.lower() == "bearer" and token):
+        token = request.cookies.get(request.app.state.settings.session_cookie, "")
+    if not token:
+        raise NotAuthenticatedError("send Authorization: Bearer <token> or sign in at /login")
+    cache: TokenCache = request.app.state.token_cache
+    principal = cache.get(token)
+    if principal is None:
+        with request.app.state.session_factory() as session:
+            principal = principal_for_token(session, token)
+        if principal is None:
+            raise NotAuthenticatedError("the token is unknown or has expired")
+        cache.put(token, principal)
+    return principal
+
+
+PrincipalDep = Annotated[Principal, Depends(current_principal)]

@@ -1,0 +1,179 @@
+"""The `gis-service` command."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from sqlalchemy.orm import Session
+
+from gis_service import migrations
+from gis_service.auth import service as auth_service
+from gis_service.config import Settings
+from gis_service.database import make_engine, make_session_factory
+from gis_service.embedded_pg import EmbeddedCluster, EmbeddedDatabaseError
+from gis_service.errors import DomainError
+from gis_service.imports.readers import UnreadableInputError
+from gis_service.imports.service import IMPORTERS, run_import
+from grid_layers.crs import UnknownCRSError
+
+app = typer.Typer(help="Grid management and dispatch GIS service.", no_args_is_help=True,
+                  add_completion=False)
+db_app = typer.Typer(help="Manage the embedded PostGIS under .gis/ (or $GIS_SERVICE_HOME).",
+                     no_args_is_help=True)
+user_app = typer.Typer(help="Accounts.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(user_app, name="user")
+
+
+def _fail(message: str, code: int) -> typer.Exit:
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(code)
+
+
+def _cluster(settings: Settings) -> EmbeddedCluster:
+    return EmbeddedCluster(settings.home.resolve())
+
+
+@contextmanager
+def _session() -> Iterator[Session]:
+    settings = Settings()
+    try:
+        engine = make_engine(settings)
+    except EmbeddedDatabaseError as exc:
+        raise _fail(str(exc), 2) from exc
+    try:
+        with make_session_factory(engine)() as session:
+            yield session
+    finally:
+        engine.dispose()
+
+
+@db_app.command("start")
+def db_start() -> None:
+    """Create (first time) and start the embedded cluster; idempotent."""
+    settings = Settings()
+    if settings.database_url:
+        typer.echo("DATABASE_URL is set: using that external PostGIS, nothing to start")
+        return
+    try:
+        cluster = _cluster(settings)
+        cluster.start()
+    except EmbeddedDatabaseError as exc:
+        raise _fail(str(exc), 2) from exc
+    typer.echo(cluster.status())
+
+
+@db_app.command("stop")
+def db_stop() -> None:
+    """Stop the embedded cluster."""
+    try:
+        _cluster(Settings()).stop()
+    except EmbeddedDatabaseError as exc:
+        raise _fail(str(exc), 2) from exc
+    typer.echo("stopped")
+
+
+@db_app.command("status")
+def db_status() -> None:
+    """Say whether the embedded cluster runs (exit 3 when it does not)."""
+    cluster = _cluster(Settings())
+    typer.echo(cluster.status())
+    if not cluster.is_running():
+        raise typer.Exit(3)
+
+
+@db_app.command("url")
+def db_url() -> None:
+    """Print the SQLAlchemy URL of the database in use."""
+    settings = Settings()
+    try:
+        typer.echo(settings.database_url or _cluster(settings).url())
+    except EmbeddedDatabaseError as exc:
+        raise _fail(str(exc), 2) from exc
+
+
+@app.command()
+def migrate() -> None:
+    """Apply the database migrations (Alembic)."""
+    with _session() as session:
+        migrations.upgrade(session.connection())
+        session.commit()
+    typer.echo("database is up to date")
+
+
+@app.command("import")
+def import_file(
+    kind: Annotated[str, typer.Argument(help=f"one of: {', '.join(IMPORTERS)}")],
+    path: Annotated[Path, typer.Argument(help="GeoJSON, GeoPackage, Shapefile… or CSV")],
+    crs: Annotated[str | None, typer.Option(help="wgs84, cgcs2000, gcj02 or bd09")] = None,
+    check: Annotated[bool, typer.Option("--check", help="validate only")] = False,
+) -> None:
+    """Import a file. Exit 0 = imported (or valid), 1 = rejected, 2 = unreadable input."""
+    with _session() as session:
+        try:
+            report = run_import(session, kind, path, crs=crs, check_only=check,
+                                progress=sys.stderr.isatty())
+        except (UnreadableInputError, UnknownCRSError) as exc:
+            raise _fail(str(exc), 2) from exc
+        for line in report.lines():
+            typer.echo(line)
+        if not report.accepted:
+            raise typer.Exit(1)
+        if not check:
+            session.commit()
+
+
+@app.command("load-demo")
+def load_demo() -> None:
+    """Load the demo town (idempotent)."""
+    from gis_service.demo import load_demo_town
+
+    with _session() as session:
+        for line in load_demo_town(session):
+            typer.echo(line)
+        session.commit()
+
+
+@app.command()
+def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
+    """Run the HTTP service."""
+    import uvicorn
+
+    uvicorn.run("gis_service.main:create_app", factory=True, host=host, port=port,
+                workers=workers, log_level="info")
+
+
+@user_app.command("add")
+def user_add(
+    name: str,
+    role: Annotated[str, typer.Option(help="admin, commander, dispatcher, planner, "
+                                           "grid_worker, squad or department")],
+    scope: Annotated[str | None, typer.Option(help="grid, district or department code")] = None,
+    password: Annotated[str | None, typer.Option(help="for signing in from a browser")] = None,
+) -> None:
+    """Create an account."""
+    with _session() as session:
+        try:
+            auth_service.add_account(session, username=name, role=role, scope_code=scope,
+                                     password=password)
+        except DomainError as exc:
+            raise _fail(exc.detail, 1) from exc
+        session.commit()
+    typer.echo(f"user {name} ({role}) added")
+
+
+@app.command()
+def token(name: str) -> None:
+    """Print a new bearer token for an account."""
+    with _session() as session:
+        try:
+            value = auth_service.issue_token(session, username=name)
+        except DomainError as exc:
+            raise _fail(exc.detail, 1) from exc
+        session.commit()
+    typer.echo(value)

@@ -1,0 +1,36 @@
+"""GeoJSON out: geometry text comes ready-made from PostGIS and is embedded, not re-parsed."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import orjson
+from fastapi.responses import Response
+from geoalchemy2 import functions as gfn
+from sqlalchemy import ColumnElement
+
+GEOJSON_MEDIA_TYPE = "application/geo+json"
+COORDINATE_DECIMALS = 7  # ~1 cm, finer than any boundary we hold
+
+
+def geometry_json(column: Any) -> ColumnElement[str]:
+    """RFC 7946 geometry text for a column: counter-clockwise outer rings, no crs member."""
+    return gfn.ST_AsGeoJSON(gfn.ST_ForcePolygonCCW(column), COORDINATE_DECIMALS)
+
+
+def feature(feature_id: str, properties: Mapping[str, Any], geometry: str | None) -> dict[str, Any]:
+    """One Feature whose geometry is already GeoJSON text."""
+    geom = orjson.Fragment(geometry) if geometry else None
+    return {"type": "Feature", "id": feature_id, "properties": dict(properties), "geometry": geom}
+
+
+def collection_response(features: Iterable[dict[str, Any]]) -> Response:
+    """A FeatureCollection response."""
+    body = {"type": "FeatureCollection", "features": list(features)}
+    return Response(orjson.dumps(body), media_type=GEOJSON_MEDIA_TYPE)
+
+
+def feature_response(item: dict[str, Any]) -> Response:
+    """A single Feature response."""
+    return Response(orjson.dumps(item), media_type=GEOJSON_MEDIA_TYPE)

@@ -1,0 +1,44 @@
+"""Grid version queries: which versions are valid at a moment, filtered."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Select, and_, or_, select
+from sqlalchemy.orm import Session
+
+from gis_service.geojson import geometry_json
+from gis_service.grids.models import GridVersion
+
+
+def valid_at(at: datetime) -> object:
+    """The SQL condition 'this version is valid at `at`' (half-open period)."""
+    return and_(GridVersion.valid_from <= at,
+                or_(GridVersion.valid_to.is_(None), GridVersion.valid_to > at))
+
+
+def select_grids(*, at: datetime, level: int | None = None, parent: str | None = None,
+                 kind: str | None = None, code: str | None = None) -> Select[tuple]:
+    """Grid versions valid at `at` with their GeoJSON geometry, in code order."""
+    query = select(GridVersion, geometry_json(GridVersion.geom)).where(valid_at(at))
+    if level is not None:
+        query = query.where(GridVersion.level == level)
+    if parent is not None:
+        query = query.where(GridVersion.parent_code == parent)
+    if kind is not None:
+        query = query.where(GridVersion.kind == kind)
+    if code is not None:
+        query = query.where(GridVersion.code == code)
+    return query.order_by(GridVersion.code)
+
+
+def current_versions(session: Session, at: datetime) -> list[GridVersion]:
+    """Every grid version valid at `at` (geometry loaded), in code order."""
+    stmt = select(GridVersion).where(valid_at(at)).order_by(GridVersion.code)
+    return list(session.scalars(stmt))
+
+
+def version_ids_at(session: Session, at: datetime) -> tuple[int, ...]:
+    """Ids of the versions valid at `at`: a cheap fingerprint of the boundaries then."""
+    stmt = select(GridVersion.id).where(valid_at(at)).order_by(GridVersion.id)
+    return tuple(session.scalars(stmt))

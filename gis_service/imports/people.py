@@ -1,0 +1,119 @@
+"""Importing departments and workers (CSV); every code a row refers to must exist."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
+
+from gis_service.grids.models import LayerChange
+from gis_service.grids.queries import current_versions
+from gis_service.imports.readers import read_csv, require_columns
+from gis_service.imports.report import ImportReport
+from gis_service.people.models import WORKER_ROLES, Department, Worker
+from gis_service.places.models import District
+from grid_layers.validation import Problem
+
+WORKER_COLUMNS = ("code", "name", "role", "grid_code", "district_code", "department_code",
+                  "backup_code", "on_duty")
+YES = ("", "1", "true", "yes", "y", "是", "在岗")
+NO = ("0", "false", "no", "n", "否", "不在岗")
+
+
+def import_departments(session: Session, path: Path, *, crs: str | None = None,
+                       check_only: bool = False) -> ImportReport:
+    """Departments: CSV `code,name` (other columns kept as attributes)."""
+    rows = read_csv(path)
+    require_columns(path, set(rows[0]) if rows else {"code", "name"}, ("code", "name"))
+    report = ImportReport("departments", str(path), len(rows), checked_only=check_only)
+    seen: set[str] = set()
+    for number, row in enumerate(rows, start=2):
+        if not row["code"] or not row["name"]:
+            report.problems.append(_bad("invalid_attribute", f"line {number}",
+                                        f"line {number}: code and name are required"))
+        elif row["code"] in seen:
+            report.problems.append(_bad("duplicate_code", row["code"],
+                                        f"code {row['code']} appears more than once"))
+        seen.add(row["code"])
+    if report.problems or check_only:
+        return report
+    for row in rows:
+        values = {"name": row["name"],
+                  "attributes": {k: v for k, v in row.items() if k not in ("code", "name")}}
+        stmt = insert(Department).values(code=row["code"], **values)
+        session.execute(stmt.on_conflict_do_update(index_elements=["code"], set_=values))
+    report.counts = {"stored": len(rows)}
+    session.flush()
+    return report
+
+
+def import_workers(session: Session, path: Path, *, crs: str | None = None,
+                   check_only: bool = False) -> ImportReport:
+    """Workers: CSV with the contract's columns; grid, district, department and backup codes
+    must name things that exist (in the database or, for backups, in the same file)."""
+    rows = read_csv(path)
+    require_columns(path, set(rows[0]) if rows else set(WORKER_COLUMNS), WORKER_COLUMNS)
+    report = ImportReport("workers", str(path), len(rows), checked_only=check_only)
+    known = _known_codes(session, {row["code"] for row in rows})
+    seen: set[str] = set()
+    for number, row in enumerate(rows, start=2):
+        report.problems += _check_worker(number, row, known, seen)
+        seen.add(row["code"])
+    if report.problems or check_only:
+        return report
+    for row in rows:
+        values: dict[str, Any] = {
+            "name": row["name"], "role": row["role"],
+            **{k: row[k] or None for k in ("grid_code", "district_code", "department_code",
+                                           "backup_code")},
+            "on_duty": row["on_duty"].lower() in YES, "updated_at": datetime.now(UTC),
+            "attributes": {k: v for k, v in row.items() if k not in WORKER_COLUMNS},
+        }
+        stmt = insert(Worker).values(code=row["code"], **values)
+        session.execute(stmt.on_conflict_do_update(index_elements=["code"], set_=values))
+    report.counts = {"stored": len(rows)}
+    session.add(LayerChange(kind="workers", source=str(path), summary=report.counts))
+    session.flush()
+    return report
+
+
+def _known_codes(session: Session, file_workers: set[str]) -> dict[str, set[str]]:
+    return {
+        "grid_code": {g.code for g in current_versions(session, datetime.now(UTC))},
+        "district_code": set(session.scalars(select(District.code))),
+        "department_code": set(session.scalars(select(Department.code))),
+        "backup_code": set(session.scalars(select(Worker.code))) | file_workers,
+    }
+
+
+def _check_worker(number: int, row: dict[str, str], known: dict[str, set[str]],
+                  seen: set[str]) -> list[Problem]:
+    code = row["code"]
+    label = code or f"line {number}"
+    if not code or not row["name"]:
+        return [_bad("invalid_attribute", label, f"line {number}: code and name are required")]
+    problems = []
+    if code in seen:
+        problems.append(_bad("duplicate_code", code, f"worker {code} appears more than once"))
+    if row["role"] not in WORKER_ROLES:
+        problems.append(_bad("invalid_attribute", code, f"{code}: role {row['role']!r} is not "
+                             f"one of {', '.join(WORKER_ROLES)}"))
+    if row["on_duty"].lower() not in YES + NO:
+        problems.append(_bad("invalid_attribute", code,
+                             f"{code}: on_duty {row['on_duty']!r} is not yes/no"))
+    if row["role"] == "grid_worker" and not row["grid_code"]:
+        problems.append(_bad("orphan", code, f"{code}: a grid worker needs a grid_code"))
+    for column, codes in known.items():
+        if row[column] and row[column] not in codes:
+            problems.append(_bad("orphan", code, f"{code}: {column} {row[column]} does not exist"))
+    if row["backup_code"] == code:
+        problems.append(_bad("invalid_attribute", code, f"{code}: is its own backup"))
+    return problems
+
+
+def _bad(kind: str, label: str, message: str) -> Problem:
+    return Problem(kind, (label,), 0.0, None, message)

@@ -1,0 +1,121 @@
+"""Importing districts, zones and projects: checked whole, then stored by code (upsert)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import shapely
+from geoalchemy2.shape import from_shape
+from shapely.geometry import MultiPolygon, Polygon
+from shapely.geometry.base import BaseGeometry
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
+
+from gis_service.database import STORAGE_SRID
+from gis_service.grids.models import LayerChange
+from gis_service.imports.readers import InputFeature, outside_china, read_vector, require_columns
+from gis_service.imports.report import ImportReport
+from gis_service.places.models import District, Project, Zone
+from grid_layers.validation import Problem, find_overlaps
+
+Model = type[District] | type[Zone] | type[Project]
+
+
+def import_districts(session: Session, path: Path, *, crs: str | None = None,
+                     check_only: bool = False) -> ImportReport:
+    """Enforcement districts with their squads; districts may not overlap each other."""
+    return _import(session, path, crs, check_only, kind="districts", model=District,
+                   required=("code", "name", "squad_code", "squad_name"), polygons=True,
+                   partition=True, fields=lambda p: {
+                       "name": str(p["name"]), "squad_code": str(p["squad_code"]),
+                       "squad_name": str(p["squad_name"])})
+
+
+def import_zones(session: Session, path: Path, *, crs: str | None = None,
+                 check_only: bool = False) -> ImportReport:
+    """Protection zones (overlapping is allowed: a lake zone lies inside a basin zone)."""
+    return _import(session, path, crs, check_only, kind="zones", model=Zone,
+                   required=("code", "name", "level"), polygons=True, partition=False,
+                   fields=lambda p: {"name": str(p["name"]), "level": int(float(p["level"]))})
+
+
+def import_projects(session: Session, path: Path, *, crs: str | None = None,
+                    check_only: bool = False) -> ImportReport:
+    """Key projects: any geometry, a status and the department in charge."""
+    return _import(session, path, crs, check_only, kind="projects", model=Project,
+                   required=("code", "name", "status", "department"), polygons=False,
+                   partition=False, fields=lambda p: {
+                       "name": str(p["name"]), "status": str(p["status"]),
+                       "department_code": str(p["department"])})
+
+
+def _import(session: Session, path: Path, crs: str | None, check_only: bool, *, kind: str,
+            model: Model, required: tuple[str, ...], polygons: bool, partition: bool,
+            fields: Callable[[dict[str, Any]], dict[str, Any]]) -> ImportReport:
+    features = read_vector(path, crs)
+    require_columns(path, set(features[0].properties) if features else set(required), required)
+    report = ImportReport(kind, str(path), len(features), checked_only=check_only)
+    rows: dict[str, dict[str, Any]] = {}
+    geometries: dict[str, BaseGeometry] = {}
+    for feature in features:
+        problem, code, values = _check(feature, required, polygons, fields)
+        if problem is not None:
+            report.problems.append(problem)
+        elif code in rows:
+            report.problems.append(Problem("duplicate_code", (code,), 0.0, None,
+                                           f"code {code} appears more than once"))
+        else:
+            rows[code], geometries[code] = values, _storable(feature.geometry, polygons)
+    if partition:
+        report.problems += find_overlaps(geometries)
+    if report.problems or check_only:
+        return report
+    for code, values in rows.items():
+        values = {**values, "geom": from_shape(geometries[code], srid=STORAGE_SRID)}
+        stmt = insert(model).values(code=code, **values)
+        session.execute(stmt.on_conflict_do_update(index_elements=["code"], set_=values))
+    report.counts = {"stored": len(rows)}
+    session.add(LayerChange(kind=kind, source=str(path), summary=report.counts))
+    session.flush()
+    return report
+
+
+def _check(feature: InputFeature, required: tuple[str, ...], polygons: bool,
+           fields: Callable[[dict[str, Any]], dict[str, Any]],
+           ) -> tuple[Problem | None, str, dict[str, Any]]:
+    props, geometry = feature.properties, feature.geometry
+    code = str(props.get("code") or "").strip()
+    label = code or f"row {feature.row}"
+    missing = [name for name in required if props.get(name) in (None, "")]
+    if missing:
+        return _bad("invalid_attribute", label, f"{label}: empty {', '.join(missing)}"), code, {}
+    try:
+        values = fields(props)
+    except (TypeError, ValueError) as exc:
+        return _bad("invalid_attribute", label, f"{label}: {exc}"), code, {}
+    if geometry is None or geometry.is_empty:
+        return _bad("invalid_geometry", label, f"{label}: no geometry"), code, {}
+    if polygons and not isinstance(geometry, Polygon | MultiPolygon):
+        return _bad("invalid_geometry", label,
+                    f"{label}: {geometry.geom_type}, not a polygon"), code, {}
+    if not geometry.is_valid:
+        reason = shapely.is_valid_reason(geometry)
+        return _bad("invalid_geometry", label, f"{label}: {reason}"), code, {}
+    if outside_china(geometry):
+        return _bad("invalid_geometry", label, f"{label}: coordinates outside China "
+                    "(swapped lon/lat?)"), code, {}
+    extra = {k: v for k, v in props.items() if k not in required and v is not None}
+    return None, code, {**values, "attributes": extra}
+
+
+def _bad(kind: str, label: str, message: str) -> Problem:
+    return Problem(kind, (label,), 0.0, None, message)
+
+
+def _storable(geometry: BaseGeometry | None, polygons: bool) -> BaseGeometry:
+    assert geometry is not None
+    if polygons and isinstance(geometry, Polygon):
+        return MultiPolygon([geometry])
+    return geometry

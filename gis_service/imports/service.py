@@ -1,0 +1,38 @@
+"""One entry point for every KIND of import."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from gis_service.imports.addresses import import_addresses
+from gis_service.imports.grids import import_grids
+from gis_service.imports.people import import_departments, import_workers
+from gis_service.imports.places import import_districts, import_projects, import_zones
+from gis_service.imports.readers import UnreadableInputError
+from gis_service.imports.report import ImportReport
+
+Importer = Callable[..., ImportReport]
+
+IMPORTERS: dict[str, Importer] = {
+    "grids": import_grids,
+    "districts": import_districts,
+    "zones": import_zones,
+    "projects": import_projects,
+    "departments": import_departments,
+    "workers": import_workers,
+    "addresses": import_addresses,
+}
+
+
+def run_import(session: Session, kind: str, path: Path, *, crs: str | None = None,
+               check_only: bool = False, progress: bool = False) -> ImportReport:
+    """Import (or with `check_only` just check) one file; the caller commits when accepted."""
+    importer = IMPORTERS.get(kind)
+    if importer is None:
+        raise UnreadableInputError(f"unknown kind {kind!r}; kinds are {', '.join(IMPORTERS)}")
+    if kind == "addresses":
+        return importer(session, path, crs=crs, check_only=check_only, progress=progress)
+    return importer(session, path, crs=crs, check_only=check_only)

@@ -1,0 +1,99 @@
+"""Building locator snapshots from the database and keeping the current one fresh."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from datetime import UTC, datetime
+
+import shapely
+from sqlalchemy.orm import Session, sessionmaker
+
+from gis_service.grids.queries import version_ids_at
+from gis_service.locate import queries
+from gis_service.locate.snapshot import Area, LayerInput, LocatorSnapshot
+from gis_service.people.models import Worker
+
+
+def _on_duty_worker(workers: list[Worker], by_code: dict[str, Worker]) -> Worker | None:
+    """The grid's A post when on duty, else its B post (AB岗), else whoever is on duty."""
+    for worker in workers:
+        if worker.on_duty:
+            return worker
+        backup = by_code.get(worker.backup_code or "")
+        if backup is not None and backup.on_duty:
+            return backup
+    return workers[0] if workers else None
+
+
+def load_layers(session: Session, at: datetime) -> LayerInput:
+    """Every layer valid at `at`, ready to build a snapshot."""
+    layers = LayerInput()
+    by_level = {1: layers.towns, 2: layers.grid2, 3: layers.grid3}
+    for code, name, level, kind, wkb in queries.grid_rows(session, at):
+        geometry = shapely.from_wkb(bytes(wkb))
+        if level is None:
+            layers.special.append(Area(code, geometry, {"code": code, "name": name,
+                                                        "kind": kind}))
+        else:
+            by_level[level].append(Area(code, geometry, {"code": code, "name": name}))
+    for code, name, squad_code, wkb in queries.district_rows(session):
+        layers.districts.append(Area(code, shapely.from_wkb(bytes(wkb)),
+                                     {"code": code, "name": name, "squad_code": squad_code}))
+    for code, name, level, wkb in queries.zone_rows(session):
+        layers.zones.append(Area(code, shapely.from_wkb(bytes(wkb)),
+                                 {"code": code, "name": name, "level": level}))
+    workers = queries.grid_workers(session)
+    by_code = {w.code: w for w in workers}
+    per_grid: dict[str, list[Worker]] = {}
+    for worker in workers:
+        per_grid.setdefault(worker.grid_code or "", []).append(worker)
+    for grid_code, grid_workers in per_grid.items():
+        chosen = _on_duty_worker(grid_workers, by_code)
+        if chosen is not None:
+            layers.worker_by_grid[grid_code] = {"code": chosen.code, "name": chosen.name}
+    return layers
+
+
+class LocatorCache:
+    """The current snapshot (re-checked at most every `refresh_seconds`) and a few past ones."""
+
+    def __init__(self, session_factory: sessionmaker[Session], refresh_seconds: float) -> None:
+        self._factory = session_factory
+        self._refresh = refresh_seconds
+        self._lock = threading.Lock()
+        self._current: LocatorSnapshot | None = None
+        self._change_id = -1
+        self._checked_at = 0.0
+        self._past: OrderedDict[tuple[int, tuple[int, ...]], LocatorSnapshot] = OrderedDict()
+
+    def current(self) -> LocatorSnapshot:
+        """The snapshot of the boundaries valid now."""
+        snapshot = self._current
+        if snapshot is not None and time.monotonic() < self._checked_at + self._refresh:
+            return snapshot
+        with self._lock, self._factory() as session:
+            change_id = queries.latest_change_id(session)
+            if self._current is None or change_id != self._change_id:
+                self._current = LocatorSnapshot(load_layers(session, datetime.now(UTC)))
+                self._change_id = change_id
+            self._checked_at = time.monotonic()
+            return self._current
+
+    def at(self, moment: datetime) -> LocatorSnapshot:
+        """The snapshot of the boundaries valid at `moment` (kept for re-use, a few at a time)."""
+        with self._lock, self._factory() as session:
+            key = (queries.latest_change_id(session), version_ids_at(session, moment))
+            snapshot = self._past.get(key)
+            if snapshot is None:
+                snapshot = LocatorSnapshot(load_layers(session, moment))
+                self._past[key] = snapshot
+                if len(self._past) > 4:
+                    self._past.popitem(last=False)
+            self._past.move_to_end(key)
+            return snapshot
+
+    def invalidate(self) -> None:
+        """Forget the current snapshot (after a change made in this process)."""
+        self._current = None

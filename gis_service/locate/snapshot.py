@@ -1,0 +1,128 @@
+"""A locator snapshot: every boundary layer valid at one moment, ready for exact look-ups.
+
+The snapshot is pure memory (grid_layers' cell-indexed prepared polygons plus name tables),
+so answering a point costs no database round trip. `LocatorCache` decides when to rebuild.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from shapely.geometry.base import BaseGeometry
+
+from grid_layers.locator import OverlayLayer, PartitionLayer
+
+Result = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Area:
+    """An area as it appears in a locate answer."""
+
+    code: str
+    geometry: BaseGeometry
+    info: dict[str, Any]  # the public fields: code, name and per-layer extras
+
+
+@dataclass
+class LayerInput:
+    """What a snapshot is built from, grouped by layer."""
+
+    towns: list[Area] = field(default_factory=list)
+    grid2: list[Area] = field(default_factory=list)
+    grid3: list[Area] = field(default_factory=list)
+    special: list[Area] = field(default_factory=list)
+    districts: list[Area] = field(default_factory=list)
+    zones: list[Area] = field(default_factory=list)
+    worker_by_grid: dict[str, dict[str, str]] = field(default_factory=dict)
+
+
+def _partition(areas: list[Area]) -> tuple[PartitionLayer, list[dict[str, Any]]]:
+    layer = PartitionLayer([a.code for a in areas], [a.geometry for a in areas])
+    info = {a.code: a.info for a in areas}
+    return layer, [info[c] for c in layer.codes]
+
+
+def _overlay(areas: list[Area]) -> tuple[OverlayLayer, list[dict[str, Any]]]:
+    layer = OverlayLayer([a.code for a in areas], [a.geometry for a in areas])
+    info = {a.code: a.info for a in areas}
+    return layer, [info[c] for c in layer.codes]
+
+
+class LocatorSnapshot:
+    """Exact point-in-area answers for towns, grid levels 2 and 3, special grids, districts and
+    zones, in the contract's shape."""
+
+    def __init__(self, layers: LayerInput) -> None:
+        self.town_layer, self.town_info = _partition(layers.towns)
+        self.grid2_layer, self.grid2_info = _partition(layers.grid2)
+        self.grid3_layer, self.grid3_info = _partition(layers.grid3)
+        self.district_layer, self.district_info = _partition(layers.districts)
+        self.special_layer, self.special_info = _overlay(layers.special)
+        self.zone_layer, self.zone_info = _overlay(layers.zones)
+        self.worker_by_grid = layers.worker_by_grid
+        self.by_code: dict[str, dict[str | None, dict[str, Any]]] = {
+            name: {a.code: a.info for a in areas} for name, areas in (
+                ("town", layers.towns), ("grid2", layers.grid2), ("grid3", layers.grid3),
+                ("special", layers.special), ("district", layers.districts),
+                ("zones", layers.zones))
+        }
+
+    def locate_point(self, lon: float, lat: float) -> Result:
+        """The answer for one point in storage coordinates."""
+        town = self.town_layer.locate_point(lon, lat)
+        grid3 = self.grid3_layer.locate_point(lon, lat)
+        return {
+            "in_service_area": town is not None,
+            "town": self.by_code["town"].get(town),
+            "grid2": self.by_code["grid2"].get(self.grid2_layer.locate_point(lon, lat)),
+            "grid3": self.by_code["grid3"].get(grid3),
+            "special": [self.by_code["special"][c]
+                        for c in self.special_layer.locate_point(lon, lat)],
+            "district": self.by_code["district"].get(self.district_layer.locate_point(lon, lat)),
+            "zones": [self.by_code["zones"][c] for c in self.zone_layer.locate_point(lon, lat)],
+            "worker": self.worker_by_grid.get(grid3) if grid3 else None,
+        }
+
+    def locate_many(self, lon: np.ndarray, lat: np.ndarray) -> list[Result]:
+        """Answers for many points; points with the same answer share one (read-only) dict."""
+        n = len(lon)
+        columns = [layer.locate(lon, lat) for layer in
+                   (self.town_layer, self.grid2_layer, self.grid3_layer, self.district_layer)]
+        special_key, special_sets = _overlay_sets(self.special_layer, lon, lat, n)
+        zone_key, zone_sets = _overlay_sets(self.zone_layer, lon, lat, n)
+        keys = np.stack([*columns, special_key, zone_key], axis=1)
+        unique, inverse = np.unique(keys, axis=0, return_inverse=True)
+        answers = [self._answer(row, special_sets, zone_sets) for row in unique.tolist()]
+        return [answers[i] for i in inverse.reshape(-1).tolist()]
+
+    def _answer(self, row: list[int], special_sets: list[tuple[int, ...]],
+                zone_sets: list[tuple[int, ...]]) -> Result:
+        town, grid2, grid3, district, special, zones = row
+        grid3_code = self.grid3_layer.codes[grid3] if grid3 >= 0 else None
+        return {
+            "in_service_area": town >= 0,
+            "town": self.town_info[town] if town >= 0 else None,
+            "grid2": self.grid2_info[grid2] if grid2 >= 0 else None,
+            "grid3": self.grid3_info[grid3] if grid3 >= 0 else None,
+            "special": [self.special_info[i] for i in special_sets[special]],
+            "district": self.district_info[district] if district >= 0 else None,
+            "zones": [self.zone_info[i] for i in zone_sets[zones]],
+            "worker": self.worker_by_grid.get(grid3_code) if grid3_code else None,
+        }
+
+
+def _overlay_sets(layer: OverlayLayer, lon: np.ndarray, lat: np.ndarray,
+                  n: int) -> tuple[np.ndarray, list[tuple[int, ...]]]:
+    """Per point, the index of the set of overlay areas covering it, and those sets."""
+    points, codes = layer.locate(lon, lat)
+    sets: dict[tuple[int, ...], int] = {(): 0}
+    key = np.zeros(n, dtype=np.int64)
+    if len(points):
+        # pairs come sorted by point: split them into one run per point
+        starts = np.flatnonzero(np.diff(points, prepend=-1))
+        for point, run in zip(points[starts].tolist(), np.split(codes, starts[1:]), strict=True):
+            key[point] = sets.setdefault(tuple(run.tolist()), len(sets))
+    return key, list(sets)

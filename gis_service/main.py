@@ -1,0 +1,52 @@
+"""create_app(settings): the HTTP service. The engine lives in the lifespan, never at import."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
+from sqlalchemy.orm import Session, sessionmaker
+
+from gis_service.auth.router import router as auth_router
+from gis_service.auth.service import TokenCache
+from gis_service.config import Settings
+from gis_service.database import make_engine, make_session_factory
+from gis_service.errors import install_handlers
+from gis_service.grids.router import router as grids_router
+from gis_service.health import router as health_router
+from gis_service.locate.router import router as locate_router
+from gis_service.locate.service import LocatorCache
+from gis_service.people.router import router as people_router
+from gis_service.places.router import router as places_router
+from map_ui.router import router as pages_router
+
+
+def create_app(settings: Settings | None = None,
+               session_factory: sessionmaker[Session] | None = None) -> FastAPI:
+    """The service; pass `session_factory` to run on a given connection (tests do)."""
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = None
+        factory = session_factory
+        if factory is None:
+            engine = make_engine(settings)
+            factory = make_session_factory(engine)
+        app.state.settings = settings
+        app.state.session_factory = factory
+        app.state.token_cache = TokenCache(settings.token_cache_seconds)
+        app.state.locator = LocatorCache(factory, settings.locator_refresh_seconds)
+        yield
+        if engine is not None:
+            engine.dispose()
+
+    app = FastAPIOffline(title="Grid management and dispatch GIS service", version="0.1.0",
+                         lifespan=lifespan, static_url="/static/docs")
+    install_handlers(app)
+    for router in (health_router, auth_router, grids_router, places_router, people_router,
+                   locate_router, pages_router):
+        app.include_router(router)
+    return app

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# make demo: start the embedded PostGIS, migrate, load the demo town, serve on :8000.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cli=.venv/bin/gis-service
+$cli db start
+[ -n "${DATABASE_URL:-}" ] || trap '$cli db stop >/dev/null' EXIT
+$cli migrate
+$cli load-demo
+echo "serving http://127.0.0.1:8000 (map at /, API docs at /docs); Ctrl-C stops"
+$cli serve --host 127.0.0.1 --port "${PORT:-8000}"

@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# make test: lint, type-check, then the whole suite against a real PostGIS.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+.venv/bin/ruff check gis_service grid_layers map_ui tests bench alembic
+.venv/bin/mypy
+.venv/bin/python -m pytest "$@"

@@ -1,0 +1,69 @@
+"""Test fixtures: one real PostGIS per test session (the project's own launcher, or
+DATABASE_URL), migrated once; every test runs in a transaction that is rolled back."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from gis_service import migrations
+from gis_service.embedded_pg import EmbeddedCluster
+
+
+@pytest.fixture(scope="session")
+def database_url() -> Iterator[str]:
+    """DATABASE_URL when set, else a throw-away embedded cluster stopped at the end."""
+    if os.environ.get("DATABASE_URL"):
+        yield os.environ["DATABASE_URL"]
+        return
+    # /tmp rather than pytest's tmp_path: the `postgres` user must be able to reach it.
+    home = Path(tempfile.mkdtemp(prefix="gis-test-"))
+    cluster = EmbeddedCluster(home, durable=False)
+    try:
+        cluster.start()
+        yield cluster.url()
+    finally:
+        cluster.stop()
+        shutil.rmtree(home, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: str) -> Iterator[Engine]:
+    """An engine on the migrated test database."""
+    engine = create_engine(database_url)
+    with engine.connect() as connection:
+        migrations.upgrade(connection)
+        connection.commit()
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture()
+def connection(engine: Engine) -> Iterator[Connection]:
+    """A connection inside a transaction that is rolled back after the test."""
+    with engine.connect() as connection:
+        transaction = connection.begin()
+        yield connection
+        transaction.rollback()
+
+
+@pytest.fixture()
+def session_factory(connection: Connection) -> sessionmaker[Session]:
+    """Sessions on the test's connection; their commits become savepoints."""
+    return sessionmaker(bind=connection, join_transaction_mode="create_savepoint",
+                        expire_on_commit=False)
+
+
+@pytest.fixture()
+def db_session(session_factory: sessionmaker[Session]) -> Iterator[Session]:
+    """A session for the test, rolled back with the test's transaction."""
+    with session_factory() as session:
+        yield session

@@ -1,0 +1,56 @@
+"""Fixtures for service tests: the test town imported, an app on the test's transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session, sessionmaker
+
+from gis_service.auth import service as auth_service
+from gis_service.config import Settings
+from gis_service.imports.service import run_import
+from gis_service.main import create_app
+from tests.town import write_town
+
+
+@pytest.fixture()
+def town_files(tmp_path: Path) -> dict[str, Path]:
+    """The test town's files on disk."""
+    return write_town(tmp_path)
+
+
+@pytest.fixture()
+def town(db_session: Session, town_files: dict[str, Path]) -> dict[str, Path]:
+    """The test town imported into the test's transaction."""
+    for kind in ("grids", "districts", "zones", "projects", "departments", "workers"):
+        report = run_import(db_session, kind, town_files[kind])
+        assert report.accepted, report.lines()
+    db_session.commit()
+    return town_files
+
+
+@pytest.fixture()
+def client(session_factory: sessionmaker[Session]) -> Iterator[TestClient]:
+    """The HTTP service on the test's transaction."""
+    app = create_app(Settings(database_url="postgresql+psycopg://unused/unused"),
+                     session_factory=session_factory)
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+@pytest.fixture()
+def admin_token(db_session: Session) -> str:
+    """A bearer token of an admin account."""
+    auth_service.add_account(db_session, username="admin", role="admin", password="s3cret-pw")
+    token = auth_service.issue_token(db_session, username="admin")
+    db_session.commit()
+    return token
+
+
+@pytest.fixture()
+def auth(admin_token: str) -> dict[str, str]:
+    """Authorization header of the admin."""
+    return {"Authorization": f"Bearer {admin_token}"}
