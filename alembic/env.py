@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from alembic import context
 from sqlalchemy import create_engine
 
+from alembic import context
 from gis_service import models_registry
 from gis_service.config import Settings
 from gis_service.database import database_url

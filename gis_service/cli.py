@@ -140,12 +140,13 @@ def load_demo() -> None:
 
 
 @app.command()
-def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
+def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1,
+          log_level: str = "info", access_log: bool = True) -> None:
     """Run the HTTP service."""
     import uvicorn
 
     uvicorn.run("gis_service.main:create_app", factory=True, host=host, port=port,
-                workers=workers, log_level="info")
+                workers=workers, log_level=log_level, access_log=access_log)
 
 
 @user_app.command("add")

@@ -56,7 +56,8 @@ class EmbeddedCluster:
     def port(self) -> int:
         """The cluster's TCP port (chosen when the cluster is first started)."""
         if not self.port_file.exists():
-            raise EmbeddedDatabaseError(f"no embedded cluster at {self.home}: run `gis-service db start`")
+            raise EmbeddedDatabaseError(
+                f"no embedded cluster at {self.home}: run `gis-service db start`")
         return int(self.port_file.read_text().strip())
 
     def url(self) -> str:

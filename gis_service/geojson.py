@@ -11,7 +11,10 @@ from geoalchemy2 import functions as gfn
 from sqlalchemy import ColumnElement
 
 GEOJSON_MEDIA_TYPE = "application/geo+json"
-COORDINATE_DECIMALS = 7  # ~1 cm, finer than any boundary we hold
+COORDINATE_DECIMALS = 7
+# OpenAPI: these endpoints answer GeoJSON
+GEOJSON_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"content": {GEOJSON_MEDIA_TYPE: {}}}}  # ~1 cm, finer than any boundary we hold
 
 
 def geometry_json(column: Any) -> ColumnElement[str]:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from gis_service.auth.router import router as auth_router
@@ -21,6 +23,16 @@ from gis_service.locate.service import LocatorCache
 from gis_service.people.router import router as people_router
 from gis_service.places.router import router as places_router
 from map_ui.router import router as pages_router
+
+logger = logging.getLogger(__name__)
+
+
+def _warm_up(locator: LocatorCache) -> None:
+    """Build the first locator snapshot before serving, so no request waits for it."""
+    try:
+        locator.current()
+    except SQLAlchemyError as exc:  # not migrated yet, or the database is down: build later
+        logger.warning("locator not warmed up: %s", str(exc).splitlines()[0])
 
 
 def create_app(settings: Settings | None = None,
@@ -39,6 +51,7 @@ def create_app(settings: Settings | None = None,
         app.state.session_factory = factory
         app.state.token_cache = TokenCache(settings.token_cache_seconds)
         app.state.locator = LocatorCache(factory, settings.locator_refresh_seconds)
+        _warm_up(app.state.locator)
         yield
         if engine is not None:
             engine.dispose()

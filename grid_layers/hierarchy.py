@@ -22,6 +22,7 @@ PROBLEM_TYPES = (
     "sliver",
     "orphan",
     "duplicate_code",
+    "invalid_attribute",  # importers: a required field empty or malformed
 )
 COMPREHENSIVE = "comprehensive"
 _REASON = re.compile(r"^(.*?)\[\s*(\S+)\s+(\S+)\s*\]")
@@ -90,17 +91,22 @@ def _first_point(geometry: BaseGeometry) -> Point | None:
     return Point(coords[0]) if len(coords) else None
 
 
-def _geometry_defect(geometry: object, reason: str | None) -> tuple[str, Point | None] | None:
-    """Why a geometry cannot be a grid boundary, and where; None when it can."""
+def shape_defect(geometry: object) -> tuple[str, Point | None] | None:
+    """Why a geometry cannot be a grid boundary before any validity test, and where."""
     if not isinstance(geometry, BaseGeometry) or geometry.is_empty:
         return "geometry is missing or empty", None
     if geometry.geom_type not in ("Polygon", "MultiPolygon"):
         return f"geometry is a {geometry.geom_type}, not a (Multi)Polygon", _first_point(geometry)
-    xmin, ymin, xmax, ymax = geometry.bounds
-    # NaN bounds fail these comparisons too
-    if not (-180.0 <= xmin <= xmax <= 180.0 and -90.0 <= ymin <= ymax <= 90.0):
+    coords = shapely.get_coordinates(geometry)
+    # NaN fails these comparisons too; GEOS validity tests raise on it
+    if not ((np.abs(coords[:, 0]) <= 180.0) & (np.abs(coords[:, 1]) <= 90.0)).all():
         return "coordinates are not lon/lat degrees (EPSG:4490)", None
-    if reason is None or reason == "Valid Geometry":
+    return None
+
+
+def _validity_defect(reason: str, geometry: BaseGeometry) -> tuple[str, Point | None] | None:
+    """The GEOS invalidity reason, rewritten with its place as (lon, lat); None when valid."""
+    if reason == "Valid Geometry":
         return None
     match = _REASON.match(reason)
     if match is None:
@@ -137,13 +143,15 @@ def check_records(grids: Sequence[GridRecord]) -> RecordCheck:
             text = f"code {code} is used by {count} grids; codes must be unique"
             problems.append(Problem("duplicate_code", (code,), 0.0, None, text))
 
-    geometries = np.empty(len(grids), dtype=object)
-    geometries[:] = [g.geometry if isinstance(g.geometry, BaseGeometry) else None for g in grids]
-    reasons = shapely.is_valid_reason(geometries)  # vectorised; None where geometry is None
+    defects = [shape_defect(g.geometry) for g in grids]
+    todo = [i for i, d in enumerate(defects) if d is None]
+    geometries = np.empty(len(todo), dtype=object)
+    geometries[:] = [grids[i].geometry for i in todo]
+    for i, reason in zip(todo, shapely.is_valid_reason(geometries), strict=True):  # vectorised
+        defects[i] = _validity_defect(str(reason), grids[i].geometry)
     attrs_ok, geometry_ok = [], []
-    for grid, reason in zip(grids, reasons, strict=True):
+    for grid, geom in zip(grids, defects, strict=True):
         attr = _attribute_defect(grid)
-        geom = _geometry_defect(grid.geometry, reason)
         attrs_ok.append(attr is None)
         geometry_ok.append(geom is None)
         if attr is not None:

@@ -13,8 +13,10 @@ The index is a regular grid of cells over the layer's extent.  Each cell lists t
 intersect the cell box grown by ``eps`` and flags those that *properly contain* the grown box.
 ``eps`` (at least 1e-9 degrees) is far larger than the rounding of ``floor((x - x0) / dx)``, so a
 point always lies in the grown box of the cell it is hashed to: a flagged polygon covers it with no
-test, an unlisted polygon cannot cover it, and only the remaining (boundary) candidates are tested
-with a prepared ``intersects_xy``.
+test, an unlisted polygon cannot cover it, and only the other candidates are tested with a
+prepared ``intersects_xy``.  Cells that would still need a test are split once more into
+``SUB x SUB`` sub-cells built by the same rule, which cuts the share of points that reach a
+polygon test (and hence the cost of detailed boundaries) by about three.
 """
 
 from __future__ import annotations
@@ -28,31 +30,45 @@ from numpy.typing import ArrayLike, NDArray
 from shapely.geometry import MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
 
-__all__ = ["OverlayLayer", "PartitionLayer"]
+__all__ = ["OverlayLayer", "PartitionLayer", "grid_shape"]
 
 MIN_EPS = 1e-9  # degrees, ~0.1 mm
-CELLS_PER_POLYGON = 4096  # ~64 x 64 cells per polygon keeps boundary cells to a few percent
-_NONE = -1  # cell state: no polygon touches the cell
-_TEST = -2  # cell state: candidates need testing (partition) / has candidates (overlay)
+CELLS_PER_POLYGON = 4096  # top-level budget: ~64 x 64 cells per polygon ...
+CELLS_PER_VERTEX = 16  # ... or 16 per boundary vertex, whichever is more
+COARSE = 8  # the build starts from cells COARSE x COARSE top cells wide
+SUB_SHIFT = 2
+SUB = 1 << SUB_SHIFT  # boundary cells split into SUB x SUB sub-cells
+_MASK = SUB - 1
+_NONE = -1  # cell state: no polygon covers any point of the cell
+_LIST = -2  # cell state: answer from the cell's candidate list (testing the unflagged ones)
+# Other states: >= 0 is the partition answer itself; <= -3 is a top cell split into sub-cell
+# block (-3 - state).
+
+Csr = tuple[NDArray[np.int64], NDArray[np.int32], NDArray[np.bool_]]
 
 
-def grid_shape(width: float, height: float, n_polygons: int, max_cells: int) -> tuple[int, int]:
-    """Number of cell columns and rows for an extent: square-ish cells, at most max_cells a side."""
-    target = min(max_cells * max_cells, CELLS_PER_POLYGON * max(n_polygons, 4))
-    if width <= 0 or height <= 0:  # degenerate extent: one row or column
-        return (max(1, min(max_cells, target)) if width > 0 else 1,
-                max(1, min(max_cells, target)) if height > 0 else 1)
-    side = math.sqrt(width * height / target)
-    nx = min(max_cells, max(1, round(width / side)))
-    ny = min(max_cells, max(1, round(height / side)))
+def grid_shape(
+    width: float, height: float, n_polygons: int, n_vertices: int, max_cells: int
+) -> tuple[int, int]:
+    """Top-level cell columns and rows for an extent: square-ish cells, at most max_cells a side."""
+    # Detailed boundaries make each polygon test dearer, so they earn finer cells.
+    budget = max(CELLS_PER_POLYGON * max(n_polygons, 4), CELLS_PER_VERTEX * n_vertices)
+    target = min(max_cells * max_cells, budget)
+    if width <= 0 or height <= 0:  # degenerate extent: a single row or column
+        side = min(max_cells, target)
+        return (side if width > 0 else 1), (side if height > 0 else 1)
+    size = math.sqrt(width * height / target)
+    nx = min(max_cells, max(1, round(width / size)))
+    ny = min(max_cells, max(1, round(height / size)))
     return nx, ny
 
 
 class _Layer:
-    """Validation, code sorting and the cell index shared by both layer kinds."""
+    """Validation, code sorting and the two-level cell index shared by both layer kinds."""
 
     codes: tuple[str, ...]
     geometries: tuple[BaseGeometry, ...]
+    _overlay = False
 
     def __init__(
         self, codes: Sequence[str], geometries: Sequence[BaseGeometry], max_cells: int = 512
@@ -68,174 +84,257 @@ class _Layer:
                 raise ValueError(f"duplicate code {code!r}")
         self.codes = tuple(c for c, _ in pairs)
         self.geometries = tuple(g for _, g in pairs)
-        self._geoms = np.array(self.geometries, dtype=object)
+        self._geoms = np.empty(len(pairs), dtype=object)
+        self._geoms[:] = self.geometries
         shapely.prepare(self._geoms)  # prepares the caller's (immutable) geometry objects in place
         self._build(max_cells)
 
     @property
     def shape(self) -> tuple[int, int]:
-        """The cell grid as (columns, rows)."""
+        """The top-level cell grid as (columns, rows)."""
         return self._nx, self._ny
 
     def _build(self, max_cells: int) -> None:
-        n = len(self._geoms)
-        if n == 0:
-            self._x0 = self._y0 = math.inf
-            self._x1 = self._y1 = -math.inf
-            self._nx = self._ny = 0
-            self._sx = self._sy = 0.0
-            self._set_arrays(np.zeros(0, np.int32), np.zeros(1, np.int32),
+        self._x0 = self._y0 = math.inf  # an empty layer: every point is outside
+        self._x1 = self._y1 = -math.inf
+        self._nx = self._ny = self._ntop = 0
+        self._fsx = self._fsy = 0.0
+        self.eps = MIN_EPS
+        if len(self._geoms) == 0:
+            self._set_arrays(np.full(1, _NONE, np.int32), np.zeros(2, np.int64),
                              np.zeros(0, np.int32), np.zeros(0, bool))
             return
         x0, y0, x1, y1 = (float(v) for v in shapely.total_bounds(self._geoms))
-        self._x0, self._y0, self._x1, self._y1 = x0, y0, x1, y1
         w, h = x1 - x0, y1 - y0
-        nx, ny = grid_shape(w, h, n, max_cells)
-        self._nx, self._ny = nx, ny
-        self._sx = nx / w if w > 0 else 0.0
-        self._sy = ny / h if h > 0 else 0.0
+        n_vertices = int(shapely.get_num_coordinates(self._geoms).sum())
+        nx, ny = grid_shape(w, h, len(self._geoms), n_vertices, max_cells)
+        self._x0, self._y0, self._x1, self._y1 = x0, y0, x1, y1
+        self._nx, self._ny, self._ntop = nx, ny, nx * ny
+        self._fsx = nx * SUB / w if w > 0 else 0.0
+        self._fsy = ny * SUB / h if h > 0 else 0.0
         # eps dwarfs the few-ulp rounding of the cell arithmetic at this coordinate magnitude.
         self.eps = max(MIN_EPS, 1e-12 * max(abs(x0), abs(x1), abs(y0), abs(y1)))
-        xs = x0 + w * np.arange(nx + 1) / nx
-        ys = y0 + h * np.arange(ny + 1) / ny
-        ix = np.tile(np.arange(nx), ny)
-        iy = np.repeat(np.arange(ny), nx)
-        boxes = shapely.box(xs[ix] - self.eps, ys[iy] - self.eps,
-                            xs[ix + 1] + self.eps, ys[iy + 1] + self.eps)
-        # Query the prepared polygons against a tree of the boxes, then flag the proper interiors.
-        poly_i, cell_i = shapely.STRtree(boxes).query(self._geoms, predicate="intersects")
-        order = np.lexsort((poly_i, cell_i))  # by cell, then by code
-        poly_i, cell_i = poly_i[order], cell_i[order]
-        full = shapely.contains_properly(self._geoms[poly_i], boxes[cell_i])
-        ptr = np.zeros(nx * ny + 1, np.int64)
-        np.cumsum(np.bincount(cell_i, minlength=nx * ny), out=ptr[1:])
-        # Partition answer for a cell: its smallest-code candidate when that one contains it.
-        state = np.full(nx * ny, _NONE, np.int32)
-        has = ptr[1:] > ptr[:-1]
-        first = ptr[:-1][has]
-        state[has] = np.where(full[first], poly_i[first], _TEST)
-        self._set_arrays(state, ptr.astype(np.int32), poly_i.astype(np.int32), full)
+        # All box edges come from one fine grid (sub-cell units), so a child box lies exactly
+        # inside its parent's and a parent's flags and candidates carry over to its children.
+        self._xs = x0 + w * np.arange(nx * SUB + 1) / (nx * SUB)
+        self._ys = y0 + h * np.arange(ny * SUB + 1) / (ny * SUB)
+        span = COARSE * SUB
+        fi, fj = np.meshgrid(np.arange(0, nx * SUB, span), np.arange(0, ny * SUB, span))
+        fi, fj = fi.ravel(), fj.ravel()
+        boxes = self._boxes(fi, fj, span)
+        poly, cell = shapely.STRtree(boxes).query(self._geoms, predicate="intersects")
+        full = np.asarray(shapely.contains_properly(self._geoms[poly], boxes[cell]), bool)
+        top = self._refine(fi[cell], fj[cell], poly, full, span, COARSE)
+        t_cell = (top[1] >> SUB_SHIFT) * nx + (top[0] >> SUB_SHIFT)
+        t_csr = _csr(t_cell, top[2], top[3], self._ntop)
+        t_state, split = self._states(t_csr)
+        blocks = np.full(self._ntop, -1, np.int64)
+        blocks[split] = np.arange(int(split.sum()))
+        keep = split[t_cell]
+        sub = self._refine(top[0][keep], top[1][keep], top[2][keep], top[3][keep], SUB, SUB)
+        s_cell = (blocks[(sub[1] >> SUB_SHIFT) * nx + (sub[0] >> SUB_SHIFT)] * (SUB * SUB)
+                  + ((sub[1] & _MASK) << SUB_SHIFT) + (sub[0] & _MASK))
+        s_csr = _csr(s_cell, sub[2], sub[3], int(split.sum()) * SUB * SUB)
+        s_state, _ = self._states(s_csr)
+        t_state[split] = -3 - blocks[split]
+        # One id space: top cells, then sub-cells, then one empty cell for points outside.
+        n_top_pairs = len(t_csr[1])
+        ptr = np.concatenate([t_csr[0][:-1], s_csr[0] + n_top_pairs, s_csr[0][-1:] + n_top_pairs])
+        state = np.concatenate([t_state, s_state, [_NONE]]).astype(np.int32)
+        self._set_arrays(state, ptr, np.concatenate([t_csr[1], s_csr[1]]),
+                         np.concatenate([t_csr[2], s_csr[2]]))
         for g in self.geometries:  # build GEOS's lazy point locators now, not on a first request
             shapely.intersects_xy(g, x0, y0)
 
+    def _boxes(self, fi: NDArray[np.int64], fj: NDArray[np.int64], span: int) -> NDArray[np.object_]:
+        """Grown boxes of cells given by fine-grid origin and size (clipped to the extent)."""
+        e, xs, ys = self.eps, self._xs, self._ys
+        fi1 = np.minimum(fi + span, len(xs) - 1)
+        fj1 = np.minimum(fj + span, len(ys) - 1)
+        return np.asarray(shapely.box(xs[fi] - e, ys[fj] - e, xs[fi1] + e, ys[fj1] + e))
+
+    def _refine(
+        self, fi: NDArray[np.int64], fj: NDArray[np.int64], poly: NDArray[np.int64],
+        full: NDArray[np.bool_], span: int, k: int,
+    ) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64], NDArray[np.bool_]]:
+        """Split (cell, polygon) pairs into k x k children; only unflagged children are tested."""
+        step = span // k
+        a = np.arange(k * k)
+        cfi = (fi[:, None] + (a % k) * step).ravel()
+        cfj = (fj[:, None] + (a // k) * step).ravel()
+        inside = (cfi < len(self._xs) - 1) & (cfj < len(self._ys) - 1)  # a parent past the edge
+        cfi, cfj = cfi[inside], cfj[inside]
+        cpoly, cfull = np.repeat(poly, k * k)[inside], np.repeat(full, k * k)[inside]
+        t = np.flatnonzero(~cfull)
+        boxes, geoms = self._boxes(cfi[t], cfj[t], step), self._geoms[cpoly[t]]
+        hit = np.asarray(shapely.intersects(geoms, boxes), bool)
+        cfull[t[hit]] = shapely.contains_properly(geoms[hit], boxes[hit])
+        keep = cfull.copy()
+        keep[t[hit]] = True
+        return cfi[keep], cfj[keep], cpoly[keep], cfull[keep]
+
+    def _states(self, csr: Csr) -> tuple[NDArray[np.int32], NDArray[np.bool_]]:
+        """Each cell's state, and whether a point in it may still need a polygon test."""
+        ptr, poly, full = csr
+        has = ptr[1:] > ptr[:-1]
+        state = np.where(has, _LIST, _NONE).astype(np.int32)
+        if self._overlay:
+            cell_of = np.repeat(np.arange(len(has)), np.diff(ptr))
+            return state, np.bincount(cell_of[~full], minlength=len(has)) > 0
+        first = ptr[:-1][has]  # the smallest code decides when it holds the whole cell
+        state[has] = np.where(full[first], poly[first], _LIST)
+        return state, state == _LIST
+
     def _set_arrays(
-        self, state: NDArray[np.int32], ptr: NDArray[np.int32], poly: NDArray[np.int32],
+        self,
+        state: NDArray[np.int32],
+        ptr: NDArray[np.int64],
+        poly: NDArray[np.int32],
         full: NDArray[np.bool_],
     ) -> None:
         self._state, self._ptr, self._poly, self._full = state, ptr, poly, full
+        self._outside = len(state) - 1
         # memoryviews index to plain Python ints/bools, which keeps the scalar path cheap.
         self._state_mv, self._ptr_mv = memoryview(state), memoryview(ptr)
         self._poly_mv, self._full_mv = memoryview(poly), memoryview(full)
 
-    def _cells(self, x: NDArray[np.float64], y: NDArray[np.float64]) -> NDArray[np.intp]:
-        """Cell id of every point, -1 outside the extent (NaN included)."""
-        with np.errstate(invalid="ignore"):
-            ix = ((x - self._x0) * self._sx).astype(np.intp)
-            iy = ((y - self._y0) * self._sy).astype(np.intp)
-        np.clip(ix, 0, self._nx - 1, out=ix)  # x == x1 (and cast garbage outside) stays in range
-        np.clip(iy, 0, self._ny - 1, out=iy)
-        cell = iy * self._nx + ix
-        inside = (x >= self._x0) & (x <= self._x1) & (y >= self._y0) & (y <= self._y1)
-        cell[~inside] = -1
-        return cell
+    def _hash(
+        self, x: NDArray[np.float64], y: NDArray[np.float64]
+    ) -> tuple[NDArray[np.int32], NDArray[np.int32]]:
+        """(cell id, cell state) of every point; the empty outside cell for points off the extent."""
+        with np.errstate(invalid="ignore"):  # NaN and far-away points cast to garbage, masked below
+            fx = x - self._x0
+            fx *= self._fsx
+            ix = fx.astype(np.int32)
+            fy = y - self._y0
+            fy *= self._fsy
+            iy = fy.astype(np.int32)
+        np.clip(ix, 0, self._nx * SUB - 1, out=ix)  # x == x1 stays in the last column
+        np.clip(iy, 0, self._ny * SUB - 1, out=iy)
+        cell = iy >> SUB_SHIFT
+        cell *= self._nx
+        cell += ix >> SUB_SHIFT
+        off = x >= self._x0  # exact comparisons; NaN fails them all
+        off &= x <= self._x1
+        off &= y >= self._y0
+        off &= y <= self._y1
+        np.logical_not(off, out=off)
+        np.copyto(cell, self._outside, where=off)
+        state = self._state.take(cell)
+        split = np.flatnonzero(state <= -3)
+        if len(split):
+            sub = (-3 - state[split]) * (SUB * SUB) + self._ntop
+            sub += ((iy[split] & _MASK) << SUB_SHIFT) + (ix[split] & _MASK)
+            cell[split] = sub
+            state[split] = self._state.take(sub)
+        return cell, state
 
     def _pairs(
-        self, pts: NDArray[np.intp], cell: NDArray[np.intp]
-    ) -> tuple[NDArray[np.intp], NDArray[np.int32], NDArray[np.bool_]]:
-        """Expand points to (point, candidate polygon, full) pairs, grouped by polygon."""
-        start = self._ptr[cell]
-        cnt = self._ptr[cell + 1] - start
-        total = int(cnt.sum())
-        base = np.repeat(start.astype(np.intp) - (np.cumsum(cnt) - cnt), cnt)
-        k = base + np.arange(total)
-        pp = self._poly[k]
-        order = np.argsort(pp, kind="stable")  # stable: points stay ascending within a polygon
-        return np.repeat(pts, cnt)[order], pp[order], self._full[k][order]
+        self, pts: NDArray[np.intp], cell: NDArray[np.int32]
+    ) -> tuple[NDArray[np.intp], NDArray[np.int32], NDArray[np.bool_], list[int]]:
+        """(point, candidate, flag) pairs grouped by candidate, and the group boundaries."""
+        start = self._ptr.take(cell)
+        cnt = self._ptr.take(cell + 1) - start
+        k = np.repeat(start - (np.cumsum(cnt) - cnt), cnt) + np.arange(int(cnt.sum()))
+        pp = self._poly.take(k)
+        key = pp.astype(np.int16) if len(self.codes) < 2**15 else pp  # int16 sorts by radix
+        order = np.argsort(key, kind="stable")  # stable: points stay ascending within a group
+        pp = pp.take(order)
+        cuts = [0, *(np.flatnonzero(np.diff(pp)) + 1).tolist(), len(pp)]
+        return np.repeat(pts, cnt).take(order), pp, self._full.take(k).take(order), cuts
 
-    def _test(self, p: int, x: NDArray[np.float64], y: NDArray[np.float64]) -> NDArray[np.bool_]:
-        return np.asarray(shapely.intersects_xy(self._geoms[p], x, y), dtype=bool)
-
-    def _candidates(self, x: float, y: float) -> tuple[int, int, int]:
-        """Scalar hashing: (cell state, first pair, end pair); state _NONE outside the extent."""
+    def _cell(self, x: float, y: float) -> int:
+        """Scalar hashing: the (sub-)cell id of a point, with no numpy on the way."""
         if not (self._x0 <= x <= self._x1 and self._y0 <= y <= self._y1):
-            return _NONE, 0, 0
-        i = min(int((x - self._x0) * self._sx), self._nx - 1)
-        j = min(int((y - self._y0) * self._sy), self._ny - 1)
-        c = j * self._nx + i
-        return self._state_mv[c], self._ptr_mv[c], self._ptr_mv[c + 1]
+            return self._outside
+        i = min(int((x - self._x0) * self._fsx), self._nx * SUB - 1)
+        j = min(int((y - self._y0) * self._fsy), self._ny * SUB - 1)
+        c: int = (j >> SUB_SHIFT) * self._nx + (i >> SUB_SHIFT)
+        state = self._state_mv[c]
+        if state <= -3:
+            c = self._ntop + (-3 - state) * SUB * SUB + ((j & _MASK) << SUB_SHIFT) + (i & _MASK)
+        return c
 
 
 class PartitionLayer(_Layer):
     """A layer answering at most one code per point (smallest code on shared edges/overlaps)."""
 
     def locate(self, x: ArrayLike, y: ArrayLike) -> NDArray[np.int32]:
-        """Index into ``self.codes`` (sorted) of the code covering each point, -1 where none."""
+        """Index into the sorted ``self.codes`` of the code covering each point, -1 where none."""
         xa, ya = _xy(x, y)
-        out = np.full(len(xa), -1, np.int32)
-        if self._nx == 0 or len(xa) == 0:
-            return out
-        cell = self._cells(xa, ya)
-        state = np.where(cell >= 0, self._state[cell], _NONE)
-        np.maximum(state, -1, out=out)  # direct answers; _TEST cells start as -1
-        need = np.flatnonzero(state == _TEST)
+        if len(self.codes) == 0 or len(xa) == 0:
+            return np.full(len(xa), -1, np.int32)
+        cell, state = self._hash(xa, ya)
+        out = np.maximum(state, -1)  # direct answers; the rest start unanswered
+        need = np.flatnonzero(state == _LIST)
         if len(need) == 0:
             return out
-        pts, pp, full = self._pairs(need, cell[need])
-        cuts = np.flatnonzero(np.diff(pp)) + 1
-        for lo, hi in zip(np.r_[0, cuts].tolist(), np.r_[cuts, len(pp)].tolist(), strict=True):
+        pts, pp, full, cuts = self._pairs(need, cell[need])
+        for lo, hi in zip(cuts[:-1], cuts[1:], strict=True):  # ascending code order
             q, f = pts[lo:hi], full[lo:hi]
-            open_ = out[q] == -1  # ascending codes: a point already answered keeps its code
-            q, f = q[open_], f[open_]
-            hit = f.copy()
-            t = ~f
-            if t.any():
+            open_ = out[q] == -1  # a point already answered keeps its smaller code
+            q, hit = q[open_], f[open_]
+            t = np.flatnonzero(~hit)
+            if len(t):
                 hit[t] = self._test(int(pp[lo]), xa[q[t]], ya[q[t]])
             out[q[hit]] = pp[lo]
         return out
 
     def locate_point(self, x: float, y: float) -> str | None:
-        """The code covering (x, y), or None; no numpy arrays on this path."""
-        state, lo, hi = self._candidates(x, y)
+        """The code covering (x, y), or None."""
+        c = self._cell(x, y)
+        state = self._state_mv[c]
         if state >= 0:
             return self.codes[state]
-        for k in range(lo, hi):
+        for k in range(self._ptr_mv[c], self._ptr_mv[c + 1]):  # candidates in code order
             p = self._poly_mv[k]
             if self._full_mv[k] or shapely.intersects_xy(self.geometries[p], x, y):
                 return self.codes[p]
         return None
 
+    def _test(self, p: int, x: NDArray[np.float64], y: NDArray[np.float64]) -> NDArray[np.bool_]:
+        return np.asarray(shapely.intersects_xy(self._geoms[p], x, y), dtype=bool)
+
 
 class OverlayLayer(_Layer):
     """A layer answering every code covering a point."""
 
+    _overlay = True
+
     def locate(self, x: ArrayLike, y: ArrayLike) -> tuple[NDArray[np.intp], NDArray[np.int32]]:
-        """(point index, index into sorted ``self.codes``) of every cover, by point then code."""
+        """(point index, index into the sorted ``self.codes``) of every cover, by point then code."""
         xa, ya = _xy(x, y)
-        if self._nx == 0 or len(xa) == 0:
+        if len(self.codes) == 0 or len(xa) == 0:
             return np.zeros(0, np.intp), np.zeros(0, np.int32)
-        cell = self._cells(xa, ya)
-        need = np.flatnonzero(cell >= 0)
-        need = need[self._state[cell[need]] != _NONE]
-        pts, pp, hit = self._pairs(need, cell[need])
-        hit = hit.copy()
-        cuts = np.r_[0, np.flatnonzero(np.diff(pp)) + 1, len(pp)].tolist()
+        cell, state = self._hash(xa, ya)
+        need = np.flatnonzero(state == _LIST)
+        pts, pp, hit, cuts = self._pairs(need, cell[need])
         for lo, hi in zip(cuts[:-1], cuts[1:], strict=True):
             t = np.flatnonzero(~hit[lo:hi]) + lo
             if len(t):
-                hit[t] = self._test(int(pp[lo]), xa[pts[t]], ya[pts[t]])
+                q = pts[t]
+                hit[t] = shapely.intersects_xy(self._geoms[int(pp[lo])], xa[q], ya[q])
         pts, pp = pts[hit], pp[hit]
         order = np.lexsort((pp, pts))
-        return pts[order], pp[order]
+        return pts.take(order), pp.take(order)
 
     def locate_point(self, x: float, y: float) -> list[str]:
         """Sorted codes covering (x, y); empty when none."""
-        _, lo, hi = self._candidates(x, y)
+        c = self._cell(x, y)
         out = []
-        for k in range(lo, hi):  # pairs are stored in code order
+        for k in range(self._ptr_mv[c], self._ptr_mv[c + 1]):  # candidates in code order
             p = self._poly_mv[k]
             if self._full_mv[k] or shapely.intersects_xy(self.geometries[p], x, y):
                 out.append(self.codes[p])
         return out
+
+
+def _csr(cell: NDArray[np.int64], poly: NDArray[np.int64], full: NDArray[np.bool_], n: int) -> Csr:
+    """Pairs to compressed rows: per cell, its candidates in ascending code order."""
+    order = np.lexsort((poly, cell))
+    ptr = np.zeros(n + 1, np.int64)
+    np.cumsum(np.bincount(cell, minlength=n), out=ptr[1:])
+    return ptr, poly[order].astype(np.int32), full[order]
 
 
 def _check(code: str, geom: BaseGeometry) -> None:

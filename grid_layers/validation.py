@@ -27,6 +27,7 @@ from grid_layers.hierarchy import (
     RecordCheck,
     Tolerances,
     check_records,
+    shape_defect,
 )
 
 __all__ = [
@@ -67,9 +68,10 @@ def _objects(items: Sequence[BaseGeometry]) -> np.ndarray:
 class _Piece:
     type: str  # gap, overlap or outside_parent
     codes: tuple[str, ...]  # grids the piece belongs to in any case
-    level: int | None  # comprehensive level whose grids touching a sliver are its neighbours
+    level: int | None  # comprehensive level whose grids bordering a sliver are its neighbours
     geometry: BaseGeometry  # lon/lat
     text: str  # the end of the message, saying where
+    parent: str | None = None  # for gaps: only this grid's children are neighbours
 
 
 class _Metric:
@@ -77,7 +79,8 @@ class _Metric:
 
     def __init__(self, geometries: np.ndarray) -> None:
         bounds = shapely.bounds(geometries)
-        lon = float(np.mean((bounds[:, 0] + bounds[:, 2]) / 2.0))
+        # with nothing to measure any zone will do
+        lon = float(np.mean((bounds[:, 0] + bounds[:, 2]) / 2.0)) if len(bounds) else 120.0
         self.transformer = _transformer(_metric_crs(lon))
 
     def project(self, geometries: np.ndarray) -> np.ndarray:
@@ -116,26 +119,64 @@ def _overlaps(codes: Sequence[str], geoms: np.ndarray, level: int | None) -> lis
     return pieces
 
 
-def _report(
+@dataclass(frozen=True)
+class _Neighbour:
+    code: str
+    level: int | None
+    parent: str | None
+    shape: BaseGeometry  # metres
+
+
+def _bordering(
     pieces: list[_Piece],
-    metric: _Metric,
+    owner: np.ndarray,
+    shapes: np.ndarray,
+    width: np.ndarray,
+    neighbours: Sequence[_Neighbour],
     tol: Tolerances,
-    neighbours: Sequence[tuple[str, int | None, BaseGeometry]],
+) -> dict[int, set[str]]:
+    """Codes of the grids bordering each sliver or gap part (shapes in metres)."""
+    want = np.array(
+        [
+            k
+            for k, w in enumerate(width)
+            if w < tol.sliver_width_m or pieces[owner[k]].type == "gap"
+        ],
+        dtype=int,
+    )
+    if not len(neighbours) or not len(want):
+        return {}
+    tree = shapely.STRtree(_objects([n.shape for n in neighbours]))
+    found, t = tree.query(shapes[want], predicate="dwithin", distance=tol.touch_distance_m)
+    k = want[found]
+    fits = [
+        pieces[owner[a]].level == neighbours[b].level
+        and pieces[owner[a]].parent in (None, neighbours[b].parent)
+        for a, b in zip(k, t, strict=True)
+    ]
+    k, t = k[np.array(fits, dtype=bool)], t[np.array(fits, dtype=bool)]
+    # a neighbour must share a stretch of boundary longer than twice the part's width (at most
+    # sliver_width_m): a grid touching only a sliver's end, or a corner, is not named
+    zones = shapely.buffer(shapes[k], tol.touch_distance_m, quad_segs=2)
+    edges = shapely.boundary(_objects([neighbours[b].shape for b in t]))
+    shared = shapely.length(shapely.intersection(edges, zones))
+    enough = shared > np.minimum(2.0 * width[k], tol.sliver_width_m)
+    nearby: dict[int, set[str]] = {}
+    for a, b in zip(k[enough], t[enough], strict=True):
+        nearby.setdefault(int(a), set()).add(neighbours[b].code)
+    return nearby
+
+
+def _report(
+    pieces: list[_Piece], metric: _Metric, tol: Tolerances, neighbours: Sequence[_Neighbour]
 ) -> list[Problem]:
-    """Split pieces into connected parts, drop noise, name slivers; neighbours are metric."""
+    """Split pieces into connected parts, drop noise, and turn the rest into problems."""
     if not pieces:
         return []
     parts, owner, shapes, area, width = metric.polygons(_objects([p.geometry for p in pieces]))
     keep = area > tol.noise_area_m2
     parts, owner, shapes, area, width = (x[keep] for x in (parts, owner, shapes, area, width))
-    nearby: dict[int, set[str]] = {}
-    if neighbours and len(parts):
-        tree = shapely.STRtree(_objects([n[2] for n in neighbours]))
-        found = tree.query(shapes, predicate="dwithin", distance=tol.touch_distance_m)
-        for k, t in zip(*found, strict=True):
-            code, level, _ = neighbours[t]
-            if level == pieces[owner[k]].level:
-                nearby.setdefault(int(k), set()).add(code)
+    nearby = _bordering(pieces, owner, shapes, width, neighbours, tol)
     problems = []
     for k, part in enumerate(parts):
         piece = pieces[owner[k]]
@@ -153,8 +194,8 @@ def _report(
 
 def _polygonal(geometry: BaseGeometry) -> BaseGeometry:
     """The valid polygonal part of a geometry, repaired if needed (for gap coverage only)."""
-    if not isinstance(geometry, BaseGeometry) or geometry.is_empty:
-        return shapely.Polygon()
+    if shape_defect(geometry) is not None:
+        return shapely.Polygon()  # empty, not polygonal or not lon/lat: nothing it could cover
     repaired = shapely.get_parts(shapely.get_parts(shapely.make_valid(geometry)))
     return shapely.union_all(repaired[shapely.get_type_id(repaired) == _POLYGON_TYPE_ID])
 
@@ -172,6 +213,9 @@ class _Checker:
             if rec.attrs_ok[i] and rec.geometry_ok[i] and rec.first[g.code] == i
         ]
         self.metric = _Metric(self.geoms[self.usable])
+        projected = self.metric.project(self.geoms[self.usable])
+        self.shapes = dict(zip(self.usable, projected, strict=True))  # metres, projected once
+        self.contained: set[int] = set()  # children known to lie inside their parent
 
     def _members(self, level: int) -> list[int]:
         grids = self.grids
@@ -211,6 +255,7 @@ class _Checker:
         shapely.prepare(self.geoms[parent])
         # a cheap prepared test spares the overlay for the usual, contained child
         out = ~shapely.covers(self.geoms[parent], self.geoms[child])
+        self.contained = set(child[~out].tolist())
         child, parent = child[out], parent[out]
         pieces = []
         for c, p, diff in zip(
@@ -224,25 +269,30 @@ class _Checker:
 
     def gaps(self) -> list[_Piece]:
         """Parent area not covered by its children; invalid children cover with their repaired
-        shape so that their area is not reported twice."""
+        shape so that their area is not reported twice. Run after outside()."""
         present = {g.level for g in self.grids if g.kind == COMPREHENSIVE}
-        pieces = []
+        usable = set(self.usable)
+        families = []
         for p in self._members(1) + self._members(2):
             level = (self.grids[p].level or 0) + 1
-            kids = [
-                c
-                for c, q in self.rec.links.items()
-                if q == p and self.grids[c].kind == COMPREHENSIVE
-            ]
-            if not kids and level not in present:
-                continue  # a childless parent is a gap only where its child level is in use
-            usable = set(self.usable)
-            cover = shapely.union_all(
-                [self.geoms[c] if c in usable else _polygonal(self.geoms[c]) for c in kids]
-            )
+            kids = [c for c, q in self.rec.links.items() if q == p and self.grids[c].level == level]
+            if kids or level in present:  # childless is a gap only where the level is in use
+                cover = [self.geoms[c] if c in usable else _polygonal(self.geoms[c]) for c in kids]
+                families.append((p, level, kids, shapely.union_all(cover)))
+        if not families:
+            return []
+        covered = shapely.area(self.metric.project(_objects([f[3] for f in families])))
+        pieces = []
+        for (p, level, kids, cover), area in zip(families, covered, strict=True):
+            # children all inside their parent: the area difference bounds every gap part, and
+            # is much cheaper than the overlay of two nearly equal detailed shapes
+            inside = bool(kids) and self.contained.issuperset(kids)
+            if inside and shapely.area(self.shapes[p]) - area <= self.tol.noise_area_m2:
+                continue
             code = self.grids[p].code
             text = f"inside {code} not covered by its level-{level} grids"
-            pieces.append(_Piece("gap", (code,), level, self.geoms[p].difference(cover), text))
+            gap = self.geoms[p].difference(cover)
+            pieces.append(_Piece("gap", (code,), level, gap, text, parent=code))
         return pieces
 
     def run(self) -> list[Problem]:
@@ -251,11 +301,10 @@ class _Checker:
         for level in (1, 2, 3):
             members = self._members(level)
             pieces += _overlaps([self.grids[i].code for i in members], self.geoms[members], level)
-        shapes = self.metric.project(self.geoms[self.usable])
         neighbours = [
-            (self.grids[i].code, self.grids[i].level, shape)
-            for i, shape in zip(self.usable, shapes, strict=True)
-            if self.grids[i].kind == COMPREHENSIVE
+            _Neighbour(g.code, g.level, g.parent_code, self.shapes[i])
+            for i, g in ((i, self.grids[i]) for i in self.usable)
+            if g.kind == COMPREHENSIVE
         ]
         return self.parts() + _report(pieces, self.metric, self.tol, neighbours)
 
@@ -287,6 +336,7 @@ def find_overlaps(
         return []
     geoms = _objects([geometries[c] for c in codes])
     metric = _Metric(geoms)
-    neighbours = [(c, None, s) for c, s in zip(codes, metric.project(geoms), strict=True)]
+    shapes = metric.project(geoms)
+    neighbours = [_Neighbour(c, None, None, s) for c, s in zip(codes, shapes, strict=True)]
     pieces = _overlaps(codes, geoms, None)
     return sorted(_report(pieces, metric, tolerances, neighbours), key=_sort_key)

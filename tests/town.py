@@ -74,9 +74,11 @@ def write_town(folder: Path) -> dict[str, Path]:
     """Every file of the test town, keyed by import kind."""
     districts = [
         {"type": "Feature", "geometry": box(X0, Y0, X2, Y1),
-         "properties": {"code": "D1", "name": "南片区", "squad_code": "Q1", "squad_name": "一中队"}},
+         "properties": {"code": "D1", "name": "南片区", "squad_code": "Q1",
+                        "squad_name": "一中队"}},
         {"type": "Feature", "geometry": box(X0, Y1, X2, Y2),
-         "properties": {"code": "D2", "name": "北片区", "squad_code": "Q2", "squad_name": "二中队"}},
+         "properties": {"code": "D2", "name": "北片区", "squad_code": "Q2",
+                        "squad_name": "二中队"}},
     ]
     zones = [
         {"type": "Feature", "geometry": box(X0, Y0, 120.403, Y2),

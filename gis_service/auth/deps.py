@@ -5,13 +5,17 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Request
+from starlette.concurrency import run_in_threadpool
 
 from gis_service.auth.service import Principal, TokenCache, principal_for_token
 from gis_service.errors import NotAuthenticatedError
 
 
-def current_principal(request: Request) -> Principal:
-    """Whoever the request's token or cookie stands for; 401 when there is none."""
+async def current_principal(request: Request) -> Principal:
+    """Whoever the request's token or cookie stands for; 401 when there is none.
+
+    Async so that the common case (a cached token) costs no thread hand-off.
+    """
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if not (scheme.lower() == "bearer" and token):
@@ -21,8 +25,7 @@ def current_principal(request: Request) -> Principal:
     cache: TokenCache = request.app.state.token_cache
     principal = cache.get(token)
     if principal is None:
-        with request.app.state.session_factory() as session:
-            principal = principal_for_token(session, token)
+        principal = await run_in_threadpool(_lookup, request, token)
         if principal is None:
             raise NotAuthenticatedError("the token is unknown or has expired")
         cache.put(token, principal)
@@ -30,3 +33,8 @@ def current_principal(request: Request) -> Principal:
 
 
 PrincipalDep = Annotated[Principal, Depends(current_principal)]
+
+
+def _lookup(request: Request, token: str) -> Principal | None:
+    with request.app.state.session_factory() as session:
+        return principal_for_token(session, token)

@@ -4,21 +4,22 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Select, and_, or_, select
+from sqlalchemy import ColumnElement, Select, and_, or_, select
 from sqlalchemy.orm import Session
 
 from gis_service.geojson import geometry_json
 from gis_service.grids.models import GridVersion
 
 
-def valid_at(at: datetime) -> object:
+def valid_at(at: datetime) -> ColumnElement[bool]:
     """The SQL condition 'this version is valid at `at`' (half-open period)."""
     return and_(GridVersion.valid_from <= at,
                 or_(GridVersion.valid_to.is_(None), GridVersion.valid_to > at))
 
 
 def select_grids(*, at: datetime, level: int | None = None, parent: str | None = None,
-                 kind: str | None = None, code: str | None = None) -> Select[tuple]:
+                 kind: str | None = None,
+                 code: str | None = None) -> Select[GridVersion, str]:
     """Grid versions valid at `at` with their GeoJSON geometry, in code order."""
     query = select(GridVersion, geometry_json(GridVersion.geom)).where(valid_at(at))
     if level is not None:

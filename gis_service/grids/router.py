@@ -10,15 +10,14 @@ from fastapi.responses import Response
 
 from gis_service.auth.deps import PrincipalDep
 from gis_service.database import SessionDep
-from gis_service.geojson import GEOJSON_MEDIA_TYPE, collection_response, feature_response
+from gis_service.geojson import GEOJSON_RESPONSES, collection_response, feature_response
 from gis_service.grids import service
 
 router = APIRouter(prefix="/api/v1", tags=["grids"])
-GEOJSON = {200: {"content": {GEOJSON_MEDIA_TYPE: {}}}}
 AtQuery = Annotated[datetime | None, Query(description="ISO time; default now")]
 
 
-@router.get("/grids", responses=GEOJSON, response_class=Response)
+@router.get("/grids", responses=GEOJSON_RESPONSES, response_class=Response)
 def list_grids(session: SessionDep, _: PrincipalDep, at: AtQuery = None,
                level: Annotated[int | None, Query(ge=1, le=3)] = None,
                parent: str | None = None, kind: str | None = None) -> Response:
@@ -27,7 +26,7 @@ def list_grids(session: SessionDep, _: PrincipalDep, at: AtQuery = None,
         session, at=at, level=level, parent=parent, kind=kind))
 
 
-@router.get("/grids/{code}", responses=GEOJSON, response_class=Response)
+@router.get("/grids/{code}", responses=GEOJSON_RESPONSES, response_class=Response)
 def get_grid(code: str, session: SessionDep, _: PrincipalDep, at: AtQuery = None) -> Response:
     """One grid as valid at `at`, as a GeoJSON Feature."""
     return feature_response(service.get_grid_feature(session, code=code, at=at))

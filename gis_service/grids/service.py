@@ -38,7 +38,8 @@ def list_grid_features(session: Session, *, at: datetime | None = None,
 def get_grid_feature(session: Session, *, code: str,
                      at: datetime | None = None) -> dict[str, Any]:
     """The feature of one grid as valid at `at`; NotFoundError when there is none."""
-    row = session.execute(queries.select_grids(at=aware(at) or datetime.now(UTC), code=code)).first()
+    moment = aware(at) or datetime.now(UTC)
+    row = session.execute(queries.select_grids(at=moment, code=code)).first()
     if row is None:
         raise NotFoundError(f"no grid {code!r} at that time")
     return feature(row[0].code, grid_properties(row[0]), row[1])

@@ -7,7 +7,6 @@ from typing import Any
 
 from geoalchemy2 import functions as gfn
 from sqlalchemy import func, select
-from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session
 
 from gis_service.grids.models import GridVersion, LayerChange
@@ -21,24 +20,24 @@ def latest_change_id(session: Session) -> int:
     return session.scalar(select(func.coalesce(func.max(LayerChange.id), 0))) or 0
 
 
-def grid_rows(session: Session, at: datetime) -> list[Row[Any]]:
+def grid_rows(session: Session, at: datetime) -> list[tuple[Any, ...]]:
     """code, name, level, kind, wkb of every grid valid at `at`."""
     stmt = select(GridVersion.code, GridVersion.name, GridVersion.level, GridVersion.kind,
                   gfn.ST_AsBinary(GridVersion.geom)).where(valid_at(at))
-    return list(session.execute(stmt))
+    return [tuple(row) for row in session.execute(stmt)]
 
 
-def district_rows(session: Session) -> list[Row[Any]]:
+def district_rows(session: Session) -> list[tuple[Any, ...]]:
     """code, name, squad_code, wkb of every district."""
     stmt = select(District.code, District.name, District.squad_code,
                   gfn.ST_AsBinary(District.geom))
-    return list(session.execute(stmt))
+    return [tuple(row) for row in session.execute(stmt)]
 
 
-def zone_rows(session: Session) -> list[Row[Any]]:
+def zone_rows(session: Session) -> list[tuple[Any, ...]]:
     """code, name, level, wkb of every zone."""
-    return list(session.execute(select(Zone.code, Zone.name, Zone.level,
-                                       gfn.ST_AsBinary(Zone.geom))))
+    stmt = select(Zone.code, Zone.name, Zone.level, gfn.ST_AsBinary(Zone.geom))
+    return [tuple(row) for row in session.execute(stmt)]
 
 
 def grid_workers(session: Session) -> list[Worker]:

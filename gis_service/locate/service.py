@@ -68,12 +68,25 @@ class LocatorCache:
         self._checked_at = 0.0
         self._past: OrderedDict[tuple[int, tuple[int, ...]], LocatorSnapshot] = OrderedDict()
 
+    def fresh(self) -> LocatorSnapshot | None:
+        """The current snapshot without waiting on the database: when its check is due, one
+        background thread re-checks while callers keep the snapshot they have (at most one
+        refresh period plus a query old). None before the first snapshot exists."""
+        snapshot = self._current
+        if snapshot is None or self._refresh <= 0:
+            return None  # no snapshot yet, or every answer must see the latest change
+        if time.monotonic() >= self._checked_at + self._refresh and not self._lock.locked():
+            threading.Thread(target=self.current, daemon=True).start()
+        return snapshot
+
     def current(self) -> LocatorSnapshot:
-        """The snapshot of the boundaries valid now."""
+        """The snapshot of the boundaries valid now (checked against the database when due)."""
         snapshot = self._current
         if snapshot is not None and time.monotonic() < self._checked_at + self._refresh:
             return snapshot
         with self._lock, self._factory() as session:
+            if self._current is not None and time.monotonic() < self._checked_at + self._refresh:
+                return self._current  # another thread refreshed while we waited
             change_id = queries.latest_change_id(session)
             if self._current is None or change_id != self._change_id:
                 self._current = LocatorSnapshot(load_layers(session, datetime.now(UTC)))

@@ -89,40 +89,54 @@ class LocatorSnapshot:
     def locate_many(self, lon: np.ndarray, lat: np.ndarray) -> list[Result]:
         """Answers for many points; points with the same answer share one (read-only) dict."""
         n = len(lon)
-        columns = [layer.locate(lon, lat) for layer in
+        columns = [layer.locate(lon, lat).astype(np.int64) + 1 for layer in
                    (self.town_layer, self.grid2_layer, self.grid3_layer, self.district_layer)]
-        special_key, special_sets = _overlay_sets(self.special_layer, lon, lat, n)
-        zone_key, zone_sets = _overlay_sets(self.zone_layer, lon, lat, n)
-        keys = np.stack([*columns, special_key, zone_key], axis=1)
-        unique, inverse = np.unique(keys, axis=0, return_inverse=True)
-        answers = [self._answer(row, special_sets, zone_sets) for row in unique.tolist()]
-        return [answers[i] for i in inverse.reshape(-1).tolist()]
+        special, special_sets = _overlay_keys(self.special_layer, lon, lat, n)
+        zones, zone_sets = _overlay_keys(self.zone_layer, lon, lat, n)
+        # one mixed-radix integer per point names its whole answer
+        key = np.zeros(n, dtype=np.int64)
+        radices = [len(layer.codes) + 1 for layer in (self.town_layer, self.grid2_layer,
+                                                       self.grid3_layer, self.district_layer)]
+        for column, radix in zip([*columns, special, zones],
+                                 [*radices, len(special_sets), len(zone_sets)], strict=True):
+            key = key * radix + column
+        _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+        answers = [self._answer([int(c[i]) - 1 for c in columns], special_sets[special[i]],
+                                zone_sets[zones[i]]) for i in first.tolist()]
+        return [answers[i] for i in inverse.tolist()]
 
-    def _answer(self, row: list[int], special_sets: list[tuple[int, ...]],
-                zone_sets: list[tuple[int, ...]]) -> Result:
-        town, grid2, grid3, district, special, zones = row
+    def _answer(self, row: list[int], special: tuple[int, ...], zones: tuple[int, ...]) -> Result:
+        town, grid2, grid3, district = row
         grid3_code = self.grid3_layer.codes[grid3] if grid3 >= 0 else None
         return {
             "in_service_area": town >= 0,
             "town": self.town_info[town] if town >= 0 else None,
             "grid2": self.grid2_info[grid2] if grid2 >= 0 else None,
             "grid3": self.grid3_info[grid3] if grid3 >= 0 else None,
-            "special": [self.special_info[i] for i in special_sets[special]],
+            "special": [self.special_info[i] for i in special],
             "district": self.district_info[district] if district >= 0 else None,
-            "zones": [self.zone_info[i] for i in zone_sets[zones]],
+            "zones": [self.zone_info[i] for i in zones],
             "worker": self.worker_by_grid.get(grid3_code) if grid3_code else None,
         }
 
 
-def _overlay_sets(layer: OverlayLayer, lon: np.ndarray, lat: np.ndarray,
+def _overlay_keys(layer: OverlayLayer, lon: np.ndarray, lat: np.ndarray,
                   n: int) -> tuple[np.ndarray, list[tuple[int, ...]]]:
     """Per point, the index of the set of overlay areas covering it, and those sets."""
     points, codes = layer.locate(lon, lat)
-    sets: dict[tuple[int, ...], int] = {(): 0}
-    key = np.zeros(n, dtype=np.int64)
+    if len(layer.codes) <= 62:
+        # a bit per area; the distinct bit patterns are the sets
+        mask = np.zeros(n, dtype=np.int64)
+        np.bitwise_or.at(mask, points, np.left_shift(np.int64(1), codes.astype(np.int64)))
+        patterns, keys = np.unique(mask, return_inverse=True)
+        sets = [tuple(b for b in range(len(layer.codes)) if p >> b & 1)
+                for p in patterns.tolist()]
+        return keys.reshape(-1).astype(np.int64), sets
+    found: dict[tuple[int, ...], int] = {(): 0}
+    keys = np.zeros(n, dtype=np.int64)
     if len(points):
-        # pairs come sorted by point: split them into one run per point
+        # pairs come sorted by point: one run per point
         starts = np.flatnonzero(np.diff(points, prepend=-1))
         for point, run in zip(points[starts].tolist(), np.split(codes, starts[1:]), strict=True):
-            key[point] = sets.setdefault(tuple(run.tolist()), len(sets))
-    return key, list(sets)
+            keys[point] = found.setdefault(tuple(run.tolist()), len(found))
+    return keys, list(found)

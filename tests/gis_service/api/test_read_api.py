@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from itertools import pairwise
 from pathlib import Path
 
 from fastapi.testclient import TestClient
@@ -104,7 +105,7 @@ def test_geojson_outer_rings_are_counter_clockwise(client: TestClient, town: dic
                                                    auth: dict[str, str]) -> None:
     feature = client.get("/api/v1/grids/T", headers=auth).json()
     ring = feature["geometry"]["coordinates"][0][0]
-    area2 = sum(x0 * y1 - x1 * y0 for (x0, y0), (x1, y1) in zip(ring, ring[1:], strict=False))
+    area2 = sum(x0 * y1 - x1 * y0 for (x0, y0), (x1, y1) in pairwise(ring))
     assert area2 > 0
     assert "crs" not in feature
 
