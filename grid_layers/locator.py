@@ -35,7 +35,6 @@ __all__ = ["OverlayLayer", "PartitionLayer", "grid_shape"]
 MIN_EPS = 1e-9  # degrees, ~0.1 mm
 CELLS_PER_POLYGON = 4096  # top-level budget: ~64 x 64 cells per polygon ...
 CELLS_PER_VERTEX = 16  # ... or 16 per boundary vertex, whichever is more
-COARSE = 8  # the build starts from cells COARSE x COARSE top cells wide
 SUB_SHIFT = 2
 SUB = 1 << SUB_SHIFT  # boundary cells split into SUB x SUB sub-cells
 _MASK = SUB - 1
@@ -114,29 +113,16 @@ class _Layer:
         self._fsy = ny * SUB / h if h > 0 else 0.0
         # eps dwarfs the few-ulp rounding of the cell arithmetic at this coordinate magnitude.
         self.eps = max(MIN_EPS, 1e-12 * max(abs(x0), abs(x1), abs(y0), abs(y1)))
-        # All box edges come from one fine grid (sub-cell units), so a child box lies exactly
-        # inside its parent's and a parent's flags and candidates carry over to its children.
-        self._xs = x0 + w * np.arange(nx * SUB + 1) / (nx * SUB)
+        self._xs = x0 + w * np.arange(nx * SUB + 1) / (nx * SUB)  # fine-grid lines
         self._ys = y0 + h * np.arange(ny * SUB + 1) / (ny * SUB)
-        span = COARSE * SUB
-        fi, fj = np.meshgrid(np.arange(0, nx * SUB, span), np.arange(0, ny * SUB, span))
-        fi, fj = fi.ravel(), fj.ravel()
-        boxes = self._boxes(fi, fj, span)
-        poly, cell = shapely.STRtree(boxes).query(self._geoms, predicate="intersects")
-        full = np.asarray(shapely.contains_properly(self._geoms[poly], boxes[cell]), bool)
-        top = self._refine(fi[cell], fj[cell], poly, full, span, COARSE)
-        t_cell = (top[1] >> SUB_SHIFT) * nx + (top[0] >> SUB_SHIFT)
-        t_csr = _csr(t_cell, top[2], top[3], self._ntop)
+        marked = self._boundary_cells()
+        top_cell, top_poly, top_full = self._top_pairs(marked)
+        t_csr = _csr(top_cell, top_poly, top_full, self._ntop)
         t_state, split = self._states(t_csr)
-        blocks = np.full(self._ntop, -1, np.int64)
-        blocks[split] = np.arange(int(split.sum()))
-        keep = split[t_cell]
-        sub = self._refine(top[0][keep], top[1][keep], top[2][keep], top[3][keep], SUB, SUB)
-        s_cell = (blocks[(sub[1] >> SUB_SHIFT) * nx + (sub[0] >> SUB_SHIFT)] * (SUB * SUB)
-                  + ((sub[1] & _MASK) << SUB_SHIFT) + (sub[0] & _MASK))
-        s_csr = _csr(s_cell, sub[2], sub[3], int(split.sum()) * SUB * SUB)
+        s_cell, s_poly, s_full = self._sub_pairs(t_csr, split, marked)
+        s_csr = _csr(s_cell, s_poly, s_full, int(split.sum()) * SUB * SUB)
         s_state, _ = self._states(s_csr)
-        t_state[split] = -3 - blocks[split]
+        t_state[split] = -3 - np.arange(int(split.sum()))
         # One id space: top cells, then sub-cells, then one empty cell for points outside.
         n_top_pairs = len(t_csr[1])
         ptr = np.concatenate([t_csr[0][:-1], s_csr[0] + n_top_pairs, s_csr[0][-1:] + n_top_pairs])
@@ -146,32 +132,102 @@ class _Layer:
         for g in self.geometries:  # build GEOS's lazy point locators now, not on a first request
             shapely.intersects_xy(g, x0, y0)
 
-    def _boxes(self, fi: NDArray[np.int64], fj: NDArray[np.int64], span: int) -> NDArray[np.object_]:
-        """Grown boxes of cells given by fine-grid origin and size (clipped to the extent)."""
-        e, xs, ys = self.eps, self._xs, self._ys
-        fi1 = np.minimum(fi + span, len(xs) - 1)
-        fj1 = np.minimum(fj + span, len(ys) - 1)
-        return np.asarray(shapely.box(xs[fi] - e, ys[fj] - e, xs[fi1] + e, ys[fj1] + e))
+    def _boundary_cells(self) -> NDArray[np.int64]:
+        """Sorted keys poly * n_fine + fine cell of every fine cell whose grown box may touch the
+        polygon's boundary: a superset, by bounding boxes of sub-cell-long pieces of each edge."""
+        fnx, fny = self._nx * SUB, self._ny * SUB
+        rings, ring_poly = shapely.get_rings(self._geoms, return_index=True)
+        xy, ring = shapely.get_coordinates(rings, return_index=True)
+        u = (xy[:, 0] - self._x0) * self._fsx  # fine-cell units, the same map points are hashed by
+        v = (xy[:, 1] - self._y0) * self._fsy
+        seg = np.flatnonzero(ring[1:] == ring[:-1])
+        poly, ua, va = ring_poly[ring[seg]], u[seg], v[seg]
+        du, dv = u[seg + 1] - ua, v[seg + 1] - va
+        n = np.maximum(1, np.ceil(np.maximum(np.abs(du), np.abs(dv)))).astype(np.int64)
+        s = np.repeat(np.arange(len(seg)), n)  # piece -> segment; pieces span at most one cell
+        k = np.arange(len(s)) - np.repeat(np.cumsum(n) - n, n)
+        t0, t1 = k / n[s], (k + 1) / n[s]
+        pu0, pu1 = ua[s] + du[s] * t0, ua[s] + du[s] * t1
+        pv0, pv1 = va[s] + dv[s] * t0, va[s] + dv[s] * t1
+        # The margin (eps in cell units) covers every rounding above by orders of magnitude.
+        m = max(self.eps * max(self._fsx, self._fsy), 1e-9)
+        i0 = np.floor(np.minimum(pu0, pu1) - m).astype(np.int64)
+        i1 = np.floor(np.maximum(pu0, pu1) + m).astype(np.int64)
+        j0 = np.floor(np.minimum(pv0, pv1) - m).astype(np.int64)
+        j1 = np.floor(np.maximum(pv0, pv1) + m).astype(np.int64)
+        reach = int(math.ceil(1 + 2 * m)) + 1  # columns (rows) a piece's box can overlap
+        p, keys = poly[s], []
+        for di in range(reach):
+            for dj in range(reach):
+                ok = (i0 + di <= i1) & (j0 + dj <= j1)
+                ci = np.clip(i0[ok] + di, 0, fnx - 1)
+                cj = np.clip(j0[ok] + dj, 0, fny - 1)
+                keys.append(p[ok] * (fnx * fny) + cj * fnx + ci)
+        return np.unique(np.concatenate(keys))
 
-    def _refine(
-        self, fi: NDArray[np.int64], fj: NDArray[np.int64], poly: NDArray[np.int64],
-        full: NDArray[np.bool_], span: int, k: int,
-    ) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64], NDArray[np.bool_]]:
-        """Split (cell, polygon) pairs into k x k children; only unflagged children are tested."""
-        step = span // k
-        a = np.arange(k * k)
-        cfi = (fi[:, None] + (a % k) * step).ravel()
-        cfj = (fj[:, None] + (a // k) * step).ravel()
-        inside = (cfi < len(self._xs) - 1) & (cfj < len(self._ys) - 1)  # a parent past the edge
-        cfi, cfj = cfi[inside], cfj[inside]
-        cpoly, cfull = np.repeat(poly, k * k)[inside], np.repeat(full, k * k)[inside]
-        t = np.flatnonzero(~cfull)
-        boxes, geoms = self._boxes(cfi[t], cfj[t], step), self._geoms[cpoly[t]]
-        hit = np.asarray(shapely.intersects(geoms, boxes), bool)
-        cfull[t[hit]] = shapely.contains_properly(geoms[hit], boxes[hit])
-        keep = cfull.copy()
-        keep[t[hit]] = True
-        return cfi[keep], cfj[keep], cpoly[keep], cfull[keep]
+    def _top_pairs(
+        self, marked: NDArray[np.int64]
+    ) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.bool_]]:
+        """(top cell, polygon, holds-the-whole-cell) pairs from the marked boundary cells."""
+        nx, ntop, fnx = self._nx, self._ntop, self._nx * SUB
+        poly, fine = np.divmod(marked, fnx * self._ny * SUB)
+        touched = np.unique(poly * ntop + (fine // fnx >> SUB_SHIFT) * nx + (fine % fnx >> SUB_SHIFT))
+        tp, tc = np.divmod(touched, ntop)
+        row, col = np.divmod(tc, nx)
+        # A run of untouched cells in a row is all inside or all outside its polygon; runs before
+        # the first or after the last touched cell of a row are outside, so only gaps between two
+        # touched cells need one point-in-polygon test, at the gap's first cell.
+        gap = np.flatnonzero((tp[1:] == tp[:-1]) & (row[1:] == row[:-1]) & (col[1:] > col[:-1] + 1))
+        gx = (col[gap] + 1) * SUB
+        cx = (self._xs[gx] + self._xs[gx + SUB]) / 2
+        cy = (self._ys[row[gap] * SUB] + self._ys[row[gap] * SUB + SUB]) / 2
+        gap = gap[self._pip(tp[gap], cx, cy)]
+        length = col[gap + 1] - col[gap] - 1
+        offs = np.arange(int(length.sum())) - np.repeat(np.cumsum(length) - length, length)
+        inner = np.repeat(tc[gap] + 1, length) + offs
+        cells = np.concatenate([tc, inner])
+        polys = np.concatenate([tp, np.repeat(tp[gap], length)])
+        return cells, polys, np.arange(len(cells)) >= len(tc)
+
+    def _sub_pairs(
+        self, t_csr: Csr, split: NDArray[np.bool_], marked: NDArray[np.int64]
+    ) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.bool_]]:
+        """(sub-cell, polygon, holds-the-whole-sub-cell) pairs for the split top cells."""
+        ptr, poly, full = t_csr
+        nx, fnx = self._nx, self._nx * SUB
+        block = np.cumsum(split) - 1  # block number of each split top cell
+        cell = np.repeat(np.arange(self._ntop), np.diff(ptr))
+        pick = split[cell]
+        cell, poly, full = cell[pick], poly[pick].astype(np.int64), full[pick]
+        a = np.arange(SUB * SUB)  # sub-cell order inside a block: row-major
+        fi = ((cell % nx)[:, None] * SUB + (a & _MASK)).ravel()
+        fj = ((cell // nx)[:, None] * SUB + (a >> SUB_SHIFT)).ravel()
+        sub = (block[cell][:, None] * (SUB * SUB) + a).ravel()
+        poly, full = np.repeat(poly, SUB * SUB), np.repeat(full, SUB * SUB)
+        key = poly * (fnx * self._ny * SUB) + fj * fnx + fi
+        at = np.minimum(np.searchsorted(marked, key), len(marked) - 1)
+        edge = marked[at] == key
+        # Unmarked sub-cells of a candidate are wholly inside or outside it: test their centres.
+        t = np.flatnonzero(~edge & ~full)
+        cx = (self._xs[fi[t]] + self._xs[fi[t] + 1]) / 2
+        cy = (self._ys[fj[t]] + self._ys[fj[t] + 1]) / 2
+        full[t] = self._pip(poly[t], cx, cy)
+        keep = edge | full
+        return sub[keep], poly[keep], full[keep] & ~edge[keep]
+
+    def _pip(
+        self, poly: NDArray[np.int64], x: NDArray[np.float64], y: NDArray[np.float64]
+    ) -> NDArray[np.bool_]:
+        """Prepared point-in-polygon (covers) of each point against its own polygon."""
+        out = np.zeros(len(poly), bool)
+        order = np.argsort(poly, kind="stable")
+        ps = poly[order]
+        cuts = [0, *(np.flatnonzero(np.diff(ps)) + 1).tolist(), len(ps)]
+        for lo, hi in zip(cuts[:-1], cuts[1:], strict=True):
+            if hi > lo:
+                idx = order[lo:hi]
+                out[idx] = shapely.intersects_xy(self._geoms[ps[lo]], x[idx], y[idx])
+        return out
 
     def _states(self, csr: Csr) -> tuple[NDArray[np.int32], NDArray[np.bool_]]:
         """Each cell's state, and whether a point in it may still need a polygon test."""

@@ -49,12 +49,13 @@ def import_addresses(session: Session, path: Path, *, crs: str | None = None,
                     {"addresses": [row["address"] for row in rows]})
     connection = session.connection().connection.driver_connection
     assert connection is not None
+    xs, ys = x.tolist(), y.tolist()
     with connection.cursor() as cursor, cursor.copy(COPY_SQL) as copy:
         for i, row in enumerate(tqdm(rows, desc="addresses", unit="row", disable=not progress)):
             extra = {k: v for k, v in row.items() if k not in ("address", "lon", "lat", *PARTS)}
             copy.write_row((row["address"], *(row.get(p) or None for p in PARTS),
                             json.dumps(extra, ensure_ascii=False),
-                            f"SRID=4490;POINT({x[i]!r} {y[i]!r})"))
+                            f"SRID=4490;POINT({xs[i]!r} {ys[i]!r})"))
     report.counts = {"stored": len(rows)}
     return report
 

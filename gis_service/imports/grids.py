@@ -80,6 +80,8 @@ def _level(value: Any) -> tuple[int | None, str]:
         number = float(value)
     except ValueError:
         return None, f"level {value!r} is not a number"
+    if number == 0:
+        return None, ""  # integer columns (GeoPackage, Shapefile) cannot be empty: 0 = none
     if number not in (1, 2, 3):
         return None, f"level {value!r} is not 1, 2 or 3"
     return int(number), ""

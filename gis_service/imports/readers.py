@@ -51,7 +51,7 @@ def read_vector(path: Path, crs: str | None) -> list[InputFeature]:
         raise UnreadableInputError(f"{path}: the file has no geometry")
     geometries = shapely.from_wkb(wkb)
     geometries = _to_storage(geometries, meta.get("crs"), crs)
-    names = list(meta["fields"])
+    names = _untruncated(list(meta["fields"]))
     columns = [np.asarray(values, dtype=object).tolist() for values in field_data]
     features = []
     for i, geometry in enumerate(geometries):
@@ -105,6 +105,20 @@ def _to_storage(geometries: np.ndarray, declared: str | None, crs: str | None) -
 def _obfuscated_to_storage(xy: np.ndarray, name: str) -> np.ndarray:
     lon, lat = crs_module.to_storage(xy[:, 0].copy(), xy[:, 1].copy(), name)
     return np.column_stack([lon, lat])
+
+
+# Shapefile (dBase) field names are cut to 10 characters; give the contract's names back.
+CONTRACT_FIELDS = ("parent_code", "households", "population", "squad_code", "squad_name",
+                   "department")
+
+
+def _untruncated(names: list[str]) -> list[str]:
+    restored = []
+    for name in names:
+        lowered = name.lower()
+        full = [f for f in CONTRACT_FIELDS if len(lowered) == 10 and f.startswith(lowered)]
+        restored.append(full[0] if full and full[0] not in names else lowered)
+    return restored
 
 
 def _plain(value: Any) -> Any:
