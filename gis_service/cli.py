@@ -178,3 +178,7 @@ def token(name: str) -> None:
             raise _fail(exc.detail, 1) from exc
         session.commit()
     typer.echo(value)
+
+
+if __name__ == "__main__":
+    app()

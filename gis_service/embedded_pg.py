@@ -5,6 +5,8 @@ Layout of the home folder:
     run/           the Unix socket directory
     port           the loopback TCP port the cluster listens on
     postgres.log   the server log
+(pgdata/, run/ and the log move to /var/tmp/gis-service-<hash>/ when we are root and the
+`postgres` user cannot reach the home, e.g. a clone under /root.)
 
 PostgreSQL refuses to run as root, so when the launcher runs as root every server command
 (initdb, pg_ctl) runs as the `postgres` system user; the home folder is handed to that user.
@@ -12,12 +14,14 @@ PostgreSQL refuses to run as root, so when the launcher runs as root every serve
 
 from __future__ import annotations
 
+import hashlib
 import os
 import pwd
 import shutil
 import socket
 import subprocess
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 DATABASE_NAME = "gis"
@@ -37,17 +41,27 @@ class EmbeddedCluster:
     # Throw-away clusters (tests, benchmarks) skip durability for speed.
     durable: bool = True
 
+    @cached_property
+    def server_dir(self) -> Path:
+        """Where the server's own files live: the home, or — when we are root and the
+        `postgres` user cannot reach the home (a clone under /root, say) — a folder of its
+        own under /var/tmp named after the home."""
+        if os.geteuid() != 0 or _reachable_by_server_user(self.home):
+            return self.home
+        digest = hashlib.sha1(str(self.home.resolve()).encode()).hexdigest()[:12]
+        return Path("/var/tmp") / f"gis-service-{digest}"
+
     @property
     def data_dir(self) -> Path:
-        return self.home / "pgdata"
+        return self.server_dir / "pgdata"
 
     @property
     def socket_dir(self) -> Path:
-        return self.home / "run"
+        return self.server_dir / "run"
 
     @property
     def log_file(self) -> Path:
-        return self.home / "postgres.log"
+        return self.server_dir / "postgres.log"
 
     @property
     def port_file(self) -> Path:
@@ -81,7 +95,7 @@ class EmbeddedCluster:
     def start(self) -> None:
         """Initialise the cluster if needed, start it and create the database; idempotent."""
         self.home.mkdir(parents=True, exist_ok=True)
-        self.socket_dir.mkdir(exist_ok=True)
+        self.socket_dir.mkdir(parents=True, exist_ok=True)
         self._hand_over_to_server_user()
         if not (self.data_dir / "PG_VERSION").exists():
             self._initdb()
@@ -147,14 +161,12 @@ class EmbeddedCluster:
                 "postgresql package (make setup does)"
             ) from exc
         # initdb creates pgdata as that user; it also writes the log and the socket here.
-        for path in (self.home, self.socket_dir):
+        for path in (self.server_dir, self.socket_dir):
             os.chown(path, entry.pw_uid, entry.pw_gid)
-        probe = self._run(["test", "-w", str(self.home)], check=False)
-        if probe.returncode != 0:
+        if not _reachable_by_server_user(self.server_dir):
             raise EmbeddedDatabaseError(
-                f"the `postgres` user cannot reach {self.home.resolve()}: a parent folder is "
-                "closed to it; set GIS_SERVICE_HOME to a folder it can reach (e.g. /var/tmp/gis)"
-            )
+                f"the `postgres` user cannot write to {self.server_dir}; set GIS_SERVICE_HOME "
+                "to a folder it can reach (e.g. /var/tmp/gis)")
 
     def _run(self, args: list[str], check: bool = True) -> subprocess.CompletedProcess[str]:
         user = SERVER_USER if os.geteuid() == 0 else None
@@ -163,6 +175,18 @@ class EmbeddedCluster:
         if check and result.returncode != 0:
             raise EmbeddedDatabaseError(f"{' '.join(args[:2])} failed: {result.stderr.strip()}")
         return result
+
+
+def _reachable_by_server_user(path: Path) -> bool:
+    """True when the `postgres` user can enter every folder on the way to `path`."""
+    try:
+        entry = pwd.getpwnam(SERVER_USER)
+    except KeyError:
+        return False
+    probe = path if path.exists() else path.parent
+    result = subprocess.run(["test", "-x", str(probe)], user=entry.pw_uid, cwd="/",
+                            capture_output=True, check=False)
+    return result.returncode == 0
 
 
 def _binary(name: str) -> str:

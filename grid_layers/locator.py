@@ -9,18 +9,25 @@ shared edge or in an overlap the smallest code in plain string order wins.  An
 Both keep their codes sorted ascending (``layer.codes``); every index they return refers to that
 sorted tuple, not to the order the codes were given in.
 
-The index is a regular grid of cells over the layer's extent.  Each cell lists the polygons that
-intersect the cell box grown by ``eps`` and flags those that *properly contain* the grown box.
-``eps`` (at least 1e-9 degrees) is far larger than the rounding of ``floor((x - x0) / dx)``, so a
-point always lies in the grown box of the cell it is hashed to: a flagged polygon covers it with no
-test, an unlisted polygon cannot cover it, and only the other candidates are tested with a
-prepared ``intersects_xy``.  Cells that would still need a test are split once more into
-``SUB x SUB`` sub-cells built by the same rule, which cuts the share of points that reach a
-polygon test (and hence the cost of detailed boundaries) by about three.
+The index is a regular grid over the layer's extent.  Each cell lists the polygons that may cover
+a point of the cell box grown by ``eps`` and flags those whose interior holds the whole grown box
+(contains_properly).  ``eps`` (at least 1e-9 degrees) dwarfs the rounding of
+``floor((x - x0) / dx)``, so a point always lies in the grown box of the cell it is hashed to: a
+flagged polygon covers it with no test, an unlisted polygon cannot cover it, and only the other
+candidates are tested with a prepared ``intersects_xy``.  Cells that would still need a test are
+split once more into ``SUB x SUB`` sub-cells by the same rule, which cuts the share of points that
+reach a polygon test (the cost that grows with boundary detail) about threefold.
+
+Building rasterises each polygon's boundary conservatively (every cell whose grown box an edge
+may touch), then settles every other cell with one exact point-in-polygon test per run of
+untouched cells: such a run is connected and free of boundary, so it is wholly inside or outside.
+That gives the same flags as testing each grown box with ``contains_properly``, about ten times
+faster.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 
@@ -43,7 +50,8 @@ _LIST = -2  # cell state: answer from the cell's candidate list (testing the unf
 # Other states: >= 0 is the partition answer itself; <= -3 is a top cell split into sub-cell
 # block (-3 - state).
 
-Csr = tuple[NDArray[np.int64], NDArray[np.int32], NDArray[np.bool_]]
+Csr = tuple[NDArray[np.int64], NDArray[np.int32], NDArray[np.bool_]]  # row pointers, polys, flags
+Pairs = tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.bool_]]  # cell, poly, flag
 
 
 def grid_shape(
@@ -100,8 +108,12 @@ class _Layer:
         self._fsx = self._fsy = 0.0
         self.eps = MIN_EPS
         if len(self._geoms) == 0:
-            self._set_arrays(np.full(1, _NONE, np.int32), np.zeros(2, np.int64),
-                             np.zeros(0, np.int32), np.zeros(0, bool))
+            self._set_arrays(
+                np.full(1, _NONE, np.int32),
+                np.zeros(2, np.int64),
+                np.zeros(0, np.int32),
+                np.zeros(0, bool),
+            )
             return
         x0, y0, x1, y1 = (float(v) for v in shapely.total_bounds(self._geoms))
         w, h = x1 - x0, y1 - y0
@@ -116,19 +128,18 @@ class _Layer:
         self._xs = x0 + w * np.arange(nx * SUB + 1) / (nx * SUB)  # fine-grid lines
         self._ys = y0 + h * np.arange(ny * SUB + 1) / (ny * SUB)
         marked = self._boundary_cells()
-        top_cell, top_poly, top_full = self._top_pairs(marked)
-        t_csr = _csr(top_cell, top_poly, top_full, self._ntop)
+        t_csr = _csr(*self._top_pairs(marked), self._ntop)
         t_state, split = self._states(t_csr)
-        s_cell, s_poly, s_full = self._sub_pairs(t_csr, split, marked)
-        s_csr = _csr(s_cell, s_poly, s_full, int(split.sum()) * SUB * SUB)
+        s_csr = _csr(*self._sub_pairs(t_csr, split, marked), int(split.sum()) * SUB * SUB)
         s_state, _ = self._states(s_csr)
         t_state[split] = -3 - np.arange(int(split.sum()))
         # One id space: top cells, then sub-cells, then one empty cell for points outside.
         n_top_pairs = len(t_csr[1])
         ptr = np.concatenate([t_csr[0][:-1], s_csr[0] + n_top_pairs, s_csr[0][-1:] + n_top_pairs])
         state = np.concatenate([t_state, s_state, [_NONE]]).astype(np.int32)
-        self._set_arrays(state, ptr, np.concatenate([t_csr[1], s_csr[1]]),
-                         np.concatenate([t_csr[2], s_csr[2]]))
+        self._set_arrays(
+            state, ptr, np.concatenate([t_csr[1], s_csr[1]]), np.concatenate([t_csr[2], s_csr[2]])
+        )
         for g in self.geometries:  # build GEOS's lazy point locators now, not on a first request
             shapely.intersects_xy(g, x0, y0)
 
@@ -155,7 +166,7 @@ class _Layer:
         i1 = np.floor(np.maximum(pu0, pu1) + m).astype(np.int64)
         j0 = np.floor(np.minimum(pv0, pv1) - m).astype(np.int64)
         j1 = np.floor(np.maximum(pv0, pv1) + m).astype(np.int64)
-        reach = int(math.ceil(1 + 2 * m)) + 1  # columns (rows) a piece's box can overlap
+        reach = math.ceil(1 + 2 * m) + 1  # columns (rows) a piece's box can overlap
         p, keys = poly[s], []
         for di in range(reach):
             for dj in range(reach):
@@ -165,13 +176,12 @@ class _Layer:
                 keys.append(p[ok] * (fnx * fny) + cj * fnx + ci)
         return np.unique(np.concatenate(keys))
 
-    def _top_pairs(
-        self, marked: NDArray[np.int64]
-    ) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.bool_]]:
+    def _top_pairs(self, marked: NDArray[np.int64]) -> Pairs:
         """(top cell, polygon, holds-the-whole-cell) pairs from the marked boundary cells."""
         nx, ntop, fnx = self._nx, self._ntop, self._nx * SUB
         poly, fine = np.divmod(marked, fnx * self._ny * SUB)
-        touched = np.unique(poly * ntop + (fine // fnx >> SUB_SHIFT) * nx + (fine % fnx >> SUB_SHIFT))
+        top = ((fine // fnx) >> SUB_SHIFT) * nx + ((fine % fnx) >> SUB_SHIFT)
+        touched = np.unique(poly * ntop + top)  # sorted by polygon, row, column
         tp, tc = np.divmod(touched, ntop)
         row, col = np.divmod(tc, nx)
         # A run of untouched cells in a row is all inside or all outside its polygon; runs before
@@ -189,21 +199,20 @@ class _Layer:
         polys = np.concatenate([tp, np.repeat(tp[gap], length)])
         return cells, polys, np.arange(len(cells)) >= len(tc)
 
-    def _sub_pairs(
-        self, t_csr: Csr, split: NDArray[np.bool_], marked: NDArray[np.int64]
-    ) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.bool_]]:
+    def _sub_pairs(self, t_csr: Csr, split: NDArray[np.bool_], marked: NDArray[np.int64]) -> Pairs:
         """(sub-cell, polygon, holds-the-whole-sub-cell) pairs for the split top cells."""
-        ptr, poly, full = t_csr
+        ptr, t_poly, t_full = t_csr
         nx, fnx = self._nx, self._nx * SUB
         block = np.cumsum(split) - 1  # block number of each split top cell
         cell = np.repeat(np.arange(self._ntop), np.diff(ptr))
         pick = split[cell]
-        cell, poly, full = cell[pick], poly[pick].astype(np.int64), full[pick]
+        cell = cell[pick]
         a = np.arange(SUB * SUB)  # sub-cell order inside a block: row-major
         fi = ((cell % nx)[:, None] * SUB + (a & _MASK)).ravel()
         fj = ((cell // nx)[:, None] * SUB + (a >> SUB_SHIFT)).ravel()
         sub = (block[cell][:, None] * (SUB * SUB) + a).ravel()
-        poly, full = np.repeat(poly, SUB * SUB), np.repeat(full, SUB * SUB)
+        poly = np.repeat(t_poly[pick].astype(np.int64), SUB * SUB)
+        full = np.repeat(t_full[pick], SUB * SUB)
         key = poly * (fnx * self._ny * SUB) + fj * fnx + fi
         at = np.minimum(np.searchsorted(marked, key), len(marked) - 1)
         edge = marked[at] == key
@@ -213,7 +222,7 @@ class _Layer:
         cy = (self._ys[fj[t]] + self._ys[fj[t] + 1]) / 2
         full[t] = self._pip(poly[t], cx, cy)
         keep = edge | full
-        return sub[keep], poly[keep], full[keep] & ~edge[keep]
+        return sub[keep], poly[keep], full[keep]
 
     def _pip(
         self, poly: NDArray[np.int64], x: NDArray[np.float64], y: NDArray[np.float64]
@@ -223,7 +232,7 @@ class _Layer:
         order = np.argsort(poly, kind="stable")
         ps = poly[order]
         cuts = [0, *(np.flatnonzero(np.diff(ps)) + 1).tolist(), len(ps)]
-        for lo, hi in zip(cuts[:-1], cuts[1:], strict=True):
+        for lo, hi in itertools.pairwise(cuts):
             if hi > lo:
                 idx = order[lo:hi]
                 out[idx] = shapely.intersects_xy(self._geoms[ps[lo]], x[idx], y[idx])
@@ -251,13 +260,13 @@ class _Layer:
         self._state, self._ptr, self._poly, self._full = state, ptr, poly, full
         self._outside = len(state) - 1
         # memoryviews index to plain Python ints/bools, which keeps the scalar path cheap.
-        self._state_mv, self._ptr_mv = memoryview(state), memoryview(ptr)
-        self._poly_mv, self._full_mv = memoryview(poly), memoryview(full)
+        self._state_mv, self._ptr_mv = state.data, ptr.data
+        self._poly_mv, self._full_mv = poly.data, full.data
 
     def _hash(
         self, x: NDArray[np.float64], y: NDArray[np.float64]
     ) -> tuple[NDArray[np.int32], NDArray[np.int32]]:
-        """(cell id, cell state) of every point; the empty outside cell for points off the extent."""
+        """(cell id, cell state) of every point; points off the extent get the empty cell."""
         with np.errstate(invalid="ignore"):  # NaN and far-away points cast to garbage, masked below
             fx = x - self._x0
             fx *= self._fsx
@@ -326,7 +335,7 @@ class PartitionLayer(_Layer):
         if len(need) == 0:
             return out
         pts, pp, full, cuts = self._pairs(need, cell[need])
-        for lo, hi in zip(cuts[:-1], cuts[1:], strict=True):  # ascending code order
+        for lo, hi in itertools.pairwise(cuts):  # ascending code order
             q, f = pts[lo:hi], full[lo:hi]
             open_ = out[q] == -1  # a point already answered keeps its smaller code
             q, hit = q[open_], f[open_]
@@ -358,14 +367,14 @@ class OverlayLayer(_Layer):
     _overlay = True
 
     def locate(self, x: ArrayLike, y: ArrayLike) -> tuple[NDArray[np.intp], NDArray[np.int32]]:
-        """(point index, index into the sorted ``self.codes``) of every cover, by point then code."""
+        """(point index, index into the sorted ``self.codes``) of each cover, by point then code."""
         xa, ya = _xy(x, y)
         if len(self.codes) == 0 or len(xa) == 0:
             return np.zeros(0, np.intp), np.zeros(0, np.int32)
         cell, state = self._hash(xa, ya)
         need = np.flatnonzero(state == _LIST)
         pts, pp, hit, cuts = self._pairs(need, cell[need])
-        for lo, hi in zip(cuts[:-1], cuts[1:], strict=True):
+        for lo, hi in itertools.pairwise(cuts):
             t = np.flatnonzero(~hit[lo:hi]) + lo
             if len(t):
                 q = pts[t]
