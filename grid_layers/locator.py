@@ -64,7 +64,8 @@ def grid_shape(
     if width <= 0 or height <= 0:  # degenerate extent: a single row or column
         side = min(max_cells, target)
         return (side if width > 0 else 1), (side if height > 0 else 1)
-    size = math.sqrt(width * height / target)
+    # square cells, unless a capped side forces them wider
+    size = max(math.sqrt(width * height / target), width / max_cells, height / max_cells)
     nx = min(max_cells, max(1, round(width / size)))
     ny = min(max_cells, max(1, round(height / size)))
     return nx, ny
@@ -147,7 +148,9 @@ class _Layer:
         """Sorted keys poly * n_fine + fine cell of every fine cell whose grown box may touch the
         polygon's boundary: a superset, by bounding boxes of sub-cell-long pieces of each edge."""
         fnx, fny = self._nx * SUB, self._ny * SUB
-        rings, ring_poly = shapely.get_rings(self._geoms, return_index=True)
+        parts, part_poly = shapely.get_parts(self._geoms, return_index=True)
+        rings, ring_part = shapely.get_rings(parts, return_index=True)
+        ring_poly = part_poly[ring_part]
         xy, ring = shapely.get_coordinates(rings, return_index=True)
         u = (xy[:, 0] - self._x0) * self._fsx  # fine-cell units, the same map points are hashed by
         v = (xy[:, 1] - self._y0) * self._fsy
