@@ -36,7 +36,7 @@ def _fail(message: str, code: int) -> typer.Exit:
 
 
 def _cluster(settings: Settings) -> EmbeddedCluster:
-    return EmbeddedCluster(settings.home.resolve())
+    return EmbeddedCluster(settings.home)
 
 
 @contextmanager

@@ -41,6 +41,10 @@ class EmbeddedCluster:
     # Throw-away clusters (tests, benchmarks) skip durability for speed.
     durable: bool = True
 
+    def __post_init__(self) -> None:
+        # Absolute, so that the server user and every process agree on where it is.
+        object.__setattr__(self, "home", self.home.resolve())
+
     @cached_property
     def server_dir(self) -> Path:
         """Where the server's own files live: the home, or — when we are root and the

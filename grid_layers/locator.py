@@ -55,17 +55,21 @@ Pairs = tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.bool_]]  # cell, 
 
 
 def grid_shape(
-    width: float, height: float, n_polygons: int, n_vertices: int, max_cells: int
+    width: float,
+    height: float,
+    n_polygons: int,
+    n_vertices: int,
+    max_cells: int,
+    min_size: float = 0.0,
 ) -> tuple[int, int]:
     """Top-level cell columns and rows for an extent: square-ish cells, at most max_cells a side."""
     # Detailed boundaries make each polygon test dearer, so they earn finer cells.
     budget = max(CELLS_PER_POLYGON * max(n_polygons, 4), CELLS_PER_VERTEX * n_vertices)
     target = min(max_cells * max_cells, budget)
-    if width <= 0 or height <= 0:  # degenerate extent: a single row or column
-        side = min(max_cells, target)
-        return (side if width > 0 else 1), (side if height > 0 else 1)
-    # square cells, unless a capped side forces them wider
-    size = max(math.sqrt(width * height / target), width / max_cells, height / max_cells)
+    # square cells, unless a capped side forces them wider; none smaller than min_size
+    size = max(math.sqrt(width * height / target), width / max_cells, height / max_cells, min_size)
+    if size <= 0:  # a point-like extent
+        return 1, 1
     nx = min(max_cells, max(1, round(width / size)))
     ny = min(max_cells, max(1, round(height / size)))
     return nx, ny
@@ -119,13 +123,15 @@ class _Layer:
         x0, y0, x1, y1 = (float(v) for v in shapely.total_bounds(self._geoms))
         w, h = x1 - x0, y1 - y0
         n_vertices = int(shapely.get_num_coordinates(self._geoms).sum())
-        nx, ny = grid_shape(w, h, len(self._geoms), n_vertices, max_cells)
+        # eps dwarfs the few-ulp rounding of the cell arithmetic at this coordinate magnitude;
+        # sub-cells stay >= 16 eps wide, so the grown boxes overlap only their neighbours.
+        self.eps = max(MIN_EPS, 1e-12 * max(abs(x0), abs(x1), abs(y0), abs(y1)))
+        nx, ny = grid_shape(w, h, len(self._geoms), n_vertices, max_cells, 16 * SUB * self.eps)
         self._x0, self._y0, self._x1, self._y1 = x0, y0, x1, y1
         self._nx, self._ny, self._ntop = nx, ny, nx * ny
-        self._fsx = nx * SUB / w if w > 0 else 0.0
-        self._fsy = ny * SUB / h if h > 0 else 0.0
-        # eps dwarfs the few-ulp rounding of the cell arithmetic at this coordinate magnitude.
-        self.eps = max(MIN_EPS, 1e-12 * max(abs(x0), abs(x1), abs(y0), abs(y1)))
+        # (a zero scale sends every point to cell 0 of that axis: slow but still exact)
+        self._fsx = nx * SUB / w if w > 0 and math.isfinite(nx * SUB / w) else 0.0
+        self._fsy = ny * SUB / h if h > 0 and math.isfinite(ny * SUB / h) else 0.0
         self._xs = x0 + w * np.arange(nx * SUB + 1) / (nx * SUB)  # fine-grid lines
         self._ys = y0 + h * np.arange(ny * SUB + 1) / (ny * SUB)
         marked = self._boundary_cells()
@@ -164,19 +170,18 @@ class _Layer:
         pu0, pu1 = ua[s] + du[s] * t0, ua[s] + du[s] * t1
         pv0, pv1 = va[s] + dv[s] * t0, va[s] + dv[s] * t1
         # The margin (eps in cell units) covers every rounding above by orders of magnitude.
-        m = max(self.eps * max(self._fsx, self._fsy), 1e-9)
-        i0 = np.floor(np.minimum(pu0, pu1) - m).astype(np.int64)
-        i1 = np.floor(np.maximum(pu0, pu1) + m).astype(np.int64)
-        j0 = np.floor(np.minimum(pv0, pv1) - m).astype(np.int64)
-        j1 = np.floor(np.maximum(pv0, pv1) + m).astype(np.int64)
-        reach = math.ceil(1 + 2 * m) + 1  # columns (rows) a piece's box can overlap
+        mx = max(self.eps * self._fsx, 1e-9)
+        my = max(self.eps * self._fsy, 1e-9)
+        i0 = _floor_in(np.minimum(pu0, pu1) - mx, fnx)
+        i1 = _floor_in(np.maximum(pu0, pu1) + mx, fnx)
+        j0 = _floor_in(np.minimum(pv0, pv1) - my, fny)
+        j1 = _floor_in(np.maximum(pv0, pv1) + my, fny)
         p, keys = poly[s], []
-        for di in range(reach):
-            for dj in range(reach):
+        # columns (rows) one piece's box can overlap: 3, unless cells are tiny next to eps
+        for di in range(min(math.ceil(1 + 2 * mx) + 1, fnx)):
+            for dj in range(min(math.ceil(1 + 2 * my) + 1, fny)):
                 ok = (i0 + di <= i1) & (j0 + dj <= j1)
-                ci = np.clip(i0[ok] + di, 0, fnx - 1)
-                cj = np.clip(j0[ok] + dj, 0, fny - 1)
-                keys.append(p[ok] * (fnx * fny) + cj * fnx + ci)
+                keys.append(p[ok] * (fnx * fny) + (j0[ok] + dj) * fnx + i0[ok] + di)
         return np.unique(np.concatenate(keys))
 
     def _top_pairs(self, marked: NDArray[np.int64]) -> Pairs:
@@ -395,6 +400,11 @@ class OverlayLayer(_Layer):
             if self._full_mv[k] or shapely.intersects_xy(self.geometries[p], x, y):
                 out.append(self.codes[p])
         return out
+
+
+def _floor_in(u: NDArray[np.float64], n: int) -> NDArray[np.int64]:
+    """floor(u) clipped to the cells 0 .. n - 1 (clipped first, so huge values cannot wrap)."""
+    return np.floor(np.clip(u, 0, n - 1)).astype(np.int64)
 
 
 def _csr(cell: NDArray[np.int64], poly: NDArray[np.int64], full: NDArray[np.bool_], n: int) -> Csr:
