@@ -220,6 +220,10 @@ def table(results: dict[str, Any], n: int) -> str:
 
         add(f"H3 res {s['h3'][i]['res']} (edge {s['h3'][i]['edge_m']:.0f} m): wrong L3 grid", wrong)
     add(
+        "H3 res 9 latlng_to_cell only: points/s",
+        lambda r: f"{r['h3'][0]['lookup_points_per_s']:,.0f}",
+    )
+    add(
         "all answers agree with brute force",
         lambda r: str(
             r["ours_agrees_with_brute_force"] and r["scalar_agrees"] and r["baseline_a_agrees"]

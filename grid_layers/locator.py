@@ -9,20 +9,21 @@ shared edge or in an overlap the smallest code in plain string order wins.  An
 Both keep their codes sorted ascending (``layer.codes``); every index they return refers to that
 sorted tuple, not to the order the codes were given in.
 
-The index is a regular grid over the layer's extent.  Each cell lists the polygons that may cover
-a point of the cell box grown by ``eps`` and flags those whose interior holds the whole grown box
-(contains_properly).  ``eps`` (at least 1e-9 degrees) dwarfs the rounding of
-``floor((x - x0) / dx)``, so a point always lies in the grown box of the cell it is hashed to: a
-flagged polygon covers it with no test, an unlisted polygon cannot cover it, and only the other
-candidates are tested with a prepared ``intersects_xy``.  Cells that would still need a test are
-split once more into ``SUB x SUB`` sub-cells by the same rule, which cuts the share of points that
-reach a polygon test (the cost that grows with boundary detail) about threefold.
+The index is a regular grid over the layer's extent (at most ``max_cells`` a side).  Each cell
+lists the polygons that may cover a point of the cell box grown by ``eps`` and flags those whose
+interior holds the whole grown box (what ``contains_properly`` would say).  ``eps`` (at least 1e-9
+degrees) dwarfs the rounding of ``floor((x - x0) / dx)``, so a point always lies in the grown box
+of the cell it is hashed to: a flagged polygon covers it with no test, an unlisted polygon cannot
+cover it, and only the other candidates are tested with a prepared ``intersects_xy``.  Cells that
+would still need a test are split once more into ``SUB x SUB`` sub-cells by the same rule, which
+cuts the share of points that reach a polygon test (the cost that grows with boundary detail)
+about fourfold.
 
 Building rasterises each polygon's boundary conservatively (every cell whose grown box an edge
-may touch), then settles every other cell with one exact point-in-polygon test per run of
-untouched cells: such a run is connected and free of boundary, so it is wholly inside or outside.
-That gives the same flags as testing each grown box with ``contains_properly``, about ten times
-faster.
+may touch is marked), then settles every other cell with one exact point-in-polygon test per run
+of unmarked cells: such a run is connected and free of boundary, so it is wholly inside or wholly
+outside.  That yields the flags a ``contains_properly`` test of every grown box would, several
+times faster (0.12 s instead of 0.9 s for 64 grids of ~2,500 vertices on 512 x 512 cells).
 """
 
 from __future__ import annotations
