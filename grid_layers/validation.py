@@ -12,13 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 import shapely
-from pyproj import CRS, Transformer
 from shapely.geometry.base import BaseGeometry
 
+from grid_layers.crs import to_metric_transformer
 from grid_layers.hierarchy import (
     COMPREHENSIVE,
     PROBLEM_TYPES,
@@ -48,16 +47,6 @@ _FORMATS = {
 }
 
 
-def _metric_crs(lon: float) -> CRS:
-    """CGCS2000 3-degree Gauss-Kruger zone for lon (to be replaced by crs.metric_crs_for)."""
-    return CRS.from_epsg(4534 + min(max(round((lon - 75.0) / 3.0), 0), 20))
-
-
-@lru_cache(maxsize=32)
-def _transformer(crs: CRS) -> Transformer:
-    return Transformer.from_crs(CRS.from_epsg(4490), crs, always_xy=True)
-
-
 def _objects(items: Sequence[BaseGeometry]) -> np.ndarray:
     array = np.empty(len(items), dtype=object)
     array[:] = list(items)
@@ -81,7 +70,7 @@ class _Metric:
         bounds = shapely.bounds(geometries)
         # with nothing to measure any zone will do
         lon = float(np.mean((bounds[:, 0] + bounds[:, 2]) / 2.0)) if len(bounds) else 120.0
-        self.transformer = _transformer(_metric_crs(lon))
+        self.transformer = to_metric_transformer(lon)
 
     def project(self, geometries: np.ndarray) -> np.ndarray:
         """All geometries to metres in one vectorised transform."""
