@@ -26,7 +26,9 @@ app = typer.Typer(help="Grid management and dispatch GIS service.", no_args_is_h
 db_app = typer.Typer(help="Manage the embedded PostGIS under .gis/ (or $GIS_SERVICE_HOME).",
                      no_args_is_help=True)
 user_app = typer.Typer(help="Accounts.", no_args_is_help=True)
+audit_app = typer.Typer(help="Check the incident history.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+app.add_typer(audit_app, name="audit")
 app.add_typer(user_app, name="user")
 
 
@@ -166,6 +168,22 @@ def user_add(
             raise _fail(exc.detail, 1) from exc
         session.commit()
     typer.echo(f"user {name} ({role}) added")
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Re-compute every incident's hash chain; exit 1 and name each tampered incident."""
+    from gis_service.incidents.audit import verify_all
+
+    broken = 0
+    with _session() as session:
+        for incident_id, problems in verify_all(session):
+            broken += 1
+            for problem in problems:
+                typer.echo(f"incident {incident_id}: {problem}")
+    if broken:
+        raise _fail(f"{broken} incident(s) with a broken history", 1)
+    typer.echo("every incident's history is intact")
 
 
 @app.command()

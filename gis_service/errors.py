@@ -45,6 +45,14 @@ class ConflictError(DomainError):
     status, title = 409, "Conflict"
 
 
+class PreconditionFailedError(DomainError):
+    status, title = 412, "Precondition failed"
+
+
+class PreconditionRequiredError(DomainError):
+    status, title = 428, "Precondition required"
+
+
 class PayloadTooLargeError(DomainError):
     status, title = 413, "Payload too large"
 

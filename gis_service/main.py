@@ -18,6 +18,7 @@ from gis_service.database import make_engine, make_session_factory
 from gis_service.errors import install_handlers
 from gis_service.grids.router import router as grids_router
 from gis_service.health import router as health_router
+from gis_service.incidents.router import router as incidents_router
 from gis_service.locate.router import router as locate_router
 from gis_service.locate.service import LocatorCache
 from gis_service.people.router import router as people_router
@@ -60,6 +61,6 @@ def create_app(settings: Settings | None = None,
                          lifespan=lifespan, static_url="/static/docs")
     install_handlers(app)
     for router in (health_router, auth_router, grids_router, places_router, people_router,
-                   locate_router, pages_router):
+                   locate_router, incidents_router, pages_router):
         app.include_router(router)
     return app

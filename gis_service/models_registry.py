@@ -11,7 +11,9 @@ def metadata() -> MetaData:
     from gis_service.auth import models as _auth  # noqa: F401
     from gis_service.database import Base
     from gis_service.grids import models as _grids  # noqa: F401
+    from gis_service.incidents import models as _incidents  # noqa: F401
     from gis_service.people import models as _people  # noqa: F401
     from gis_service.places import models as _places  # noqa: F401
+    from gis_service.responsibilities import models as _responsibilities  # noqa: F401
 
     return Base.metadata

@@ -107,4 +107,12 @@ def write_town(folder: Path) -> dict[str, Path]:
              ["W3", "王五", "grid_worker", "T-B-1", "", "", "W4", "no"],
              ["W4", "赵六", "grid_worker", "T-B-2", "", "", "W3", "yes"],
              ["Q1-1", "钱七", "squad_leader", "", "D1", "", "", "yes"]]),
+        "responsibilities": write_csv(
+            folder / "responsibilities.csv",
+            ["category_code", "category_name", "handler", "department_code", "cooperating",
+             "respond_hours", "resolve_hours"],
+            [["GARBAGE", "垃圾堆放", "grid", "", "", "2", "24"],
+             ["BUILDING", "违章搭建", "squad", "", "JS", "4", "72"],
+             ["POLLUTION", "水体污染", "department", "HB", "JS", "1", "12"],
+             ["FLOOD", "防汛险情", "town", "", "", "0.5", "6"]]),
     }

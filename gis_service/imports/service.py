@@ -13,6 +13,7 @@ from gis_service.imports.people import import_departments, import_workers
 from gis_service.imports.places import import_districts, import_projects, import_zones
 from gis_service.imports.readers import UnreadableInputError
 from gis_service.imports.report import ImportReport
+from gis_service.imports.responsibilities import import_responsibilities
 
 Importer = Callable[..., ImportReport]
 
@@ -24,6 +25,7 @@ IMPORTERS: dict[str, Importer] = {
     "departments": import_departments,
     "workers": import_workers,
     "addresses": import_addresses,
+    "responsibilities": import_responsibilities,
 }
 
 

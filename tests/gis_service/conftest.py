@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -25,7 +25,8 @@ def town_files(tmp_path: Path) -> dict[str, Path]:
 @pytest.fixture()
 def town(db_session: Session, town_files: dict[str, Path]) -> dict[str, Path]:
     """The test town imported into the test's transaction."""
-    for kind in ("grids", "districts", "zones", "projects", "departments", "workers"):
+    for kind in ("grids", "districts", "zones", "projects", "departments", "workers",
+                 "responsibilities"):
         report = run_import(db_session, kind, town_files[kind])
         assert report.accepted, report.lines()
     db_session.commit()
@@ -55,3 +56,20 @@ def admin_token(db_session: Session) -> str:
 def auth(admin_token: str) -> dict[str, str]:
     """Authorization header of the admin."""
     return {"Authorization": f"Bearer {admin_token}"}
+
+
+@pytest.fixture()
+def token_for(db_session: Session) -> Callable[[str, str | None], dict[str, str]]:
+    """Make an account with a role and scope; returns its Authorization header."""
+    made: dict[tuple[str, str | None], dict[str, str]] = {}
+
+    def make(role: str, scope: str | None = None) -> dict[str, str]:
+        if (role, scope) not in made:
+            name = f"{role}-{scope or 'all'}"
+            auth_service.add_account(db_session, username=name, role=role, scope_code=scope)
+            token = auth_service.issue_token(db_session, username=name)
+            db_session.commit()
+            made[(role, scope)] = {"Authorization": f"Bearer {token}"}
+        return made[(role, scope)]
+
+    return make

@@ -1,0 +1,1 @@
+"""Incidents: intake, routing, the closed loop of actions, and the hash-chained history."""

@@ -1,0 +1,167 @@
+"""Taking an action on an incident: If-Match, scope, role, the lifecycle table, the effect,
+and one history row — all under a row lock, so two dispatchers racing cannot both win."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from gis_service.auth.service import Principal
+from gis_service.errors import (
+    ConflictError,
+    ForbiddenError,
+    InvalidInputError,
+    NotFoundError,
+    PreconditionFailedError,
+    PreconditionRequiredError,
+)
+from gis_service.incidents import queries
+from gis_service.incidents.lifecycle import TRANSITIONS, next_state
+from gis_service.incidents.models import Incident
+from gis_service.incidents.routing import Assignment
+from gis_service.incidents.schemas import ActionRequest
+from gis_service.incidents.scope import visible
+from gis_service.incidents.service import assign, auto_route, locate, place, record, state_of
+from gis_service.locate.snapshot import LocatorSnapshot
+
+ASSIGNEE_TYPES = ("grid_worker", "squad", "department", "town")
+WHISTLE_RESPOND_HOURS = 2.0  # departments called by the grid must report within this
+
+
+def parse_etag(if_match: str | None) -> int:
+    """The version an If-Match header names; 428 when absent, 412 when unreadable."""
+    if not if_match:
+        raise PreconditionRequiredError('send If-Match: "<version>" (the incident\'s ETag)')
+    value = if_match.strip().removeprefix("W/").strip('"')
+    if not value.isdigit():
+        raise PreconditionFailedError(f"If-Match {if_match!r} names no version")
+    return int(value)
+
+
+def act(session: Session, snapshot: LocatorSnapshot, principal: Principal, incident_id: int,
+        body: ActionRequest, if_match: str | None, now: datetime) -> Incident:
+    """Apply one action; the caller commits."""
+    expected = parse_etag(if_match)
+    incident = queries.locked(session, incident_id, visible(principal))
+    if incident is None:
+        raise NotFoundError(f"no incident {incident_id}")
+    if incident.version != expected:
+        raise PreconditionFailedError(f"the incident is at version {incident.version}, "
+                                      f"not {expected}: reload it", version=incident.version)
+    transition = TRANSITIONS[body.action]
+    if principal.role not in transition.roles:
+        raise ForbiddenError(f"a {principal.role} may not {body.action}")
+    target = next_state(body.action, incident.status)
+    if target is None:
+        raise ConflictError(f"cannot {body.action} an incident that is {incident.status}",
+                            allowed_from=sorted(transition.sources))
+    before = state_of(incident)
+    detail = EFFECTS[body.action](session, snapshot, incident, body, now)
+    incident.status = target
+    incident.version += 1
+    incident.updated_at = now
+    record(session, incident, actor=principal.username, action=body.action, at=now,
+           before=before, note=body.note, detail=detail)
+    session.flush()
+    return incident
+
+
+def _nothing(*_: Any) -> dict[str, Any]:
+    return {}
+
+
+def _dispatch(session: Session, snapshot: LocatorSnapshot, incident: Incident,
+              body: ActionRequest, now: datetime) -> dict[str, Any]:
+    located = None
+    if body.location is not None:
+        lon, lat, located = locate(snapshot, body.location)
+        if not located["in_service_area"]:
+            raise InvalidInputError("that location is outside the service area")
+        place(incident, lon, lat, located)
+    elif incident.status == "needs_location":
+        raise InvalidInputError("this incident needs a location: send `location`")
+    rule = queries.rule_for(session, incident.category_code)
+    if body.to:
+        assignment = _named_handler(body.to)
+    elif rule is not None:
+        if located is None:
+            assert incident.lon is not None and incident.lat is not None
+            located = snapshot.locate_point(incident.lon, incident.lat)
+        assignment = auto_route(session, incident, located, rule)
+    else:
+        raise InvalidInputError("unknown category: name the handler in `to` (type:code)")
+    assign(incident, assignment, rule, now)
+    return {"auto": not body.to, **assignment.why}
+
+
+def _named_handler(to: str) -> Assignment:
+    kind, _, code = to.partition(":")
+    if kind not in ASSIGNEE_TYPES or not code:
+        raise InvalidInputError(f"`to` must be type:code with type one of "
+                                f"{', '.join(ASSIGNEE_TYPES)}")
+    return Assignment(kind, code, (), {"named_by": "dispatcher"})
+
+
+def _return(session: Session, snapshot: LocatorSnapshot, incident: Incident,
+            body: ActionRequest, now: datetime) -> dict[str, Any]:
+    if not body.note.strip():
+        raise InvalidInputError("say why in `note` when returning an incident")
+    returned_by = {"type": incident.assignee_type, "code": incident.assignee_code}
+    incident.assignee_type, incident.assignee_code = "town", incident.town_code
+    return {"returned_by": returned_by}
+
+
+def _reopen(session: Session, snapshot: LocatorSnapshot, incident: Incident,
+            body: ActionRequest, now: datetime) -> dict[str, Any]:
+    if not body.note.strip():
+        raise InvalidInputError("say why in `note` when reopening an incident")
+    incident.resolution = None
+    return {}
+
+
+def _close(session: Session, snapshot: LocatorSnapshot, incident: Incident,
+           body: ActionRequest, now: datetime) -> dict[str, Any]:
+    if body.resolution is None:
+        raise InvalidInputError("closing needs `resolution`: service, management or enforcement")
+    incident.resolution = body.resolution
+    return {"resolution": body.resolution}
+
+
+def _escalate(session: Session, snapshot: LocatorSnapshot, incident: Incident,
+              body: ActionRequest, now: datetime) -> dict[str, Any]:
+    incident.escalation_level += 1
+    if incident.escalation_level == 1:
+        incident.assignee_type, incident.assignee_code = "town", incident.town_code
+        return {"to": "town command center"}
+    incident.assignee_type, incident.assignee_code = "county", "county"
+    return {"to": "county command center"}
+
+
+def _whistle(session: Session, snapshot: LocatorSnapshot, incident: Incident,
+             body: ActionRequest, now: datetime) -> dict[str, Any]:
+    rule = queries.rule_for(session, incident.category_code)
+    named = [code.strip() for code in (body.to or "").split(";") if code.strip()]
+    departments = named or list(rule.cooperating if rule else ())
+    if not departments:
+        raise InvalidInputError("name the departments to call in `to` (code;code)")
+    incident.cooperating = sorted(set(incident.cooperating) | set(departments))
+    respond_by = (now + timedelta(hours=WHISTLE_RESPOND_HOURS)).isoformat()
+    return {"called": {code: {"respond_by": respond_by} for code in departments}}
+
+
+def _evaluate(session: Session, snapshot: LocatorSnapshot, incident: Incident,
+              body: ActionRequest, now: datetime) -> dict[str, Any]:
+    if body.satisfaction is None:
+        raise InvalidInputError("evaluating needs `satisfaction` from 1 to 5")
+    incident.satisfaction = body.satisfaction
+    return {"satisfaction": body.satisfaction}
+
+
+EFFECTS = {
+    "register": _nothing, "reject": _nothing, "dispatch": _dispatch, "accept": _nothing,
+    "return": _return, "start": _nothing, "resolve": _nothing, "verify": _nothing,
+    "reopen": _reopen, "close": _close, "escalate": _escalate, "whistle": _whistle,
+    "evaluate": _evaluate,
+}

@@ -1,0 +1,55 @@
+"""The closed loop as a table: which action moves an incident from which states to which, and
+which roles may take it (GB/T 30428: report → register → dispatch → handle → verify → close →
+evaluate)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+OPEN_STATES = frozenset({"reported", "needs_location", "registered", "dispatched", "accepted",
+                         "in_progress", "returned", "resolved", "verified"})
+ALL_STATES = OPEN_STATES | {"closed", "rejected"}
+RESOLUTIONS = ("service", "management", "enforcement")  # the 721 ratio
+
+CENTER = frozenset({"admin", "commander", "dispatcher"})
+HANDLERS = frozenset({"grid_worker", "squad", "department"})
+
+
+@dataclass(frozen=True)
+class Transition:
+    """An action: the states it starts from, the state it leads to (None = unchanged), and
+    the roles that may take it."""
+
+    sources: frozenset[str]
+    target: str | None
+    roles: frozenset[str]
+
+
+TRANSITIONS: dict[str, Transition] = {
+    "register": Transition(frozenset({"reported"}), "registered", CENTER),
+    "reject": Transition(frozenset({"reported", "needs_location", "registered", "returned"}),
+                         "rejected", CENTER),
+    "dispatch": Transition(frozenset({"registered", "returned", "needs_location"}),
+                           "dispatched", CENTER),
+    "accept": Transition(frozenset({"dispatched"}), "accepted", HANDLERS | CENTER),
+    "return": Transition(frozenset({"dispatched", "accepted"}), "returned", HANDLERS | CENTER),
+    "start": Transition(frozenset({"accepted"}), "in_progress", HANDLERS | CENTER),
+    "resolve": Transition(frozenset({"accepted", "in_progress"}), "resolved", HANDLERS | CENTER),
+    "verify": Transition(frozenset({"resolved"}), "verified", CENTER),
+    "reopen": Transition(frozenset({"resolved", "verified", "closed"}), "dispatched", CENTER),
+    "close": Transition(frozenset({"verified"}), "closed", CENTER),
+    "escalate": Transition(OPEN_STATES - {"resolved", "verified"}, None,
+                           HANDLERS | CENTER),
+    "whistle": Transition(frozenset({"dispatched", "accepted", "in_progress"}), None,
+                          HANDLERS | CENTER),
+    "evaluate": Transition(frozenset({"closed"}), None, CENTER),
+}
+ACTIONS = tuple(TRANSITIONS)
+
+
+def next_state(action: str, state: str) -> str | None:
+    """The state after `action` from `state`, or None when the move is not allowed."""
+    transition = TRANSITIONS[action]
+    if state not in transition.sources:
+        return None
+    return transition.target or state

@@ -1,0 +1,176 @@
+"""/api/v1/incidents: intake, the scoped list, one incident, its history, actions."""
+
+from __future__ import annotations
+
+import base64
+from datetime import UTC, datetime
+from typing import Annotated
+
+import orjson
+from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
+from pydantic import ValidationError
+
+from gis_service.auth.deps import PrincipalDep
+from gis_service.database import SessionDep
+from gis_service.errors import InvalidInputError
+from gis_service.incidents import actions, idempotency, queries, service
+from gis_service.incidents.models import Incident
+from gis_service.incidents.schemas import (
+    ActionRequest,
+    Assignee,
+    HistoryEntry,
+    IncidentCreate,
+    IncidentPage,
+    IncidentRead,
+)
+from gis_service.incidents.scope import visible
+
+router = APIRouter(prefix="/api/v1", tags=["incidents"])
+INTAKE_BODY = {"requestBody": {"required": True, "content": {"application/json": {
+    "schema": IncidentCreate.model_json_schema(ref_template="#/components/schemas/{model}")}}}}
+
+
+def to_read(incident: Incident) -> IncidentRead:
+    """The API view of an incident."""
+    assignee = (Assignee(type=incident.assignee_type, code=incident.assignee_code)
+                if incident.assignee_type and incident.assignee_code else None)
+    return IncidentRead(
+        id=incident.id, status=incident.status, source=incident.source,
+        external_id=incident.external_id, category=incident.category_code,
+        description=incident.description, address=incident.address, lon=incident.lon,
+        lat=incident.lat, town=incident.town_code, grid2=incident.grid2_code,
+        grid3=incident.grid3_code, district=incident.district_code,
+        zones=list(incident.zone_codes), special=list(incident.special_codes),
+        assignee=assignee, cooperating=list(incident.cooperating), priority=incident.priority,
+        escalation_level=incident.escalation_level, respond_due_at=incident.respond_due_at,
+        due_at=incident.due_at, parent_ticket_id=incident.parent_ticket_id,
+        resolution=incident.resolution, satisfaction=incident.satisfaction,
+        candidates=incident.candidates, version=incident.version,
+        reported_at=incident.reported_at, created_at=incident.created_at,
+        updated_at=incident.updated_at)
+
+
+def _respond(incident: Incident, status: int = 200) -> Response:
+    body = to_read(incident).model_dump_json()
+    return Response(body, status_code=status, media_type="application/json",
+                    headers={"ETag": f'"{incident.version}"'})
+
+
+@router.post("/incidents", status_code=201, response_model=IncidentRead,
+             responses={200: {"description": "the same report again: the incident it made"}},
+             openapi_extra=INTAKE_BODY)
+async def create_incident(request: Request, principal: PrincipalDep,
+                          idempotency_key: Annotated[str | None, Header()] = None) -> Response:
+    """Report an incident; it is located, routed and recorded. Sending the same source +
+    external_id, or the same Idempotency-Key, again returns the first incident (200)."""
+    raw = await request.body()
+    try:
+        body = IncidentCreate.model_validate_json(raw)
+    except ValidationError as exc:
+        raise RequestValidationError(exc.errors(include_url=False)) from exc
+    from starlette.concurrency import run_in_threadpool
+
+    return await run_in_threadpool(_intake, request, principal, body, raw, idempotency_key)
+
+
+def _intake(request: Request, principal: PrincipalDep, body: IncidentCreate, raw: bytes,
+            key: str | None) -> Response:
+    factory = request.app.state.session_factory
+    now = datetime.now(UTC)
+    if key is not None:
+        earlier = idempotency.claim(factory, key=key, account_id=principal.account_id,
+                                    fingerprint=idempotency.body_hash(raw), now=now)
+        if earlier is not None:
+            with factory() as session:
+                return _respond(service.get_visible(session, principal, earlier), 200)
+    try:
+        with factory() as session:
+            snapshot = request.app.state.locator.current()
+            result = service.intake(session, snapshot, principal.username, body, now)
+            if key is not None:
+                idempotency.complete(session, key=key, account_id=principal.account_id,
+                                     incident_id=result.incident.id)
+            session.commit()
+            return _respond(result.incident, 201 if result.created else 200)
+    except BaseException:
+        if key is not None:
+            idempotency.release(factory, key=key, account_id=principal.account_id)
+        raise
+
+
+def _cursor(value: str | None) -> tuple[datetime, int] | None:
+    if not value:
+        return None
+    try:
+        due, last_id = orjson.loads(base64.urlsafe_b64decode(value.encode()))
+        return datetime.fromisoformat(due), int(last_id)
+    except (ValueError, TypeError, orjson.JSONDecodeError) as exc:
+        raise InvalidInputError("the cursor is not one this service gave out") from exc
+
+
+def _bbox(value: str | None) -> tuple[float, float, float, float] | None:
+    if not value:
+        return None
+    try:
+        west, south, east, north = (float(v) for v in value.split(","))
+    except ValueError as exc:
+        raise InvalidInputError("bbox is west,south,east,north in degrees") from exc
+    if not (west < east and south < north):
+        raise InvalidInputError("bbox must have west < east and south < north")
+    return west, south, east, north
+
+
+@router.get("/incidents")
+def list_incidents(
+    session: SessionDep, principal: PrincipalDep,
+    status: str | None = None, grid: str | None = None, district: str | None = None,
+    category: str | None = None,
+    bbox: Annotated[str | None, Query(description="west,south,east,north")] = None,
+    overdue: bool | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    cursor: str | None = None,
+) -> IncidentPage:
+    """Incidents the caller may see, most urgent (earliest due) first, a page at a time."""
+    filters = {"status": status, "grid": grid, "district": district, "category": category,
+               "bbox": _bbox(bbox), "overdue": overdue, "limit": limit,
+               "after": _cursor(cursor)}
+    rows = list(session.scalars(queries.filtered(visible(principal), filters,
+                                                 datetime.now(UTC))))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    next_cursor = None
+    if more:
+        last = rows[-1]
+        assert last.due_at is not None
+        next_cursor = base64.urlsafe_b64encode(
+            orjson.dumps([last.due_at.isoformat(), last.id])).decode()
+    return IncidentPage(items=[to_read(r) for r in rows], next_cursor=next_cursor)
+
+
+@router.get("/incidents/{incident_id}", response_model=IncidentRead)
+def get_incident(incident_id: int, session: SessionDep, principal: PrincipalDep) -> Response:
+    """One incident, with its version as the ETag."""
+    return _respond(service.get_visible(session, principal, incident_id))
+
+
+@router.get("/incidents/{incident_id}/history")
+def get_history(incident_id: int, session: SessionDep,
+                principal: PrincipalDep) -> list[HistoryEntry]:
+    """Every change: who, when, what, before and after, why."""
+    return [HistoryEntry.model_validate(e, from_attributes=True)
+            for e in service.history(session, principal, incident_id)]
+
+
+@router.post("/incidents/{incident_id}/actions", response_model=IncidentRead,
+             responses={409: {"description": "not allowed from the incident's state"},
+                        412: {"description": "stale If-Match"},
+                        428: {"description": "If-Match missing"}})
+def take_action(request: Request, incident_id: int, body: ActionRequest, session: SessionDep,
+                principal: PrincipalDep,
+                if_match: Annotated[str | None, Header()] = None) -> Response:
+    """Move the incident along the loop; send If-Match with the version you saw."""
+    incident = actions.act(session, request.app.state.locator.current(), principal,
+                           incident_id, body, if_match, datetime.now(UTC))
+    session.commit()
+    return _respond(incident)

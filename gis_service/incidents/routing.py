@@ -1,0 +1,93 @@
+"""Who handles an incident: the responsibility list's handler for its category, resolved at
+its place (grid worker with AB backup, district squad, department, or the town center).
+Every decision says why, for the history."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Post:
+    """A worker's post as routing sees it."""
+
+    code: str
+    name: str
+    on_duty: bool
+    backup_code: str | None
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A category of the responsibility list."""
+
+    code: str
+    handler: str  # grid, squad, department, town
+    department_code: str | None
+    cooperating: tuple[str, ...]
+    respond_hours: float
+    resolve_hours: float
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """The handler chosen and the reasons."""
+
+    type: str  # grid_worker, squad, department, town
+    code: str
+    cooperating: tuple[str, ...]
+    why: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Directory:
+    """The people routing may choose from: grid workers by grid code, and every post by code."""
+
+    grid_workers: dict[str, list[Post]]
+    posts: dict[str, Post]
+
+
+def _code(located: dict[str, Any], key: str) -> str | None:
+    value = located.get(key)
+    return value["code"] if value else None
+
+
+def route(rule: Rule, located: dict[str, Any], directory: Directory) -> Assignment:
+    """The handler for a located incident of a known category."""
+    town = _code(located, "town")
+    assert town is not None, "route only incidents inside a town"
+    why: dict[str, Any] = {"rule": rule.code, "handler": rule.handler}
+    cooperating = rule.cooperating
+    if rule.handler == "department" and rule.department_code:
+        return Assignment("department", rule.department_code, cooperating, why)
+    if rule.handler == "squad":
+        district = located.get("district")
+        if district:
+            why["district"] = district["code"]
+            return Assignment("squad", district["squad_code"], cooperating, why)
+        why["fallback"] = "no enforcement district here: the town center"
+        return Assignment("town", town, cooperating, why)
+    if rule.handler == "grid":
+        return _grid_post(located, directory, town, cooperating, why)
+    return Assignment("town", town, cooperating, why)
+
+
+def _grid_post(located: dict[str, Any], directory: Directory, town: str,
+               cooperating: tuple[str, ...], why: dict[str, Any]) -> Assignment:
+    """The level-3 grid's A post, else its B post (AB岗), else the level-2 grid's worker, else
+    the town center."""
+    for level in ("grid3", "grid2"):
+        grid = _code(located, level)
+        if grid is None:
+            continue
+        for post in directory.grid_workers.get(grid, []):
+            if post.on_duty:
+                return Assignment("grid_worker", post.code, cooperating,
+                                  {**why, level: grid, "post": "A"})
+            backup = directory.posts.get(post.backup_code or "")
+            if backup is not None and backup.on_duty:
+                return Assignment("grid_worker", backup.code, cooperating,
+                                  {**why, level: grid, "post": "B", "absent": post.code})
+    return Assignment("town", town, cooperating,
+                      {**why, "fallback": "no grid worker on duty: the town center"})

@@ -1,0 +1,121 @@
+"""Incident request and response shapes (the contract's fields, plus a few more)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from gis_service.incidents.lifecycle import ACTIONS, RESOLUTIONS
+
+SOURCES = ("hotline_12345", "mayor_mailbox", "grid_patrol", "enforcement_patrol", "video",
+           "county_ticket", "open311", "walk_in")
+Source = Literal["hotline_12345", "mayor_mailbox", "grid_patrol", "enforcement_patrol", "video",
+                 "county_ticket", "open311", "walk_in"]
+Action = Literal["register", "reject", "dispatch", "accept", "return", "start", "resolve",
+                 "verify", "reopen", "close", "escalate", "whistle", "evaluate"]
+assert set(Action.__args__) == set(ACTIONS)  # type: ignore[attr-defined]
+
+
+class Location(BaseModel):
+    """A point in one of the supported CRSs."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    lon: float = Field(ge=-180, le=180)
+    lat: float = Field(ge=-90, le=90)
+    crs: str = "wgs84"
+
+
+class IncidentCreate(BaseModel):
+    """A report from any channel. Server-owned fields (status, assignee, grid…) are not
+    accepted: unknown fields are refused."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    source: Source
+    external_id: str | None = Field(default=None, max_length=120)
+    category: str | None = Field(default=None, max_length=64)
+    description: str = Field(default="", max_length=4000)
+    location: Location | None = None
+    address: str | None = Field(default=None, max_length=400)
+    reported_at: datetime | None = None
+    parent_ticket_id: str | None = Field(default=None, max_length=120,
+                                         description="county tickets: the county's ticket id")
+    county_due_at: datetime | None = Field(default=None,
+                                           description="county tickets: the county's deadline")
+
+
+class Assignee(BaseModel):
+    type: str
+    code: str
+
+
+class IncidentRead(BaseModel):
+    """An incident as the API returns it."""
+
+    id: int
+    status: str
+    source: str
+    external_id: str | None
+    category: str | None
+    description: str
+    address: str | None
+    lon: float | None
+    lat: float | None
+    town: str | None
+    grid2: str | None
+    grid3: str | None
+    district: str | None
+    zones: list[str]
+    special: list[str]
+    assignee: Assignee | None
+    cooperating: list[str]
+    priority: int
+    escalation_level: int
+    respond_due_at: datetime | None
+    due_at: datetime | None
+    parent_ticket_id: str | None
+    resolution: str | None
+    satisfaction: int | None
+    candidates: list[dict[str, object]] | None
+    version: int
+    reported_at: datetime
+    created_at: datetime
+    updated_at: datetime
+
+
+class IncidentPage(BaseModel):
+    items: list[IncidentRead]
+    next_cursor: str | None
+
+
+class ActionRequest(BaseModel):
+    """An action on an incident. `to` names a handler as `type:code` (grid_worker:W1,
+    squad:Q1, department:HB, town:T) for dispatch, or `;`-separated department codes for
+    whistle; `location` places a needs_location incident when dispatching it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    action: Action
+    note: str = Field(default="", max_length=4000)
+    to: str | None = Field(default=None, max_length=400)
+    resolution: Literal["service", "management", "enforcement"] | None = None
+    satisfaction: int | None = Field(default=None, ge=1, le=5)
+    location: Location | None = None
+
+
+class HistoryEntry(BaseModel):
+    seq: int
+    at: datetime
+    actor: str
+    action: str
+    before: dict[str, object]
+    after: dict[str, object]
+    note: str
+    detail: dict[str, object]
+    hash: str
+
+
+assert set(RESOLUTIONS) == {"service", "management", "enforcement"}

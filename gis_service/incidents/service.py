@@ -1,0 +1,174 @@
+"""Incident use cases: intake (locate, route, record), reading, and the history chain."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from geoalchemy2.shape import from_shape
+from shapely.geometry import Point
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from gis_service.auth.service import Principal
+from gis_service.errors import InvalidInputError, NotFoundError
+from gis_service.incidents import queries
+from gis_service.incidents.history import GENESIS, event_hash
+from gis_service.incidents.models import Incident, IncidentEvent
+from gis_service.incidents.routing import Assignment, Rule, route
+from gis_service.incidents.schemas import IncidentCreate, Location
+from gis_service.incidents.scope import visible
+from gis_service.locate.snapshot import LocatorSnapshot
+from gis_service.timeutil import aware
+from grid_layers import crs as crs_module
+
+# A report nobody can route yet must still be placed or registered by a dispatcher in time.
+UNROUTED_HOURS = 24.0
+
+
+@dataclass(frozen=True)
+class IntakeResult:
+    """The incident, and whether this call created it (False: a repeat of an earlier one)."""
+
+    incident: Incident
+    created: bool
+
+
+def state_of(incident: Incident) -> dict[str, Any]:
+    """The fields an action may change, as the history records them."""
+    return {
+        "status": incident.status, "assignee_type": incident.assignee_type,
+        "assignee_code": incident.assignee_code, "cooperating": list(incident.cooperating),
+        "due_at": incident.due_at.isoformat() if incident.due_at else None,
+        "priority": incident.priority, "escalation_level": incident.escalation_level,
+        "resolution": incident.resolution, "satisfaction": incident.satisfaction,
+        "grid3": incident.grid3_code, "lon": incident.lon, "lat": incident.lat,
+        "version": incident.version,
+    }
+
+
+def record(session: Session, incident: Incident, *, actor: str, action: str, at: datetime,
+           before: dict[str, Any], note: str = "", detail: dict[str, Any] | None = None) -> None:
+    """Append one history row, chained to the one before it."""
+    seq = queries.last_seq(session, incident.id) + 1
+    fields: dict[str, Any] = {"incident_id": incident.id, "seq": seq, "at": at, "actor": actor,
+              "action": action, "before": before, "after": state_of(incident), "note": note,
+              "detail": detail or {}}
+    digest = event_hash(prev_hash=incident.history_head or GENESIS, **fields)
+    session.add(IncidentEvent(**fields, prev_hash=incident.history_head or GENESIS,
+                              hash=digest))
+    incident.history_head = digest
+
+
+def locate(snapshot: LocatorSnapshot, location: Location) -> tuple[float, float, dict[str, Any]]:
+    """Storage coordinates of a location and where they fall."""
+    try:
+        crs = crs_module.normalize_crs(location.crs)
+    except crs_module.UnknownCRSError as exc:
+        raise InvalidInputError(str(exc)) from exc
+    lon, lat = crs_module.point_to_storage(location.lon, location.lat, crs)
+    return lon, lat, snapshot.locate_point(lon, lat)
+
+
+def place(incident: Incident, lon: float, lat: float, located: dict[str, Any]) -> None:
+    """Put the incident at a point and copy where it falls."""
+    def code(key: str) -> str | None:
+        return located[key]["code"] if located.get(key) else None
+
+    incident.lon, incident.lat = lon, lat
+    incident.geom = from_shape(Point(lon, lat), srid=4490)
+    incident.town_code, incident.grid2_code = code("town"), code("grid2")
+    incident.grid3_code, incident.district_code = code("grid3"), code("district")
+    incident.zone_codes = [z["code"] for z in located["zones"]]
+    incident.special_codes = [s["code"] for s in located["special"]]
+
+
+def assign(incident: Incident, assignment: Assignment, rule: Rule | None, now: datetime,
+           county_due_at: datetime | None = None) -> None:
+    """Hand the incident to a handler with the rule's deadlines (a county deadline caps it)."""
+    incident.assignee_type, incident.assignee_code = assignment.type, assignment.code
+    incident.cooperating = sorted(set(incident.cooperating) | set(assignment.cooperating))
+    if rule is not None:
+        incident.respond_due_at = now + timedelta(hours=rule.respond_hours)
+        incident.due_at = now + timedelta(hours=rule.resolve_hours)
+    if county_due_at is not None and (incident.due_at is None or county_due_at < incident.due_at):
+        incident.due_at = county_due_at
+
+
+def auto_route(session: Session, incident: Incident, located: dict[str, Any],
+               rule: Rule) -> Assignment:
+    """The assignment the responsibility list names for this place."""
+    grids = [g for g in (incident.grid3_code, incident.grid2_code) if g]
+    return route(rule, located, queries.directory_for(session, grids))
+
+
+def intake(session: Session, snapshot: LocatorSnapshot, actor: str, body: IncidentCreate,
+           now: datetime) -> IntakeResult:
+    """Store a report once, locate it, route it by the responsibility list, record why."""
+    if body.external_id:
+        existing = queries.by_source(session, body.source, body.external_id)
+        if existing is not None:
+            return IntakeResult(existing, False)
+    county_due = aware(body.county_due_at)
+    due = now + timedelta(hours=UNROUTED_HOURS)
+    incident = Incident(
+        source=body.source, external_id=body.external_id, category_code=body.category,
+        description=body.description, address=body.address,
+        reported_at=aware(body.reported_at) or now, status="reported", priority=0,
+        zone_codes=[], special_codes=[], cooperating=[], escalation_level=0,
+        parent_ticket_id=body.parent_ticket_id, history_head="", version=1,
+        due_at=min(due, county_due) if county_due else due, created_at=now, updated_at=now)
+    located = None
+    if body.location is not None:
+        lon, lat, located = locate(snapshot, body.location)
+        place(incident, lon, lat, located)
+    try:
+        with session.begin_nested():
+            session.add(incident)
+            session.flush()
+    except IntegrityError:
+        # the same source + external_id arrived at the same moment on another connection
+        existing = queries.by_source(session, body.source, body.external_id or "")
+        if existing is None:
+            raise
+        return IntakeResult(existing, False)
+    record(session, incident, actor=actor, action="report", at=now, before={},
+           detail={"channel": body.source, "parent_ticket_id": body.parent_ticket_id})
+    _route_new(session, incident, located, body, now, actor)
+    return IntakeResult(incident, True)
+
+
+def _route_new(session: Session, incident: Incident, located: dict[str, Any] | None,
+               body: IncidentCreate, now: datetime, actor: str) -> None:
+    before = state_of(incident)
+    if located is None or not located["in_service_area"]:
+        incident.status = "needs_location"
+        reason = "no coordinates" if located is None else "outside the service area"
+        record(session, incident, actor="system", action="needs_location", at=now,
+               before=before, detail={"reason": reason})
+        return
+    rule = queries.rule_for(session, incident.category_code)
+    if rule is None:
+        return  # unknown category: waits in `reported` for a dispatcher to register
+    assignment = auto_route(session, incident, located, rule)
+    assign(incident, assignment, rule, now, aware(body.county_due_at))
+    incident.status = "dispatched"
+    record(session, incident, actor="system", action="dispatch", at=now, before=before,
+           detail={"auto": True, **assignment.why})
+
+
+def get_visible(session: Session, principal: Principal, incident_id: int) -> Incident:
+    """The incident when the caller may see it; 404 otherwise (existence is not revealed)."""
+    incident = session.get(Incident, incident_id)
+    if incident is None or not session.scalar(
+            select(Incident.id).where(Incident.id == incident_id, visible(principal))):
+        raise NotFoundError(f"no incident {incident_id}")
+    return incident
+
+
+def history(session: Session, principal: Principal, incident_id: int) -> list[IncidentEvent]:
+    """Every change to a visible incident, in order."""
+    get_visible(session, principal, incident_id)
+    return queries.events(session, incident_id)

@@ -1,0 +1,134 @@
+"""Intake: every report is stored once, located, and routed by the responsibility list."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+Token = Callable[..., dict[str, str]]
+
+
+def report(client: TestClient, headers: dict[str, str], **fields: object):  # type: ignore[no-untyped-def]
+    body = {"source": "hotline_12345", "description": "test", **fields}
+    return client.post("/api/v1/incidents", json=body, headers=headers)
+
+
+def at(lon: float, lat: float, crs: str = "wgs84") -> dict[str, object]:
+    return {"lon": lon, "lat": lat, "crs": crs}
+
+
+def test_grid_matter_goes_to_the_grid_worker(client: TestClient, town: dict[str, Path],
+                                            auth: dict[str, str]) -> None:
+    response = report(client, auth, external_id="H1", category="GARBAGE",
+                      location=at(120.402, 30.902))
+    assert response.status_code == 201
+    body = response.json()
+    assert response.headers["etag"] == f'"{body["version"]}"'
+    assert body["status"] == "dispatched"
+    assert body["assignee"] == {"type": "grid_worker", "code": "W1"}
+    assert (body["town"], body["grid2"], body["grid3"], body["district"]) == \
+        ("T", "T-A", "T-A-1", "D1")
+    history = client.get(f"/api/v1/incidents/{body['id']}/history", headers=auth).json()
+    assert [h["action"] for h in history] == ["report", "dispatch"]
+    assert history[1]["detail"] == {"auto": True, "rule": "GARBAGE", "handler": "grid",
+                                    "grid3": "T-A-1", "post": "A"}
+
+
+def test_absent_worker_hands_over_to_the_b_post(client: TestClient, town: dict[str, Path],
+                                               auth: dict[str, str]) -> None:
+    body = report(client, auth, category="GARBAGE", location=at(120.415, 30.902)).json()
+    assert body["assignee"] == {"type": "grid_worker", "code": "W4"}
+    history = client.get(f"/api/v1/incidents/{body['id']}/history", headers=auth).json()
+    assert history[1]["detail"]["post"] == "B" and history[1]["detail"]["absent"] == "W3"
+
+
+def test_squad_department_and_town_matters(client: TestClient, town: dict[str, Path],
+                                           auth: dict[str, str]) -> None:
+    north = at(120.415, 30.915)
+    squad = report(client, auth, category="BUILDING", location=north).json()
+    assert squad["assignee"] == {"type": "squad", "code": "Q2"}
+    assert squad["cooperating"] == ["JS"]
+    department = report(client, auth, category="POLLUTION", location=north).json()
+    assert department["assignee"] == {"type": "department", "code": "HB"}
+    flood = report(client, auth, category="FLOOD", location=north).json()
+    assert flood["assignee"] == {"type": "town", "code": "T"}
+
+
+def test_coordinates_in_gcj02_are_located(client: TestClient, town: dict[str, Path],
+                                          auth: dict[str, str]) -> None:
+    from grid_layers.crs import point_from_storage
+
+    lon, lat = point_from_storage(120.402, 30.902, "gcj02")
+    body = report(client, auth, category="GARBAGE", location=at(lon, lat, "gcj02")).json()
+    assert body["grid3"] == "T-A-1"
+    assert abs(body["lon"] - 120.402) < 1e-8  # stored in the storage CRS
+
+
+def test_unplaceable_and_unknown_reports_wait_for_a_dispatcher(
+        client: TestClient, town: dict[str, Path], auth: dict[str, str]) -> None:
+    nowhere = report(client, auth, category="GARBAGE").json()
+    assert nowhere["status"] == "needs_location" and nowhere["assignee"] is None
+    outside = report(client, auth, category="GARBAGE", location=at(121.0, 31.5)).json()
+    assert outside["status"] == "needs_location"
+    unknown = report(client, auth, category="UFO", location=at(120.402, 30.902)).json()
+    assert unknown["status"] == "reported" and unknown["due_at"] is not None
+
+
+def test_same_source_and_external_id_is_one_incident(
+        client: TestClient, town: dict[str, Path], auth: dict[str, str],
+        db_session: Session) -> None:
+    first = report(client, auth, external_id="H7", category="GARBAGE",
+                   location=at(120.402, 30.902))
+    again = report(client, auth, external_id="H7", category="GARBAGE",
+                   location=at(120.402, 30.902))
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert first.json()["id"] == again.json()["id"]
+    other_channel = report(client, auth, source="mayor_mailbox", external_id="H7")
+    assert other_channel.status_code == 201
+    count = db_session.scalar(text("SELECT count(*) FROM incident WHERE external_id = 'H7'"))
+    assert count == 2
+
+
+def test_idempotency_key(client: TestClient, town: dict[str, Path], auth: dict[str, str],
+                         db_session: Session) -> None:
+    headers = {**auth, "Idempotency-Key": "k-1"}
+    first = report(client, headers, category="GARBAGE", location=at(120.402, 30.902))
+    again = report(client, headers, category="GARBAGE", location=at(120.402, 30.902))
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert first.json()["id"] == again.json()["id"]
+    changed = report(client, headers, category="FLOOD", location=at(120.402, 30.902))
+    assert changed.status_code == 422
+    # a request still in flight holds its key: a second one is told to wait
+    admin_id = db_session.scalar(text("SELECT id FROM account WHERE username = 'admin'"))
+    db_session.execute(text(
+        "INSERT INTO idempotency_key (key, account_id, request_hash, created_at) "
+        "VALUES (:key, :account, 'x', now())"), {"key": f"{admin_id}:k-2", "account": admin_id})
+    db_session.commit()
+    busy = report(client, {**auth, "Idempotency-Key": "k-2"}, category="GARBAGE")
+    assert busy.status_code == 409
+
+
+def test_server_owned_fields_are_refused(client: TestClient, town: dict[str, Path],
+                                         auth: dict[str, str]) -> None:
+    for field, value in (("status", "closed"), ("assignee", {"type": "town", "code": "T"}),
+                         ("version", 9), ("grid3", "T-B-2")):
+        response = report(client, auth, category="GARBAGE", **{field: value})
+        assert response.status_code == 422, field
+        assert response.headers["content-type"] == "application/problem+json"
+
+
+def test_county_ticket_keeps_parent_id_and_deadline(client: TestClient, town: dict[str, Path],
+                                                    auth: dict[str, str]) -> None:
+    body = report(client, auth, source="county_ticket", external_id="C-2026-001",
+                  parent_ticket_id="WJ-12345-889", county_due_at="2026-01-01T12:00:00+08:00",
+                  category="GARBAGE", location=at(120.402, 30.902)).json()
+    assert body["parent_ticket_id"] == "WJ-12345-889"
+    # the county's deadline, earlier than the category's 24 h
+    assert datetime.fromisoformat(body["due_at"]) == datetime(2026, 1, 1, 4, tzinfo=UTC)
+    read_back = client.get(f"/api/v1/incidents/{body['id']}", headers=auth).json()
+    assert read_back["status"] == "dispatched"
