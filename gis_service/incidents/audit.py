@@ -16,7 +16,7 @@ COLUMNS = ("incident_id", "seq", "at", "actor", "action", "before", "after", "no
 
 def verify_all(session: Session) -> Iterator[tuple[int, list[str]]]:
     """(incident id, problems) for every incident whose chain is broken."""
-    heads = dict(session.execute(select(Incident.id, Incident.history_head)).tuples().all())
+    heads = {i: h for i, h in session.execute(select(Incident.id, Incident.history_head))}
     rows: dict[int, list[dict[str, object]]] = {}
     stmt = select(*(getattr(IncidentEvent, c) for c in COLUMNS)).order_by(
         IncidentEvent.incident_id, IncidentEvent.seq)

@@ -1,0 +1,184 @@
+"""The closed loop: actions with If-Match, roles and scopes, the list, and the audit chain."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from gis_service.incidents.audit import verify_all
+
+Token = Callable[..., dict[str, str]]
+IN_T_A_1 = {"lon": 120.402, "lat": 30.902, "crs": "wgs84"}
+IN_T_B_2 = {"lon": 120.415, "lat": 30.915, "crs": "wgs84"}
+
+
+def new(client: TestClient, auth: dict[str, str], where: dict[str, Any] = IN_T_A_1,
+        category: str = "GARBAGE") -> dict[str, Any]:
+    response = client.post("/api/v1/incidents", headers=auth, json={
+        "source": "grid_patrol", "category": category, "location": where})
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def act(client: TestClient, headers: dict[str, str], incident: dict[str, Any], action: str,
+        version: int | None = None, **body: Any):  # type: ignore[no-untyped-def]
+    match = {"If-Match": f'"{version if version is not None else incident["version"]}"'}
+    return client.post(f"/api/v1/incidents/{incident['id']}/actions",
+                       headers={**headers, **match}, json={"action": action, **body})
+
+
+def test_full_loop_leaves_a_complete_verifiable_history(
+        client: TestClient, town: dict[str, Path], auth: dict[str, str], token_for: Token,
+        db_session: Session) -> None:
+    worker = token_for("grid_worker", "T-A-1")
+    dispatcher = token_for("dispatcher", "T")
+    incident = new(client, auth)
+    for headers, action, extra in (
+            (worker, "accept", {}), (worker, "start", {}),
+            (worker, "resolve", {"note": "cleared"}), (dispatcher, "verify", {}),
+            (dispatcher, "close", {"resolution": "service"}),
+            (dispatcher, "evaluate", {"satisfaction": 5})):
+        response = act(client, headers, incident, action, **extra)
+        assert response.status_code == 200, (action, response.text)
+        incident = response.json()
+    assert incident["status"] == "closed" and incident["resolution"] == "service"
+    assert incident["satisfaction"] == 5 and incident["version"] == 7
+    history = client.get(f"/api/v1/incidents/{incident['id']}/history", headers=auth).json()
+    assert [h["action"] for h in history] == ["report", "dispatch", "accept", "start",
+                                              "resolve", "verify", "close", "evaluate"]
+    assert history[4]["actor"] == "grid_worker-T-A-1" and history[4]["note"] == "cleared"
+    assert history[6]["before"]["status"] == "verified"
+    assert history[6]["after"]["status"] == "closed"
+    assert list(verify_all(db_session)) == []
+
+
+def test_tampering_is_detected(client: TestClient, town: dict[str, Path],
+                               auth: dict[str, str], db_session: Session) -> None:
+    incident = new(client, auth)
+    try:
+        db_session.execute(text("UPDATE incident_event SET note = 'x'"))
+        raise AssertionError("history rows must not be editable")
+    except Exception as exc:  # the append-only trigger refuses
+        assert "append-only" in str(exc)
+        db_session.rollback()
+    incident = new(client, auth)
+    # someone with the database's keys switches the guard off and edits a row
+    db_session.execute(text("ALTER TABLE incident_event DISABLE TRIGGER "
+                            "incident_event_append_only"))
+    db_session.execute(text("UPDATE incident_event SET actor = 'nobody' WHERE incident_id = :i "
+                            "AND seq = 1"), {"i": incident["id"]})
+    broken = dict(verify_all(db_session))
+    assert list(broken) == [incident["id"]]
+    assert "content does not match" in broken[incident["id"]][0]
+    db_session.execute(text("DELETE FROM incident_event WHERE incident_id = :i AND seq = 2"),
+                       {"i": incident["id"]})
+    assert any("rows missing" in p for p in dict(verify_all(db_session))[incident["id"]])
+
+
+def test_if_match_rules(client: TestClient, town: dict[str, Path], auth: dict[str, str]) -> None:
+    incident = new(client, auth)
+    missing = client.post(f"/api/v1/incidents/{incident['id']}/actions", headers=auth,
+                          json={"action": "accept"})
+    assert missing.status_code == 428
+    first = act(client, auth, incident, "accept")
+    assert first.status_code == 200
+    stale = act(client, auth, incident, "return", note="not mine")  # still version 1
+    assert stale.status_code == 412
+    illegal = act(client, auth, first.json(), "close", resolution="service")
+    assert illegal.status_code == 409 and "accepted" in illegal.json()["detail"]
+    assert illegal.headers["content-type"] == "application/problem+json"
+
+
+def test_return_needs_a_reason_and_goes_back_to_the_center(
+        client: TestClient, town: dict[str, Path], auth: dict[str, str],
+        token_for: Token) -> None:
+    worker = token_for("grid_worker", "T-A-1")
+    incident = new(client, auth)
+    assert act(client, worker, incident, "return").status_code == 422
+    returned = act(client, worker, incident, "return", note="this is a road matter").json()
+    assert returned["status"] == "returned"
+    assert returned["assignee"] == {"type": "town", "code": "T"}
+    redispatched = act(client, auth, returned, "dispatch", to="department:JS").json()
+    assert redispatched["status"] == "dispatched"
+    assert redispatched["assignee"] == {"type": "department", "code": "JS"}
+
+
+def test_needs_location_is_placed_then_routed(client: TestClient, town: dict[str, Path],
+                                              auth: dict[str, str]) -> None:
+    incident = client.post("/api/v1/incidents", headers=auth, json={
+        "source": "hotline_12345", "category": "GARBAGE", "address": "西村某处"}).json()
+    assert incident["status"] == "needs_location"
+    placed = act(client, auth, incident, "dispatch", location=IN_T_B_2).json()
+    assert placed["status"] == "dispatched" and placed["grid3"] == "T-B-2"
+    assert placed["assignee"] == {"type": "grid_worker", "code": "W4"}
+
+
+def test_escalate_and_whistle(client: TestClient, town: dict[str, Path], auth: dict[str, str],
+                              token_for: Token) -> None:
+    worker = token_for("grid_worker", "T-A-1")
+    incident = new(client, auth, category="BUILDING")
+    whistled = act(client, worker, incident, "whistle").json()
+    assert whistled["cooperating"] == ["JS"]
+    escalated = act(client, auth, whistled, "escalate").json()
+    assert escalated["assignee"] == {"type": "town", "code": "T"}
+    assert escalated["escalation_level"] == 1
+    county = act(client, auth, escalated, "escalate").json()
+    assert county["assignee"]["type"] == "county"
+
+
+def test_roles_and_scopes(client: TestClient, town: dict[str, Path], auth: dict[str, str],
+                          token_for: Token) -> None:
+    here = new(client, auth)  # T-A-1, district D1
+    there = new(client, auth, IN_T_B_2, category="POLLUTION")  # T-B-2, D2, HB + JS
+    own, other = token_for("grid_worker", "T-A-1"), token_for("grid_worker", "T-B-2")
+    assert client.get(f"/api/v1/incidents/{here['id']}", headers=own).status_code == 200
+    assert client.get(f"/api/v1/incidents/{here['id']}", headers=other).status_code == 404
+    assert act(client, other, here, "accept").status_code == 404
+    assert client.get(f"/api/v1/incidents/{here['id']}/history",
+                      headers=other).status_code == 404
+    listed = client.get("/api/v1/incidents", headers=other).json()["items"]
+    assert [i["id"] for i in listed] == [there["id"]]
+    squad_d1 = token_for("squad", "D1")
+    assert [i["id"] for i in client.get("/api/v1/incidents", headers=squad_d1)
+            .json()["items"]] == [here["id"]]
+    for department in ("HB", "JS"):  # the handler and the co-operating department
+        seen = client.get("/api/v1/incidents", headers=token_for("department", department))
+        assert [i["id"] for i in seen.json()["items"]] == [there["id"]]
+    unscoped = token_for("grid_worker", None)
+    assert client.get("/api/v1/incidents", headers=unscoped).json()["items"] == []
+    assert act(client, own, here, "verify").status_code == 403  # a worker cannot verify
+    assert act(client, token_for("planner"), here, "accept").status_code == 403
+
+
+def test_list_filters_and_keyset_pages(client: TestClient, town: dict[str, Path],
+                                       auth: dict[str, str]) -> None:
+    made = [new(client, auth, category=c) for c in ("GARBAGE", "FLOOD", "POLLUTION",
+                                                    "BUILDING", "GARBAGE")]
+    seen: list[int] = []
+    cursor = None
+    while True:
+        params: dict[str, Any] = {"limit": 2, **({"cursor": cursor} if cursor else {})}
+        page = client.get("/api/v1/incidents", headers=auth, params=params).json()
+        seen += [i["id"] for i in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert sorted(seen) == sorted(i["id"] for i in made) and len(seen) == len(set(seen))
+    dues = [i["due_at"] for i in client.get("/api/v1/incidents", headers=auth).json()["items"]]
+    assert dues == sorted(dues)  # most urgent first
+    garbage = client.get("/api/v1/incidents", headers=auth, params={"category": "GARBAGE"})
+    assert len(garbage.json()["items"]) == 2
+    boxed = client.get("/api/v1/incidents", headers=auth,
+                       params={"bbox": "120.40,30.90,120.41,30.91"}).json()["items"]
+    assert len(boxed) == 5
+    assert client.get("/api/v1/incidents", headers=auth,
+                      params={"overdue": True}).json()["items"] == []
+    assert client.get("/api/v1/incidents", headers=auth,
+                      params={"bbox": "1,2,3"}).status_code == 422
+    assert client.get("/api/v1/incidents", headers=auth,
+                      params={"cursor": "garbage"}).status_code == 422
