@@ -90,6 +90,9 @@ def write_town(folder: Path) -> dict[str, Path]:
         {"type": "Feature", "geometry": {"type": "Point", "coordinates": [120.412, 30.912]},
          "properties": {"code": "P1", "name": "环湖大道", "status": "building",
                         "department": "JS"}},
+        {"type": "Feature", "geometry": box(120.411, 30.911, 120.413, 30.913),
+         "properties": {"code": "P2", "name": "渔港改造", "status": "building",
+                        "department": "JS"}},
     ]
     return {
         "grids": write_geojson(folder / "grids.geojson", grid_features()),
@@ -115,4 +118,10 @@ def write_town(folder: Path) -> dict[str, Path]:
              ["BUILDING", "违章搭建", "squad", "", "JS", "4", "72"],
              ["POLLUTION", "水体污染", "department", "HB", "JS", "1", "12"],
              ["FLOOD", "防汛险情", "town", "", "", "0.5", "6"]]),
+        "zone_rules": write_csv(
+            folder / "zone_rules.csv",
+            ["code", "zone_level", "in_project", "categories", "priority", "deadline_factor",
+             "cooperating", "note"],
+            [["TAIHU-1", "1", "no", "POLLUTION;BUILDING", "2", "0.5", "HB", "太湖一级保护区"],
+             ["KEY-PROJECT", "", "yes", "BUILDING", "1", "0.75", "", "重点工程区域"]]),
     }

@@ -1,4 +1,4 @@
-"""Responsibility list, incidents, their hash-chained history, idempotency keys.
+"""Responsibility list and zone rules, incidents, their hash-chained history, idempotency keys.
 
 Revision ID: 0003
 Revises: 0001
@@ -38,6 +38,18 @@ def upgrade() -> None:
         sa.Column("attributes", JSONB, nullable=False, server_default="{}"),
         sa.CheckConstraint("handler IN ('grid','squad','department','town')",
                            name="handler_known"),
+    )
+    op.create_table(
+        "zone_rule",
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("code", sa.String(64), nullable=False, unique=True),
+        sa.Column("zone_level", sa.SmallInteger),
+        sa.Column("in_project", sa.Boolean, nullable=False, server_default=sa.false()),
+        _codes("categories"),
+        sa.Column("priority", sa.SmallInteger, nullable=False, server_default="0"),
+        sa.Column("deadline_factor", sa.Float, nullable=False, server_default="1"),
+        _codes("cooperating"),
+        sa.Column("note", sa.Text, nullable=False, server_default=""),
     )
     op.create_table(
         "incident",
@@ -126,4 +138,5 @@ def downgrade() -> None:
     op.drop_table("incident_event")
     op.execute("DROP FUNCTION IF EXISTS incident_event_append_only()")
     op.drop_table("incident")
+    op.drop_table("zone_rule")
     op.drop_table("category")

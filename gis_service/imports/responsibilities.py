@@ -12,7 +12,7 @@ from gis_service.grids.models import LayerChange
 from gis_service.imports.readers import read_csv, require_columns
 from gis_service.imports.report import ImportReport
 from gis_service.people.models import Department
-from gis_service.responsibilities.models import HANDLERS, Category
+from gis_service.responsibilities.models import HANDLERS, Category, ZoneRule
 from grid_layers.validation import Problem
 
 COLUMNS = ("category_code", "category_name", "handler", "department_code", "cooperating",
@@ -85,3 +85,55 @@ def _check(line: int, row: dict[str, str], departments: set[str],
 
 def _bad(kind: str, label: str, message: str) -> Problem:
     return Problem(kind, (label,), 0.0, None, message)
+
+
+RULE_COLUMNS = ("code", "zone_level", "in_project", "categories", "priority",
+                "deadline_factor", "cooperating")
+
+
+def import_zone_rules(session: Session, path: Path, *, crs: str | None = None,
+                      check_only: bool = False) -> ImportReport:
+    """Zone rules (CSV `code,zone_level,in_project,categories,priority,deadline_factor,
+    cooperating[,note]`): categories and cooperating are `;`-separated, `*` = every category."""
+    rows = read_csv(path)
+    require_columns(path, set(rows[0]) if rows else set(RULE_COLUMNS), RULE_COLUMNS)
+    report = ImportReport("zone_rules", str(path), len(rows), checked_only=check_only)
+    departments = set(session.scalars(select(Department.code)))
+    values_by_code: dict[str, dict[str, object]] = {}
+    for line, row in enumerate(rows, start=2):
+        try:
+            values = _rule_values(row)
+        except ValueError as exc:
+            report.problems.append(_bad("invalid_attribute", row["code"] or f"line {line}",
+                                        f"line {line}: {exc}"))
+            continue
+        if row["code"] in values_by_code:
+            report.problems.append(_bad("duplicate_code", row["code"],
+                                        f"rule {row['code']} appears more than once"))
+        for department in values["cooperating"]:  # type: ignore[attr-defined]
+            if department not in departments:
+                report.problems.append(_bad("orphan", row["code"],
+                                            f"{row['code']}: department {department} "
+                                            "does not exist"))
+        values_by_code[row["code"]] = values
+    if report.problems or check_only:
+        return report
+    for code, values in values_by_code.items():
+        stmt = insert(ZoneRule).values(code=code, **values)
+        session.execute(stmt.on_conflict_do_update(index_elements=["code"], set_=values))
+    report.counts = {"stored": len(values_by_code)}
+    session.flush()
+    return report
+
+
+def _rule_values(row: dict[str, str]) -> dict[str, object]:
+    if not row["code"]:
+        raise ValueError("code is required")
+    level = int(row["zone_level"]) if row["zone_level"] else None
+    factor = float(row["deadline_factor"] or 1)
+    if not 0 < factor <= 10:
+        raise ValueError(f"deadline_factor {factor} is not in (0, 10]")
+    return {"zone_level": level, "in_project": row["in_project"].lower() in ("1", "true", "yes"),
+            "categories": _codes(row["categories"]) or ["*"],
+            "priority": int(row["priority"] or 0), "deadline_factor": factor,
+            "cooperating": _codes(row["cooperating"]), "note": row.get("note", "")}

@@ -13,7 +13,7 @@ from gis_service.imports.people import import_departments, import_workers
 from gis_service.imports.places import import_districts, import_projects, import_zones
 from gis_service.imports.readers import UnreadableInputError
 from gis_service.imports.report import ImportReport
-from gis_service.imports.responsibilities import import_responsibilities
+from gis_service.imports.responsibilities import import_responsibilities, import_zone_rules
 
 Importer = Callable[..., ImportReport]
 
@@ -26,6 +26,7 @@ IMPORTERS: dict[str, Importer] = {
     "workers": import_workers,
     "addresses": import_addresses,
     "responsibilities": import_responsibilities,
+    "zone_rules": import_zone_rules,
 }
 
 

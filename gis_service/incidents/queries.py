@@ -11,9 +11,10 @@ from sqlalchemy.orm import Session
 
 from gis_service.incidents.lifecycle import OPEN_STATES
 from gis_service.incidents.models import Incident, IncidentEvent
-from gis_service.incidents.routing import Directory, Post, Rule
+from gis_service.incidents.routing import Directory, Post, Rule, ZoneRuleData
 from gis_service.people.models import Worker
-from gis_service.responsibilities.models import Category
+from gis_service.places.models import Project
+from gis_service.responsibilities.models import Category, ZoneRule
 
 
 def rule_for(session: Session, category_code: str | None) -> Rule | None:
@@ -92,3 +93,18 @@ def last_seq(session: Session, incident_id: int) -> int:
     stmt = select(func.coalesce(func.max(IncidentEvent.seq), 0)).where(
         IncidentEvent.incident_id == incident_id)
     return int(session.scalar(stmt) or 0)
+
+
+def zone_rules(session: Session) -> list[ZoneRuleData]:
+    """Every zone rule."""
+    return [ZoneRuleData(r.code, r.zone_level, r.in_project, tuple(r.categories), r.priority,
+                         r.deadline_factor, tuple(r.cooperating))
+            for r in session.scalars(select(ZoneRule).order_by(ZoneRule.code))]
+
+
+def inside_project(session: Session, lon: float, lat: float) -> bool:
+    """True when the point lies in a key project's area (polygonal projects only)."""
+    point = gfn.ST_SetSRID(gfn.ST_MakePoint(lon, lat), 4490)
+    stmt = select(Project.id).where(gfn.ST_Dimension(Project.geom) == 2,
+                                    gfn.ST_Covers(Project.geom, point)).limit(1)
+    return session.scalar(stmt) is not None

@@ -91,3 +91,43 @@ def _grid_post(located: dict[str, Any], directory: Directory, town: str,
                                   {**why, level: grid, "post": "B", "absent": post.code})
     return Assignment("town", town, cooperating,
                       {**why, "fallback": "no grid worker on duty: the town center"})
+
+
+@dataclass(frozen=True)
+class ZoneRuleData:
+    """A zone rule as routing sees it (see responsibilities.models.ZoneRule)."""
+
+    code: str
+    zone_level: int | None
+    in_project: bool
+    categories: tuple[str, ...]
+    priority: int
+    deadline_factor: float
+    cooperating: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Adjustment:
+    """What the matching zone rules change: priority, deadline factor, extra co-handlers."""
+
+    priority: int = 0
+    deadline_factor: float = 1.0
+    cooperating: tuple[str, ...] = ()
+    rules: tuple[str, ...] = ()
+
+
+def adjust(rules: list[ZoneRuleData], category: str, zone_levels: set[int],
+           in_project: bool) -> Adjustment:
+    """Combine every rule that matches: the highest priority, the shortest deadline."""
+    matching = [r for r in rules
+                if ("*" in r.categories or category in r.categories)
+                and (r.zone_level is None or r.zone_level in zone_levels)
+                and (not r.in_project or in_project)
+                and (r.zone_level is not None or r.in_project)]
+    if not matching:
+        return Adjustment()
+    return Adjustment(
+        priority=max(r.priority for r in matching),
+        deadline_factor=min(r.deadline_factor for r in matching),
+        cooperating=tuple(sorted({d for r in matching for d in r.cooperating})),
+        rules=tuple(r.code for r in matching))

@@ -17,13 +17,14 @@ from gis_service.errors import InvalidInputError, NotFoundError
 from gis_service.incidents import queries
 from gis_service.incidents.history import GENESIS, event_hash
 from gis_service.incidents.models import Incident, IncidentEvent
-from gis_service.incidents.routing import Assignment, Rule, route
+from gis_service.incidents.routing import Adjustment, Assignment, Rule, adjust, route
 from gis_service.incidents.schemas import IncidentCreate, Location
 from gis_service.incidents.scope import visible
 from gis_service.locate.snapshot import LocatorSnapshot
 from gis_service.timeutil import aware
 from grid_layers import crs as crs_module
 
+NO_ADJUSTMENT = Adjustment()
 # A report nobody can route yet must still be placed or registered by a dispatcher in time.
 UNROUTED_HOURS = 24.0
 
@@ -86,13 +87,18 @@ def place(incident: Incident, lon: float, lat: float, located: dict[str, Any]) -
 
 
 def assign(incident: Incident, assignment: Assignment, rule: Rule | None, now: datetime,
-           county_due_at: datetime | None = None) -> None:
-    """Hand the incident to a handler with the rule's deadlines (a county deadline caps it)."""
+           county_due_at: datetime | None = None,
+           adjustment: Adjustment = NO_ADJUSTMENT) -> None:
+    """Hand the incident to a handler with the rule's deadlines, as the zone rules adjust
+    them (a county deadline caps them)."""
     incident.assignee_type, incident.assignee_code = assignment.type, assignment.code
-    incident.cooperating = sorted(set(incident.cooperating) | set(assignment.cooperating))
+    incident.cooperating = sorted(set(incident.cooperating) | set(assignment.cooperating)
+                                  | set(adjustment.cooperating))
+    incident.priority = max(incident.priority, adjustment.priority)
     if rule is not None:
-        incident.respond_due_at = now + timedelta(hours=rule.respond_hours)
-        incident.due_at = now + timedelta(hours=rule.resolve_hours)
+        factor = adjustment.deadline_factor
+        incident.respond_due_at = now + timedelta(hours=rule.respond_hours * factor)
+        incident.due_at = now + timedelta(hours=rule.resolve_hours * factor)
     if county_due_at is not None and (incident.due_at is None or county_due_at < incident.due_at):
         incident.due_at = county_due_at
 
@@ -153,10 +159,25 @@ def _route_new(session: Session, incident: Incident, located: dict[str, Any] | N
     if rule is None:
         return  # unknown category: waits in `reported` for a dispatcher to register
     assignment = auto_route(session, incident, located, rule)
-    assign(incident, assignment, rule, now, aware(body.county_due_at))
+    adjustment = zone_adjustment(session, incident, located)
+    assign(incident, assignment, rule, now, aware(body.county_due_at), adjustment)
     incident.status = "dispatched"
+    why = {"auto": True, **assignment.why}
+    if adjustment.rules:
+        why["zone_rules"] = list(adjustment.rules)
     record(session, incident, actor="system", action="dispatch", at=now, before=before,
-           detail={"auto": True, **assignment.why})
+           detail=why)
+
+
+def zone_adjustment(session: Session, incident: Incident, located: dict[str, Any]) -> Adjustment:
+    """What the zone rules say for this matter at this place."""
+    rules = queries.zone_rules(session)
+    if not rules or incident.category_code is None:
+        return NO_ADJUSTMENT
+    levels = {zone["level"] for zone in located["zones"]}
+    in_project = any(r.in_project for r in rules) and incident.lon is not None and \
+        queries.inside_project(session, incident.lon, incident.lat or 0.0)
+    return adjust(rules, incident.category_code, levels, bool(in_project))
 
 
 def get_visible(session: Session, principal: Principal, incident_id: int) -> Incident:

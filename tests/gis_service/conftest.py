@@ -26,7 +26,7 @@ def town_files(tmp_path: Path) -> dict[str, Path]:
 def town(db_session: Session, town_files: dict[str, Path]) -> dict[str, Path]:
     """The test town imported into the test's transaction."""
     for kind in ("grids", "districts", "zones", "projects", "departments", "workers",
-                 "responsibilities"):
+                 "responsibilities", "zone_rules"):
         report = run_import(db_session, kind, town_files[kind])
         assert report.accepted, report.lines()
     db_session.commit()

@@ -132,3 +132,22 @@ def test_county_ticket_keeps_parent_id_and_deadline(client: TestClient, town: di
     assert datetime.fromisoformat(body["due_at"]) == datetime(2026, 1, 1, 4, tzinfo=UTC)
     read_back = client.get(f"/api/v1/incidents/{body['id']}", headers=auth).json()
     assert read_back["status"] == "dispatched"
+
+
+def test_zone_rules_raise_priority_shorten_deadlines_and_add_co_handlers(
+        client: TestClient, town: dict[str, Path], auth: dict[str, str]) -> None:
+    def hours(body: dict) -> float:
+        created = datetime.fromisoformat(body["created_at"])
+        return (datetime.fromisoformat(body["due_at"]) - created).total_seconds() / 3600
+
+    in_taihu_1 = report(client, auth, category="POLLUTION", location=at(120.401, 30.902)).json()
+    assert in_taihu_1["priority"] == 2 and round(hours(in_taihu_1), 3) == 6.0  # 12 h × 0.5
+    assert in_taihu_1["cooperating"] == ["HB", "JS"]
+    history = client.get(f"/api/v1/incidents/{in_taihu_1['id']}/history", headers=auth).json()
+    assert history[1]["detail"]["zone_rules"] == ["TAIHU-1"]
+    elsewhere = report(client, auth, category="POLLUTION", location=at(120.415, 30.915)).json()
+    assert elsewhere["priority"] == 0 and round(hours(elsewhere), 3) == 12.0
+    on_site = report(client, auth, category="BUILDING", location=at(120.412, 30.912)).json()
+    assert on_site["priority"] == 1 and round(hours(on_site), 3) == 54.0  # 72 h × 0.75
+    garbage = report(client, auth, category="GARBAGE", location=at(120.401, 30.902)).json()
+    assert garbage["priority"] == 0  # the rule names other matters

@@ -121,9 +121,13 @@ def test_needs_location_is_placed_then_routed(client: TestClient, town: dict[str
 def test_escalate_and_whistle(client: TestClient, town: dict[str, Path], auth: dict[str, str],
                               token_for: Token) -> None:
     worker = token_for("grid_worker", "T-A-1")
-    incident = new(client, auth, category="BUILDING")
-    whistled = act(client, worker, incident, "whistle").json()
-    assert whistled["cooperating"] == ["JS"]
+    incident = new(client, auth, IN_T_B_2, category="BUILDING")
+    whistled = act(client, worker, incident, "whistle")
+    assert whistled.status_code == 404  # T-B-2 is not this worker's grid
+    whistled = act(client, token_for("grid_worker", "T-B"), incident, "whistle", to="HB").json()
+    assert whistled["cooperating"] == ["HB", "JS"]
+    history = client.get(f"/api/v1/incidents/{incident['id']}/history", headers=auth).json()
+    assert list(history[-1]["detail"]["called"]) == ["HB"]
     escalated = act(client, auth, whistled, "escalate").json()
     assert escalated["assignee"] == {"type": "town", "code": "T"}
     assert escalated["escalation_level"] == 1
