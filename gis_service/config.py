@@ -21,3 +21,7 @@ class Settings(BaseSettings):
     session_cookie: str = "gis_session"
     session_hours: float = 12.0
     max_locate_points: int = 200_000
+    # an open incident turns yellow when this share of its time is used, red when overdue
+    deadline_yellow_share: float = 0.8
+    # how often overdue incidents are escalated (0 = never, e.g. in tests)
+    escalation_interval_seconds: float = 60.0

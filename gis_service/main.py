@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -18,6 +19,7 @@ from gis_service.database import make_engine, make_session_factory
 from gis_service.errors import install_handlers
 from gis_service.grids.router import router as grids_router
 from gis_service.health import router as health_router
+from gis_service.incidents.deadlines import escalation_loop
 from gis_service.incidents.router import router as incidents_router
 from gis_service.locate.router import router as locate_router
 from gis_service.locate.service import LocatorCache
@@ -53,7 +55,13 @@ def create_app(settings: Settings | None = None,
         app.state.token_cache = TokenCache(settings.token_cache_seconds)
         app.state.locator = LocatorCache(factory, settings.locator_refresh_seconds)
         _warm_up(app.state.locator)
+        escalation = None
+        if settings.escalation_interval_seconds > 0:
+            escalation = asyncio.create_task(
+                escalation_loop(factory, settings.escalation_interval_seconds))
         yield
+        if escalation is not None:
+            escalation.cancel()
         if engine is not None:
             engine.dispose()
 

@@ -15,6 +15,7 @@ from gis_service.auth.deps import PrincipalDep
 from gis_service.database import SessionDep
 from gis_service.errors import InvalidInputError
 from gis_service.incidents import actions, idempotency, queries, service
+from gis_service.incidents.deadlines import deadline_state
 from gis_service.incidents.models import Incident
 from gis_service.incidents.schemas import (
     ActionRequest,
@@ -31,7 +32,7 @@ INTAKE_BODY = {"requestBody": {"required": True, "content": {"application/json":
     "schema": IncidentCreate.model_json_schema(ref_template="#/components/schemas/{model}")}}}}
 
 
-def to_read(incident: Incident) -> IncidentRead:
+def to_read(incident: Incident, yellow_share: float) -> IncidentRead:
     """The API view of an incident."""
     assignee = (Assignee(type=incident.assignee_type, code=incident.assignee_code)
                 if incident.assignee_type and incident.assignee_code else None)
@@ -44,15 +45,21 @@ def to_read(incident: Incident) -> IncidentRead:
         zones=list(incident.zone_codes), special=list(incident.special_codes),
         assignee=assignee, cooperating=list(incident.cooperating), priority=incident.priority,
         escalation_level=incident.escalation_level, respond_due_at=incident.respond_due_at,
-        due_at=incident.due_at, parent_ticket_id=incident.parent_ticket_id,
+        due_at=incident.due_at,
+        deadline_state=deadline_state(incident, datetime.now(UTC), yellow_share),
+        parent_ticket_id=incident.parent_ticket_id,
         resolution=incident.resolution, satisfaction=incident.satisfaction,
         candidates=incident.candidates, version=incident.version,
         reported_at=incident.reported_at, created_at=incident.created_at,
         updated_at=incident.updated_at)
 
 
-def _respond(incident: Incident, status: int = 200) -> Response:
-    body = to_read(incident).model_dump_json()
+def _share(request: Request) -> float:
+    return float(request.app.state.settings.deadline_yellow_share)
+
+
+def _respond(request: Request, incident: Incident, status: int = 200) -> Response:
+    body = to_read(incident, _share(request)).model_dump_json()
     return Response(body, status_code=status, media_type="application/json",
                     headers={"ETag": f'"{incident.version}"'})
 
@@ -83,7 +90,7 @@ def _intake(request: Request, principal: PrincipalDep, body: IncidentCreate, raw
                                     fingerprint=idempotency.body_hash(raw), now=now)
         if earlier is not None:
             with factory() as session:
-                return _respond(service.get_visible(session, principal, earlier), 200)
+                return _respond(request, service.get_visible(session, principal, earlier), 200)
     try:
         with factory() as session:
             snapshot = request.app.state.locator.current()
@@ -92,7 +99,7 @@ def _intake(request: Request, principal: PrincipalDep, body: IncidentCreate, raw
                 idempotency.complete(session, key=key, account_id=principal.account_id,
                                      incident_id=result.incident.id)
             session.commit()
-            return _respond(result.incident, 201 if result.created else 200)
+            return _respond(request, result.incident, 201 if result.created else 200)
     except BaseException:
         if key is not None:
             idempotency.release(factory, key=key, account_id=principal.account_id)
@@ -123,7 +130,7 @@ def _bbox(value: str | None) -> tuple[float, float, float, float] | None:
 
 @router.get("/incidents")
 def list_incidents(
-    session: SessionDep, principal: PrincipalDep,
+    request: Request, session: SessionDep, principal: PrincipalDep,
     status: str | None = None, grid: str | None = None, district: str | None = None,
     category: str | None = None,
     bbox: Annotated[str | None, Query(description="west,south,east,north")] = None,
@@ -145,13 +152,14 @@ def list_incidents(
         assert last.due_at is not None
         next_cursor = base64.urlsafe_b64encode(
             orjson.dumps([last.due_at.isoformat(), last.id])).decode()
-    return IncidentPage(items=[to_read(r) for r in rows], next_cursor=next_cursor)
+    return IncidentPage(items=[to_read(r, _share(request)) for r in rows], next_cursor=next_cursor)
 
 
 @router.get("/incidents/{incident_id}", response_model=IncidentRead)
-def get_incident(incident_id: int, session: SessionDep, principal: PrincipalDep) -> Response:
+def get_incident(request: Request, incident_id: int, session: SessionDep,
+                 principal: PrincipalDep) -> Response:
     """One incident, with its version as the ETag."""
-    return _respond(service.get_visible(session, principal, incident_id))
+    return _respond(request, service.get_visible(session, principal, incident_id))
 
 
 @router.get("/incidents/{incident_id}/history")
@@ -173,4 +181,4 @@ def take_action(request: Request, incident_id: int, body: ActionRequest, session
     incident = actions.act(session, request.app.state.locator.current(), principal,
                            incident_id, body, if_match, datetime.now(UTC))
     session.commit()
-    return _respond(incident)
+    return _respond(request, incident)

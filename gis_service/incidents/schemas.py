@@ -76,6 +76,7 @@ class IncidentRead(BaseModel):
     escalation_level: int
     respond_due_at: datetime | None
     due_at: datetime | None
+    deadline_state: str = Field(description="green, yellow, red (overdue), done or none")
     parent_ticket_id: str | None
     resolution: str | None
     satisfaction: int | None

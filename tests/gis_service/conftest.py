@@ -37,7 +37,7 @@ def town(db_session: Session, town_files: dict[str, Path]) -> dict[str, Path]:
 def client(session_factory: sessionmaker[Session]) -> Iterator[TestClient]:
     """The HTTP service on the test's transaction."""
     settings = Settings(database_url="postgresql+psycopg://unused/unused",
-                        locator_refresh_seconds=0)
+                        locator_refresh_seconds=0, escalation_interval_seconds=0)
     app = create_app(settings, session_factory=session_factory)
     with TestClient(app) as test_client:
         yield test_client

@@ -186,3 +186,34 @@ def test_list_filters_and_keyset_pages(client: TestClient, town: dict[str, Path]
                       params={"bbox": "1,2,3"}).status_code == 422
     assert client.get("/api/v1/incidents", headers=auth,
                       params={"cursor": "garbage"}).status_code == 422
+
+
+def test_overdue_incidents_turn_red_and_escalate(
+        client: TestClient, town: dict[str, Path], auth: dict[str, str],
+        db_session: Session) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from gis_service.incidents.deadlines import escalate_overdue
+
+    incident = new(client, auth)
+    assert incident["deadline_state"] == "green"
+    db_session.execute(text("UPDATE incident SET created_at = now() - interval '30 hours', "
+                            "due_at = now() - interval '1 hour' WHERE id = :i"),
+                       {"i": incident["id"]})
+    db_session.commit()
+    late = client.get(f"/api/v1/incidents/{incident['id']}", headers=auth).json()
+    assert late["deadline_state"] == "red"
+    overdue = client.get("/api/v1/incidents", headers=auth, params={"overdue": True}).json()
+    assert [i["id"] for i in overdue["items"]] == [incident["id"]]
+    now = datetime.now(UTC)
+    assert escalate_overdue(db_session, now) == [incident["id"]]
+    assert escalate_overdue(db_session, now) == []  # the new handler has a fresh deadline
+    db_session.commit()
+    after = client.get(f"/api/v1/incidents/{incident['id']}", headers=auth).json()
+    assert after["assignee"] == {"type": "town", "code": "T"} and after["escalation_level"] == 1
+    assert after["deadline_state"] == "green"
+    history = client.get(f"/api/v1/incidents/{incident['id']}/history", headers=auth).json()
+    assert (history[-1]["actor"], history[-1]["action"]) == ("system", "escalate")
+    assert history[-1]["detail"]["reason"] == "overdue"
+    assert escalate_overdue(db_session, now + timedelta(hours=25)) == [incident["id"]]
+    assert list(verify_all(db_session)) == []
