@@ -6,12 +6,13 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from gis_service import migrations
@@ -67,3 +68,22 @@ def db_session(session_factory: sessionmaker[Session]) -> Iterator[Session]:
     """A session for the test, rolled back with the test's transaction."""
     with session_factory() as session:
         yield session
+
+
+@pytest.fixture()
+def scratch_url(engine: Engine) -> Iterator[str]:
+    """A fresh, migrated database for tests that must really commit (several connections,
+    the command line); dropped afterwards."""
+    name = f"scratch_{uuid.uuid4().hex[:8]}"
+    admin = engine.execution_options(isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(str(engine.url)).set(database=name).render_as_string(hide_password=False)
+    scratch = create_engine(url)
+    with scratch.connect() as connection:
+        migrations.upgrade(connection)
+        connection.commit()
+    scratch.dispose()
+    yield url
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))

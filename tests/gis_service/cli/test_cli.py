@@ -4,13 +4,10 @@
 from __future__ import annotations
 
 import copy
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import Engine, make_url
 from typer.testing import CliRunner
 
 from gis_service.cli import app
@@ -20,19 +17,10 @@ runner = CliRunner()
 
 
 @pytest.fixture()
-def cli_database(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """A fresh database for the command, dropped afterwards; DATABASE_URL points at it."""
-    name = f"cli_{uuid.uuid4().hex[:8]}"
-    admin = engine.execution_options(isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(str(engine.url)).set(database=name).render_as_string(hide_password=False)
-    monkeypatch.setenv("DATABASE_URL", url)
-    assert runner.invoke(app, ["migrate"]).exit_code == 0
-    yield url
-    create_engine(url).dispose()
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+def cli_database(scratch_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A database of the command's own; DATABASE_URL points at it."""
+    monkeypatch.setenv("DATABASE_URL", scratch_url)
+    return scratch_url
 
 
 def _grid_rows(url: str) -> list[tuple[str, int]]:
