@@ -115,12 +115,12 @@ def single_point_p50(snapshot: LocatorSnapshot, x: np.ndarray, y: np.ndarray) ->
     return float(np.median(times)) / 1000
 
 
-def serve(url: str, port: int) -> subprocess.Popen[bytes]:
-    """The HTTP service in a subprocess (one worker process), waited for until it answers."""
+def serve(url: str, port: int, workers: int = 1) -> subprocess.Popen[bytes]:
+    """The HTTP service in a subprocess, waited for until it answers."""
     env = {**os.environ, "DATABASE_URL": url}
     process = subprocess.Popen(
         [str(ROOT / ".venv/bin/gis-service"), "serve", "--port", str(port),
-         "--log-level", "warning", "--no-access-log"], env=env)
+         "--workers", str(workers), "--log-level", "warning", "--no-access-log"], env=env)
     for _ in range(100):
         try:
             if httpx.get(f"http://127.0.0.1:{port}/health").status_code == 200:

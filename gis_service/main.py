@@ -21,8 +21,10 @@ from gis_service.grids.router import router as grids_router
 from gis_service.health import router as health_router
 from gis_service.incidents.deadlines import escalation_loop
 from gis_service.incidents.router import router as incidents_router
+from gis_service.incidents.routing_book import load_routing_book
 from gis_service.locate.router import router as locate_router
 from gis_service.locate.service import LocatorCache
+from gis_service.open311.router import router as open311_router
 from gis_service.people.router import router as people_router
 from gis_service.places.router import router as places_router
 from map_ui.router import router as pages_router
@@ -53,7 +55,8 @@ def create_app(settings: Settings | None = None,
         app.state.settings = settings
         app.state.session_factory = factory
         app.state.token_cache = TokenCache(settings.token_cache_seconds)
-        app.state.locator = LocatorCache(factory, settings.locator_refresh_seconds)
+        app.state.locator = LocatorCache(factory, settings.locator_refresh_seconds,
+                                         extra=load_routing_book)
         _warm_up(app.state.locator)
         escalation = None
         if settings.escalation_interval_seconds > 0:
@@ -69,6 +72,6 @@ def create_app(settings: Settings | None = None,
                          lifespan=lifespan, static_url="/static/docs")
     install_handlers(app)
     for router in (health_router, auth_router, grids_router, places_router, people_router,
-                   locate_router, incidents_router, pages_router):
+                   locate_router, incidents_router, open311_router, pages_router):
         app.include_router(router)
     return app

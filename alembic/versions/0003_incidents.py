@@ -82,6 +82,7 @@ def upgrade() -> None:
         sa.Column("satisfaction", sa.SmallInteger),
         sa.Column("candidates", JSONB),
         sa.Column("history_head", sa.String(64), nullable=False, server_default=""),
+        sa.Column("history_length", sa.Integer, nullable=False, server_default="0"),
         sa.Column("version", sa.Integer, nullable=False, server_default="1"),
         _time("created_at", nullable=False),
         _time("updated_at", nullable=False),

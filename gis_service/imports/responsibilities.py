@@ -122,6 +122,7 @@ def import_zone_rules(session: Session, path: Path, *, crs: str | None = None,
         stmt = insert(ZoneRule).values(code=code, **values)
         session.execute(stmt.on_conflict_do_update(index_elements=["code"], set_=values))
     report.counts = {"stored": len(values_by_code)}
+    session.add(LayerChange(kind="zone_rules", source=str(path), summary=report.counts))
     session.flush()
     return report
 

@@ -21,6 +21,7 @@ from gis_service.incidents import queries
 from gis_service.incidents.lifecycle import TRANSITIONS, next_state
 from gis_service.incidents.models import Incident
 from gis_service.incidents.routing import Assignment
+from gis_service.incidents.routing_book import routing_book
 from gis_service.incidents.schemas import ActionRequest
 from gis_service.incidents.scope import visible
 from gis_service.incidents.service import assign, auto_route, locate, place, record, state_of
@@ -82,14 +83,15 @@ def _dispatch(session: Session, snapshot: LocatorSnapshot, incident: Incident,
         place(incident, lon, lat, located)
     elif incident.status == "needs_location":
         raise InvalidInputError("this incident needs a location: send `location`")
-    rule = queries.rule_for(session, incident.category_code)
+    book = routing_book(snapshot, session)
+    rule = book.rules.get(incident.category_code or "")
     if body.to:
         assignment = _named_handler(body.to)
     elif rule is not None:
         if located is None:
             assert incident.lon is not None and incident.lat is not None
             located = snapshot.locate_point(incident.lon, incident.lat)
-        assignment = auto_route(session, incident, located, rule)
+        assignment = auto_route(book, located, rule)
     else:
         raise InvalidInputError("unknown category: name the handler in `to` (type:code)")
     assign(incident, assignment, rule, now)

@@ -47,6 +47,7 @@ class Incident(Base):
     satisfaction: Mapped[int | None] = mapped_column(SmallInteger)
     candidates: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONB)
     history_head: Mapped[str] = mapped_column(String(64), default="")
+    history_length: Mapped[int] = mapped_column(Integer, default=0)
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -18,6 +18,7 @@ from gis_service.incidents import queries
 from gis_service.incidents.history import GENESIS, event_hash
 from gis_service.incidents.models import Incident, IncidentEvent
 from gis_service.incidents.routing import Adjustment, Assignment, Rule, adjust, route
+from gis_service.incidents.routing_book import RoutingBook, routing_book
 from gis_service.incidents.schemas import IncidentCreate, Location
 from gis_service.incidents.scope import visible
 from gis_service.locate.snapshot import LocatorSnapshot
@@ -53,7 +54,8 @@ def state_of(incident: Incident) -> dict[str, Any]:
 def record(session: Session, incident: Incident, *, actor: str, action: str, at: datetime,
            before: dict[str, Any], note: str = "", detail: dict[str, Any] | None = None) -> None:
     """Append one history row, chained to the one before it."""
-    seq = queries.last_seq(session, incident.id) + 1
+    seq = incident.history_length + 1
+    incident.history_length = seq
     fields: dict[str, Any] = {"incident_id": incident.id, "seq": seq, "at": at, "actor": actor,
               "action": action, "before": before, "after": state_of(incident), "note": note,
               "detail": detail or {}}
@@ -103,20 +105,14 @@ def assign(incident: Incident, assignment: Assignment, rule: Rule | None, now: d
         incident.due_at = county_due_at
 
 
-def auto_route(session: Session, incident: Incident, located: dict[str, Any],
-               rule: Rule) -> Assignment:
+def auto_route(book: RoutingBook, located: dict[str, Any], rule: Rule) -> Assignment:
     """The assignment the responsibility list names for this place."""
-    grids = [g for g in (incident.grid3_code, incident.grid2_code) if g]
-    return route(rule, located, queries.directory_for(session, grids))
+    return route(rule, located, book.directory)
 
 
 def intake(session: Session, snapshot: LocatorSnapshot, actor: str, body: IncidentCreate,
            now: datetime) -> IntakeResult:
     """Store a report once, locate it, route it by the responsibility list, record why."""
-    if body.external_id:
-        existing = queries.by_source(session, body.source, body.external_id)
-        if existing is not None:
-            return IntakeResult(existing, False)
     county_due = aware(body.county_due_at)
     due = now + timedelta(hours=UNROUTED_HOURS)
     incident = Incident(
@@ -124,30 +120,29 @@ def intake(session: Session, snapshot: LocatorSnapshot, actor: str, body: Incide
         description=body.description, address=body.address,
         reported_at=aware(body.reported_at) or now, status="reported", priority=0,
         zone_codes=[], special_codes=[], cooperating=[], escalation_level=0,
-        parent_ticket_id=body.parent_ticket_id, history_head="", version=1,
+        parent_ticket_id=body.parent_ticket_id, history_head="", history_length=0, version=1,
         due_at=min(due, county_due) if county_due else due, created_at=now, updated_at=now)
     located = None
     if body.location is not None:
         lon, lat, located = locate(snapshot, body.location)
         place(incident, lon, lat, located)
     try:
-        with session.begin_nested():
-            session.add(incident)
-            session.flush()
+        session.add(incident)
+        session.flush()  # the unique (source, external_id) says whether we have it already
     except IntegrityError:
-        # the same source + external_id arrived at the same moment on another connection
+        session.rollback()
         existing = queries.by_source(session, body.source, body.external_id or "")
         if existing is None:
             raise
         return IntakeResult(existing, False)
     record(session, incident, actor=actor, action="report", at=now, before={},
            detail={"channel": body.source, "parent_ticket_id": body.parent_ticket_id})
-    _route_new(session, incident, located, body, now, actor)
+    _route_new(routing_book(snapshot, session), incident, located, body, now, session)
     return IntakeResult(incident, True)
 
 
-def _route_new(session: Session, incident: Incident, located: dict[str, Any] | None,
-               body: IncidentCreate, now: datetime, actor: str) -> None:
+def _route_new(book: RoutingBook, incident: Incident, located: dict[str, Any] | None,
+               body: IncidentCreate, now: datetime, session: Session) -> None:
     before = state_of(incident)
     if located is None or not located["in_service_area"]:
         incident.status = "needs_location"
@@ -155,11 +150,11 @@ def _route_new(session: Session, incident: Incident, located: dict[str, Any] | N
         record(session, incident, actor="system", action="needs_location", at=now,
                before=before, detail={"reason": reason})
         return
-    rule = queries.rule_for(session, incident.category_code)
+    rule = book.rules.get(incident.category_code or "")
     if rule is None:
         return  # unknown category: waits in `reported` for a dispatcher to register
-    assignment = auto_route(session, incident, located, rule)
-    adjustment = zone_adjustment(session, incident, located)
+    assignment = auto_route(book, located, rule)
+    adjustment = zone_adjustment(book, incident, located)
     assign(incident, assignment, rule, now, aware(body.county_due_at), adjustment)
     incident.status = "dispatched"
     why = {"auto": True, **assignment.why}
@@ -169,15 +164,14 @@ def _route_new(session: Session, incident: Incident, located: dict[str, Any] | N
            detail=why)
 
 
-def zone_adjustment(session: Session, incident: Incident, located: dict[str, Any]) -> Adjustment:
+def zone_adjustment(book: RoutingBook, incident: Incident,
+                    located: dict[str, Any]) -> Adjustment:
     """What the zone rules say for this matter at this place."""
-    rules = queries.zone_rules(session)
-    if not rules or incident.category_code is None:
+    if not book.zone_rules or incident.category_code is None or incident.lon is None:
         return NO_ADJUSTMENT
     levels = {zone["level"] for zone in located["zones"]}
-    in_project = any(r.in_project for r in rules) and incident.lon is not None and \
-        queries.inside_project(session, incident.lon, incident.lat or 0.0)
-    return adjust(rules, incident.category_code, levels, bool(in_project))
+    in_project = book.in_project(incident.lon, incident.lat or 0.0)
+    return adjust(book.zone_rules, incident.category_code, levels, in_project)
 
 
 def get_visible(session: Session, principal: Principal, incident_id: int) -> Incident:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import shapely
@@ -59,8 +60,10 @@ def load_layers(session: Session, at: datetime) -> LayerInput:
 class LocatorCache:
     """The current snapshot (re-checked at most every `refresh_seconds`) and a few past ones."""
 
-    def __init__(self, session_factory: sessionmaker[Session], refresh_seconds: float) -> None:
+    def __init__(self, session_factory: sessionmaker[Session], refresh_seconds: float,
+                 extra: Callable[[Session], object] | None = None) -> None:
         self._factory = session_factory
+        self._extra = extra  # built with every snapshot and kept on it, e.g. the routing book
         self._refresh = refresh_seconds
         self._lock = threading.Lock()
         self._current: LocatorSnapshot | None = None
@@ -89,7 +92,7 @@ class LocatorCache:
                 return self._current  # another thread refreshed while we waited
             change_id = queries.latest_change_id(session)
             if self._current is None or change_id != self._change_id:
-                self._current = LocatorSnapshot(load_layers(session, datetime.now(UTC)))
+                self._current = self._build(session, datetime.now(UTC))
                 self._change_id = change_id
             self._checked_at = time.monotonic()
             return self._current
@@ -100,12 +103,18 @@ class LocatorCache:
             key = (queries.latest_change_id(session), version_ids_at(session, moment))
             snapshot = self._past.get(key)
             if snapshot is None:
-                snapshot = LocatorSnapshot(load_layers(session, moment))
+                snapshot = self._build(session, moment)
                 self._past[key] = snapshot
                 if len(self._past) > 4:
                     self._past.popitem(last=False)
             self._past.move_to_end(key)
             return snapshot
+
+    def _build(self, session: Session, moment: datetime) -> LocatorSnapshot:
+        snapshot = LocatorSnapshot(load_layers(session, moment))
+        if self._extra is not None:
+            snapshot.extra = self._extra(session)
+        return snapshot
 
     def invalidate(self) -> None:
         """Forget the current snapshot (after a change made in this process)."""

@@ -63,6 +63,8 @@ class LocatorSnapshot:
         self.special_layer, self.special_info = _overlay(layers.special)
         self.zone_layer, self.zone_info = _overlay(layers.zones)
         self.worker_by_grid = layers.worker_by_grid
+        # what other domains keep beside the boundaries (the routing book); see LocatorCache
+        self.extra: object | None = None
         self.by_code: dict[str, dict[str | None, dict[str, Any]]] = {
             name: {a.code: a.info for a in areas} for name, areas in (
                 ("town", layers.towns), ("grid2", layers.grid2), ("grid3", layers.grid3),

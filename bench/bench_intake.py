@@ -1,0 +1,159 @@
+"""Intake over HTTP: locate + route + persist + history with durable commits, under load.
+
+    .venv/bin/python bench/bench_intake.py [--seconds 20] [--connections 16] [--workers 2]
+                                           [--json bench/out/intake.json]
+
+Starts a throw-away embedded PostGIS with durable commits (fsync on), imports the synthetic
+town with one grid worker per level-3 grid and a small responsibility list through the
+ordinary importers, runs `gis-service serve`, and drives `POST /api/v1/incidents` with wrk
+from loopback (every request a new report with its own external id and a random point).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+from sqlalchemy import create_engine, text
+from sqlalchemy.orm import sessionmaker
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.bench_locate_service import (  # noqa: E402
+    _milliseconds,
+    random_points,
+    serve,
+    write_town,
+)
+from gis_service import migrations  # noqa: E402
+from gis_service.auth import service as auth_service  # noqa: E402
+from gis_service.embedded_pg import EmbeddedCluster  # noqa: E402
+from gis_service.imports.service import run_import  # noqa: E402
+
+CATEGORIES = [("GARBAGE", "垃圾堆放", "grid", "", "", 2, 24),
+              ("BUILDING", "违章搭建", "squad", "", "JS", 4, 72),
+              ("POLLUTION", "水体污染", "department", "HB", "JS", 1, 12)]
+
+
+def write_people(folder: Path, level3: list[str]) -> dict[str, Path]:
+    """Departments, one grid worker per level-3 grid (each the next one's backup), rules."""
+    (folder / "departments.csv").write_text("code,name\nJS,建设局\nHB,环保办\n")
+    lines = ["code,name,role,grid_code,district_code,department_code,backup_code,on_duty"]
+    for i, grid in enumerate(level3):
+        backup = f"W{(i + 1) % len(level3):03d}"
+        on_duty = "no" if i % 7 == 0 else "yes"  # some A posts absent: their B posts cover
+        lines.append(f"W{i:03d},网格员{i},grid_worker,{grid},,,{backup},{on_duty}")
+    (folder / "workers.csv").write_text("\n".join(lines) + "\n")
+    rows = ["category_code,category_name,handler,department_code,cooperating,"
+            "respond_hours,resolve_hours"]
+    rows += [",".join(str(v) for v in c) for c in CATEGORIES]
+    (folder / "responsibilities.csv").write_text("\n".join(rows) + "\n")
+    return {k: folder / f"{k}.csv" for k in ("departments", "workers", "responsibilities")}
+
+
+def wrk_script(folder: Path, token: str, xs: np.ndarray, ys: np.ndarray) -> Path:
+    """A wrk script that posts a new report per request, cycling through points."""
+    points = ",".join(f"{{{x:.6f},{y:.6f}}}" for x, y in zip(xs, ys, strict=True))
+    script = folder / "intake.lua"
+    script.write_text(f"""
+local p = {{{points}}}
+local cats = {{"GARBAGE", "BUILDING", "POLLUTION"}}
+local n = 0
+local thread_id = 0
+wrk.method = "POST"
+wrk.headers["Authorization"] = "Bearer {token}"
+wrk.headers["Content-Type"] = "application/json"
+setup = function(thread)
+  thread:set("tid", thread_id)
+  thread_id = thread_id + 1
+end
+request = function()
+  n = n + 1
+  local i = n % #p + 1
+  local body = string.format(
+    '{{"source":"hotline_12345","external_id":"B%d-%d","category":"%s",' ..
+    '"description":"bench","location":{{"lon":%s,"lat":%s}}}}',
+    tid, n, cats[n % 3 + 1], p[i][1], p[i][2])
+  return wrk.format(nil, "/api/v1/incidents", nil, body)
+end
+""")
+    return script
+
+
+def run(url: str, seconds: int, connections: int, workers: int) -> dict[str, object]:
+    engine = create_engine(url)
+    with engine.connect() as connection:
+        migrations.upgrade(connection)
+        connection.commit()
+    folder = Path(tempfile.mkdtemp())
+    with sessionmaker(bind=engine)() as session:
+        assert run_import(session, "grids", write_town(folder / "town.geojson", False)).accepted
+        level3 = list(session.scalars(text("SELECT code FROM grid_version WHERE level = 3 "
+                                           "ORDER BY code")))
+        for kind, path in write_people(folder, level3).items():
+            report = run_import(session, kind, path)
+            assert report.accepted, report.lines()
+        auth_service.add_account(session, username="bench", role="dispatcher")
+        token = auth_service.issue_token(session, username="bench")
+        session.commit()
+        xs, ys = random_points(session, 2000, seed=4)
+    port = 18766
+    process = serve(url, port, workers=workers)
+    try:
+        out = subprocess.run(
+            ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-s",
+             str(wrk_script(folder, token, xs, ys)), f"http://127.0.0.1:{port}"],
+            capture_output=True, text=True, check=True).stdout
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+    with engine.connect() as connection:
+        stored = connection.execute(text("SELECT count(*) FROM incident")).scalar_one()
+        routed = connection.execute(text(
+            "SELECT count(*) FROM incident WHERE status = 'dispatched'")).scalar_one()
+    engine.dispose()
+    shutil.rmtree(folder, ignore_errors=True)
+    result: dict[str, object] = {
+        "workers": workers, "connections": connections, "seconds": seconds,
+        "requests_per_s": float(out.split("Requests/sec:")[1].split()[0]),
+        "stored": stored, "dispatched": routed,
+        "non_2xx": int(out.split("Non-2xx or 3xx responses:")[1].split()[0])
+        if "Non-2xx" in out else 0}
+    for line in out.splitlines():
+        parts = line.split()
+        if len(parts) == 2 and parts[0] in ("50%", "90%", "99%"):
+            result[f"p{parts[0].rstrip('%')}_ms"] = _milliseconds(parts[1])
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=int, default=20)
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args()
+    home = Path(tempfile.mkdtemp(prefix="gis-bench-"))
+    cluster = EmbeddedCluster(home, durable=True)
+    cluster.start()
+    try:
+        results = run(cluster.url(), args.seconds, args.connections, args.workers)
+    finally:
+        cluster.stop()
+        shutil.rmtree(home, ignore_errors=True)
+    print(json.dumps(results, indent=2))
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    main()

@@ -1,0 +1,59 @@
+"""Everything routing reads, held in memory beside the locator snapshot: the responsibility
+list, the zone rules, every grid worker's post and the key projects' areas. Intake then routes
+without a database round trip; the book is rebuilt whenever the locator snapshot is (any
+import of boundaries, people or rules records a layer change)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import shapely
+from geoalchemy2 import functions as gfn
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from gis_service.incidents.queries import zone_rules
+from gis_service.incidents.routing import Directory, Post, Rule, ZoneRuleData
+from gis_service.locate.snapshot import LocatorSnapshot
+from gis_service.people.models import Worker
+from gis_service.places.models import Project
+from gis_service.responsibilities.models import Category
+from grid_layers.locator import OverlayLayer
+
+
+@dataclass(frozen=True)
+class RoutingBook:
+    """The routing data of one moment."""
+
+    rules: dict[str, Rule]
+    zone_rules: list[ZoneRuleData]
+    directory: Directory
+    projects: OverlayLayer
+
+    def in_project(self, lon: float, lat: float) -> bool:
+        """True when the point lies in a key project's area."""
+        return bool(self.projects.locate_point(lon, lat))
+
+
+def load_routing_book(session: Session) -> RoutingBook:
+    """Read the routing data from the database."""
+    rules = {c.code: Rule(c.code, c.handler, c.department_code, tuple(c.cooperating),
+                          c.respond_hours, c.resolve_hours)
+             for c in session.scalars(select(Category))}
+    workers = list(session.scalars(select(Worker).order_by(Worker.code)))
+    posts = {w.code: Post(w.code, w.name, w.on_duty, w.backup_code) for w in workers}
+    by_grid: dict[str, list[Post]] = {}
+    for worker in workers:
+        if worker.role == "grid_worker" and worker.grid_code:
+            by_grid.setdefault(worker.grid_code, []).append(posts[worker.code])
+    areas = session.execute(select(Project.code, gfn.ST_AsBinary(Project.geom))
+                            .where(gfn.ST_Dimension(Project.geom) == 2)).all()
+    projects = OverlayLayer([code for code, _ in areas],
+                            [shapely.from_wkb(bytes(wkb)) for _, wkb in areas])
+    return RoutingBook(rules, zone_rules(session), Directory(by_grid, posts), projects)
+
+
+def routing_book(snapshot: LocatorSnapshot, session: Session) -> RoutingBook:
+    """The book built with the snapshot, or a fresh one (snapshots built by hand have none)."""
+    book = snapshot.extra
+    return book if isinstance(book, RoutingBook) else load_routing_book(session)
