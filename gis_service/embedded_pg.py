@@ -50,7 +50,8 @@ class EmbeddedCluster:
         """Where the server's own files live: the home, or — when we are root and the
         `postgres` user cannot reach the home (a clone under /root, say) — a folder of its
         own under /var/tmp named after the home."""
-        if os.geteuid() != 0 or _reachable_by_server_user(self.home):
+        # the home itself is handed to that user; the way to it must be open
+        if os.geteuid() != 0 or _reachable_by_server_user(self.home.parent):
             return self.home
         digest = hashlib.sha1(str(self.home.resolve()).encode()).hexdigest()[:12]
         return Path("/var/tmp") / f"gis-service-{digest}"

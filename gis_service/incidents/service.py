@@ -8,8 +8,8 @@ from typing import Any
 
 from geoalchemy2.shape import from_shape
 from shapely.geometry import Point
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from gis_service.auth.service import Principal
@@ -51,18 +51,26 @@ def state_of(incident: Incident) -> dict[str, Any]:
     }
 
 
+def next_event(incident: Incident, *, actor: str, action: str, at: datetime,
+               before: dict[str, Any], note: str = "",
+               detail: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The next history row's values, chained to the one before it; moves the incident's
+    head and length along."""
+    seq = incident.history_length + 1
+    fields: dict[str, Any] = {
+        "incident_id": incident.id, "seq": seq, "at": at, "actor": actor, "action": action,
+        "before": before, "after": state_of(incident), "note": note, "detail": detail or {}}
+    prev_hash = incident.history_head or GENESIS
+    digest = event_hash(prev_hash=prev_hash, **fields)
+    incident.history_length, incident.history_head = seq, digest
+    return {**fields, "prev_hash": prev_hash, "hash": digest}
+
+
 def record(session: Session, incident: Incident, *, actor: str, action: str, at: datetime,
            before: dict[str, Any], note: str = "", detail: dict[str, Any] | None = None) -> None:
-    """Append one history row, chained to the one before it."""
-    seq = incident.history_length + 1
-    incident.history_length = seq
-    fields: dict[str, Any] = {"incident_id": incident.id, "seq": seq, "at": at, "actor": actor,
-              "action": action, "before": before, "after": state_of(incident), "note": note,
-              "detail": detail or {}}
-    digest = event_hash(prev_hash=incident.history_head or GENESIS, **fields)
-    session.add(IncidentEvent(**fields, prev_hash=incident.history_head or GENESIS,
-                              hash=digest))
-    incident.history_head = digest
+    """Append one history row to a stored incident."""
+    session.add(IncidentEvent(**next_event(incident, actor=actor, action=action, at=at,
+                                           before=before, note=note, detail=detail)))
 
 
 def locate(snapshot: LocatorSnapshot, location: Location) -> tuple[float, float, dict[str, Any]]:
@@ -112,7 +120,11 @@ def auto_route(book: RoutingBook, located: dict[str, Any], rule: Rule) -> Assign
 
 def intake(session: Session, snapshot: LocatorSnapshot, actor: str, body: IncidentCreate,
            now: datetime) -> IntakeResult:
-    """Store a report once, locate it, route it by the responsibility list, record why."""
+    """Store a report once, locate it, route it by the responsibility list, record why.
+
+    The hot path: the incident is built whole in memory (routing reads the in-memory book),
+    then written with one id fetch and two inserts; a repeat of an earlier report is found by
+    the unique (source, external_id)."""
     county_due = aware(body.county_due_at)
     due = now + timedelta(hours=UNROUTED_HOURS)
     incident = Incident(
@@ -121,38 +133,44 @@ def intake(session: Session, snapshot: LocatorSnapshot, actor: str, body: Incide
         reported_at=aware(body.reported_at) or now, status="reported", priority=0,
         zone_codes=[], special_codes=[], cooperating=[], escalation_level=0,
         parent_ticket_id=body.parent_ticket_id, history_head="", history_length=0, version=1,
-        due_at=min(due, county_due) if county_due else due, created_at=now, updated_at=now)
+        due_at=min(due, county_due) if county_due else due, created_at=now, updated_at=now,
+        lon=None, lat=None, geom=None, town_code=None, grid2_code=None, grid3_code=None,
+        district_code=None, assignee_type=None, assignee_code=None, respond_due_at=None,
+        resolution=None, satisfaction=None, candidates=None)
     located = None
     if body.location is not None:
         lon, lat, located = locate(snapshot, body.location)
         place(incident, lon, lat, located)
-    try:
-        session.add(incident)
-        session.flush()  # the unique (source, external_id) says whether we have it already
-    except IntegrityError:
-        session.rollback()
+    incident.id = int(session.execute(select(func.nextval("incident_id_seq"))).scalar_one())
+    events = [next_event(incident, actor=actor, action="report", at=now, before={},
+                         detail={"channel": body.source,
+                                 "parent_ticket_id": body.parent_ticket_id})]
+    events += _route_new(routing_book(snapshot, session), incident, located, body, now)
+    values = {c.key: getattr(incident, c.key) for c in Incident.__table__.columns}
+    stored = session.scalar(
+        insert(Incident).values(**values)
+        .on_conflict_do_nothing(index_elements=["source", "external_id"])
+        .returning(Incident.id))
+    if stored is None:
         existing = queries.by_source(session, body.source, body.external_id or "")
-        if existing is None:
-            raise
+        assert existing is not None
         return IntakeResult(existing, False)
-    record(session, incident, actor=actor, action="report", at=now, before={},
-           detail={"channel": body.source, "parent_ticket_id": body.parent_ticket_id})
-    _route_new(routing_book(snapshot, session), incident, located, body, now, session)
+    session.execute(insert(IncidentEvent), events)
     return IntakeResult(incident, True)
 
 
 def _route_new(book: RoutingBook, incident: Incident, located: dict[str, Any] | None,
-               body: IncidentCreate, now: datetime, session: Session) -> None:
+               body: IncidentCreate, now: datetime) -> list[dict[str, Any]]:
+    """Route a new incident in memory; the history rows that say what happened and why."""
     before = state_of(incident)
     if located is None or not located["in_service_area"]:
         incident.status = "needs_location"
         reason = "no coordinates" if located is None else "outside the service area"
-        record(session, incident, actor="system", action="needs_location", at=now,
-               before=before, detail={"reason": reason})
-        return
+        return [next_event(incident, actor="system", action="needs_location", at=now,
+                           before=before, detail={"reason": reason})]
     rule = book.rules.get(incident.category_code or "")
     if rule is None:
-        return  # unknown category: waits in `reported` for a dispatcher to register
+        return []  # unknown category: waits in `reported` for a dispatcher to register
     assignment = auto_route(book, located, rule)
     adjustment = zone_adjustment(book, incident, located)
     assign(incident, assignment, rule, now, aware(body.county_due_at), adjustment)
@@ -160,8 +178,8 @@ def _route_new(book: RoutingBook, incident: Incident, located: dict[str, Any] | 
     why = {"auto": True, **assignment.why}
     if adjustment.rules:
         why["zone_rules"] = list(adjustment.rules)
-    record(session, incident, actor="system", action="dispatch", at=now, before=before,
-           detail=why)
+    return [next_event(incident, actor="system", action="dispatch", at=now, before=before,
+                       detail=why)]
 
 
 def zone_adjustment(book: RoutingBook, incident: Incident,
