@@ -26,16 +26,16 @@ from sqlalchemy.orm import sessionmaker
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.bench_locate_service import (  # noqa: E402
+from bench.bench_locate_service import (
     _milliseconds,
     random_points,
     serve,
     write_town,
 )
-from gis_service import migrations  # noqa: E402
-from gis_service.auth import service as auth_service  # noqa: E402
-from gis_service.embedded_pg import EmbeddedCluster  # noqa: E402
-from gis_service.imports.service import run_import  # noqa: E402
+from gis_service import migrations
+from gis_service.auth import service as auth_service
+from gis_service.embedded_pg import EmbeddedCluster
+from gis_service.imports.service import run_import
 
 CATEGORIES = [("GARBAGE", "垃圾堆放", "grid", "", "", 2, 24),
               ("BUILDING", "违章搭建", "squad", "", "JS", 4, 72),
