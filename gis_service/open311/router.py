@@ -1,0 +1,137 @@
+"""/open311/v2: GeoReport v2 routes. The suffix picks the format (.json or .xml; any other is
+404); no token is needed; errors leave in Open311's shape with their HTTP status.
+`jurisdiction_id` and `api_key` may be sent and are ignored (one town, an open intake)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+import orjson
+from fastapi import APIRouter, Depends, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from gis_service.database import SessionDep
+from gis_service.errors import DomainError, NotFoundError
+from gis_service.jsonresponse import JSONBytesResponse
+from gis_service.open311 import mapping, service, xml
+from gis_service.open311.mapping import BadRequestError, ServiceRequestCreate
+
+Format = Literal["json", "xml"]
+JSON_MEDIA_TYPE = "application/json; charset=utf-8"
+XML_MEDIA_TYPE = "text/xml; charset=utf-8"  # as the spec asks
+SUBMISSION = ServiceRequestCreate.model_json_schema()
+POST_BODY = {"requestBody": {"required": True, "content": {
+    "application/x-www-form-urlencoded": {"schema": SUBMISSION},
+    "application/json": {"schema": SUBMISSION}}}}
+
+
+def respond(fmt: Format, root: str, value: Any, status: int = 200) -> Response:
+    """`value` as JSON, or as XML under the element `root`."""
+    if fmt == "xml":
+        return Response(xml.document(root, value), status_code=status,
+                        media_type=XML_MEDIA_TYPE)
+    return JSONBytesResponse(value, status_code=status, media_type=JSON_MEDIA_TYPE)
+
+
+def error_response(request: Request, status: int, descriptions: list[str]) -> Response:
+    """Open311's error list, in the format the path asked for (JSON when it named none)."""
+    fmt: Format = "xml" if request.path_params.get("response_format") == "xml" else "json"
+    return respond(fmt, "errors", [{"code": status, "description": d} for d in descriptions],
+                   status)
+
+
+class Open311Route(APIRoute):
+    """A route whose errors take Open311's shape instead of the service's problem+json."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def handle(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except DomainError as exc:
+                problems = exc.extra.get("problems") or [exc.detail]
+                return error_response(request, exc.status, [str(p) for p in problems])
+            except RequestValidationError as exc:
+                return error_response(request, 400, [mapping.problem(e) for e in exc.errors()])
+            except StarletteHTTPException as exc:
+                return error_response(request, exc.status_code, [str(exc.detail)])
+
+        return handle
+
+
+router = APIRouter(prefix="/open311/v2", tags=["open311"], route_class=Open311Route)
+
+
+def response_format(response_format: str) -> Format:
+    """The format the path's suffix names; 404 for any but json and xml."""
+    if response_format == "json":
+        return "json"
+    if response_format == "xml":
+        return "xml"
+    raise NotFoundError(f"unknown format .{response_format}: use .json or .xml")
+
+
+FormatDep = Annotated[Format, Depends(response_format)]
+
+
+async def submitted_fields(request: Request) -> dict[str, Any]:
+    """The POST's fields: form-encoded as the spec has it, or a JSON object."""
+    if request.headers.get("content-type", "").startswith("application/json"):
+        try:
+            body = orjson.loads(await request.body())
+        except orjson.JSONDecodeError as exc:
+            raise BadRequestError("the body is not valid JSON") from exc
+        if not isinstance(body, dict):
+            raise BadRequestError("the JSON body must be an object of fields")
+        return body
+    form = await request.form()
+    # an uploaded file is no Open311 field: media come as media_url
+    return {key: value for key, value in form.items() if isinstance(value, str)}
+
+
+FieldsDep = Annotated[dict[str, Any], Depends(submitted_fields)]
+
+
+@router.get("/services.{response_format}")
+def list_services(session: SessionDep, fmt: FormatDep) -> Response:
+    """Every category of the responsibility list as a service (group = its handler)."""
+    return respond(fmt, "services", service.list_services(session))
+
+
+@router.get("/services/{service_code}.{response_format}")
+def get_service_definition(service_code: str, session: SessionDep, fmt: FormatDep) -> Response:
+    """A service's definition: its attributes list is always empty (metadata is false)."""
+    return respond(fmt, "service_definition", service.service_definition(session, service_code))
+
+
+@router.post("/requests.{response_format}", status_code=201, openapi_extra=POST_BODY)
+def create_request(request: Request, session: SessionDep, fmt: FormatDep,
+                   fields: FieldsDep) -> Response:
+    """Report: service_code, and lat + long (WGS84) or address_string; contacts not kept."""
+    submission = mapping.parse_submission(fields)
+    incident = service.submit(session, request.app.state.locator.current(), submission,
+                              datetime.now(UTC))
+    session.commit()
+    return respond(fmt, "service_requests", [mapping.receipt(incident)], 201)
+
+
+@router.get("/requests.{response_format}")
+def list_requests(session: SessionDep, fmt: FormatDep, service_request_id: str | None = None,
+                  service_code: str | None = None, start_date: str | None = None,
+                  end_date: str | None = None, status: str | None = None) -> Response:
+    """Requests newest first, at most 1000: by default those of the last 90 days."""
+    query = mapping.request_query(
+        service_request_id=service_request_id, service_code=service_code,
+        start_date=start_date, end_date=end_date, status=status, now=datetime.now(UTC))
+    return respond(fmt, "service_requests", service.find_requests(session, query))
+
+
+@router.get("/requests/{service_request_id}.{response_format}")
+def get_request(service_request_id: str, session: SessionDep, fmt: FormatDep) -> Response:
+    """One request (a list of one, as Open311 has it)."""
+    return respond(fmt, "service_requests", service.get_request(session, service_request_id))
