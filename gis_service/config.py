@@ -25,3 +25,6 @@ class Settings(BaseSettings):
     deadline_yellow_share: float = 0.8
     # how often overdue incidents are escalated (0 = never, e.g. in tests)
     escalation_interval_seconds: float = 60.0
+    # a report of the same category this near and this recent is a possible duplicate
+    duplicate_radius_m: float = 50.0
+    duplicate_window_hours: float = 24.0

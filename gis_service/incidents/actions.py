@@ -18,8 +18,8 @@ from gis_service.errors import (
     PreconditionRequiredError,
 )
 from gis_service.incidents import queries
-from gis_service.incidents.lifecycle import TRANSITIONS, next_state
-from gis_service.incidents.models import Incident
+from gis_service.incidents.lifecycle import OPEN_STATES, TRANSITIONS, next_state
+from gis_service.incidents.models import Incident, IncidentLink
 from gis_service.incidents.routing import Assignment
 from gis_service.incidents.routing_book import routing_book
 from gis_service.incidents.schemas import ActionRequest
@@ -59,7 +59,10 @@ def act(session: Session, snapshot: LocatorSnapshot, principal: Principal, incid
         raise ConflictError(f"cannot {body.action} an incident that is {incident.status}",
                             allowed_from=sorted(transition.sources))
     before = state_of(incident)
-    detail = EFFECTS[body.action](session, snapshot, incident, body, now)
+    if body.action in NEEDS_PRINCIPAL:
+        detail = NEEDS_PRINCIPAL[body.action](session, snapshot, incident, body, now, principal)
+    else:
+        detail = EFFECTS[body.action](session, snapshot, incident, body, now)
     incident.status = target
     incident.version += 1
     incident.updated_at = now
@@ -161,9 +164,27 @@ def _evaluate(session: Session, snapshot: LocatorSnapshot, incident: Incident,
     return {"satisfaction": body.satisfaction}
 
 
+def _merge(session: Session, snapshot: LocatorSnapshot, incident: Incident,
+           body: ActionRequest, now: datetime, principal: Principal) -> dict[str, Any]:
+    target_id = (body.to or "").removeprefix("incident:")
+    if not target_id.isdigit() or int(target_id) == incident.id:
+        raise InvalidInputError("name the incident to merge into in `to` (its id)")
+    target = queries.locked(session, int(target_id), visible(principal))
+    if target is None:
+        raise NotFoundError(f"no incident {target_id}")
+    if target.status not in OPEN_STATES:
+        raise ConflictError(f"incident {target_id} is {target.status}: merge into an open one")
+    session.add(IncidentLink(incident_id=incident.id, other_id=target.id, kind="merged_into",
+                             created_at=now))
+    record(session, target, actor=principal.username, action="link", at=now,
+           before=state_of(target), note=body.note, detail={"merged": incident.id})
+    return {"merged_into": target.id}
+
+
 EFFECTS = {
     "register": _nothing, "reject": _nothing, "dispatch": _dispatch, "accept": _nothing,
     "return": _return, "start": _nothing, "resolve": _nothing, "verify": _nothing,
     "reopen": _reopen, "close": _close, "escalate": _escalate, "whistle": _whistle,
     "evaluate": _evaluate,
 }
+NEEDS_PRINCIPAL = {"merge": _merge}

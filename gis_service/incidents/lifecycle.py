@@ -43,6 +43,8 @@ TRANSITIONS: dict[str, Transition] = {
     "whistle": Transition(frozenset({"dispatched", "accepted", "in_progress"}), None,
                           HANDLERS | CENTER),
     "evaluate": Transition(frozenset({"closed"}), None, CENTER),
+    # a duplicate ends here; its report lives on in the incident it was merged into
+    "merge": Transition(OPEN_STATES - {"resolved", "verified"}, "rejected", CENTER),
 }
 ACTIONS = tuple(TRANSITIONS)
 

@@ -83,3 +83,14 @@ class IdempotencyKey(Base):
     request_hash: Mapped[str] = mapped_column(String(64))
     incident_id: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class IncidentLink(Base):
+    """`incident_id` is a possible duplicate of, or was merged into, `other_id`."""
+
+    __tablename__ = "incident_link"
+
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incident.id"), primary_key=True)
+    other_id: Mapped[int] = mapped_column(ForeignKey("incident.id"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

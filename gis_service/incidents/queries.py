@@ -10,7 +10,7 @@ from sqlalchemy import ColumnElement, Select, and_, func, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from gis_service.incidents.lifecycle import OPEN_STATES
-from gis_service.incidents.models import Incident, IncidentEvent
+from gis_service.incidents.models import Incident, IncidentEvent, IncidentLink
 from gis_service.incidents.routing import Directory, Post, Rule, ZoneRuleData
 from gis_service.people.models import Worker
 from gis_service.places.models import Project
@@ -108,3 +108,24 @@ def inside_project(session: Session, lon: float, lat: float) -> bool:
     stmt = select(Project.id).where(gfn.ST_Dimension(Project.geom) == 2,
                                     gfn.ST_Covers(Project.geom, point)).limit(1)
     return session.scalar(stmt) is not None
+
+
+def possible_duplicates(session: Session, *, category: str, lon: float, lat: float,
+                        since: datetime, radius_m: float, exclude: int) -> list[int]:
+    """Open incidents of the same category within `radius_m` reported since `since`."""
+    point = gfn.ST_SetSRID(gfn.ST_MakePoint(lon, lat), 4490)
+    degrees = radius_m / 100_000  # generous: a degree is >= 100 km in China's latitudes
+    stmt = (select(Incident.id)
+            .where(Incident.category_code == category, Incident.created_at >= since,
+                   Incident.status.in_(OPEN_STATES), Incident.id != exclude,
+                   gfn.ST_DWithin(Incident.geom, point, degrees),
+                   gfn.ST_DistanceSphere(Incident.geom, point) <= radius_m)
+            .order_by(Incident.id).limit(10))
+    return list(session.scalars(stmt))
+
+
+def links(session: Session, incident_id: int) -> list[IncidentLink]:
+    """Every link from or to an incident."""
+    stmt = select(IncidentLink).where(or_(IncidentLink.incident_id == incident_id,
+                                          IncidentLink.other_id == incident_id))
+    return list(session.scalars(stmt.order_by(IncidentLink.created_at)))

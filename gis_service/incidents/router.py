@@ -24,6 +24,7 @@ from gis_service.incidents.schemas import (
     IncidentCreate,
     IncidentPage,
     IncidentRead,
+    LinkRead,
 )
 from gis_service.incidents.scope import visible
 
@@ -52,6 +53,12 @@ def to_read(incident: Incident, yellow_share: float) -> IncidentRead:
         candidates=incident.candidates, version=incident.version,
         reported_at=incident.reported_at, created_at=incident.created_at,
         updated_at=incident.updated_at)
+
+
+def nearness(request: Request) -> service.Nearness:
+    """The settings' idea of a possible duplicate."""
+    settings = request.app.state.settings
+    return service.Nearness(settings.duplicate_radius_m, settings.duplicate_window_hours)
 
 
 def _share(request: Request) -> float:
@@ -94,7 +101,8 @@ def _intake(request: Request, principal: PrincipalDep, body: IncidentCreate, raw
     try:
         with factory() as session:
             snapshot = request.app.state.locator.current()
-            result = service.intake(session, snapshot, principal.username, body, now)
+            result = service.intake(session, snapshot, principal.username, body, now,
+                                    nearness(request))
             if key is not None:
                 idempotency.complete(session, key=key, account_id=principal.account_id,
                                      incident_id=result.incident.id)
@@ -168,6 +176,13 @@ def get_history(incident_id: int, session: SessionDep,
     """Every change: who, when, what, before and after, why."""
     return [HistoryEntry.model_validate(e, from_attributes=True)
             for e in service.history(session, principal, incident_id)]
+
+
+@router.get("/incidents/{incident_id}/links")
+def get_links(incident_id: int, session: SessionDep, principal: PrincipalDep) -> list[LinkRead]:
+    """Possible duplicates (same category, near in place and time, any channel) and merges."""
+    return [LinkRead.model_validate(link)
+            for link in service.links(session, principal, incident_id)]
 
 
 @router.post("/incidents/{incident_id}/actions", response_model=IncidentRead,

@@ -14,7 +14,7 @@ SOURCES = ("hotline_12345", "mayor_mailbox", "grid_patrol", "enforcement_patrol"
 Source = Literal["hotline_12345", "mayor_mailbox", "grid_patrol", "enforcement_patrol", "video",
                  "county_ticket", "open311", "walk_in"]
 Action = Literal["register", "reject", "dispatch", "accept", "return", "start", "resolve",
-                 "verify", "reopen", "close", "escalate", "whistle", "evaluate"]
+                 "verify", "reopen", "close", "escalate", "whistle", "evaluate", "merge"]
 assert set(Action.__args__) == set(ACTIONS)  # type: ignore[attr-defined]
 
 
@@ -95,7 +95,8 @@ class IncidentPage(BaseModel):
 class ActionRequest(BaseModel):
     """An action on an incident. `to` names a handler as `type:code` (grid_worker:W1,
     squad:Q1, department:HB, town:T) for dispatch, or `;`-separated department codes for
-    whistle; `location` places a needs_location incident when dispatching it."""
+    whistle, or the id of the incident to merge into; `location` places a needs_location
+    incident when dispatching it."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -105,6 +106,17 @@ class ActionRequest(BaseModel):
     resolution: Literal["service", "management", "enforcement"] | None = None
     satisfaction: int | None = Field(default=None, ge=1, le=5)
     location: Location | None = None
+
+
+class LinkRead(BaseModel):
+    """`incident_id` is a possible duplicate of, or was merged into, `other_id`."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    incident_id: int
+    other_id: int
+    kind: str
+    created_at: datetime
 
 
 class HistoryEntry(BaseModel):

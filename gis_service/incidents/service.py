@@ -16,7 +16,7 @@ from gis_service.auth.service import Principal
 from gis_service.errors import InvalidInputError, NotFoundError
 from gis_service.incidents import queries
 from gis_service.incidents.history import GENESIS, event_hash
-from gis_service.incidents.models import Incident, IncidentEvent
+from gis_service.incidents.models import Incident, IncidentEvent, IncidentLink
 from gis_service.incidents.routing import Adjustment, Assignment, Rule, adjust, route
 from gis_service.incidents.routing_book import RoutingBook, routing_book
 from gis_service.incidents.schemas import IncidentCreate, Location
@@ -28,6 +28,14 @@ from grid_layers import crs as crs_module
 NO_ADJUSTMENT = Adjustment()
 # A report nobody can route yet must still be placed or registered by a dispatcher in time.
 UNROUTED_HOURS = 24.0
+
+
+@dataclass(frozen=True)
+class Nearness:
+    """How near in place and time a report of the same category is a possible duplicate."""
+
+    radius_m: float
+    window_hours: float
 
 
 @dataclass(frozen=True)
@@ -119,7 +127,7 @@ def auto_route(book: RoutingBook, located: dict[str, Any], rule: Rule) -> Assign
 
 
 def intake(session: Session, snapshot: LocatorSnapshot, actor: str, body: IncidentCreate,
-           now: datetime) -> IntakeResult:
+           now: datetime, nearness: Nearness | None = None) -> IntakeResult:
     """Store a report once, locate it, route it by the responsibility list, record why.
 
     The hot path: the incident is built whole in memory (routing reads the in-memory book),
@@ -142,9 +150,12 @@ def intake(session: Session, snapshot: LocatorSnapshot, actor: str, body: Incide
         lon, lat, located = locate(snapshot, body.location)
         place(incident, lon, lat, located)
     incident.id = int(session.execute(select(func.nextval("incident_id_seq"))).scalar_one())
+    duplicates = _possible_duplicates(session, incident, nearness, now)
+    report: dict[str, Any] = {"channel": body.source, "parent_ticket_id": body.parent_ticket_id}
+    if duplicates:
+        report["possible_duplicates"] = duplicates
     events = [next_event(incident, actor=actor, action="report", at=now, before={},
-                         detail={"channel": body.source,
-                                 "parent_ticket_id": body.parent_ticket_id})]
+                         detail=report)]
     events += _route_new(routing_book(snapshot, session), incident, located, body, now)
     values = {c.key: getattr(incident, c.key) for c in Incident.__table__.columns}
     stored = session.scalar(
@@ -156,7 +167,22 @@ def intake(session: Session, snapshot: LocatorSnapshot, actor: str, body: Incide
         assert existing is not None
         return IntakeResult(existing, False)
     session.execute(insert(IncidentEvent), events)
+    if duplicates:
+        session.execute(insert(IncidentLink), [
+            {"incident_id": incident.id, "other_id": other, "kind": "possible_duplicate",
+             "created_at": now} for other in duplicates])
     return IntakeResult(incident, True)
+
+
+def _possible_duplicates(session: Session, incident: Incident, nearness: Nearness | None,
+                         now: datetime) -> list[int]:
+    if nearness is None or incident.lon is None or incident.lat is None \
+            or not incident.category_code:
+        return []
+    return queries.possible_duplicates(
+        session, category=incident.category_code, lon=incident.lon, lat=incident.lat,
+        since=now - timedelta(hours=nearness.window_hours), radius_m=nearness.radius_m,
+        exclude=incident.id)
 
 
 def _route_new(book: RoutingBook, incident: Incident, located: dict[str, Any] | None,
@@ -199,6 +225,12 @@ def get_visible(session: Session, principal: Principal, incident_id: int) -> Inc
             select(Incident.id).where(Incident.id == incident_id, visible(principal))):
         raise NotFoundError(f"no incident {incident_id}")
     return incident
+
+
+def links(session: Session, principal: Principal, incident_id: int) -> list[IncidentLink]:
+    """Possible duplicates of, and merges into or from, a visible incident."""
+    get_visible(session, principal, incident_id)
+    return queries.links(session, incident_id)
 
 
 def history(session: Session, principal: Principal, incident_id: int) -> list[IncidentEvent]:

@@ -217,3 +217,28 @@ def test_overdue_incidents_turn_red_and_escalate(
     assert history[-1]["detail"]["reason"] == "overdue"
     assert escalate_overdue(db_session, now + timedelta(hours=25)) == [incident["id"]]
     assert list(verify_all(db_session)) == []
+
+
+def test_possible_duplicates_are_linked_and_can_be_merged(
+        client: TestClient, town: dict[str, Path], auth: dict[str, str],
+        db_session: Session) -> None:
+    first = new(client, auth)
+    near = {"lon": 120.4022, "lat": 30.9021, "crs": "wgs84"}  # ~25 m away
+    second = client.post("/api/v1/incidents", headers=auth, json={
+        "source": "hotline_12345", "category": "GARBAGE", "location": near}).json()
+    far = new(client, auth, IN_T_B_2)
+    other_kind = new(client, auth, category="FLOOD")
+    links = client.get(f"/api/v1/incidents/{second['id']}/links", headers=auth).json()
+    assert [(link["other_id"], link["kind"]) for link in links] == \
+        [(first["id"], "possible_duplicate")]
+    for lonely in (far, other_kind):
+        assert client.get(f"/api/v1/incidents/{lonely['id']}/links", headers=auth).json() == []
+    merged = act(client, auth, second, "merge", to=str(first["id"]))
+    assert merged.status_code == 200 and merged.json()["status"] == "rejected"
+    assert act(client, auth, first, "merge", to=str(first["id"])).status_code == 422
+    survivor = client.get(f"/api/v1/incidents/{first['id']}/history", headers=auth).json()
+    assert survivor[-1]["action"] == "link" and survivor[-1]["detail"] == {"merged": second["id"]}
+    kinds = {link["kind"] for link in
+             client.get(f"/api/v1/incidents/{first['id']}/links", headers=auth).json()}
+    assert kinds == {"possible_duplicate", "merged_into"}
+    assert list(verify_all(db_session)) == []
