@@ -28,3 +28,5 @@ class Settings(BaseSettings):
     # a report of the same category this near and this recent is a possible duplicate
     duplicate_radius_m: float = 50.0
     duplicate_window_hours: float = 24.0
+    # below this confidence an address is not placed: dispatchers pick from the candidates
+    geocode_min_confidence: float = 0.5

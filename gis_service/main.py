@@ -17,6 +17,7 @@ from gis_service.auth.service import TokenCache
 from gis_service.config import Settings
 from gis_service.database import make_engine, make_session_factory
 from gis_service.errors import install_handlers
+from gis_service.geocode.router import router as geocode_router
 from gis_service.grids.router import router as grids_router
 from gis_service.health import router as health_router
 from gis_service.incidents.deadlines import escalation_loop
@@ -72,6 +73,6 @@ def create_app(settings: Settings | None = None,
                          lifespan=lifespan, static_url="/static/docs")
     install_handlers(app)
     for router in (health_router, auth_router, grids_router, places_router, people_router,
-                   locate_router, incidents_router, open311_router, pages_router):
+                   locate_router, geocode_router, incidents_router, open311_router, pages_router):
         app.include_router(router)
     return app

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from geoalchemy2 import Geometry
-from sqlalchemy import BigInteger, String
+from sqlalchemy import BigInteger, Computed, String, Text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -25,3 +25,6 @@ class AddressPoint(Base):
     poi: Mapped[str | None] = mapped_column(String(200))
     attributes: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
     geom: Mapped[Any] = mapped_column(Geometry("POINT", srid=STORAGE_SRID, spatial_index=False))
+    # what the geocoder matches trigrams against; SQL function from migration 0002
+    search_key: Mapped[str] = mapped_column(
+        Text, Computed("address_search_key(address, village, road, number, poi)", persisted=True))

@@ -55,10 +55,11 @@ def to_read(incident: Incident, yellow_share: float) -> IncidentRead:
         updated_at=incident.updated_at)
 
 
-def nearness(request: Request) -> service.Nearness:
-    """The settings' idea of a possible duplicate."""
+def intake_policy(request: Request) -> service.IntakePolicy:
+    """What the settings say about duplicates and placing addresses."""
     settings = request.app.state.settings
-    return service.Nearness(settings.duplicate_radius_m, settings.duplicate_window_hours)
+    return service.IntakePolicy(settings.duplicate_radius_m, settings.duplicate_window_hours,
+                                settings.geocode_min_confidence)
 
 
 def _share(request: Request) -> float:
@@ -102,7 +103,7 @@ def _intake(request: Request, principal: PrincipalDep, body: IncidentCreate, raw
         with factory() as session:
             snapshot = request.app.state.locator.current()
             result = service.intake(session, snapshot, principal.username, body, now,
-                                    nearness(request))
+                                    intake_policy(request))
             if key is not None:
                 idempotency.complete(session, key=key, account_id=principal.account_id,
                                      incident_id=result.incident.id)

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from gis_service.auth.service import Principal
 from gis_service.errors import InvalidInputError, NotFoundError
+from gis_service.geocode.service import geocode
 from gis_service.incidents import queries
 from gis_service.incidents.history import GENESIS, event_hash
 from gis_service.incidents.models import Incident, IncidentEvent, IncidentLink
@@ -31,11 +32,13 @@ UNROUTED_HOURS = 24.0
 
 
 @dataclass(frozen=True)
-class Nearness:
-    """How near in place and time a report of the same category is a possible duplicate."""
+class IntakePolicy:
+    """Settings the intake follows: how near in place and time a report of the same category
+    is a possible duplicate, and how sure the geocoder must be to place an address."""
 
-    radius_m: float
-    window_hours: float
+    duplicate_radius_m: float
+    duplicate_window_hours: float
+    geocode_min_confidence: float
 
 
 @dataclass(frozen=True)
@@ -127,7 +130,7 @@ def auto_route(book: RoutingBook, located: dict[str, Any], rule: Rule) -> Assign
 
 
 def intake(session: Session, snapshot: LocatorSnapshot, actor: str, body: IncidentCreate,
-           now: datetime, nearness: Nearness | None = None) -> IntakeResult:
+           now: datetime, policy: IntakePolicy | None = None) -> IntakeResult:
     """Store a report once, locate it, route it by the responsibility list, record why.
 
     The hot path: the incident is built whole in memory (routing reads the in-memory book),
@@ -146,12 +149,15 @@ def intake(session: Session, snapshot: LocatorSnapshot, actor: str, body: Incide
         district_code=None, assignee_type=None, assignee_code=None, respond_due_at=None,
         resolution=None, satisfaction=None, candidates=None)
     located = None
+    report: dict[str, Any] = {"channel": body.source, "parent_ticket_id": body.parent_ticket_id}
     if body.location is not None:
         lon, lat, located = locate(snapshot, body.location)
         place(incident, lon, lat, located)
+    elif body.address and policy is not None:
+        located, report["geocode"] = _geocode(session, snapshot, incident, body.address,
+                                              policy.geocode_min_confidence)
     incident.id = int(session.execute(select(func.nextval("incident_id_seq"))).scalar_one())
-    duplicates = _possible_duplicates(session, incident, nearness, now)
-    report: dict[str, Any] = {"channel": body.source, "parent_ticket_id": body.parent_ticket_id}
+    duplicates = _possible_duplicates(session, incident, policy, now)
     if duplicates:
         report["possible_duplicates"] = duplicates
     events = [next_event(incident, actor=actor, action="report", at=now, before={},
@@ -174,15 +180,30 @@ def intake(session: Session, snapshot: LocatorSnapshot, actor: str, body: Incide
     return IntakeResult(incident, True)
 
 
-def _possible_duplicates(session: Session, incident: Incident, nearness: Nearness | None,
+def _possible_duplicates(session: Session, incident: Incident, policy: IntakePolicy | None,
                          now: datetime) -> list[int]:
-    if nearness is None or incident.lon is None or incident.lat is None \
+    if policy is None or incident.lon is None or incident.lat is None \
             or not incident.category_code:
         return []
     return queries.possible_duplicates(
         session, category=incident.category_code, lon=incident.lon, lat=incident.lat,
-        since=now - timedelta(hours=nearness.window_hours), radius_m=nearness.radius_m,
-        exclude=incident.id)
+        since=now - timedelta(hours=policy.duplicate_window_hours),
+        radius_m=policy.duplicate_radius_m, exclude=incident.id)
+
+
+def _geocode(session: Session, snapshot: LocatorSnapshot, incident: Incident, address: str,
+             min_confidence: float) -> tuple[dict[str, Any] | None, dict[str, Any]]:
+    """Place a report by its address; when the geocoder is not sure enough, keep its
+    candidates on the incident for a dispatcher to pick from."""
+    try:
+        found = geocode(session, address, min_confidence=min_confidence)
+    except NotFoundError as exc:
+        incident.candidates = exc.extra.get("candidates", [])
+        return None, {"placed": False, "candidates": len(incident.candidates or [])}
+    located = snapshot.locate_point(found.lon, found.lat)
+    place(incident, found.lon, found.lat, located)
+    return located, {"placed": True, "matched": found.matched, "method": found.method,
+                     "confidence": round(found.confidence, 3)}
 
 
 def _route_new(book: RoutingBook, incident: Incident, located: dict[str, Any] | None,

@@ -16,7 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from gis_service.database import SessionDep
 from gis_service.errors import DomainError, NotFoundError
-from gis_service.incidents.router import nearness
+from gis_service.incidents.router import intake_policy
 from gis_service.jsonresponse import JSONBytesResponse
 from gis_service.open311 import mapping, service, xml
 from gis_service.open311.mapping import BadRequestError, ServiceRequestCreate
@@ -116,7 +116,7 @@ def create_request(request: Request, session: SessionDep, fmt: FormatDep,
     """Report: service_code, and lat + long (WGS84) or address_string; contacts not kept."""
     submission = mapping.parse_submission(fields)
     incident = service.submit(session, request.app.state.locator.current(), submission,
-                              datetime.now(UTC), nearness(request))
+                              datetime.now(UTC), intake_policy(request))
     session.commit()
     return respond(fmt, "service_requests", [mapping.receipt(incident)], 201)
 

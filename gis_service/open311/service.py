@@ -43,11 +43,11 @@ def _category(session: Session, service_code: str) -> Category:
 
 
 def submit(session: Session, snapshot: LocatorSnapshot, submission: ServiceRequestCreate,
-           now: datetime, nearness: incidents.Nearness | None = None) -> Incident:
+           now: datetime, policy: incidents.IntakePolicy | None = None) -> Incident:
     """Report through the ordinary intake (located, routed, recorded)."""
     _category(session, submission.service_code)  # Open311 takes only the listed services
     result = incidents.intake(session, snapshot, ACTOR, mapping.incident_create(submission),
-                              now, nearness)
+                              now, policy)
     if submission.media_url:
         # the intake may write with Core inserts: record on the incident as stored
         incident = session.get(Incident, result.incident.id)

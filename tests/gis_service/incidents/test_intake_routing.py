@@ -151,3 +151,26 @@ def test_zone_rules_raise_priority_shorten_deadlines_and_add_co_handlers(
     assert on_site["priority"] == 1 and round(hours(on_site), 3) == 54.0  # 72 h × 0.75
     garbage = report(client, auth, category="GARBAGE", location=at(120.401, 30.902)).json()
     assert garbage["priority"] == 0  # the rule names other matters
+
+
+def test_hotline_address_is_geocoded_then_routed(
+        client: TestClient, town: dict[str, Path], auth: dict[str, str], db_session: Session,
+        tmp_path: Path) -> None:
+    from gis_service.imports.service import run_import
+    from tests.town import write_csv
+
+    rows = [[f"西村太湖路{n}号", f"{120.4005 + n * 0.0001:.6f}", "30.9020", "西村", "太湖路",
+             str(n)] for n in range(10, 30)]
+    path = write_csv(tmp_path / "addresses.csv",
+                     ["address", "lon", "lat", "village", "road", "number"], rows)
+    assert run_import(db_session, "addresses", path).accepted
+    db_session.commit()
+    messy = "江苏省苏州市吴江区七都镇西村太湖路十八号门口有垃圾"
+    body = report(client, auth, category="GARBAGE", address=messy).json()
+    assert body["status"] == "dispatched" and body["grid3"] == "T-A-1"
+    assert abs(body["lon"] - 120.4023) < 1e-6  # number 18's point
+    history = client.get(f"/api/v1/incidents/{body['id']}/history", headers=auth).json()
+    assert history[0]["detail"]["geocode"]["method"] == "house"
+    lost = report(client, auth, category="GARBAGE", address="东山镇某某路一百号").json()
+    assert lost["status"] == "needs_location" and lost["lon"] is None
+    assert isinstance(lost["candidates"], list)

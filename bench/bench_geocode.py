@@ -1,0 +1,181 @@
+"""The offline geocoder on a synthetic gazetteer and a labelled set of messy hotline queries.
+
+    .venv/bin/python bench/bench_geocode.py [--json bench/out/geocode.json] [--seed 7]
+
+Starts a throw-away embedded PostGIS (or uses DATABASE_URL), imports the gazetteer of
+`bench/geocode_set.py` (~5,900 points) through the ordinary address importer, then runs every
+query through `gis_service.geocode.service.geocode`, one session per query as a request has,
+and reports: the share of house-level queries answered within 30 m of the truth (target ≥ 95%),
+the share placed at the right level ("none" = rightly not placed), and queries/s (target ≥ 200).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import math
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.orm import Session, sessionmaker
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.geocode_set import Query, as_rows, build_gazetteer, build_queries
+from gis_service import migrations
+from gis_service.embedded_pg import EmbeddedCluster
+from gis_service.errors import NotFoundError
+from gis_service.geocode.service import GeocodeResult, geocode
+from gis_service.imports.service import run_import
+
+NEAR_M = 30.0
+
+
+def load_gazetteer(session: Session, folder: Path, seed: int) -> int:
+    """The synthetic gazetteer, imported as a CSV file; returns the number of points."""
+    if session.scalar(text("SELECT count(*) FROM address_point")):
+        # other points would make the synthetic roads ambiguous, and would be left in place
+        raise SystemExit("address_point is not empty: run on a throw-away database")
+    rows = as_rows(build_gazetteer(seed))
+    path = folder / "addresses.csv"
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    report = run_import(session, "addresses", path)
+    assert report.accepted, report.lines()[:5]
+    session.commit()
+    session.execute(text("ANALYZE address_point"))
+    session.commit()
+    return len(rows)
+
+
+def distance_m(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
+    """Metres between two lon/lat points (equirectangular; fine within a town)."""
+    dx = (lon1 - lon2) * 111_320.0 * math.cos(math.radians((lat1 + lat2) / 2))
+    return math.hypot(dx, (lat1 - lat2) * 110_574.0)
+
+
+def run_queries(factory: sessionmaker[Session],
+                queries: list[Query]) -> tuple[list[GeocodeResult | None], float]:
+    """Each query's result (None when not placed) and the seconds they took in all."""
+    results: list[GeocodeResult | None] = []
+    start = time.perf_counter()
+    for query in queries:
+        with factory() as session:
+            try:
+                results.append(geocode(session, query.query))
+            except NotFoundError:
+                results.append(None)
+    return results, time.perf_counter() - start
+
+
+def score(queries: list[Query], results: list[GeocodeResult | None]) -> dict[str, Any]:
+    """Per kind of query and overall: right level, within 30 m, median error."""
+    kinds: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+    for query, result in zip(queries, results, strict=True):
+        method = result.method if result else "none"
+        error = distance_m(result.lon, result.lat, query.lon, query.lat) if result else math.inf
+        for name in (query.kind, f"all {query.level}", "all"):
+            kinds[name]["level"].append(float(method == query.level))
+            kinds[name]["error"].append(error)
+            if query.level in ("house", "poi"):
+                kinds[name]["near"].append(float(error <= NEAR_M))
+    table = {}
+    for name, figures in kinds.items():
+        placed = [e for e in figures["error"] if math.isfinite(e)]
+        table[name] = {
+            "queries": len(figures["level"]),
+            "right_level": round(statistics.fmean(figures["level"]), 4),
+            "within_30m": round(statistics.fmean(figures["near"]), 4) if figures["near"] else None,
+            "median_error_m": round(statistics.median(placed), 1) if placed else None,
+        }
+    return table
+
+
+def misses(queries: list[Query], results: list[GeocodeResult | None]) -> list[dict[str, Any]]:
+    """The queries placed at the wrong level or, for houses and POIs, over 30 m away."""
+    wrong = []
+    for query, result in zip(queries, results, strict=True):
+        method = result.method if result else "none"
+        far = result is not None and query.level in ("house", "poi") and distance_m(
+            result.lon, result.lat, query.lon, query.lat) > NEAR_M
+        if method != query.level or far:
+            wrong.append({"query": query.query, "kind": query.kind, "expected": query.level,
+                          "method": method, "matched": result.matched if result else None,
+                          "confidence": result.confidence if result else None})
+    return wrong
+
+
+def run(url: str, seed: int) -> dict[str, Any]:
+    engine = create_engine(url)
+    with engine.connect() as connection:
+        migrations.upgrade(connection)
+        connection.commit()
+    factory = sessionmaker(bind=engine)
+    folder = Path(tempfile.mkdtemp())
+    try:
+        with factory() as session:
+            points = load_gazetteer(session, folder, seed)
+        queries = build_queries(build_gazetteer(seed), seed=seed + 4)
+        run_queries(factory, queries[:50])  # warm the pool, the caches and the plans
+        results, seconds = run_queries(factory, queries)
+    finally:
+        engine.dispose()
+        shutil.rmtree(folder, ignore_errors=True)
+    table = score(queries, results)
+    return {"points": points, "queries": len(queries), "seconds": round(seconds, 3),
+            "queries_per_s": round(len(queries) / seconds, 1),
+            "house_within_30m": table["all house"]["within_30m"],
+            "right_level": table["all"]["right_level"], "by_kind": table,
+            "misses": misses(queries, results)}
+
+
+def print_table(results: dict[str, Any]) -> None:
+    print(f"{results['points']} points, {results['queries']} queries, "
+          f"{results['queries_per_s']} queries/s")
+    print(f"{'kind':22} {'n':>4} {'right level':>12} {'within 30 m':>12} {'median m':>9}")
+    for name, row in sorted(results["by_kind"].items()):
+        near = "" if row["within_30m"] is None else f"{row['within_30m']:.1%}"
+        median = "" if row["median_error_m"] is None else f"{row['median_error_m']:.1f}"
+        print(f"{name:22} {row['queries']:>4} {row['right_level']:>12.1%} {near:>12} "
+              f"{median:>9}")
+    for miss in results["misses"][:40]:
+        print("  miss:", miss)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--json", type=Path)
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+    home = None
+    url = os.environ.get("DATABASE_URL")
+    if not url:
+        home = Path(tempfile.mkdtemp(prefix="gis-bench-"))
+        cluster = EmbeddedCluster(home, durable=False)
+        cluster.start()
+        url = cluster.url()
+    try:
+        results = run(url, args.seed)
+    finally:
+        if home is not None:
+            EmbeddedCluster(home).stop()
+            shutil.rmtree(home, ignore_errors=True)
+    print_table(results)
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(results, indent=2, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()

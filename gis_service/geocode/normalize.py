@@ -1,0 +1,249 @@
+"""Cleaning messy hotline addresses and parsing them into parts: pure functions, no database.
+
+A hotline address arrives as typed or transcribed, e.g.
+"江苏省苏州市吴江区七都镇 开弦弓村南环路十八号门口有垃圾". `parse` turns it into
+AddressParts(village="开弦弓村", road="南环路", number="18") in steps, each driven by a table:
+half-width forms, Arabic numerals, no punctuation, no leading filler or administrative prefixes,
+nothing after the first noise word, then village → road (or 组) → lane → number → POI, each
+token starting where the previous one ended, so that complaint text after the address is left.
+
+`search_key` builds the text the database matches trigrams against; the migration's SQL
+function `address_search_key` builds the same text for stored rows (tests check they agree).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+HAN = "\u3007\u3400-\u4dbf\u4e00-\u9fff"  # 〇, CJK extension A, CJK unified ideographs
+KEY_CHARS = re.compile(f"[^0-9A-Za-z{HAN}]")  # the SQL function keeps the same characters
+
+# Prefixes removed wherever they open an address (longest first); configurable per town.
+DEFAULT_PREFIXES: tuple[str, ...] = (
+    "江苏省", "苏州市", "吴江区", "吴江经济技术开发区", "太湖新城", "七都镇",
+)
+
+# Administrative levels that may open an address, outermost first; each is removed at most once.
+# A name is Han characters that are no address words, so "开弦弓村水乡路" keeps its village.
+_NAME = r"(?:(?![村路街巷弄号组])[\u4e00-\u9fff])"
+ADMIN_PATTERNS: tuple[re.Pattern[str], ...] = tuple(re.compile(p) for p in (
+    rf"{_NAME}{{2,3}}?省|{_NAME}{{2,5}}?自治区",
+    rf"{_NAME}{{2,4}}?(?<![超菜门])市(?![场民])",
+    rf"{_NAME}{{2,4}}?(?<![小社园景厂校营超菜门])(?:区|县|市)(?![场民])",
+    rf"{_NAME}{{2,4}}?(?:镇|乡|街道)(?![路街道巷弄桥])",
+))
+
+# Filler that opens a caller's sentence (longest first).
+LEADING_FILLER: tuple[str, ...] = (
+    "市民来电反映", "来电反映", "市民反映", "群众反映", "我家住在", "我家在", "我住在", "我在",
+    "家住", "住在", "地址是", "地址为", "地址", "住址", "位置在", "位于", "就在", "反映", "投诉",
+    "举报", "在",
+)
+
+# Words after which nothing belongs to the address (found from the second character on).
+NOISE_WORDS: tuple[str, ...] = (
+    "附近", "门口", "旁边", "边上", "对面", "隔壁", "周边", "一带", "里面", "后面",
+    "前面", "东侧", "西侧", "南侧", "北侧", "有人", "垃圾", "噪音", "噪声", "扰民",
+    "占道", "经营", "乱", "违章", "违建", "积水", "漏水", "污水", "异味", "堆放",
+    "焚烧", "施工", "投诉", "反映", "举报", "发生", "出现", "存在", "损坏", "破损",
+)
+# Noise words whose first character may belong: "南环路口" keeps "南环路", but "南环路路口"
+# and "菜市场路边" keep no second 路.
+NOISE_AFTER_FIRST: tuple[str, ...] = ("路口", "路边", "村口")
+
+DIGITS = {"零": 0, "〇": 0, "幺": 1, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5,
+          "六": 6, "七": 7, "八": 8, "九": 9}
+UNITS = {"十": 10, "百": 100, "千": 1000}
+# Chinese numerals become Arabic only before these words (and after 之), so names keep theirs.
+NUMBERED_WORDS = ("号", "组", "弄", "栋", "幢", "单元", "室", "楼", "层", "巷")
+_NUMERAL = f"[{''.join(DIGITS)}{''.join(UNITS)}]+"
+NUMERAL_RUN = re.compile(rf"第?({_NUMERAL})(?=(?:{'|'.join(NUMBERED_WORDS)}))|(?<=之)({_NUMERAL})")
+
+POI_SUFFIXES: tuple[str, ...] = (
+    "学校", "小学", "中学", "幼儿园", "大学", "学院", "公司", "厂", "市场", "菜场", "广场", "商场",
+    "超市", "加油站", "车站", "站", "医院", "卫生院", "卫生室", "诊所", "公园", "码头", "银行",
+    "酒店", "宾馆", "饭店", "村委会", "居委会", "委员会", "派出所", "中心", "大厦", "寺", "庙",
+    "工业园", "园区", "养老院", "敬老院", "体育馆", "图书馆", "礼堂", "祠堂", "农场", "渔场", "桥",
+)
+
+
+def _alternation(words: tuple[str, ...]) -> str:
+    return "|".join(sorted(words, key=len, reverse=True))
+
+
+_HAN1 = "[\u4e00-\u9fff]"
+VILLAGE = re.compile(rf"{_HAN1}{{1,10}}?(?:村|社区|小区|花园|家园)(?![路街道巷弄桥民])")
+GROUP = re.compile(r"\d+组")
+ROAD = re.compile(rf"{_HAN1}{{1,8}}?(?:大道|路|街|道|巷|弄)(?![街道巷])")
+LANE = re.compile(r"\d+(?:弄|巷)")
+# 18号, 18-2号, 18号之2, 5栋, or bare digits that are not a 组/弄/单元/室… number
+NUMBER = re.compile(r"(\d+)(?:-(\d+))?"
+                    r"(?:(?:号楼|号|栋|幢)(?:之(\d+)号?)?|(?![\d组弄巷单元室层楼]))")
+# Text ending in a place word: a 路 or 村 after it opens a noise word, not a name.
+PLACE_END = re.compile(f"(?:路|街|道|巷|弄|村|区|号|组|{_alternation(POI_SUFFIXES)})$")
+# Greedy: "七都中心小学" is one POI, not "七都中心" + "小学".
+POI = re.compile(rf"{_HAN1}{{1,12}}(?:{_alternation(POI_SUFFIXES)})(?![路街道巷弄村])")
+
+
+@dataclass(frozen=True)
+class AddressParts:
+    """A parsed address: `text` is the cleaned address up to its last token."""
+
+    text: str
+    village: str | None = None
+    road: str | None = None
+    number: str | None = None  # canonical: "18" or "18-2"
+    poi: str | None = None
+
+    @property
+    def empty(self) -> bool:
+        """True when no part was found."""
+        return not (self.village or self.road or self.number or self.poi)
+
+    def key(self) -> str:
+        """The search key of these parts (the form stored rows are matched in)."""
+        return search_key(self.village, self.road, self.number, self.poi)
+
+
+def chinese_to_int(numeral: str) -> int:
+    """十八 → 18, 一百零三 → 103, 一百三 → 130; without 十/百/千 read digit by digit (一零三)."""
+    if not any(c in UNITS for c in numeral):
+        return int("".join(str(DIGITS[c]) for c in numeral))
+    total, digit, last_unit, after_zero = 0, None, 1, False
+    for char in numeral:
+        if char in UNITS:
+            total += (1 if digit is None else digit) * UNITS[char]
+            digit, last_unit, after_zero = None, UNITS[char], False
+        elif DIGITS[char] == 0:
+            after_zero = True
+        else:
+            digit = DIGITS[char]
+    if digit is not None:
+        # a digit right after a unit counts one unit lower: 一百三 is 130, 一百零三 is 103
+        total += digit * (1 if after_zero else max(last_unit // 10, 1))
+    return total
+
+
+def arabic_numerals(text: str) -> str:
+    """Chinese numerals before 号/组/弄/栋/幢… (and after 之) as Arabic: 十八号 → 18号."""
+    return NUMERAL_RUN.sub(lambda m: str(chinese_to_int(m.group(1) or m.group(2))), text)
+
+
+def half_width(text: str) -> str:
+    """Full-width letters, digits and punctuation as ASCII (NFKC); 號 as 号; upper case."""
+    return unicodedata.normalize("NFKC", text).replace("號", "号").upper()
+
+
+def strip_punctuation(text: str) -> str:
+    """Only Han, letters and digits remain, and "-" between digits (18-2号)."""
+    text = re.sub(r"(\d)\s*#", r"\1号", text)
+    text = re.sub(r"(\d)\s*[-—–~_]+\s*(?=\d)", r"\1-", text)
+    return re.sub(f"[^0-9A-Z{HAN}-]|(?<!\\d)-|-(?!\\d)", "", text)
+
+
+def strip_prefixes(text: str, prefixes: tuple[str, ...] = DEFAULT_PREFIXES) -> str:
+    """Remove leading filler, the configured prefixes and province…town levels."""
+    ordered = sorted(prefixes, key=len, reverse=True)
+    level, changed = 0, True
+    while changed:
+        changed = False
+        for word in (*LEADING_FILLER, *ordered):
+            if text.startswith(word):
+                text, changed = text[len(word):], True
+        for index in range(level, len(ADMIN_PATTERNS)):
+            match = ADMIN_PATTERNS[index].match(text)
+            if match:
+                text, level, changed = text[match.end():], index + 1, True
+                break
+    return text
+
+
+def cut_noise(text: str) -> str:
+    """The text before the first noise word (附近, 门口, 有垃圾…), found from position 1 on."""
+    end = len(text)
+    for word in NOISE_WORDS + NOISE_AFTER_FIRST:
+        found = text.find(word, 1)
+        if found != -1:
+            keep_first = word in NOISE_AFTER_FIRST and not PLACE_END.search(text, 0, found)
+            end = min(end, found + 1 if keep_first else found)
+    return text[:end]
+
+
+def clean(raw: str, *, prefixes: tuple[str, ...] = DEFAULT_PREFIXES) -> str:
+    """The address of a hotline text: half-width, Arabic numbers, no prefixes, no noise."""
+    text = arabic_numerals(strip_punctuation(half_width(raw)))
+    return cut_noise(strip_prefixes(text, prefixes))
+
+
+def parse(raw: str, *, prefixes: tuple[str, ...] = DEFAULT_PREFIXES) -> AddressParts:
+    """Clean a hotline address and split it into village, road, number and POI."""
+    return _parse_clean(clean(raw, prefixes=prefixes))
+
+
+@lru_cache(maxsize=16_384)
+def parse_cached(raw: str, prefixes: tuple[str, ...] = DEFAULT_PREFIXES) -> AddressParts:
+    """`parse`, remembered: stored addresses are parsed again and again while ranking."""
+    return parse(raw, prefixes=prefixes)
+
+
+def _take(pattern: re.Pattern[str], text: str, position: int) -> tuple[str | None, int]:
+    """The token `pattern` matches right at `position`, and where the text goes on."""
+    match = pattern.match(text, position)
+    return (match.group(), match.end()) if match else (None, position)
+
+
+def _parse_clean(text: str) -> AddressParts:
+    """Village → road (or 组) → lane → number, each where the previous ended; then a POI."""
+    village, position = _take(VILLAGE, text, 0)
+    group, position = _take(GROUP, text, position)
+    road, position = _take(ROAD, text, position)
+    road = road or group  # a named road wins over a 组 (村3组南环路18号)
+    lane, after_lane = _take(LANE, text, position)
+    if lane and road:
+        road, position = road + lane, after_lane
+    number = None
+    match = NUMBER.match(text, position) if (village or road) else None
+    if match:
+        main, sub = match.group(1), match.group(2) or match.group(3)
+        number = f"{int(main)}-{int(sub)}" if sub else str(int(main))
+        position = match.end()
+    # after a number a POI must follow it; otherwise it may begin the text ("开弦弓村小学")
+    # but must cover the village and road found, so that "东庙桥村" holds no POI "东庙"
+    poi = POI.match(text, position if number else 0)
+    if poi and poi.end() >= position:
+        position = poi.end()
+    else:
+        poi = None
+    parts = AddressParts(text[:position] if position else text, village, road, number,
+                         poi.group() if poi else None)
+    if parts.empty and text:
+        # no address word at all: perhaps a place known by name only ("太湖人家")
+        return AddressParts(text, poi=text)
+    return parts
+
+
+def key_part(value: str | None) -> str | None:
+    """A stored or parsed part as it appears in a search key (None when nothing is left)."""
+    if value is None:
+        return None
+    return KEY_CHARS.sub("", unicodedata.normalize("NFKC", value).upper()) or None
+
+
+def number_key(value: str | None) -> str | None:
+    """A house number as "18" or "18-2" (from 18号, 18-2号, 18号之2, ５栋 …)."""
+    if value is None:
+        return None
+    text = re.sub("[之—–~]", "-", unicodedata.normalize("NFKC", value))
+    text = re.sub(r"(?<![0-9])0+(?=[0-9])", "", re.sub(r"[^0-9-]", "", text))
+    match = re.search(r"[0-9]+(?:-[0-9]+)?", text)
+    return match.group() if match else None
+
+
+def search_key(village: str | None, road: str | None, number: str | None,
+               poi: str | None) -> str:
+    """Village, road, number and POI as space-separated words (pg_trgm pads each word)."""
+    words = (key_part(village), key_part(road), number_key(number), key_part(poi))
+    return " ".join(word for word in words if word)
