@@ -21,6 +21,7 @@ from gis_service.geocode.router import router as geocode_router
 from gis_service.grids.router import router as grids_router
 from gis_service.health import router as health_router
 from gis_service.incidents.deadlines import escalation_loop
+from gis_service.incidents.ids import IdBlocks
 from gis_service.incidents.router import router as incidents_router
 from gis_service.incidents.routing_book import load_routing_book
 from gis_service.locate.router import router as locate_router
@@ -56,6 +57,7 @@ def create_app(settings: Settings | None = None,
         app.state.settings = settings
         app.state.session_factory = factory
         app.state.token_cache = TokenCache(settings.token_cache_seconds)
+        app.state.incident_ids = IdBlocks()
         app.state.locator = LocatorCache(factory, settings.locator_refresh_seconds,
                                          extra=load_routing_book)
         _warm_up(app.state.locator)

@@ -59,7 +59,7 @@ def intake_policy(request: Request) -> service.IntakePolicy:
     """What the settings say about duplicates and placing addresses."""
     settings = request.app.state.settings
     return service.IntakePolicy(settings.duplicate_radius_m, settings.duplicate_window_hours,
-                                settings.geocode_min_confidence)
+                                settings.geocode_min_confidence, request.app.state.incident_ids)
 
 
 def _share(request: Request) -> float:

@@ -17,6 +17,7 @@ from gis_service.errors import InvalidInputError, NotFoundError
 from gis_service.geocode.service import geocode
 from gis_service.incidents import queries
 from gis_service.incidents.history import GENESIS, event_hash
+from gis_service.incidents.ids import IdBlocks
 from gis_service.incidents.models import Incident, IncidentEvent, IncidentLink
 from gis_service.incidents.routing import Adjustment, Assignment, Rule, adjust, route
 from gis_service.incidents.routing_book import RoutingBook, routing_book
@@ -39,6 +40,7 @@ class IntakePolicy:
     duplicate_radius_m: float
     duplicate_window_hours: float
     geocode_min_confidence: float
+    ids: IdBlocks | None = None  # ids reserved ahead; None = one sequence call per report
 
 
 @dataclass(frozen=True)
@@ -156,7 +158,10 @@ def intake(session: Session, snapshot: LocatorSnapshot, actor: str, body: Incide
     elif body.address and policy is not None:
         located, report["geocode"] = _geocode(session, snapshot, incident, body.address,
                                               policy.geocode_min_confidence)
-    incident.id = int(session.execute(select(func.nextval("incident_id_seq"))).scalar_one())
+    if policy is not None and policy.ids is not None:
+        incident.id = policy.ids.next(session)
+    else:
+        incident.id = int(session.execute(select(func.nextval("incident_id_seq"))).scalar_one())
     duplicates = _possible_duplicates(session, incident, policy, now)
     if duplicates:
         report["possible_duplicates"] = duplicates
