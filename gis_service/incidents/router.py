@@ -10,8 +10,10 @@ import orjson
 from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
 
 from gis_service.auth.deps import PrincipalDep
+from gis_service.auth.service import Principal
 from gis_service.database import SessionDep
 from gis_service.errors import InvalidInputError
 from gis_service.incidents import actions, idempotency, queries, service
@@ -84,12 +86,10 @@ async def create_incident(request: Request, principal: PrincipalDep,
         body = IncidentCreate.model_validate_json(raw)
     except ValidationError as exc:
         raise RequestValidationError(exc.errors(include_url=False)) from exc
-    from starlette.concurrency import run_in_threadpool
-
     return await run_in_threadpool(_intake, request, principal, body, raw, idempotency_key)
 
 
-def _intake(request: Request, principal: PrincipalDep, body: IncidentCreate, raw: bytes,
+def _intake(request: Request, principal: Principal, body: IncidentCreate, raw: bytes,
             key: str | None) -> Response:
     factory = request.app.state.session_factory
     now = datetime.now(UTC)
