@@ -26,6 +26,7 @@ class Settings(BaseSettings):
     # how often overdue incidents are escalated (0 = never, e.g. in tests)
     escalation_interval_seconds: float = 60.0
     # a report of the same category this near and this recent is a possible duplicate
+    # (0 switches the search off)
     duplicate_radius_m: float = 50.0
     duplicate_window_hours: float = 24.0
     # below this confidence an address is not placed: dispatchers pick from the candidates

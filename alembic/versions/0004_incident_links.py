@@ -24,10 +24,12 @@ def upgrade() -> None:
         sa.CheckConstraint("kind IN ('possible_duplicate', 'merged_into')", name="kind_known"),
     )
     op.create_index("ix_incident_link_other_id", "incident_link", ["other_id"])
-    # the duplicate search: same category, near in place, recent
-    op.create_index("ix_incident_category_created", "incident", ["category_code", "created_at"])
+    # the duplicate search: same category and near in place, in one GiST (btree_gist), so
+    # that it reads a few neighbours, not every recent report of that category
+    op.execute("CREATE INDEX ix_incident_category_geom ON incident "
+               "USING gist (category_code, geom)")
 
 
 def downgrade() -> None:
-    op.drop_index("ix_incident_category_created", "incident")
+    op.drop_index("ix_incident_category_geom", "incident")
     op.drop_table("incident_link")

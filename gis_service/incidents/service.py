@@ -187,8 +187,8 @@ def intake(session: Session, snapshot: LocatorSnapshot, actor: str, body: Incide
 
 def _possible_duplicates(session: Session, incident: Incident, policy: IntakePolicy | None,
                          now: datetime) -> list[int]:
-    if policy is None or incident.lon is None or incident.lat is None \
-            or not incident.category_code:
+    if policy is None or policy.duplicate_radius_m <= 0 or incident.lon is None \
+            or incident.lat is None or not incident.category_code:
         return []
     return queries.possible_duplicates(
         session, category=incident.category_code, lon=incident.lon, lat=incident.lat,
