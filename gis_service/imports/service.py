@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from gis_service.imports.addresses import import_addresses
 from gis_service.imports.grids import import_grids
+from gis_service.imports.incidents import import_incidents
 from gis_service.imports.people import import_departments, import_workers
 from gis_service.imports.places import import_districts, import_projects, import_zones
 from gis_service.imports.readers import UnreadableInputError
@@ -27,6 +28,7 @@ IMPORTERS: dict[str, Importer] = {
     "addresses": import_addresses,
     "responsibilities": import_responsibilities,
     "zone_rules": import_zone_rules,
+    "incidents": import_incidents,
 }
 
 
@@ -36,6 +38,6 @@ def run_import(session: Session, kind: str, path: Path, *, crs: str | None = Non
     importer = IMPORTERS.get(kind)
     if importer is None:
         raise UnreadableInputError(f"unknown kind {kind!r}; kinds are {', '.join(IMPORTERS)}")
-    if kind == "addresses":
+    if kind in ("addresses", "incidents"):
         return importer(session, path, crs=crs, check_only=check_only, progress=progress)
     return importer(session, path, crs=crs, check_only=check_only)
