@@ -13,9 +13,7 @@ from __future__ import annotations
 
 import argparse
 import csv
-import json
 import math
-import os
 import shutil
 import statistics
 import sys
@@ -30,9 +28,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.common import throwaway_database, write_json
 from bench.geocode_set import Query, as_rows, build_gazetteer, build_queries
 from gis_service import migrations
-from gis_service.embedded_pg import EmbeddedCluster
 from gis_service.errors import NotFoundError
 from gis_service.geocode.service import GeocodeResult, geocode
 from gis_service.imports.service import run_import
@@ -158,23 +156,10 @@ def main() -> None:
     parser.add_argument("--json", type=Path)
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
-    home = None
-    url = os.environ.get("DATABASE_URL")
-    if not url:
-        home = Path(tempfile.mkdtemp(prefix="gis-bench-"))
-        cluster = EmbeddedCluster(home, durable=False)
-        cluster.start()
-        url = cluster.url()
-    try:
+    with throwaway_database() as url:
         results = run(url, args.seed)
-    finally:
-        if home is not None:
-            EmbeddedCluster(home).stop()
-            shutil.rmtree(home, ignore_errors=True)
     print_table(results)
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(results, indent=2, ensure_ascii=False))
+    write_json(results, args.json)
 
 
 if __name__ == "__main__":

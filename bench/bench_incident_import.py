@@ -38,9 +38,9 @@ from sqlalchemy.orm import Session, sessionmaker
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.bench_locate_service import write_town as write_grids
+from bench.common import throwaway_database, write_json
 from bench.synthetic_town import build_town, town_bounds
 from gis_service import migrations
-from gis_service.embedded_pg import EmbeddedCluster
 from gis_service.imports.incidents import import_incidents
 from gis_service.imports.service import run_import
 from gis_service.incidents.routing_book import load_routing_book
@@ -251,23 +251,10 @@ def main() -> None:
     parser.add_argument("--online-rows", type=int, default=100_000)
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
-    home = None
-    url = os.environ.get("DATABASE_URL")
-    if not url:
-        home = Path(tempfile.mkdtemp(prefix="gis-bench-"))
-        cluster = EmbeddedCluster(home, durable=False)
-        cluster.start()
-        url = cluster.url()
-    try:
+    with throwaway_database() as url:
         results = run(url, args.rows, args.online_rows)
-    finally:
-        if home is not None:
-            EmbeddedCluster(home).stop()
-            shutil.rmtree(home, ignore_errors=True)
     print(json.dumps(results, indent=2, ensure_ascii=False))
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(results, indent=2, ensure_ascii=False))
+    write_json(results, args.json)
 
 
 if __name__ == "__main__":

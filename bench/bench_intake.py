@@ -32,9 +32,9 @@ from bench.bench_locate_service import (
     serve,
     write_town,
 )
+from bench.common import throwaway_database, write_json
 from gis_service import migrations
 from gis_service.auth import service as auth_service
-from gis_service.embedded_pg import EmbeddedCluster
 from gis_service.imports.service import run_import
 
 CATEGORIES = [("GARBAGE", "垃圾堆放", "grid", "", "", 2, 24),
@@ -140,18 +140,10 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
-    home = Path(tempfile.mkdtemp(prefix="gis-bench-"))
-    cluster = EmbeddedCluster(home, durable=True)
-    cluster.start()
-    try:
-        results = run(cluster.url(), args.seconds, args.connections, args.workers)
-    finally:
-        cluster.stop()
-        shutil.rmtree(home, ignore_errors=True)
+    with throwaway_database(durable=True) as url:
+        results = run(url, args.seconds, args.connections, args.workers)
     print(json.dumps(results, indent=2))
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(results, indent=2))
+    write_json(results, args.json)
 
 
 if __name__ == "__main__":

@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -26,9 +24,9 @@ from sqlalchemy.orm import sessionmaker
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.bench_locate_service import serve
+from bench.common import throwaway_database, write_json
 from gis_service import migrations
 from gis_service.auth import service as auth_service
-from gis_service.embedded_pg import EmbeddedCluster
 
 FILL = text("""
 INSERT INTO incident (source, external_id, category_code, description, lon, lat, geom,
@@ -143,18 +141,10 @@ def main() -> None:
     parser.add_argument("--incidents", type=int, default=1_000_000)
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
-    home = Path(tempfile.mkdtemp(prefix="gis-bench-"))
-    cluster = EmbeddedCluster(home, durable=False)
-    cluster.start()
-    try:
-        results = run(cluster.url(), args.incidents)
-    finally:
-        cluster.stop()
-        shutil.rmtree(home, ignore_errors=True)
+    with throwaway_database() as url:
+        results = run(url, args.incidents)
     print(json.dumps(results, indent=2, ensure_ascii=False))
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(results, indent=2, ensure_ascii=False))
+    write_json(results, args.json)
 
 
 if __name__ == "__main__":
