@@ -113,7 +113,7 @@ def upgrade() -> None:
         sa.Column("hash", sa.String(64), nullable=False),
         sa.UniqueConstraint("incident_id", "seq", name="uq_incident_event_incident_id"),
     )
-    op.create_index("ix_incident_event_incident_id", "incident_event", ["incident_id"])
+    # (incident_id, seq) is unique: that index also serves look-ups by incident
     # History is append-only: the database itself refuses edits and deletions.
     op.execute("""
         CREATE FUNCTION incident_event_append_only() RETURNS trigger LANGUAGE plpgsql AS $$

@@ -60,7 +60,7 @@ class IncidentEvent(Base):
     __tablename__ = "incident_event"
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    incident_id: Mapped[int] = mapped_column(ForeignKey("incident.id"), index=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incident.id"))
     seq: Mapped[int] = mapped_column(Integer)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     actor: Mapped[str] = mapped_column(String(100))
