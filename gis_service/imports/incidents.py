@@ -41,10 +41,9 @@ from gis_service.incidents.routing_book import load_routing_book
 from gis_service.incidents.schemas import IncidentCreate
 from gis_service.incidents.service import (
     UNROUTED_HOURS,
-    assign,
     auto_route,
     next_event,
-    zone_adjustment,
+    route_new,
 )
 from gis_service.locate.service import load_layers
 from gis_service.locate.snapshot import LocatorSnapshot
@@ -508,27 +507,7 @@ def _history(draft: _Draft, located: Located | None, routing: _Routing, at: date
     incident = draft.incident()
     events = [next_event(incident, actor=actor, action="report", at=at, before={},
                          detail=report)]
-    reported = events[0]["after"]
-    # the branches of intake's _route_new, with the place-only work cached
-    if located is None or not located["in_service_area"]:
-        draft.status = "needs_location"
-        reason = "no coordinates" if located is None else "outside the service area"
-        events.append(next_event(incident, actor="system", action="needs_location", at=at,
-                                 before=reported, detail={"reason": reason}))
-        return events
-    rule = routing.book.rules.get(draft.category_code or "")
-    if rule is None:
-        return events  # unknown category: waits in `reported` for a dispatcher
-    assignment = routing.route(rule, located)
-    adjustment = zone_adjustment(routing.book, incident, located)
-    assign(incident, assignment, rule, at, county_due, adjustment)
-    draft.status = "dispatched"
-    why = {"auto": True, **assignment.why}
-    if adjustment.rules:
-        why["zone_rules"] = list(adjustment.rules)
-    events.append(next_event(incident, actor="system", action="dispatch", at=at,
-                             before=reported, detail=why))
-    return events
+    return events + route_new(routing.book, incident, located, at, county_due, routing.route)
 
 
 def _event_row(event: dict[str, Any]) -> tuple[Any, ...]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -28,6 +29,7 @@ from gis_service.timeutil import aware
 from grid_layers import crs as crs_module
 
 NO_ADJUSTMENT = Adjustment()
+Router = Callable[[Rule, dict[str, Any]], Assignment]
 # A report nobody can route yet must still be placed or registered by a dispatcher in time.
 UNROUTED_HOURS = 24.0
 
@@ -167,7 +169,8 @@ def intake(session: Session, snapshot: LocatorSnapshot, actor: str, body: Incide
         report["possible_duplicates"] = duplicates
     events = [next_event(incident, actor=actor, action="report", at=now, before={},
                          detail=report)]
-    events += _route_new(routing_book(snapshot, session), incident, located, body, now)
+    events += route_new(routing_book(snapshot, session), incident, located, now,
+                        aware(body.county_due_at))
     values = {c.key: getattr(incident, c.key) for c in Incident.__table__.columns}
     stored = session.scalar(
         insert(Incident).values(**values)
@@ -211,9 +214,11 @@ def _geocode(session: Session, snapshot: LocatorSnapshot, incident: Incident, ad
                      "confidence": round(found.confidence, 3)}
 
 
-def _route_new(book: RoutingBook, incident: Incident, located: dict[str, Any] | None,
-               body: IncidentCreate, now: datetime) -> list[dict[str, Any]]:
-    """Route a new incident in memory; the history rows that say what happened and why."""
+def route_new(book: RoutingBook, incident: Incident, located: dict[str, Any] | None,
+              now: datetime, county_due: datetime | None,
+              router: Router | None = None) -> list[dict[str, Any]]:
+    """Route a new incident in memory; the history rows that say what happened and why.
+    `router` may stand in for `auto_route` (the bulk import caches its answers per place)."""
     before = state_of(incident)
     if located is None or not located["in_service_area"]:
         incident.status = "needs_location"
@@ -223,9 +228,9 @@ def _route_new(book: RoutingBook, incident: Incident, located: dict[str, Any] | 
     rule = book.rules.get(incident.category_code or "")
     if rule is None:
         return []  # unknown category: waits in `reported` for a dispatcher to register
-    assignment = auto_route(book, located, rule)
+    assignment = router(rule, located) if router else auto_route(book, located, rule)
     adjustment = zone_adjustment(book, incident, located)
-    assign(incident, assignment, rule, now, aware(body.county_due_at), adjustment)
+    assign(incident, assignment, rule, now, county_due, adjustment)
     incident.status = "dispatched"
     why = {"auto": True, **assignment.why}
     if adjustment.rules:
