@@ -6,14 +6,12 @@ from datetime import datetime
 from typing import Any
 
 from geoalchemy2 import functions as gfn
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select, tuple_
+from sqlalchemy import ColumnElement, Select, and_, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from gis_service.incidents.lifecycle import OPEN_STATES
 from gis_service.incidents.models import Incident, IncidentEvent, IncidentLink
-from gis_service.incidents.routing import Directory, Post, Rule, ZoneRuleData
-from gis_service.people.models import Worker
-from gis_service.places.models import Project
+from gis_service.incidents.routing import Rule, ZoneRuleData
 from gis_service.responsibilities.models import Category, ZoneRule
 
 
@@ -26,20 +24,6 @@ def rule_for(session: Session, category_code: str | None) -> Rule | None:
         return None
     return Rule(category.code, category.handler, category.department_code,
                 tuple(category.cooperating), category.respond_hours, category.resolve_hours)
-
-
-def directory_for(session: Session, grid_codes: list[str]) -> Directory:
-    """Grid workers of the given grids, and the posts their backups hold."""
-    workers = list(session.scalars(
-        select(Worker).where(Worker.grid_code.in_(grid_codes)).order_by(Worker.code)))
-    backups = [w.backup_code for w in workers if w.backup_code]
-    others = list(session.scalars(select(Worker).where(Worker.code.in_(backups))))
-    posts = {w.code: Post(w.code, w.name, w.on_duty, w.backup_code) for w in workers + others}
-    by_grid: dict[str, list[Post]] = {}
-    for worker in workers:
-        if worker.role == "grid_worker" and worker.grid_code:
-            by_grid.setdefault(worker.grid_code, []).append(posts[worker.code])
-    return Directory(by_grid, posts)
 
 
 def locked(session: Session, incident_id: int, scope: ColumnElement[bool]) -> Incident | None:
@@ -88,26 +72,11 @@ def events(session: Session, incident_id: int) -> list[IncidentEvent]:
     return list(session.scalars(stmt))
 
 
-def last_seq(session: Session, incident_id: int) -> int:
-    """The sequence number of the newest history row (0 when none)."""
-    stmt = select(func.coalesce(func.max(IncidentEvent.seq), 0)).where(
-        IncidentEvent.incident_id == incident_id)
-    return int(session.scalar(stmt) or 0)
-
-
 def zone_rules(session: Session) -> list[ZoneRuleData]:
     """Every zone rule."""
     return [ZoneRuleData(r.code, r.zone_level, r.in_project, tuple(r.categories), r.priority,
                          r.deadline_factor, tuple(r.cooperating))
             for r in session.scalars(select(ZoneRule).order_by(ZoneRule.code))]
-
-
-def inside_project(session: Session, lon: float, lat: float) -> bool:
-    """True when the point lies in a key project's area (polygonal projects only)."""
-    point = gfn.ST_SetSRID(gfn.ST_MakePoint(lon, lat), 4490)
-    stmt = select(Project.id).where(gfn.ST_Dimension(Project.geom) == 2,
-                                    gfn.ST_Covers(Project.geom, point)).limit(1)
-    return session.scalar(stmt) is not None
 
 
 def possible_duplicates(session: Session, *, category: str, lon: float, lat: float,
