@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from gis_service.grids.models import LayerChange
 from gis_service.grids.queries import current_versions
 from gis_service.imports.readers import read_csv, require_columns
-from gis_service.imports.report import ImportReport
+from gis_service.imports.report import ImportReport, row_problem
 from gis_service.people.models import WORKER_ROLES, Department, Worker
 from gis_service.places.models import District
 from grid_layers.validation import Problem
@@ -33,11 +33,11 @@ def import_departments(session: Session, path: Path, *, crs: str | None = None,
     seen: set[str] = set()
     for number, row in enumerate(rows, start=2):
         if not row["code"] or not row["name"]:
-            report.problems.append(_bad("invalid_attribute", f"line {number}",
-                                        f"line {number}: code and name are required"))
+            report.problems.append(row_problem("invalid_attribute", f"line {number}",
+                                               f"line {number}: code and name are required"))
         elif row["code"] in seen:
-            report.problems.append(_bad("duplicate_code", row["code"],
-                                        f"code {row['code']} appears more than once"))
+            report.problems.append(row_problem("duplicate_code", row["code"],
+                                               f"code {row['code']} appears more than once"))
         seen.add(row["code"])
     if report.problems or check_only:
         return report
@@ -95,25 +95,26 @@ def _check_worker(number: int, row: dict[str, str], known: dict[str, set[str]],
     code = row["code"]
     label = code or f"line {number}"
     if not code or not row["name"]:
-        return [_bad("invalid_attribute", label, f"line {number}: code and name are required")]
+        return [row_problem("invalid_attribute", label,
+                            f"line {number}: code and name are required")]
     problems = []
     if code in seen:
-        problems.append(_bad("duplicate_code", code, f"worker {code} appears more than once"))
+        problems.append(row_problem("duplicate_code", code,
+                                    f"worker {code} appears more than once"))
     if row["role"] not in WORKER_ROLES:
-        problems.append(_bad("invalid_attribute", code, f"{code}: role {row['role']!r} is not "
-                             f"one of {', '.join(WORKER_ROLES)}"))
+        problems.append(row_problem("invalid_attribute", code,
+                                    f"{code}: role {row['role']!r} is not one of "
+                                    f"{', '.join(WORKER_ROLES)}"))
     if row["on_duty"].lower() not in YES + NO:
-        problems.append(_bad("invalid_attribute", code,
-                             f"{code}: on_duty {row['on_duty']!r} is not yes/no"))
+        problems.append(row_problem("invalid_attribute", code,
+                                    f"{code}: on_duty {row['on_duty']!r} is not yes/no"))
     if row["role"] == "grid_worker" and not row["grid_code"]:
-        problems.append(_bad("orphan", code, f"{code}: a grid worker needs a grid_code"))
+        problems.append(row_problem("orphan", code, f"{code}: a grid worker needs a grid_code"))
     for column, codes in known.items():
         if row[column] and row[column] not in codes:
-            problems.append(_bad("orphan", code, f"{code}: {column} {row[column]} does not exist"))
+            problems.append(row_problem("orphan", code,
+                                        f"{code}: {column} {row[column]} does not exist"))
     if row["backup_code"] == code:
-        problems.append(_bad("invalid_attribute", code, f"{code}: is its own backup"))
+        problems.append(row_problem("invalid_attribute", code, f"{code}: is its own backup"))
     return problems
 
-
-def _bad(kind: str, label: str, message: str) -> Problem:
-    return Problem(kind, (label,), 0.0, None, message)

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from gis_service.database import STORAGE_SRID
 from gis_service.grids.models import LayerChange
 from gis_service.imports.readers import InputFeature, outside_china, read_vector, require_columns
-from gis_service.imports.report import ImportReport
+from gis_service.imports.report import ImportReport, row_problem
 from gis_service.places.models import District, Project, Zone
 from grid_layers.validation import Problem, find_overlaps
 
@@ -90,28 +90,26 @@ def _check(feature: InputFeature, required: tuple[str, ...], polygons: bool,
     label = code or f"row {feature.row}"
     missing = [name for name in required if props.get(name) in (None, "")]
     if missing:
-        return _bad("invalid_attribute", label, f"{label}: empty {', '.join(missing)}"), code, {}
+        problem = row_problem("invalid_attribute", label, f"{label}: empty {', '.join(missing)}")
+        return problem, code, {}
     try:
         values = fields(props)
     except (TypeError, ValueError) as exc:
-        return _bad("invalid_attribute", label, f"{label}: {exc}"), code, {}
+        return row_problem("invalid_attribute", label, f"{label}: {exc}"), code, {}
     if geometry is None or geometry.is_empty:
-        return _bad("invalid_geometry", label, f"{label}: no geometry"), code, {}
+        return row_problem("invalid_geometry", label, f"{label}: no geometry"), code, {}
     if polygons and not isinstance(geometry, Polygon | MultiPolygon):
-        return _bad("invalid_geometry", label,
-                    f"{label}: {geometry.geom_type}, not a polygon"), code, {}
+        return row_problem("invalid_geometry", label,
+                           f"{label}: {geometry.geom_type}, not a polygon"), code, {}
     if not geometry.is_valid:
         reason = shapely.is_valid_reason(geometry)
-        return _bad("invalid_geometry", label, f"{label}: {reason}"), code, {}
+        return row_problem("invalid_geometry", label, f"{label}: {reason}"), code, {}
     if outside_china(geometry):
-        return _bad("invalid_geometry", label, f"{label}: coordinates outside China "
-                    "(swapped lon/lat?)"), code, {}
+        return row_problem("invalid_geometry", label, f"{label}: coordinates outside China "
+                           "(swapped lon/lat?)"), code, {}
     extra = {k: v for k, v in props.items() if k not in required and v is not None}
     return None, code, {**values, "attributes": extra}
 
-
-def _bad(kind: str, label: str, message: str) -> Problem:
-    return Problem(kind, (label,), 0.0, None, message)
 
 
 def _storable(geometry: BaseGeometry | None, polygons: bool) -> BaseGeometry:

@@ -7,6 +7,11 @@ from dataclasses import dataclass, field
 from grid_layers.validation import Problem
 
 
+def row_problem(kind: str, label: str, message: str) -> Problem:
+    """A problem with one row of an input file (no geometry, no area)."""
+    return Problem(kind, (label,), 0.0, None, message)
+
+
 @dataclass
 class ImportReport:
     """Problems (the file was rejected whole) or counts of what was stored."""

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from gis_service.grids.models import LayerChange
 from gis_service.imports.readers import read_csv, require_columns
-from gis_service.imports.report import ImportReport
+from gis_service.imports.report import ImportReport, row_problem
 from gis_service.people.models import Department
 from gis_service.responsibilities.models import HANDLERS, Category, ZoneRule
 from grid_layers.validation import Problem
@@ -58,33 +58,33 @@ def _check(line: int, row: dict[str, str], departments: set[str],
     code = row["category_code"]
     label = code or f"line {line}"
     if not code or not row["category_name"]:
-        return [_bad("invalid_attribute", label, f"line {line}: code and name are required")]
+        return [row_problem("invalid_attribute", label, f"line {line}: code and name are required")]
     problems = []
     if code in seen:
-        problems.append(_bad("duplicate_code", code, f"category {code} appears more than once"))
+        problems.append(row_problem("duplicate_code", code,
+                                    f"category {code} appears more than once"))
     if row["handler"] not in HANDLERS:
-        problems.append(_bad("invalid_attribute", code, f"{code}: handler {row['handler']!r} "
-                             f"is not one of {', '.join(HANDLERS)}"))
+        problems.append(row_problem("invalid_attribute", code,
+                                    f"{code}: handler {row['handler']!r} is not one of "
+                                    f"{', '.join(HANDLERS)}"))
     if row["handler"] == "department" and not row["department_code"]:
-        problems.append(_bad("orphan", code, f"{code}: handler department needs a "
-                             "department_code"))
+        problems.append(row_problem("orphan", code, f"{code}: handler department needs a "
+                                    "department_code"))
     for department in [row["department_code"], *_codes(row["cooperating"])]:
         if department and department not in departments:
-            problems.append(_bad("orphan", code, f"{code}: department {department} does not "
-                                 "exist (import departments first)"))
+            problems.append(row_problem("orphan", code, f"{code}: department {department} does not "
+                                        "exist (import departments first)"))
     for column in ("respond_hours", "resolve_hours"):
         try:
             hours = float(row[column])
         except ValueError:
             hours = -1.0
         if not hours > 0:
-            problems.append(_bad("invalid_attribute", code,
-                                 f"{code}: {column} {row[column]!r} is not a positive number"))
+            problems.append(row_problem("invalid_attribute", code,
+                                        f"{code}: {column} {row[column]!r} is not a positive "
+                                        "number"))
     return problems
 
-
-def _bad(kind: str, label: str, message: str) -> Problem:
-    return Problem(kind, (label,), 0.0, None, message)
 
 
 RULE_COLUMNS = ("code", "zone_level", "in_project", "categories", "priority",
@@ -104,17 +104,17 @@ def import_zone_rules(session: Session, path: Path, *, crs: str | None = None,
         try:
             values = _rule_values(row)
         except ValueError as exc:
-            report.problems.append(_bad("invalid_attribute", row["code"] or f"line {line}",
-                                        f"line {line}: {exc}"))
+            report.problems.append(row_problem("invalid_attribute", row["code"] or f"line {line}",
+                                               f"line {line}: {exc}"))
             continue
         if row["code"] in values_by_code:
-            report.problems.append(_bad("duplicate_code", row["code"],
-                                        f"rule {row['code']} appears more than once"))
+            report.problems.append(row_problem("duplicate_code", row["code"],
+                                               f"rule {row['code']} appears more than once"))
         for department in values["cooperating"]:  # type: ignore[attr-defined]
             if department not in departments:
-                report.problems.append(_bad("orphan", row["code"],
-                                            f"{row['code']}: department {department} "
-                                            "does not exist"))
+                report.problems.append(row_problem("orphan", row["code"],
+                                                   f"{row['code']}: department {department} "
+                                                   "does not exist"))
         values_by_code[row["code"]] = values
     if report.problems or check_only:
         return report
