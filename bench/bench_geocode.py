@@ -23,7 +23,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -115,10 +115,7 @@ def misses(queries: list[Query], results: list[GeocodeResult | None]) -> list[di
 
 
 def run(url: str, seed: int) -> dict[str, Any]:
-    engine = create_engine(url)
-    with engine.connect() as connection:
-        migrations.upgrade(connection)
-        connection.commit()
+    engine = migrations.migrated_engine(url)
     factory = sessionmaker(bind=engine)
     folder = Path(tempfile.mkdtemp())
     try:

@@ -32,7 +32,7 @@ from pathlib import Path
 
 import numpy as np
 import shapely
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -212,10 +212,7 @@ def _body(row: dict[str, str]) -> IncidentCreate:
 
 
 def run(url: str, n: int, n_online: int) -> dict[str, object]:
-    engine = create_engine(url)
-    with engine.connect() as connection:
-        migrations.upgrade(connection)
-        connection.commit()
+    engine = migrations.migrated_engine(url)
     factory = sessionmaker(bind=engine)
     folder = Path(tempfile.mkdtemp())
     try:

@@ -21,7 +21,7 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 from sqlalchemy.orm import sessionmaker
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -88,10 +88,7 @@ end
 
 
 def run(url: str, seconds: int, connections: int, workers: int) -> dict[str, object]:
-    engine = create_engine(url)
-    with engine.connect() as connection:
-        migrations.upgrade(connection)
-        connection.commit()
+    engine = migrations.migrated_engine(url)
     folder = Path(tempfile.mkdtemp())
     with sessionmaker(bind=engine)() as session:
         assert run_import(session, "grids", write_town(folder / "town.geojson", False)).accepted

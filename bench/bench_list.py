@@ -48,10 +48,7 @@ FROM (SELECT i, 120.40 + random() * 0.1 AS x, 30.90 + random() * 0.1 AS y,
 
 def fill(url: str, n: int) -> str:
     """Store n incidents; returns a commander token and a grid worker token, comma-joined."""
-    engine = create_engine(url)
-    with engine.connect() as connection:
-        migrations.upgrade(connection)
-        connection.commit()
+    engine = migrations.migrated_engine(url)
     with sessionmaker(bind=engine)() as session:
         start = time.perf_counter()
         session.execute(FILL, {"n": n})

@@ -27,7 +27,7 @@ from pathlib import Path
 import httpx
 import numpy as np
 import orjson
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -161,10 +161,7 @@ def _milliseconds(value: str) -> float:
 
 
 def run(url: str, n: int) -> dict[str, object]:
-    engine = create_engine(url)
-    with engine.connect() as connection:
-        migrations.upgrade(connection)
-        connection.commit()
+    engine = migrations.migrated_engine(url)
     factory = sessionmaker(bind=engine)
     results: dict[str, object] = {"points": n}
     folder = Path(tempfile.mkdtemp())

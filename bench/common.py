@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from gis_service.embedded_pg import EmbeddedCluster
+from gis_service.embedded_pg import temporary_cluster
 
 
 @contextmanager
@@ -21,14 +19,8 @@ def throwaway_database(durable: bool = False) -> Iterator[str]:
     if url:
         yield url
         return
-    home = Path(tempfile.mkdtemp(prefix="gis-bench-"))
-    cluster = EmbeddedCluster(home, durable=durable)
-    try:
-        cluster.start()
-        yield cluster.url()
-    finally:
-        cluster.stop()
-        shutil.rmtree(home, ignore_errors=True)
+    with temporary_cluster("gis-bench-", durable=durable) as url:
+        yield url
 
 
 def write_json(results: dict[str, Any], path: Path | None) -> None:

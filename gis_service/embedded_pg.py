@@ -20,6 +20,9 @@ import pwd
 import shutil
 import socket
 import subprocess
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -220,3 +223,17 @@ def _free_port(preferred: int | None) -> int:
                 continue
             return int(probe.getsockname()[1])
     raise EmbeddedDatabaseError("no free loopback port")
+
+
+@contextmanager
+def temporary_cluster(prefix: str, durable: bool = False) -> Iterator[str]:
+    """A private cluster in a new folder under /tmp (the `postgres` user can reach it),
+    yielding its URL; stopped and removed afterwards. For tests and benchmarks."""
+    home = Path(tempfile.mkdtemp(prefix=prefix))
+    cluster = EmbeddedCluster(home, durable=durable)
+    try:
+        cluster.start()
+        yield cluster.url()
+    finally:
+        cluster.stop()
+        shutil.rmtree(home, ignore_errors=True)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from alembic.config import Config
-from sqlalchemy.engine import Connection
+from sqlalchemy import create_engine
+from sqlalchemy.engine import Connection, Engine
 
 from alembic import command
 
@@ -18,3 +19,12 @@ def upgrade(connection: Connection, revision: str = "head") -> None:
     config.set_main_option("script_location", str(ALEMBIC_DIR))
     config.attributes["connection"] = connection
     command.upgrade(config, revision)
+
+
+def migrated_engine(url: str) -> Engine:
+    """An engine on `url`, after migrating that database to the newest revision."""
+    engine = create_engine(url)
+    with engine.connect() as connection:
+        upgrade(connection)
+        connection.commit()
+    return engine

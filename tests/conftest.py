@@ -4,19 +4,16 @@ DATABASE_URL), migrated once; every test runs in a transaction that is rolled ba
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from gis_service import migrations
-from gis_service.embedded_pg import EmbeddedCluster
+from gis_service.embedded_pg import temporary_cluster
 
 
 @pytest.fixture(scope="session")
@@ -25,24 +22,14 @@ def database_url() -> Iterator[str]:
     if os.environ.get("DATABASE_URL"):
         yield os.environ["DATABASE_URL"]
         return
-    # /tmp rather than pytest's tmp_path: the `postgres` user must be able to reach it.
-    home = Path(tempfile.mkdtemp(prefix="gis-test-"))
-    cluster = EmbeddedCluster(home, durable=False)
-    try:
-        cluster.start()
-        yield cluster.url()
-    finally:
-        cluster.stop()
-        shutil.rmtree(home, ignore_errors=True)
+    with temporary_cluster("gis-test-") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
 def engine(database_url: str) -> Iterator[Engine]:
     """An engine on the migrated test database."""
-    engine = create_engine(database_url)
-    with engine.connect() as connection:
-        migrations.upgrade(connection)
-        connection.commit()
+    engine = migrations.migrated_engine(database_url)
     yield engine
     engine.dispose()
 
@@ -79,11 +66,7 @@ def scratch_url(engine: Engine) -> Iterator[str]:
     with admin.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
     url = make_url(str(engine.url)).set(database=name).render_as_string(hide_password=False)
-    scratch = create_engine(url)
-    with scratch.connect() as connection:
-        migrations.upgrade(connection)
-        connection.commit()
-    scratch.dispose()
+    migrations.migrated_engine(url).dispose()
     yield url
     with admin.connect() as connection:
         connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
