@@ -99,6 +99,9 @@ def write_town(folder: Path) -> dict[str, Path]:
         "districts": write_geojson(folder / "districts.geojson", districts),
         "zones": write_geojson(folder / "zones.geojson", zones),
         "projects": write_geojson(folder / "projects.geojson", projects),
+        "stations": write_geojson(folder / "stations.geojson", [
+            {"type": "Feature", "geometry": {"type": "Point", "coordinates": [120.405, 30.915]},
+             "properties": {"code": "ST1", "name": "西村便民服务站", "grid_code": "T-A"}}]),
         "departments": write_csv(folder / "departments.csv", ["code", "name"],
                                  [["JS", "建设局"], ["HB", "环保办"]]),
         "workers": write_csv(

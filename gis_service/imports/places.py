@@ -1,26 +1,31 @@
-"""Importing districts, zones and projects: checked whole, then stored by code (upsert)."""
+"""Importing districts, zones, projects and village service stations: checked whole, then
+stored by code (upsert)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import shapely
-from geoalchemy2.shape import from_shape
-from shapely.geometry import MultiPolygon, Polygon
+from geoalchemy2.shape import from_shape, to_shape
+from shapely.geometry import MultiPolygon, Point, Polygon
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from gis_service.database import STORAGE_SRID
 from gis_service.grids.models import LayerChange
+from gis_service.grids.queries import current_versions
 from gis_service.imports.readers import InputFeature, outside_china, read_vector, require_columns
 from gis_service.imports.report import ImportReport, row_problem
-from gis_service.places.models import District, Project, Zone
+from gis_service.places.models import District, Project, Station, Zone
 from grid_layers.validation import Problem, find_overlaps
 
-Model = type[District] | type[Zone] | type[Project]
+Model = type[District] | type[Zone] | type[Project] | type[Station]
+Rows = dict[str, dict[str, Any]]
+Checker = Callable[[Session, Rows, dict[str, BaseGeometry]], list[Problem]]
 
 
 def import_districts(session: Session, path: Path, *, crs: str | None = None,
@@ -51,13 +56,41 @@ def import_projects(session: Session, path: Path, *, crs: str | None = None,
                        "department_code": str(p["department"])})
 
 
+def import_stations(session: Session, path: Path, *, crs: str | None = None,
+                    check_only: bool = False) -> ImportReport:
+    """Village service stations: points, each inside the stored grid its `grid_code` names."""
+    return _import(session, path, crs, check_only, kind="stations", model=Station,
+                   required=("code", "name", "grid_code"), polygons=False, partition=False,
+                   fields=lambda p: {"name": str(p["name"]), "grid_code": str(p["grid_code"])},
+                   also=_stations_in_their_grids)
+
+
+def _stations_in_their_grids(session: Session, rows: Rows,
+                             geometries: dict[str, BaseGeometry]) -> list[Problem]:
+    grids = {g.code: to_shape(g.geom) for g in current_versions(session, datetime.now(UTC))}
+    problems = []
+    for code, values in rows.items():
+        point, grid = geometries[code], grids.get(values["grid_code"])
+        if not isinstance(point, Point):
+            problems.append(row_problem("invalid_geometry", code,
+                                        f"{code}: {point.geom_type}, not a point"))
+        elif grid is None:
+            problems.append(row_problem("orphan", code,
+                                        f"{code}: no stored grid {values['grid_code']}"))
+        elif not grid.covers(point):
+            problems.append(row_problem("outside_parent", code,
+                                        f"{code}: not inside grid {values['grid_code']}"))
+    return problems
+
+
 def _import(session: Session, path: Path, crs: str | None, check_only: bool, *, kind: str,
             model: Model, required: tuple[str, ...], polygons: bool, partition: bool,
-            fields: Callable[[dict[str, Any]], dict[str, Any]]) -> ImportReport:
+            fields: Callable[[dict[str, Any]], dict[str, Any]],
+            also: Checker | None = None) -> ImportReport:
     features = read_vector(path, crs)
     require_columns(path, set(features[0].properties) if features else set(required), required)
     report = ImportReport(kind, str(path), len(features), checked_only=check_only)
-    rows: dict[str, dict[str, Any]] = {}
+    rows: Rows = {}
     geometries: dict[str, BaseGeometry] = {}
     for feature in features:
         problem, code, values = _check(feature, required, polygons, fields)
@@ -70,6 +103,8 @@ def _import(session: Session, path: Path, crs: str | None, check_only: bool, *, 
             rows[code], geometries[code] = values, _storable(feature.geometry, polygons)
     if partition:
         report.problems += find_overlaps(geometries)
+    if also is not None:
+        report.problems += also(session, rows, geometries)
     if report.problems or check_only:
         return report
     for code, values in rows.items():

@@ -11,7 +11,12 @@ from gis_service.imports.addresses import import_addresses
 from gis_service.imports.grids import import_grids
 from gis_service.imports.incidents import import_incidents
 from gis_service.imports.people import import_departments, import_workers
-from gis_service.imports.places import import_districts, import_projects, import_zones
+from gis_service.imports.places import (
+    import_districts,
+    import_projects,
+    import_stations,
+    import_zones,
+)
 from gis_service.imports.readers import UnreadableInputError
 from gis_service.imports.report import ImportReport
 from gis_service.imports.responsibilities import import_responsibilities, import_zone_rules
@@ -23,6 +28,7 @@ IMPORTERS: dict[str, Importer] = {
     "districts": import_districts,
     "zones": import_zones,
     "projects": import_projects,
+    "stations": import_stations,
     "departments": import_departments,
     "workers": import_workers,
     "addresses": import_addresses,

@@ -63,3 +63,18 @@ class Project(Base):
                                                spatial_index=False))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True),
                                                  server_default=func.now())
+
+
+class Station(Base):
+    """A village service station (便民服务站): a point in its level-2 grid (village)."""
+
+    __tablename__ = "station"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    grid_code: Mapped[str] = mapped_column(String(64))
+    attributes: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+    geom: Mapped[Any] = mapped_column(Geometry("POINT", srid=STORAGE_SRID, spatial_index=False))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True),
+                                                 server_default=func.now())

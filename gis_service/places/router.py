@@ -1,4 +1,4 @@
-"""GET /api/v1/districts, /zones, /projects."""
+"""GET /api/v1/districts, /zones, /projects, /stations."""
 
 from __future__ import annotations
 
@@ -29,3 +29,9 @@ def list_zones(session: SessionDep, _: PrincipalDep) -> Response:
 def list_projects(session: SessionDep, _: PrincipalDep) -> Response:
     """Key projects, as GeoJSON."""
     return collection_response(service.project_features(session))
+
+
+@router.get("/stations", responses=GEOJSON_RESPONSES, response_class=Response)
+def list_stations(session: SessionDep, _: PrincipalDep) -> Response:
+    """Village service stations, as GeoJSON points."""
+    return collection_response(service.station_features(session))

@@ -1,4 +1,4 @@
-"""Reading districts, zones and projects as GeoJSON features."""
+"""Reading districts, zones, projects and village service stations as GeoJSON features."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gis_service.geojson import feature, geometry_json
-from gis_service.places.models import District, Project, Zone
+from gis_service.places.models import District, Project, Station, Zone
 
 
 def district_features(session: Session) -> list[dict[str, Any]]:
@@ -32,3 +32,10 @@ def project_features(session: Session) -> list[dict[str, Any]]:
     return [feature(p.code, {"code": p.code, "name": p.name, "status": p.status,
                              "department": p.department_code, "attributes": p.attributes}, geom)
             for p, geom in rows]
+
+
+def station_features(session: Session) -> list[dict[str, Any]]:
+    """Every village service station."""
+    rows = session.execute(select(Station, geometry_json(Station.geom)).order_by(Station.code))
+    return [feature(s.code, {"code": s.code, "name": s.name, "grid_code": s.grid_code,
+                             "attributes": s.attributes}, geom) for s, geom in rows]

@@ -25,7 +25,7 @@ def town_files(tmp_path: Path) -> dict[str, Path]:
 @pytest.fixture()
 def town(db_session: Session, town_files: dict[str, Path]) -> dict[str, Path]:
     """The test town imported into the test's transaction."""
-    for kind in ("grids", "districts", "zones", "projects", "departments", "workers",
+    for kind in ("grids", "districts", "zones", "projects", "stations", "departments", "workers",
                  "responsibilities", "zone_rules"):
         report = run_import(db_session, kind, town_files[kind])
         assert report.accepted, report.lines()
