@@ -11,6 +11,12 @@ Three decisions, because a history file is not a live report:
   stored before; a row without one would be stored again on every run, so it is refused.
 - A row whose (source, external_id) is already stored, or came earlier in the file, is skipped
   and counted, like a repeated POST. A file with any bad row is rejected whole.
+
+Beyond POST's fields a row may carry what an export knows of the ticket's end: `closed_at`,
+`resolution` (service, management or enforcement) and `satisfaction` (1–5); a routed row that
+was closed gets the handling steps replayed (`handling.py`). A row with an address and no
+coordinates is geocoded as intake does; one the geocoder cannot place waits in
+`needs_location` with its candidates.
 """
 
 from __future__ import annotations
@@ -27,14 +33,18 @@ from typing import Any, NamedTuple, cast
 import numpy as np
 import orjson
 from psycopg import Cursor
-from pydantic import ValidationError
+from pydantic import Field, ValidationError, model_validator
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 from tqdm import tqdm
 
 from gis_service.database import STORAGE_SRID
+from gis_service.geocode.service import DEFAULT_MIN_CONFIDENCE
+from gis_service.imports.handling import closing_events
+from gis_service.imports.incident_addresses import Geocoded, geocode_addresses
 from gis_service.imports.readers import UnreadableInputError, require_columns
 from gis_service.imports.report import ImportReport
+from gis_service.incidents.lifecycle import RESOLUTIONS
 from gis_service.incidents.models import Incident
 from gis_service.incidents.routing import Assignment, Rule
 from gis_service.incidents.routing_book import load_routing_book
@@ -52,7 +62,7 @@ from grid_layers import crs as crs_module
 from grid_layers.validation import Problem
 
 TEXT_COLUMNS = ("source", "external_id", "category", "description", "address", "reported_at",
-                "parent_ticket_id", "county_due_at")
+                "parent_ticket_id", "county_due_at", "closed_at", "resolution", "satisfaction")
 CSV_COLUMNS = (*TEXT_COLUMNS, "lon", "lat", "crs")
 JSON_SUFFIXES = (".jsonl", ".ndjson", ".json")
 CHUNK = 20_000  # rows per COPY pair: bounds the memory held for history rows
@@ -61,22 +71,47 @@ INCIDENT_COLUMNS = (
     "geom", "reported_at", "status", "priority", "town_code", "grid2_code", "grid3_code",
     "district_code", "zone_codes", "special_codes", "assignee_type", "assignee_code",
     "cooperating", "escalation_level", "respond_due_at", "due_at", "parent_ticket_id",
-    "history_head", "history_length", "version", "created_at", "updated_at")
-STATUS = INCIDENT_COLUMNS.index("status")
+    "resolution", "satisfaction", "candidates", "history_head", "history_length", "version",
+    "created_at", "updated_at")
 EVENT_COLUMNS = ("incident_id", "seq", "at", "actor", "action", "before", "after", "note",
                  "detail", "prev_hash", "hash")
 STATUS_COUNTS = {"dispatched": "dispatched", "needs_location": "needing a location",
-                 "reported": "of unknown category (left reported)"}
+                 "reported": "of unknown category (left reported)",
+                 "closed": "closed (handling replayed)",
+                 "not replayed": "closed in the file but not routable here (left open)"}
+
+
+class HistoryRow(IncidentCreate):
+    """A row of a history file: POST's fields and what the export knows of the ticket's end."""
+
+    closed_at: datetime | None = None
+    resolution: str | None = Field(default=None, description="service, management or enforcement")
+    satisfaction: int | None = Field(default=None, ge=1, le=5)
+
+    @model_validator(mode="after")
+    def _closing_is_whole(self) -> HistoryRow:
+        if self.resolution is not None and self.resolution not in RESOLUTIONS:
+            raise ValueError(f"resolution must be one of {', '.join(RESOLUTIONS)}")
+        if (self.closed_at is None) != (self.resolution is None):
+            raise ValueError("closed_at and resolution come together")
+        if self.satisfaction is not None and self.closed_at is None:
+            raise ValueError("satisfaction needs closed_at")
+        opened, closed = aware(self.reported_at), aware(self.closed_at)
+        if opened is not None and closed is not None and closed < opened:
+            raise ValueError("closed_at is before reported_at")
+        return self
 
 
 def import_incidents(session: Session, path: Path, *, crs: str | None = None,
                      check_only: bool = False, progress: bool = False, actor: str = "import",
                      now: datetime | None = None,
+                     min_confidence: float = DEFAULT_MIN_CONFIDENCE,
                      timings: dict[str, float] | None = None) -> ImportReport:
     """Check every row, then store the rows not stored before, located, routed and recorded.
 
-    `crs` is the CRS of rows that name none (default wgs84); `timings`, when given, receives
-    the seconds each stage took.
+    `crs` is the CRS of rows that name none (default wgs84); `min_confidence` how sure the
+    geocoder must be to place an address-only row; `timings`, when given, receives the
+    seconds each stage took.
     """
     clock = _Clock(timings)
     default_crs = crs_module.normalize_crs(crs or "wgs84")
@@ -91,10 +126,14 @@ def import_incidents(session: Session, path: Path, *, crs: str | None = None,
     statuses: Counter[str] = Counter()
     if len(rows):
         now = now or datetime.now(UTC)
+        geocoded = geocode_addresses(session, rows.address, rows.lon, rows.lat, rows.crs,
+                                     min_confidence=min_confidence, progress=progress)
+        clock.lap("geocode")
         places = _Places.locate(LocatorSnapshot(load_layers(session, now)), rows)
         routing = _Routing(session)
         clock.lap("locate")
-        statuses = _store(session, rows, places, routing, _Stamp(actor, now), progress)
+        statuses = _store(session, rows, places, routing, _Stamp(actor, now, geocoded),
+                          progress)
         clock.lap("store")
     report.counts = {"stored": len(rows)}
     report.counts |= {STATUS_COUNTS[s]: n for s, n in sorted(statuses.items())}
@@ -233,6 +272,9 @@ class _Rows:
     parent_ticket_id: list[str | None]
     reported_at: list[datetime | None]
     county_due_at: list[datetime | None]
+    closed_at: list[datetime | None]
+    resolution: list[str | None]
+    satisfaction: list[int | None]
     lon: list[float]  # NaN: no location
     lat: list[float]
     crs: list[str]  # canonical name ("" without a location)
@@ -251,11 +293,12 @@ class _Rows:
         return _Rows(*([column[i] for i in keep] for column in vars(self).values()))
 
 
-def _row(line: int, body: IncidentCreate, crs: str) -> tuple[Any, ...]:
+def _row(line: int, body: HistoryRow, crs: str) -> tuple[Any, ...]:
     """A validated row in `_Rows` field order."""
     where = body.location
     return (line, body.source, body.external_id or "", body.category, body.description,
             body.address, body.parent_ticket_id, body.reported_at, body.county_due_at,
+            body.closed_at, body.resolution, body.satisfaction,
             where.lon if where else np.nan, where.lat if where else np.nan, crs)
 
 
@@ -269,7 +312,7 @@ def _check(records: Iterator[tuple[int, Record]], report: ImportReport) -> _Rows
             report.problems.append(_bad(line, record))
             continue
         try:
-            body = IncidentCreate.model_validate(record)
+            body = HistoryRow.model_validate(record)
         except ValidationError as exc:
             report.problems.append(_bad(line, _reasons(exc)))
             continue
@@ -282,7 +325,7 @@ def _check(records: Iterator[tuple[int, Record]], report: ImportReport) -> _Rows
     return _Rows.of(valid)
 
 
-def _crs_of(body: IncidentCreate, known: dict[str, str | None]) -> str | None:
+def _crs_of(body: HistoryRow, known: dict[str, str | None]) -> str | None:
     """The canonical name of the row's CRS (None when unknown; "" without a location)."""
     if body.location is None:
         return ""
@@ -295,7 +338,7 @@ def _crs_of(body: IncidentCreate, known: dict[str, str | None]) -> str | None:
     return known[name]
 
 
-def _refusal(body: IncidentCreate, crs: str | None) -> str | None:
+def _refusal(body: HistoryRow, crs: str | None) -> str | None:
     """Why a schema-valid row still cannot be imported, or None."""
     if not body.external_id:
         return "external_id is required: without it a re-run would store the row again"
@@ -494,10 +537,11 @@ class _Draft:
 
 @dataclass(frozen=True)
 class _Stamp:
-    """Who imports, and when."""
+    """Who imports, when, and what the geocoder made of address-only rows."""
 
     actor: str
     now: datetime
+    geocoded: Geocoded
 
 
 def _history(draft: _Draft, located: Located | None, routing: _Routing, at: datetime,
@@ -518,6 +562,10 @@ def _event_row(event: dict[str, Any]) -> tuple[Any, ...]:
 
 
 def _json(value: dict[str, Any]) -> str:
+    return orjson.dumps(value).decode()
+
+
+def _json_list(value: list[dict[str, Any]]) -> str:
     return orjson.dumps(value).decode()
 
 
@@ -545,9 +593,8 @@ def _store(session: Session, rows: _Rows, places: _Places, routing: _Routing, st
             # the incidents: measured faster than writing the JSON during their own COPY
             with cursor.copy(INCIDENT_COPY) as copy:
                 for i, incident_id in zip(range(start, stop), ids, strict=True):
-                    row = _incident_row(i, incident_id, rows, places, routing, stamp, events)
-                    statuses[row[STATUS]] += 1
-                    copy.write_row(row)
+                    copy.write_row(_incident_row(i, incident_id, rows, places, routing, stamp,
+                                                 events, statuses))
             _keep_statistics_honest(session, stop)
             _copy_events(cursor, events)
             bar.update(stop - start)
@@ -580,8 +627,10 @@ def _copy_events(cursor: Cursor[Any], events: list[tuple[Any, ...]]) -> None:
 
 
 def _incident_row(i: int, incident_id: int, rows: _Rows, places: _Places, routing: _Routing,
-                  stamp: _Stamp, events: list[tuple[Any, ...]]) -> tuple[Any, ...]:
-    """The incident row of row `i` (its history rows are appended to `events`)."""
+                  stamp: _Stamp, events: list[tuple[Any, ...]],
+                  statuses: Counter[str]) -> tuple[Any, ...]:
+    """The incident row of row `i` (its history rows are appended to `events`, its final
+    status counted)."""
     reported_at = aware(rows.reported_at[i])
     at = reported_at.astimezone(UTC) if reported_at else stamp.now
     county_due = aware(rows.county_due_at[i])
@@ -591,13 +640,28 @@ def _incident_row(i: int, incident_id: int, rows: _Rows, places: _Places, routin
     draft = _Draft(incident_id, rows.category[i], "reported",
                    min(due, county_due) if county_due else due, place.grid3, places.lon[i],
                    places.lat[i])
-    report = {"channel": rows.source[i], "parent_ticket_id": rows.parent_ticket_id[i]}
-    events += map(_event_row, _history(draft, located, routing, at, county_due, report,
-                                       stamp.actor))
+    report: dict[str, Any] = {"channel": rows.source[i],
+                              "parent_ticket_id": rows.parent_ticket_id[i]}
+    geocoded = stamp.geocoded.detail[i]
+    if geocoded is not None:
+        report["geocode"] = geocoded
+    history = _history(draft, located, routing, at, county_due, report, stamp.actor)
+    closed, resolution = aware(rows.closed_at[i]), rows.resolution[i]
+    if closed is not None and resolution is not None:
+        if draft.status == "dispatched":
+            history += closing_events(draft.incident(), opened=at, closed=closed.astimezone(UTC),
+                                      resolution=resolution, satisfaction=rows.satisfaction[i],
+                                      actor=stamp.actor)
+        else:
+            statuses["not replayed"] += 1
+    statuses[draft.status] += 1
+    events += map(_event_row, history)
+    candidates = stamp.geocoded.candidates[i]
     return (incident_id, rows.source[i], rows.external_id[i], rows.category[i],
             rows.description[i], rows.address[i], draft.lon, draft.lat, places.geom[i],
             reported_at or stamp.now, draft.status, draft.priority, place.town, place.grid2,
             place.grid3, place.district, place.zones, place.special, draft.assignee_type,
             draft.assignee_code, routing.array(draft.cooperating), draft.escalation_level,
-            draft.respond_due_at, draft.due_at, rows.parent_ticket_id[i], draft.history_head,
-            draft.history_length, draft.version, stamp.now, stamp.now)
+            draft.respond_due_at, draft.due_at, rows.parent_ticket_id[i], draft.resolution,
+            draft.satisfaction, None if candidates is None else _json_list(candidates),
+            draft.history_head, draft.history_length, draft.version, stamp.now, stamp.now)
