@@ -131,14 +131,22 @@ def import_file(
 
 
 @app.command("load-demo")
-def load_demo() -> None:
-    """Load the demo town (idempotent)."""
-    from gis_service.demo import load_demo_town
+def load_demo(
+    if_empty: Annotated[bool, typer.Option(
+        "--if-empty", help="load only into a database that holds no other town")] = False,
+) -> None:
+    """Load the demo town (idempotent: a re-run completes an interrupted load)."""
+    from gis_service.demo import demo_town_loaded, load_demo_town
 
     with _session() as session:
-        for line in load_demo_town(session):
-            typer.echo(line)
-        session.commit()
+        if if_empty and demo_town_loaded(session) is None:
+            typer.echo("the database holds another town: the demo town is not loaded")
+            return
+        try:
+            for line in load_demo_town(session, progress=sys.stderr.isatty()):
+                typer.echo(line)
+        except RuntimeError as exc:
+            raise _fail(str(exc), 1) from exc
 
 
 @app.command()

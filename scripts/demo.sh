@@ -6,6 +6,6 @@ cli=.venv/bin/gis-service
 $cli db start
 [ -n "${DATABASE_URL:-}" ] || trap '$cli db stop >/dev/null' EXIT
 $cli migrate
-$cli load-demo
+$cli load-demo --if-empty
 echo "serving http://127.0.0.1:${PORT:-8000} (map at /, API docs at /docs); Ctrl-C stops"
 $cli serve --host 127.0.0.1 --port "${PORT:-8000}"
