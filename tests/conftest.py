@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 from sqlalchemy import text
@@ -57,16 +58,31 @@ def db_session(session_factory: sessionmaker[Session]) -> Iterator[Session]:
         yield session
 
 
-@pytest.fixture()
-def scratch_url(engine: Engine) -> Iterator[str]:
-    """A fresh, migrated database for tests that must really commit (several connections,
-    the command line); dropped afterwards."""
+@contextmanager
+def _scratch_database(engine: Engine) -> Iterator[str]:
     name = f"scratch_{uuid.uuid4().hex[:8]}"
     admin = engine.execution_options(isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
     url = make_url(str(engine.url)).set(database=name).render_as_string(hide_password=False)
-    migrations.migrated_engine(url).dispose()
-    yield url
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+    try:
+        migrations.migrated_engine(url).dispose()
+        yield url
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture()
+def scratch_url(engine: Engine) -> Iterator[str]:
+    """A fresh, migrated database for tests that must really commit (several connections,
+    the command line); dropped afterwards."""
+    with _scratch_database(engine) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def module_scratch_url(engine: Engine) -> Iterator[str]:
+    """A fresh, migrated database shared by one module's tests (for data costly to load)."""
+    with _scratch_database(engine) as url:
+        yield url
