@@ -1,0 +1,110 @@
+"""Build the demo town 七都镇 (demo) into data/demo/: the same seed gives byte-identical files.
+
+    .venv/bin/python data/build_demo.py [--seed 20261122] [--out data/demo]
+
+The town is cut from the real Wujiang boundary (data/source/); everything else is synthetic or
+approximate (see data/README.md). The grids are checked with the project's own validator
+before anything is written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path[:0] = [str(HERE), str(HERE.parent)]  # demo_town/ beside this script; grid_layers
+
+from demo_town.addresses import Address, build_addresses  # noqa: E402
+from demo_town.common import (  # noqa: E402
+    ANCHOR,
+    area_km2,
+    coord,
+    iso,
+    write_csv,
+    write_geojson,
+)
+from demo_town.districts import build_districts  # noqa: E402
+from demo_town.grids import TownGrids, build_grids  # noqa: E402
+from demo_town.incidents import HEADER, build_incidents  # noqa: E402
+from demo_town.people import (  # noqa: E402
+    DEPARTMENTS,
+    ZONE_RULES,
+    build_workers,
+    category_rows,
+)
+from demo_town.pois import build_pois  # noqa: E402
+from demo_town.projects import project_features  # noqa: E402
+from demo_town.town import Town, build_town  # noqa: E402
+from demo_town.zones import build_taihu, river_features, zone_features  # noqa: E402
+
+DEFAULT_SEED = 20261122
+DEFAULT_OUT = HERE / "demo"
+WORKER_HEADER = ("code", "name", "role", "grid_code", "district_code", "department_code",
+                 "backup_code", "on_duty")
+CATEGORY_HEADER = ("category_code", "category_name", "handler", "department_code",
+                   "cooperating", "respond_hours", "resolve_hours")
+RULE_HEADER = ("code", "zone_level", "in_project", "categories", "priority",
+               "deadline_factor", "cooperating", "note")
+ADDRESS_HEADER = ("address", "lon", "lat", "village", "road", "number", "poi")
+
+
+def _address_rows(rows: list[Address]) -> list[list[str]]:
+    return [[r.address, coord(r.lon), coord(r.lat), r.village, r.road, r.number, r.poi]
+            for r in rows]
+
+
+def _write_places(out: Path, rng: random.Random, town: Town, grids: TownGrids) -> list[Address]:
+    """Grids, districts, zones, rivers, projects, addresses and stations."""
+    write_geojson(out / "grids.geojson", [g.feature() for g in grids.all()])
+    write_geojson(out / "districts.geojson", [d.feature() for d in grids.districts])
+    taihu = build_taihu(grids.town.geometry)
+    write_geojson(out / "zones.geojson", zone_features(taihu))
+    write_geojson(out / "rivers.geojson", river_features(taihu))
+    write_geojson(out / "projects.geojson", project_features(town, grids))
+    houses = build_addresses(rng, town, grids)
+    pois, stations = build_pois(rng, houses, grids)
+    write_geojson(out / "stations.geojson", [s.feature() for s in stations])
+    rows = houses + pois
+    write_csv(out / "addresses.csv", ADDRESS_HEADER, _address_rows(rows))
+    return rows
+
+
+def build(seed: int, out: Path) -> dict[str, float]:
+    """Write every file of the demo town; returns a few figures for the log."""
+    rng = random.Random(seed)
+    out.mkdir(parents=True, exist_ok=True)
+    town = build_town()
+    grids = build_grids(rng, town)
+    grids.districts = build_districts(grids)
+    rows = _write_places(out, rng, town, grids)
+    write_csv(out / "departments.csv", ("code", "name"), DEPARTMENTS)
+    workers = build_workers(rng, grids, grids.districts)
+    write_csv(out / "workers.csv", WORKER_HEADER, [w.row() for w in workers])
+    write_csv(out / "responsibilities.csv", CATEGORY_HEADER, category_rows())
+    write_csv(out / "zone_rules.csv", RULE_HEADER, ZONE_RULES)
+    incidents = build_incidents(rng, town, rows)
+    write_csv(out / "incidents.csv", HEADER, incidents)
+    return {"town_km2": area_km2(grids.town.geometry), "addresses": len(rows),
+            "workers": len(workers), "incidents": len(incidents)}
+
+
+def main() -> None:
+    """Parse the command line and build."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    args = parser.parse_args()
+    started = time.perf_counter()
+    figures = build(args.seed, args.out)
+    took = time.perf_counter() - started
+    print(f"demo town written to {args.out} in {took:.1f} s (seed {args.seed}, history ends "
+          f"{iso(ANCHOR)}): " + ", ".join(f"{k} {v:,.1f}" if isinstance(v, float) else
+                                        f"{k} {v:,}" for k, v in figures.items()))
+
+
+if __name__ == "__main__":
+    main()
