@@ -31,3 +31,7 @@ class Settings(BaseSettings):
     duplicate_window_hours: float = 24.0
     # below this confidence an address is not placed: dispatchers pick from the candidates
     geocode_min_confidence: float = 0.5
+    # map pages: an optional tile layer (e.g. the county's own tile server, `{z}/{x}/{y}`);
+    # none by default, as the command center has no internet
+    basemap_url: str | None = None
+    basemap_attribution: str = "底图"

@@ -29,6 +29,7 @@ from gis_service.locate.service import LocatorCache
 from gis_service.open311.router import router as open311_router
 from gis_service.people.router import router as people_router
 from gis_service.places.router import router as places_router
+from map_ui.assets import mount_assets
 from map_ui.router import router as pages_router
 
 logger = logging.getLogger(__name__)
@@ -77,4 +78,5 @@ def create_app(settings: Settings | None = None,
     for router in (health_router, auth_router, grids_router, places_router, people_router,
                    locate_router, geocode_router, incidents_router, open311_router, pages_router):
         app.include_router(router)
+    mount_assets(app)  # the pages' scripts, styles and fonts: served here, never from a CDN
     return app

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # make setup: idempotent. Installs what is missing: PostgreSQL + PostGIS (Debian packages),
-# the virtual environment and the Python packages.
+# the virtual environment and the Python packages, the map pages' browser assets (npm), and
+# Chromium for the browser tests (Debian package).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
@@ -41,5 +42,41 @@ if [ ! -f "$stamp" ]; then
   .venv/bin/python -m pip install -q -e '.[dev]'
   rm -f .venv/.installed-*
   touch "$stamp"
+fi
+# The map pages' scripts, styles and fonts (package.json, pinned by package-lock.json): the
+# service serves them itself, as the command center has no internet.
+can_apt() { [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; }
+if ! command -v npm >/dev/null; then
+  if can_apt; then
+    echo "setup: installing Node.js and npm (Debian packages)"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -q
+    apt-get install -y -q --no-install-recommends nodejs npm
+  else
+    echo "setup: npm is missing (the map pages' assets come from the npm registry)." >&2
+    echo "  Install Node.js with npm, e.g. on Debian/Ubuntu: sudo apt-get install nodejs npm" >&2
+    exit 1
+  fi
+fi
+npm_stamp="node_modules/.installed-$(sha1sum package-lock.json | cut -c1-12)"
+if [ ! -f "$npm_stamp" ]; then
+  echo "setup: installing the map pages' browser assets (npm ci)"
+  # npm ci starts from an empty node_modules, so an old stamp goes with it
+  npm ci --no-audit --no-fund --ignore-scripts
+  touch "$npm_stamp"
+fi
+
+# The browser tests drive Debian's Chromium (never a browser downloaded by Playwright); a CJK
+# font lets it draw the pages' Chinese.
+if [ ! -x /usr/bin/chromium ]; then
+  if can_apt; then
+    echo "setup: installing Chromium (Debian package) for the browser tests"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -q
+    apt-get install -y -q --no-install-recommends chromium fonts-wqy-microhei
+  else
+    echo "setup: Chromium is missing; the browser tests need /usr/bin/chromium:" >&2
+    echo "  sudo apt-get install chromium fonts-wqy-microhei" >&2
+  fi
 fi
 echo "setup: ready"

@@ -1,0 +1,85 @@
+"""Names, colours and labels of the one-map wall: readable on a dark wall screen."""
+
+from __future__ import annotations
+
+from typing import Any
+
+BACKGROUND = "#0b1622"
+
+LAKE = "太湖水域"
+ZONES = "太湖保护区"
+DISTRICTS = "执法片区（中队）"
+GRID1 = "一级网格（镇）"
+GRID2 = "二级网格（村/社区）"
+GRID3 = "三级网格（网格员）"
+SPECIAL = "专属网格"
+PROJECTS = "重点工程"
+STATIONS = "便民服务站"
+INCIDENTS = "近30天事件"
+# bottom to top: the lake under everything, the points above the areas
+LAYER_NAMES = (LAKE, ZONES, DISTRICTS, GRID1, GRID2, GRID3, SPECIAL, PROJECTS, STATIONS,
+               INCIDENTS)
+
+# outlines only for the big areas, so hovering reaches the level-3 grid beneath them
+STYLES: dict[str, dict[str, Any]] = {
+    LAKE: {"color": "#4a90c2", "weight": 1, "fillColor": "#1f4e79", "fillOpacity": 0.65},
+    DISTRICTS: {"color": "#b388ff", "weight": 2, "dashArray": "8 6", "fill": False},
+    GRID1: {"color": "#ffffff", "weight": 4, "fill": False},
+    GRID2: {"color": "#4fc3f7", "weight": 2.5, "fill": False},
+    GRID3: {"color": "#78909c", "weight": 1, "fillColor": "#26a69a", "fillOpacity": 0.10},
+    SPECIAL: {"color": "#ff80ab", "weight": 2, "dashArray": "3 5", "fill": False},
+    STATIONS: {"color": "#0b1622", "weight": 1.5, "fill": True, "fillColor": "#00e676",
+               "fillOpacity": 0.9},
+}
+CLASS_NAMES = {LAKE: "wall-lake", ZONES: "wall-zone", DISTRICTS: "wall-district",
+               GRID1: "wall-grid1", GRID2: "wall-grid2", GRID3: "wall-grid3",
+               SPECIAL: "wall-special", PROJECTS: "wall-project", STATIONS: "wall-station",
+               INCIDENTS: "wall-incident"}
+
+ZONE_LEVELS = {1: ("一级保护区", "#ff7043"), 2: ("二级保护区", "#ffca28"),
+               3: ("三级保护区", "#9ccc65")}
+OTHER_ZONE = ("其他保护区", "#8d6e63")
+
+PROJECT_STATUS = {"planned": "规划中", "approved": "已立项", "building": "在建",
+                  "suspended": "停工", "completed": "已完工", "done": "已完工"}
+PROJECT_COLORS = ("#ffd54f", "#4dd0e1", "#f06292", "#aed581", "#ba68c8", "#ff8a65")
+
+INCIDENT_STATUS = {
+    "reported": "已上报", "registered": "已立案", "dispatched": "已派遣", "accepted": "已接收",
+    "in_progress": "处置中", "resolved": "已处置", "verified": "已核查", "closed": "已结案",
+    "rejected": "不予受理", "returned": "已退回", "needs_location": "待定位",
+}
+# status groups on the wall: (label, colour, statuses)
+INCIDENT_GROUPS = (
+    ("待处理", "#ff5252", ("reported", "registered", "returned", "needs_location")),
+    ("处置中", "#ffab40", ("dispatched", "accepted", "in_progress")),
+    ("已处置", "#69f0ae", ("resolved", "verified")),
+    ("已结案", "#9e9e9e", ("closed", "rejected")),
+)
+
+
+def zone_style(level: int | None) -> tuple[str, dict[str, Any]]:
+    """Label and style of a protection zone of the given level."""
+    label, colour = ZONE_LEVELS.get(level or -1, OTHER_ZONE)
+    return label, {"color": colour, "weight": 1.5, "dashArray": "6 4", "fillColor": colour,
+                   "fillOpacity": 0.10}
+
+
+def project_colours(statuses: list[str]) -> dict[str, str]:
+    """A colour per project status, stable for the same set of statuses."""
+    ordered = sorted(set(statuses))
+    return {s: PROJECT_COLORS[i % len(PROJECT_COLORS)] for i, s in enumerate(ordered)}
+
+
+def incident_group(status: str) -> tuple[str, str]:
+    """The wall's label and colour for an incident status."""
+    for label, colour, statuses in INCIDENT_GROUPS:
+        if status in statuses:
+            return label, colour
+    return INCIDENT_GROUPS[0][0], INCIDENT_GROUPS[0][1]
+
+
+def point_style(colour: str) -> dict[str, Any]:
+    """A filled circle marker."""
+    return {"color": "#0b1622", "weight": 1.5, "fill": True, "fillColor": colour,
+            "fillOpacity": 0.9}
