@@ -24,9 +24,11 @@ from typer.testing import CliRunner
 
 from gis_service.cli import app
 from gis_service.config import Settings
-from gis_service.demo import HISTORY_ENDS
+from gis_service.demo import DEMO_PASSWORD, HISTORY_ENDS
 from gis_service.incidents.audit import verify_all
 from gis_service.main import create_app
+from tests.map_ui.browser import ARTIFACTS, chromium_page, incidents_drawn, sign_in
+from tests.map_ui.fixtures import serving
 
 DEMO = Path(__file__).resolve().parents[2] / "data" / "demo"
 runner = CliRunner()
@@ -203,3 +205,29 @@ def test_a_demo_account_signs_in_and_reads_the_town(
             assert where["grid2"]["code"] == station["properties"]["grid_code"]
         listed = client.get("/api/v1/incidents", params={"limit": 50}).json()
         assert len(listed["items"]) == 50
+
+
+def test_the_wall_draws_the_demo_town_offline(loaded: tuple[Engine, list[str]],
+                                              module_scratch_url: str) -> None:
+    engine, _ = loaded
+    recent = _count(engine, "SELECT count(*) FROM incident WHERE lon IS NOT NULL "
+                            "AND reported_at >= now() - interval '30 days'")
+    settings = Settings(database_url=module_scratch_url, locator_refresh_seconds=0,
+                        escalation_interval_seconds=0)
+    with serving(create_app(settings)) as origin, chromium_page() as (page, traffic):
+        sign_in(page, origin, "commander", DEMO_PASSWORD)
+        page.wait_for_selector("path.wall-grid3")
+        drawn = {name: page.locator(f"path.{name}").count()
+                 for name in ("wall-grid1", "wall-grid2", "wall-grid3", "wall-special",
+                              "wall-district", "wall-zone", "wall-lake", "wall-project",
+                              "wall-station")}
+        assert drawn["wall-grid1"] == 1 and drawn["wall-grid2"] == 18
+        assert drawn["wall-grid3"] == 64 and drawn["wall-special"] >= 5
+        assert drawn["wall-district"] == 3 and drawn["wall-zone"] == 3
+        assert drawn["wall-lake"] == 1
+        assert drawn["wall-project"] >= 8 and drawn["wall-station"] == 26
+        assert incidents_drawn(page) == recent
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "wall-demo.png"))
+    assert traffic.outside(origin) == []
+    assert traffic.bad_responses == [] and traffic.failed == [] and traffic.errors == []
