@@ -119,7 +119,8 @@ def import_file(
     with _session() as session:
         try:
             report = run_import(session, kind, path, crs=crs, check_only=check,
-                                progress=sys.stderr.isatty())
+                                progress=sys.stderr.isatty(),
+                                min_confidence=Settings().geocode_min_confidence)
         except (UnreadableInputError, UnknownCRSError) as exc:
             raise _fail(str(exc), 2) from exc
         for line in report.lines():
@@ -143,7 +144,8 @@ def load_demo(
             typer.echo("the database holds another town: the demo town is not loaded")
             return
         try:
-            for line in load_demo_town(session, progress=sys.stderr.isatty()):
+            for line in load_demo_town(session, progress=sys.stderr.isatty(),
+                                       min_confidence=Settings().geocode_min_confidence):
                 typer.echo(line)
         except RuntimeError as exc:
             raise _fail(str(exc), 1) from exc

@@ -42,7 +42,8 @@ DEMO_PASSWORD = "demo"  # the demo's accounts only; README says so
 
 
 def load_demo_town(session: Session, folder: Path = DEMO_DIR, *, progress: bool = False,
-                   now: datetime | None = None) -> Iterator[str]:
+                   now: datetime | None = None,
+                   min_confidence: float | None = None) -> Iterator[str]:
     """Import every demo file, committing each, then make the demo accounts; re-running
     stores nothing new."""
     if not folder.exists():
@@ -57,7 +58,8 @@ def load_demo_town(session: Session, folder: Path = DEMO_DIR, *, progress: bool 
         if kind == "incidents":
             with tempfile.TemporaryDirectory(prefix="gis-demo-") as scratch:
                 moved = shift_times(path, Path(scratch) / path.name, shift)
-                report = run_import(session, kind, moved, progress=progress)
+                report = run_import(session, kind, moved, progress=progress,
+                                    min_confidence=min_confidence)
         else:
             report = run_import(session, kind, path, progress=progress)
         yield from report.lines()

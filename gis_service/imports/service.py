@@ -39,11 +39,16 @@ IMPORTERS: dict[str, Importer] = {
 
 
 def run_import(session: Session, kind: str, path: Path, *, crs: str | None = None,
-               check_only: bool = False, progress: bool = False) -> ImportReport:
-    """Import (or with `check_only` just check) one file; the caller commits when accepted."""
+               check_only: bool = False, progress: bool = False,
+               min_confidence: float | None = None) -> ImportReport:
+    """Import (or with `check_only` just check) one file; the caller commits when accepted.
+    `min_confidence`: how sure the geocoder must be to place an address-only incident."""
     importer = IMPORTERS.get(kind)
     if importer is None:
         raise UnreadableInputError(f"unknown kind {kind!r}; kinds are {', '.join(IMPORTERS)}")
+    if kind == "incidents" and min_confidence is not None:
+        return importer(session, path, crs=crs, check_only=check_only, progress=progress,
+                        min_confidence=min_confidence)
     if kind in ("addresses", "incidents"):
         return importer(session, path, crs=crs, check_only=check_only, progress=progress)
     return importer(session, path, crs=crs, check_only=check_only)
