@@ -56,10 +56,12 @@ def load_demo_town(session: Session, folder: Path = DEMO_DIR, *, progress: bool 
             continue
         yield f"loading {kind} from {path.name}"
         if kind == "incidents":
+            yield f"(times moved forward {shift.days} days, so that the history ends today)"
             with tempfile.TemporaryDirectory(prefix="gis-demo-") as scratch:
                 moved = shift_times(path, Path(scratch) / path.name, shift)
                 report = run_import(session, kind, moved, progress=progress,
                                     min_confidence=min_confidence)
+            report.source = str(path)  # the demo's file, not the moved copy
         else:
             report = run_import(session, kind, path, progress=progress)
         yield from report.lines()
