@@ -79,20 +79,6 @@ def zone_rules(session: Session) -> list[ZoneRuleData]:
             for r in session.scalars(select(ZoneRule).order_by(ZoneRule.code))]
 
 
-def possible_duplicates(session: Session, *, category: str, lon: float, lat: float,
-                        since: datetime, radius_m: float, exclude: int) -> list[int]:
-    """Open incidents of the same category within `radius_m` reported since `since`."""
-    point = gfn.ST_SetSRID(gfn.ST_MakePoint(lon, lat), 4490)
-    degrees = radius_m / 100_000  # generous: a degree is >= 100 km in China's latitudes
-    stmt = (select(Incident.id)
-            .where(Incident.category_code == category, Incident.created_at >= since,
-                   Incident.status.in_(OPEN_STATES), Incident.id != exclude,
-                   gfn.ST_DWithin(Incident.geom, point, degrees),
-                   gfn.ST_DistanceSphere(Incident.geom, point) <= radius_m)
-            .order_by(Incident.id).limit(10))
-    return list(session.scalars(stmt))
-
-
 def links(session: Session, incident_id: int) -> list[IncidentLink]:
     """Every link from or to an incident."""
     stmt = select(IncidentLink).where(or_(IncidentLink.incident_id == incident_id,

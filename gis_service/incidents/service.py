@@ -10,13 +10,12 @@ from typing import Any
 from geoalchemy2.shape import from_shape
 from shapely.geometry import Point
 from sqlalchemy import func, select
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from gis_service.auth.service import Principal
 from gis_service.errors import InvalidInputError, NotFoundError
 from gis_service.geocode.service import geocode
-from gis_service.incidents import queries
+from gis_service.incidents import queries, store
 from gis_service.incidents.history import GENESIS, event_hash
 from gis_service.incidents.ids import IdBlocks
 from gis_service.incidents.models import Incident, IncidentEvent, IncidentLink
@@ -138,8 +137,9 @@ def intake(session: Session, snapshot: LocatorSnapshot, actor: str, body: Incide
     """Store a report once, locate it, route it by the responsibility list, record why.
 
     The hot path: the incident is built whole in memory (routing reads the in-memory book),
-    then written with one id fetch and two inserts; a repeat of an earlier report is found by
-    the unique (source, external_id)."""
+    then written in one statement (incident, history, duplicate links; `store.py`) with ids
+    reserved in blocks; a repeat of an earlier report is found by the unique
+    (source, external_id)."""
     county_due = aware(body.county_due_at)
     due = now + timedelta(hours=UNROUTED_HOURS)
     incident = Incident(
@@ -171,20 +171,10 @@ def intake(session: Session, snapshot: LocatorSnapshot, actor: str, body: Incide
                          detail=report)]
     events += route_new(routing_book(snapshot, session), incident, located, now,
                         aware(body.county_due_at))
-    values = {c.key: getattr(incident, c.key) for c in Incident.__table__.columns}
-    stored = session.scalar(
-        insert(Incident).values(**values)
-        .on_conflict_do_nothing(index_elements=["source", "external_id"])
-        .returning(Incident.id))
-    if stored is None:
+    if not store.store_new(session, incident, events, duplicates):
         existing = queries.by_source(session, body.source, body.external_id or "")
         assert existing is not None
         return IntakeResult(existing, False)
-    session.execute(insert(IncidentEvent), events)
-    if duplicates:
-        session.execute(insert(IncidentLink), [
-            {"incident_id": incident.id, "other_id": other, "kind": "possible_duplicate",
-             "created_at": now} for other in duplicates])
     return IntakeResult(incident, True)
 
 
@@ -193,7 +183,7 @@ def _possible_duplicates(session: Session, incident: Incident, policy: IntakePol
     if policy is None or policy.duplicate_radius_m <= 0 or incident.lon is None \
             or incident.lat is None or not incident.category_code:
         return []
-    return queries.possible_duplicates(
+    return store.possible_duplicates(
         session, category=incident.category_code, lon=incident.lon, lat=incident.lat,
         since=now - timedelta(hours=policy.duplicate_window_hours),
         radius_m=policy.duplicate_radius_m, exclude=incident.id)
