@@ -1,10 +1,15 @@
 """A synthetic gazetteer near Taihu and a labelled set of messy hotline queries for the geocoder.
 
-    build_gazetteer(seed)          ~5,000 address points: 10 villages (8 with 5–10 named roads,
-                                   2 numbered by 组), house numbers on both sides of each road,
-                                   a few sub-numbers (18-1号) and POIs
-    build_queries(points, seed)    ≥ 500 queries derived from known points, each labelled with
+    build_gazetteer(seed)          6,000–7,500 address points: 12 villages (10 with 5–10
+                                   named roads, 2 numbered by 组; one named like the town,
+                                   七都社区, one like the lake, 太湖村), house numbers on both
+                                   sides of each road, a few sub-numbers (18-1号), village and
+                                   town POIs
+    build_queries(points, seed)    ~850 queries derived from known points, each labelled with
                                    the level it should be placed at and the true coordinates
+
+`QueryMaker` roughs up known points into queries of each kind; `bench/geocode_demo_set.py`
+uses it on the demo town's gazetteer.
 
 Everything is drawn from one seeded generator, so a seed always gives the same set.
 """
@@ -26,7 +31,7 @@ HOUSE_SPACING_M = 12.0
 SIDE_OFFSET_M = 10.0
 
 ROAD_VILLAGES = ("开弦弓村", "东庙桥村", "群幸村", "联强村", "吴溇村", "望湖村", "庙港社区",
-                 "浦江源社区")
+                 "浦江源社区", "七都社区", "太湖村")
 GROUP_VILLAGES = ("沧浦村", "丰民村")  # rural addressing: 村 + N组 + N号
 ROAD_NAMES = (
     "南环路", "北环路", "太湖路", "港口路", "新民路", "兴业路", "庙前街", "渔港路", "蚕桑路",
@@ -35,15 +40,27 @@ ROAD_NAMES = (
     "文化路", "学府路", "工业路", "环湖大道", "太湖大道", "七都大道", "湖滨路", "清风路", "明月路",
     "荷花路", "梅园路", "竹园路", "茶园路", "金港路", "银杏路", "枫桥路", "双塘路", "庄前路",
     "西河街", "东河街", "中山路", "光明路", "青云路", "瑞丰路", "永安路", "同心路", "友谊路",
-    "翠湖路", "长春路", "联谊路", "新港路", "丰收路", "向阳路",
+    "翠湖路", "长春路", "联谊路", "新港路", "丰收路", "向阳路", "秀水路", "稻香路", "思贤路",
+    "锦绣路", "朝阳路", "桃源路", "碧波路", "嘉禾路", "观澜路", "虹桥路", "杏花路", "柳堤路",
+    "石桥路", "横港路", "溇港路", "渡口路", "港湾路", "月湾路", "景湖路", "云湖路", "乐业路",
+    "惠民路", "致富路", "康宁路", "育英路", "书院路", "迎春路", "平安路",
 )
 SHARED_ROADS = ("幸福路", "村前路", "中心街")  # each in two or three villages: ambiguous alone
 POI_KINDS = ("小学", "卫生室", "菜市场", "超市", "码头", "加油站", "幼儿园")
-TOWN_POIS = ("七都中心小学", "七都汽车站", "七都人民医院", "太湖渔港码头", "七都文体中心")
+# Town POIs open with the town's or the lake's name, which 七都社区 and 太湖村 also bear; none
+# of them stands in those two villages.
+TOWN_POIS = ("七都中心小学", "七都汽车站", "七都人民医院", "太湖渔港码头", "七都文体中心",
+             "七都农贸市场", "太湖线缆厂", "七都物流中心")
+# POIs named without any village's name; callers put an area before them (太湖湖滨公园).
+PLAIN_POIS = ("湖滨公园", "文化广场", "湿地公园")
+AREA_WORDS = ("太湖", "七都")
 # Characters a typist or a speech engine puts in place of another in a road name.
 TYPO_CHARS = "还环湖护户港岗民明兴星业叶桑丧河合和荷风峰园元源塘堂庄装青清前钱新心金今洋阳"
 PREFIXES = ("", "", "七都镇", "吴江区七都镇", "苏州市吴江区七都镇", "江苏省苏州市吴江区七都镇",
             "苏州市七都镇")
+# The same levels without 省/市/区/镇, as callers often drop them.
+BARE_PREFIXES = ("江苏苏州吴江七都镇", "苏州吴江", "江苏苏州吴江", "苏州吴江七都", "吴江七都",
+                 "江苏吴江七都镇", "七都", "苏州七都")
 BEFORE = ("", "", "", "我家在", "市民反映", "地址：", "在")
 AFTER = ("", "", "门口", "附近", "旁边有垃圾", "对面占道经营", "噪音扰民", "门口有人乱扔垃圾",
          "路边积水", "东侧违章搭建")
@@ -132,7 +149,7 @@ def build_gazetteer(seed: int = 7) -> list[AddressPoint]:
 
 
 def _pois(rng: random.Random, points: list[AddressPoint]) -> list[AddressPoint]:
-    """Three POIs per village and a few of the town, each 15 m behind a house."""
+    """Three POIs per village and a few of the town, each within 15 m of a house."""
     by_village: dict[str, list[AddressPoint]] = defaultdict(list)
     for point in points:
         by_village[point.village].append(point)
@@ -142,6 +159,7 @@ def _pois(rng: random.Random, points: list[AddressPoint]) -> list[AddressPoint]:
         names = [f"{stem}{kind}" for kind in rng.sample(POI_KINDS, 3)]
         names += TOWN_POIS[:1] if village == "开弦弓村" else []
         names += [p for i, p in enumerate(TOWN_POIS[1:]) if ROAD_VILLAGES[i + 1] == village]
+        names += [p for i, p in enumerate(PLAIN_POIS) if ROAD_VILLAGES[2 * i + 1] == village]
         for name in names:
             house = rng.choice(houses)
             lon, lat = _offset(house.lon, house.lat, rng.uniform(-15, 15), rng.uniform(-15, 15))
@@ -187,24 +205,37 @@ def _typo(rng: random.Random, road: str, neighbours: set[str], names: set[str]) 
 
 
 def build_queries(points: list[AddressPoint], seed: int = 11) -> list[Query]:
-    """About 700 labelled messy queries derived from the gazetteer."""
+    """About 850 labelled messy queries derived from the gazetteer."""
     rng = random.Random(seed)
-    q = _QueryMaker(rng, points)
-    makers: list[tuple[int, Callable[[], Query]]] = [
+    q = QueryMaker(rng, points, shared_roads=SHARED_ROADS)
+    town: set[str | None] = {p.poi for p in points if p.poi in TOWN_POIS}
+    makers = [*common_makers(q), (30, lambda: q.poi_named(town, "poi_town")),
+              (20, q.poi_area_prefix)]
+    return [make() for count, make in makers for _ in range(count)]
+
+
+def common_makers(q: QueryMaker) -> list[tuple[int, Callable[[], Query]]]:
+    """The kinds of query every set holds, and how many of each (in this order, so that a
+    seed gives the same queries)."""
+    return [
         (60, q.house_clean), (60, q.house_numerals), (40, q.house_full_width),
         (40, q.house_spaces), (60, q.house_noise), (60, q.house_typo), (40, q.house_no_village),
         (40, q.house_group), (20, q.house_sub_number), (30, q.house_village_stem),
         (30, q.house_typo_no_village), (50, q.road_no_number), (30, q.village_typo),
         (30, q.road_unknown_number), (40, q.village_only), (40, q.poi), (15, q.ambiguous),
         (15, q.unknown),
+        # forms met in the demo town's tickets
+        (40, q.house_bare_prefix), (30, q.house_sub_numeral), (30, q.road_mouth),
     ]
-    return [make() for count, make in makers for _ in range(count)]
 
 
-class _QueryMaker:
-    """One method per kind of query; each picks a random known point and roughs it up."""
+class QueryMaker:
+    """One method per kind of query; each picks a random known point and roughs it up.
+    `shared_roads`: the roads named alike in several villages (default: every road with a
+    number that two villages have)."""
 
-    def __init__(self, rng: random.Random, points: list[AddressPoint]) -> None:
+    def __init__(self, rng: random.Random, points: list[AddressPoint],
+                 shared_roads: tuple[str, ...] | None = None) -> None:
         self.rng = rng
         self.houses = [p for p in points if p.number and "-" not in p.number
                        and not (p.road or "").endswith("组")]
@@ -218,11 +249,17 @@ class _QueryMaker:
         villages_of: dict[str, set[str]] = defaultdict(set)
         for village, road in self.roads:
             villages_of[road].add(village)
-        self.unique_roads = {r for r, vs in villages_of.items() if len(vs) == 1}
+        shared = _roads_with_shared_numbers(self.roads)
+        # a road of one village, or one numbered across villages (七都大道 1–500)
+        self.unique_roads = {r for r, vs in villages_of.items() if len(vs) == 1 or r not in shared}
+        self.shared_roads = shared_roads or tuple(sorted(shared))
         self.road_names = set(villages_of)
         self.by_village: dict[str, list[AddressPoint]] = defaultdict(list)
         for p in points:
             self.by_village[p.village].append(p)
+        stems = {_stem(v) for v in self.by_village}
+        self.plain_pois = [p for p in self.pois if not (p.poi or "").startswith(
+            (*stems, *AREA_WORDS))]
 
     def _query(self, text: str, kind: str, level: str, point: AddressPoint) -> Query:
         return Query(text, kind, level, point.lon, point.lat, point.village, point.road)
@@ -290,8 +327,8 @@ class _QueryMaker:
     def house_village_stem(self) -> Query:
         """The village named without 村/社区: 开弦弓南环路18号."""
         p = self._house()
-        stem = p.village.removesuffix("社区").removesuffix("村")
-        return self._query(_messy(self.rng, f"{stem}{p.road}{p.number}"), "house_village_stem",
+        return self._query(_messy(self.rng, f"{_stem(p.village)}{p.road}{p.number}"),
+                           "house_village_stem",
                            "house", p)
 
     def house_typo_no_village(self) -> Query:
@@ -326,8 +363,7 @@ class _QueryMaker:
     def village_typo(self) -> Query:
         """A wrong character in a village name of three characters or more before 村/社区
         (in 庙港社区 one character of two is too much to tell), the village only."""
-        village = self.rng.choice([v for v in self.by_village
-                                   if len(v.removesuffix("社区").removesuffix("村")) >= 3])
+        village = self.rng.choice([v for v in self.by_village if len(_stem(v)) >= 3])
         i = self.rng.randrange(len(village) - (2 if village.endswith("社区") else 1))
         wrong = village[:i] + self.rng.choice(TYPO_CHARS.replace(village[i], "")) + \
             village[i + 1:]
@@ -339,11 +375,52 @@ class _QueryMaker:
         text = f"{p.village}{p.poi}" if self.rng.random() < 0.3 else p.poi
         return self._query(_messy(self.rng, text or ""), "poi", "poi", p)
 
+    def house_bare_prefix(self) -> Query:
+        """Region prefixes without 省/市/区/镇: 苏州吴江开弦弓村南环路18号."""
+        p = self._house()
+        body = f"{self.rng.choice(BARE_PREFIXES)}{p.village}{p.road}{p.number}"
+        return self._query(f"{self.rng.choice(BEFORE)}{body}{self.rng.choice(AFTER)}",
+                           "house_bare_prefix", "house", p)
+
+    def house_sub_numeral(self) -> Query:
+        """A sub-number with a Chinese numeral or a full-width dash: 18-一号, 18之一号, 18－1号."""
+        p = self.rng.choice(self.subs)
+        main, sub = (p.number or "").removesuffix("号").split("-")
+        sub_cn = chinese_number(int(sub), self.rng)
+        number = self.rng.choice((f"{main}-{sub_cn}号", f"{main}之{sub_cn}号", f"{main}－{sub}号",
+                                  f"{chinese_number(int(main), self.rng)}-{sub_cn}号"))
+        return self._query(_messy(self.rng, f"{p.village}{p.road}{number}"),
+                           "house_sub_numeral", "house", p)
+
+    def road_mouth(self) -> Query:
+        """A road's mouth (路口), with the village unless the road is the only one so named."""
+        (village, road), houses = self.rng.choice(
+            [item for item in self.roads.items() if item[0][1].endswith("路")])
+        body = road if road in self.unique_roads and self.rng.random() < 0.6 else village + road
+        mouth = self.rng.choice(("口", "路口"))
+        after = self.rng.choice(("", "有积水", "占道经营", "附近", ""))
+        return self._query(f"{self.rng.choice(BEFORE)}{self.rng.choice(PREFIXES)}{body}{mouth}"
+                           f"{after}", "road_mouth", "road", _nearest_centre(houses))
+
+    def poi_named(self, names: set[str | None], kind: str) -> Query:
+        """A POI of `names` (their names open with a village's or the town's), as it is."""
+        p = self.rng.choice([p for p in self.pois if p.poi in names])
+        return self._query(_messy(self.rng, p.poi or ""), kind, "poi", p)
+
+    def poi_area_prefix(self) -> Query:
+        """An area before a POI named without one: 太湖湖滨公园 (太湖 is also 太湖村's name)."""
+        p = self.rng.choice(self.plain_pois)
+        text = f"{self.rng.choice(AREA_WORDS)}{p.poi}"
+        return self._query(_messy(self.rng, text), "poi_area_prefix", "poi", p)
+
     def ambiguous(self) -> Query:
-        """A shared road name and a number both villages have, without the village."""
-        road = self.rng.choice(SHARED_ROADS)
+        """A shared road name and a number its villages all have, without the village."""
+        road = self.rng.choice(self.shared_roads)
         holders = [houses for (v, r), houses in self.roads.items() if r == road]
         numbers = set.intersection(*({h.number or "" for h in hs} for hs in holders))
+        if not numbers - {""}:  # three villages with no number in common: two of them
+            holders = holders[:2]
+            numbers = set.intersection(*({h.number or "" for h in hs} for hs in holders))
         number = self.rng.choice(sorted(numbers - {""}))
         p = next(h for h in holders[0] if h.number == number)
         return self._query(_messy(self.rng, f"{road}{number}"), "ambiguous", "none", p)
@@ -354,6 +431,21 @@ class _QueryMaker:
         text = self.rng.choice(("火星村银河路8号", "花果山水帘洞", "蓬莱岛仙人路3号",
                                 "无名村无名路99号", "北京市朝阳区建国门外大街1号"))
         return self._query(text, "unknown", "none", p)
+
+
+def _stem(village: str) -> str:
+    """开弦弓 for 开弦弓村, 庙港 for 庙港社区."""
+    return village.removesuffix("社区").removesuffix("村")
+
+
+def _roads_with_shared_numbers(
+        roads: dict[tuple[str, str], list[AddressPoint]]) -> set[str]:
+    """The roads on which two villages have a house of the same number."""
+    holders: dict[tuple[str, str | None], set[str]] = defaultdict(set)
+    for (village, road), houses in roads.items():
+        for house in houses:
+            holders[(road, house.number)].add(village)
+    return {road for (road, _), villages in holders.items() if len(villages) > 1}
 
 
 def _main_number(point: AddressPoint) -> int:

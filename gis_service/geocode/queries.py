@@ -64,6 +64,20 @@ def candidate_rows(session: Session, *, key: str, limit: int) -> list[CandidateR
     return [CandidateRow(*row) for row in session.execute(stmt)]
 
 
+# Which of the names some stored point has as its village (one index probe per name).
+VILLAGES_SQL = text("""
+SELECT n FROM unnest(CAST(:names AS text[])) AS n
+WHERE EXISTS (SELECT 1 FROM address_point a WHERE coalesce(a.village, '') = n)
+""")
+
+
+def villages_named(session: Session, names: list[str]) -> set[str]:
+    """The names among `names` that are villages of stored points."""
+    if not names:
+        return set()
+    return set(session.scalars(VILLAGES_SQL, {"names": names}))
+
+
 # For each target, its points (a village's, or one road's in a village) and the one chosen:
 # the number asked for, else the nearest number to it, else the point nearest the centre of
 # them all, so the answer is always a real address point on that road or in that village.

@@ -10,11 +10,15 @@ The nearest search keys in trigrams (pg_trgm) give candidate points; this tolera
 character, a missing village or extra words. Each candidate then offers options (its house,
 road, village, POI), scored as the level's weight times the evidence of each part the query
 gives, each compared character by character (rapidfuzz) with the stored part; a village the
-query names but the point is not in leaves at most 40%. A road option whose
-road holds the number asked for becomes a house, so a road found through one candidate still
-yields the exact house. An option with a rival almost as good at another place (another
-village or road, over 100 m away) loses up to 55% of its score: an ambiguous address
-("幸福路18号" in two villages) is not placed but answered with its candidates.
+query names but the point is not in leaves at most 40%. A village read only from the first
+characters of the query ("开弦弓南环路", "开弦弓小学") counts the same for houses and roads, but
+not against a POI (七都农贸市场 stands in 庙港社区, not in 七都社区), and is not read at all when
+two villages bear that name (庙港村, 庙港社区). A POI's name is also compared as callers say
+it: without a town prefix (七都镇敬老院) or its village's 村/社区 (庙港村卫生室). A road
+option whose road holds the number asked for becomes a house, so a road found through one
+candidate still yields the exact house. An option with a rival almost as good at another
+place (another village or road, over 100 m away) loses up to 55% of its score: an ambiguous
+address ("幸福路18号" in two villages) is not placed but answered with its candidates.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from typing import Any
 
 from rapidfuzz.distance import Levenshtein
@@ -31,12 +36,15 @@ from gis_service.errors import InvalidInputError, NotFoundError
 from gis_service.geocode import queries
 from gis_service.geocode.normalize import (
     DEFAULT_PREFIXES,
-    POI_SUFFIXES,
+    POI_KINDS,
+    ROAD,
     AddressParts,
     key_part,
     number_key,
     parse,
     parse_cached,
+    search_key,
+    strip_prefixes,
 )
 
 DEFAULT_MIN_CONFIDENCE = 0.5
@@ -50,7 +58,7 @@ RIVAL_DISTANCE_M = 100.0
 TIE_FACTOR = 0.45  # an exact tie must fall below any sensible minimum confidence (≥ 0.5)
 EVIDENCE_KNEE = (0.6, 0.8)  # (similarity, evidence) where the evidence curve bends
 OTHER_KIND = 0.5  # 东庙桥超市 is not 东庙桥菜市场, however alike the names
-POI_KINDS = sorted(POI_SUFFIXES, key=len, reverse=True)
+VILLAGE_SUFFIXES = ("村", "社区", "小区")  # what a caller may leave off a village's name
 
 
 @dataclass(frozen=True)
@@ -111,11 +119,10 @@ def geocode(session: Session, query: str, *, limit: int = 5,
     """Place a hotline address; NotFoundError with `candidates` when it cannot be placed."""
     if not query.strip():
         raise InvalidInputError("the address is empty")
-    parts = parse(query, prefixes=prefixes)
-    rows = [_row(r, prefixes)
-            for r in queries.candidate_rows(session, key=parts.key(), limit=CANDIDATE_ROWS)]
-    parts = _with_named_village(parts, rows)
-    options = sorted(_best_options(parts, rows),
+    asked = parse(query, prefixes=prefixes)
+    rows = _candidates(session, asked, prefixes)
+    parts = _with_named_village(session, asked, rows)
+    options = sorted(_best_options(parts, rows, village_written=asked.village is not None),
                      key=lambda o: (-o.potential, LEVEL_ORDER[o.method]))[: limit + 3]
     # Only options that may still win need their point now (a village's costs most) …
     top = options[0].potential - RIVAL_WINDOW if options else 0.0
@@ -131,6 +138,36 @@ def geocode(session: Session, query: str, *, limit: int = 5,
                          [o.as_candidate() for o in ranked[:limit]])
 
 
+def _candidates(session: Session, asked: AddressParts, prefixes: tuple[str, ...]) -> list[_Row]:
+    """The points whose keys are nearest the query's; and when a village's name opens a road
+    no candidate has (庙港渔港路: 庙港 + 渔港路), also those nearest that road's key, which
+    the first search misses among the many points of that village."""
+    found = queries.candidate_rows(session, key=asked.key(), limit=CANDIDATE_ROWS)
+    road = _road_after_village(asked, found)
+    if road:
+        seen = {row.id for row in found}
+        key = search_key(None, road, asked.number, None)
+        found += [row for row in queries.candidate_rows(session, key=key, limit=CANDIDATE_ROWS)
+                  if row.id not in seen]
+    return [_row(row, prefixes) for row in found]
+
+
+def _road_after_village(asked: AddressParts,
+                        found: list[queries.CandidateRow]) -> str | None:
+    """The road left when a candidate village's name is taken off the front of the query's
+    road, if it is a road name of its own (3+ characters) that no candidate has."""
+    if not asked.road or asked.village:
+        return None
+    stems = {_village_stem(v) for v in (key_part(row.village) for row in found) if v}
+    roads = {key_part(row.road) for row in found}
+    for stem in sorted(stems, key=len, reverse=True):
+        rest = asked.road[len(stem):]
+        if (len(stem) >= 2 and asked.road.startswith(stem) and len(rest) >= 3
+                and ROAD.fullmatch(rest) and rest not in roads):
+            return rest
+    return None
+
+
 def _row(row: queries.CandidateRow, prefixes: tuple[str, ...]) -> _Row:
     """A candidate's parts; missing stored parts are parsed from its address."""
     parsed = None
@@ -144,31 +181,56 @@ def _row(row: queries.CandidateRow, prefixes: tuple[str, ...]) -> _Row:
         key_part(row.poi), row.lon, row.lat)
 
 
-def part_similarity(asked: str, stored: str) -> float:
-    """0–1: one less the share of characters to change (Levenshtein), also for the asked
-    text's tail, so that words before a name ("开弦弓南环路", "有人在开弦弓村") do not hide it."""
+def part_similarity(asked: str, stored: str, tails: bool = True) -> float:
+    """0–1: one less the share of characters to change (Levenshtein), also (`tails`) for the
+    asked text's tail, so that words before a name ("开弦弓南环路", "有人在开弦弓村") do not
+    hide it."""
     score = Levenshtein.normalized_similarity(asked, stored)
-    if len(stored) >= 3 and len(asked) > len(stored):
+    if tails and len(stored) >= 3 and len(asked) > len(stored):
         tail = Levenshtein.normalized_similarity(asked[-len(stored):], stored)
         score = max(score, 0.95 * tail)
     return score
 
 
 def village_similarity(asked: str, stored: str) -> float:
-    """`part_similarity` of the names without 村/社区/小区: 开弦弓 is 开弦弓村."""
-    return part_similarity(_village_stem(asked) or asked, _village_stem(stored) or stored)
+    """`part_similarity` of the names without 村/社区/小区 (开弦弓 is 开弦弓村), but of the
+    whole names when both say which kind they are (庙港村 is not 庙港社区)."""
+    asked_stem, stored_stem = _village_stem(asked), _village_stem(stored)
+    if asked_stem != asked and stored_stem != stored and \
+            asked[len(asked_stem):] != stored[len(stored_stem):]:
+        return part_similarity(asked, stored)
+    return part_similarity(asked_stem or asked, stored_stem or stored)
 
 
 def _village_stem(village: str) -> str:
-    return re.sub("(村|社区|小区)$", "", village)
+    return re.sub(f"({'|'.join(VILLAGE_SUFFIXES)})$", "", village)
 
 
-def poi_similarity(asked: str, stored: str) -> float:
+def poi_similarity(asked: str, stored: str, tails: bool = True) -> float:
     """Like `part_similarity`, halved when the two name different kinds of place."""
     kinds = [next((k for k in POI_KINDS if name.endswith(k)), None)
              for name in (asked, stored)]
     same_kind = None in kinds or kinds[0] == kinds[1]
-    return part_similarity(asked, stored) * (1.0 if same_kind else OTHER_KIND)
+    return part_similarity(asked, stored, tails) * (1.0 if same_kind else OTHER_KIND)
+
+
+@lru_cache(maxsize=16_384)
+def poi_names(name: str, village: str | None,
+              prefixes: tuple[str, ...] = DEFAULT_PREFIXES) -> tuple[str, ...]:
+    """A POI's name as callers may say it: as it is, without a leading town prefix
+    (七都镇敬老院 → 敬老院), and without its village's 村/社区 when the name opens with the
+    village (庙港村卫生室 → 庙港卫生室)."""
+    names = [name, strip_prefixes(name, prefixes)]
+    if village and name.startswith(village) and len(name) > len(village):
+        names.append(_village_stem(village) + name[len(village):])
+    return tuple(dict.fromkeys(n for n in names if n))
+
+
+def best_poi_similarity(asked: tuple[str, ...], stored: tuple[str, ...]) -> float:
+    """`poi_similarity` of the names as they are, or of the other ways they may be said as
+    whole names: a short form's tail (敬老院) would match every name that ends alike."""
+    best = poi_similarity(asked[0], stored[0])
+    return max(best, *(poi_similarity(a, s, tails=False) for a in asked for s in stored))
 
 
 def evidence(similarity: float) -> float:
@@ -181,16 +243,29 @@ def evidence(similarity: float) -> float:
         1.0 - EVIDENCE_KNEE[1])
 
 
-def _with_named_village(parts: AddressParts, rows: list[_Row]) -> AddressParts:
-    """The parts with the candidates' village whose name, without 村/社区, the query holds
+def _with_named_village(session: Session, parts: AddressParts,
+                        rows: list[_Row]) -> AddressParts:
+    """The parts with the village whose name, without 村/社区, opens the query
     ("开弦弓南环路18号", "开弦弓小学"), when the query named no village of its own; not when
-    the name only opens a road's ("望湖路" is no mention of 望湖村)."""
+    the name only opens a road's ("望湖路" is no mention of 望湖村), nor when two villages
+    share it (庙港村, 庙港社区), nor from further in (七都大道53号七都农贸市场)."""
     if parts.village:
         return parts
-    stems = {_village_stem(r.village): r.village for r in rows if r.village}
+    stem = _opening_stem(parts, rows)
+    if stem is None:
+        return parts
+    villages = {r.village for r in rows if r.village and _village_stem(r.village) == stem}
+    villages |= queries.villages_named(session, [stem + s for s in ("", *VILLAGE_SUFFIXES)])
+    return replace(parts, village=villages.pop()) if len(villages) == 1 else parts
+
+
+def _opening_stem(parts: AddressParts, rows: list[_Row]) -> str | None:
+    """The longest candidate village name, without 村/社区, that opens the query's text
+    other than as the start of a road name."""
+    stems = {_village_stem(r.village) for r in rows if r.village}
     named = [stem for stem in stems if len(stem) >= 2
-             and re.search(f"{re.escape(stem)}(?!大道|路|街|道|巷|弄)", parts.text)]
-    return replace(parts, village=stems[max(named, key=len)]) if named else parts
+             and re.match(f"{re.escape(stem)}(?!大道|路|街|道|巷|弄)", parts.text)]
+    return max(named, key=len) if named else None
 
 
 def _village_evidence(parts: AddressParts, village: str | None) -> float | None:
@@ -209,8 +284,10 @@ def _road_similarity(parts: AddressParts, road: str) -> float:
     return score
 
 
-def _row_options(parts: AddressParts, row: _Row) -> list[_Option]:
-    """The options one candidate point offers: its house, its road, its village, its POI."""
+def _row_options(parts: AddressParts, row: _Row, village_written: bool) -> list[_Option]:
+    """The options one candidate point offers: its house, its road, its village, its POI.
+    A village only read from a name's first characters does not count against a POI: in
+    七都农贸市场 or 太湖湖滨公园 they belong to the POI's name."""
     village = _village_evidence(parts, row.village)
     agrees = 1.0 if village is None else VILLAGE_FLOOR + (1.0 - VILLAGE_FLOOR) * village
     road = evidence(_road_similarity(parts, row.road)) if parts.road and row.road else None
@@ -228,19 +305,29 @@ def _row_options(parts: AddressParts, row: _Row) -> list[_Option]:
     if village and row.raw_village:
         options.append(_Option("village", LEVEL_WEIGHT["village"] * village, row.raw_village,
                                row.raw_village, None))
-    poi = evidence(poi_similarity(parts.poi, row.poi)) if parts.poi and row.poi else None
+    poi = _poi_evidence(parts, row)
     if poi:
-        options.append(_Option("poi", LEVEL_WEIGHT["poi"] * poi * agrees, row.poi or "",
+        poi_agrees = agrees if village_written else 1.0
+        options.append(_Option("poi", LEVEL_WEIGHT["poi"] * poi * poi_agrees, row.poi or "",
                                *identity, row.lon, row.lat))
     return options
 
 
-def _best_options(parts: AddressParts, rows: list[_Row]) -> list[_Option]:
+def _poi_evidence(parts: AddressParts, row: _Row) -> float | None:
+    """Evidence for the stored POI, each name compared in the ways it may be said."""
+    if not (parts.poi and row.poi):
+        return None
+    asked = poi_names(parts.poi, parts.village)
+    return evidence(best_poi_similarity(asked, poi_names(row.poi, row.village)))
+
+
+def _best_options(parts: AddressParts, rows: list[_Row],
+                  village_written: bool) -> list[_Option]:
     """Each distinct option once, with its best score; a road whose house was among the
     candidates has nothing more to find."""
     best: dict[tuple[str, str | None, str | None, str], _Option] = {}
     for row in rows:
-        for option in _row_options(parts, row):
+        for option in _row_options(parts, row, village_written):
             key = (option.method, option.village, option.road, option.matched)
             if key not in best or option.score > best[key].score:
                 best[key] = option

@@ -5,6 +5,10 @@
     庙港社区 (east, T-B-1)  南环路 1–9号 along y = 30.904, 太湖大道 1–5号, 七都中心小学
     沧浦村   (T-B-2)        3组 1–5号
     浦江源社区 (T-A-2)      东风路 1–3号 imported without parts (address text only)
+
+A second gazetteer (`places`) holds the forms found in the demo town's tickets: villages that
+share a name (庙港村, 庙港社区), a village named like the town (七都社区), POIs whose names
+open with a village's (七都农贸市场 in 庙港社区), sub-numbers, and a road mouth.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from sqlalchemy.orm import Session
 from gis_service.addresses.models import AddressPoint
 from gis_service.errors import InvalidInputError, NotFoundError
 from gis_service.geocode.normalize import search_key
-from gis_service.geocode.service import geocode
+from gis_service.geocode.service import geocode, poi_names, village_similarity
 
 STEP = 0.0003  # ~29 m between house numbers
 
@@ -223,3 +227,136 @@ def test_the_endpoint_needs_a_token(client: TestClient) -> None:
     response = client.get("/api/v1/geocode", params={"q": "开弦弓村南环路5号"})
     assert response.status_code == 401
     assert response.headers["content-type"] == "application/problem+json"
+
+
+def _poi(village: str, road: str, number: int, name: str, lon: float,
+         lat: float) -> AddressPoint:
+    return _point(f"{village}{road}{number}号{name}", lon, lat, village, road, f"{number}号",
+                  name)
+
+
+@pytest.fixture()
+def places(db_session: Session) -> None:
+    """Villages, roads and POIs as in the demo town, each village ~1.1 km from the next.
+
+    开弦弓村 秀水路 16–20号, 18-1号, 18-2号 (y = 30.930)   庙港社区 七都大道 50–55号,
+    七都农贸市场 by 53号, 庙港社区卫生室 by 51号 (30.940)   庙港村 新港路 1–60号, 庙港村卫生室
+    by 2号 (30.950)   七都社区 明月路 1–5号, 阳光小区 (30.960)   太湖村 苇荡路 1–5号 (30.970)
+    望湖村 金港路 1–5号, 湖滨公园 by 1号 (30.980)   联强村 渔港路 1–5号 (30.990)
+    隐读村 太湖路 1–5号 (31.000)
+    """
+    x = 120.43
+    points = [
+        *_road("开弦弓村", "秀水路", 20, x, 30.930)[15:],
+        *(_point(f"开弦弓村秀水路18-{n}号", x + 18 * STEP, 30.930 + n * 0.00005, "开弦弓村",
+                 "秀水路", f"18-{n}号") for n in (1, 2)),
+        *(_point(f"七都镇七都大道{n}号", x + n * STEP, 30.940, "庙港社区", "七都大道", f"{n}号")
+          for n in range(50, 56)),
+        _poi("庙港社区", "七都大道", 53, "七都农贸市场", x + 53 * STEP, 30.9402),
+        _poi("庙港社区", "七都大道", 51, "庙港社区卫生室", x + 51 * STEP, 30.9402),
+        *_road("庙港村", "新港路", 60, x, 30.950),
+        _poi("庙港村", "新港路", 2, "庙港村卫生室", x + 2 * STEP, 30.9502),
+        *_road("七都社区", "明月路", 5, x, 30.960),
+        _poi("七都社区", "明月路", 5, "阳光小区", x + 5 * STEP, 30.9602),
+        *_road("太湖村", "苇荡路", 5, x, 30.970),
+        *_road("望湖村", "金港路", 5, x, 30.980),
+        _poi("望湖村", "金港路", 1, "湖滨公园", x + STEP, 30.9802),
+        *_road("联强村", "渔港路", 5, x, 30.990),
+        *_road("隐读村", "太湖路", 5, x, 31.000),
+    ]
+    db_session.add_all(points)
+    db_session.commit()
+
+
+@pytest.mark.parametrize("query", [
+    "江苏苏州吴江七都镇开弦弓村秀水路18号", "苏州吴江开弦弓村秀水路18号门口",
+    "江苏吴江七都开弦弓村秀水路十八号", "七都秀水路18号",
+])
+def test_region_prefixes_without_suffixes(places: None, db_session: Session,
+                                          query: str) -> None:
+    result = geocode(db_session, query)
+    assert (result.method, result.matched) == ("house", "开弦弓村秀水路18号")
+    assert result.confidence == 1.0
+
+
+@pytest.mark.parametrize("query", [
+    "开弦弓村秀水路18-一号", "开弦弓村秀水路18之一号", "开弦弓村秀水路18－1号",
+    "开弦弓村秀水路十八-一号附近",
+])
+def test_sub_numbers_with_chinese_numerals(places: None, db_session: Session,
+                                           query: str) -> None:
+    result = geocode(db_session, query)
+    assert (result.method, result.matched) == ("house", "开弦弓村秀水路18-1号")
+
+
+def test_a_road_mouth_is_the_road(places: None, db_session: Session) -> None:
+    result = geocode(db_session, "太湖路口有积水")
+    assert (result.method, result.matched) == ("road", "隐读村太湖路")  # not 太湖村
+    result = geocode(db_session, "庙港渔港路口")  # 庙港 names two villages, neither has it
+    assert (result.method, result.matched) == ("road", "联强村渔港路")
+    assert result.confidence < 0.9
+
+
+def test_a_road_mouth_at_a_place_of_that_name(places: None, db_session: Session) -> None:
+    db_session.add(_poi("庙港社区", "七都大道", 55, "庙港渔港", 120.43 + 55 * STEP, 30.9402))
+    db_session.commit()
+    result = geocode(db_session, "庙港渔港路口")
+    assert (result.method, result.matched) == ("poi", "庙港渔港")
+
+
+def test_a_road_behind_a_village_name_is_searched_for_itself(
+        places: None, db_session: Session) -> None:
+    # 60 points of 庙港村 on 新港路 are nearer "庙港渔港路" in trigrams than 渔港路's own
+    result = geocode(db_session, "庙港渔港路")
+    assert (result.method, result.matched) == ("road", "联强村渔港路")
+    result = geocode(db_session, "庙港渔港路3号")
+    assert (result.method, result.matched) == ("house", "联强村渔港路3号")
+
+
+def test_a_housing_estate_is_a_place(places: None, db_session: Session) -> None:
+    result = geocode(db_session, "阳光小区5栋")
+    assert (result.method, result.matched) == ("poi", "阳光小区")
+
+
+@pytest.mark.parametrize(("query", "poi"), [
+    ("太湖湖滨公园", "湖滨公园"),  # 太湖 here is the lake, not 太湖村
+    ("七都农贸市场", "七都农贸市场"),  # in 庙港社区, not 七都社区
+    ("七都农贸市场门口占道经营", "七都农贸市场"),
+    ("吴江七都农贸市场", "七都农贸市场"),
+    ("七都菜市场", "七都农贸市场"),  # near the name, and no rival
+    ("庙港村卫生室", "庙港村卫生室"),
+    ("庙港社区卫生室", "庙港社区卫生室"),
+])
+def test_a_poi_named_like_a_village_is_the_poi(places: None, db_session: Session,
+                                               query: str, poi: str) -> None:
+    result = geocode(db_session, query)
+    assert (result.method, result.matched) == ("poi", poi)
+
+
+def test_a_poi_inside_an_address_does_not_name_a_village(places: None,
+                                                         db_session: Session) -> None:
+    result = geocode(db_session, "七都大道53号七都农贸市场西侧")
+    assert result.method == "house"
+    assert "七都大道53号" in result.matched
+
+
+def test_a_poi_two_villages_may_hold_is_not_placed(places: None, db_session: Session) -> None:
+    with pytest.raises(NotFoundError) as caught:
+        geocode(db_session, "庙港卫生室")
+    candidates = caught.value.extra["candidates"]
+    assert {c["address"] for c in candidates[:2]} == {"庙港村卫生室", "庙港社区卫生室"}
+    assert {c["method"] for c in candidates[:2]} == {"poi"}
+
+
+def test_poi_names_as_callers_say_them() -> None:
+    assert poi_names("庙港村卫生室", "庙港村") == ("庙港村卫生室", "庙港卫生室")
+    assert poi_names("七都镇敬老院", "庙港社区") == ("七都镇敬老院", "敬老院")
+    assert poi_names("湖滨公园", None) == ("湖滨公园",)
+
+
+@pytest.mark.parametrize(("asked", "stored", "similarity"), [
+    ("开弦弓", "开弦弓村", 1.0), ("开弦弓村", "开弦弓村", 1.0), ("庙港", "庙港社区", 1.0),
+    ("庙港村", "庙港社区", 0.5), ("庙港社区", "庙港村", 0.5),
+])
+def test_village_similarity(asked: str, stored: str, similarity: float) -> None:
+    assert village_similarity(asked, stored) == pytest.approx(similarity)

@@ -98,6 +98,8 @@ def test_prefixes_are_configurable() -> None:
     ("开弦弓村南环路18号旁边噪音扰民", "开弦弓村南环路18号"),
     ("开弦弓村南环路18号对面占道经营", "开弦弓村南环路18号"),
     ("开弦弓村南环路口", "开弦弓村南环路"),
+    ("七都中心小学路口", "七都中心小学路"),  # perhaps a road's mouth: the parser decides
+    ("开弦弓村口", "开弦弓村"),
     ("开弦弓村南环路路口", "开弦弓村南环路"),
     ("南环路边积水", "南环路"),
     ("七都菜市场路边积水", "七都菜市场"),
@@ -162,3 +164,86 @@ def test_search_key_joins_parts_with_spaces() -> None:
     assert search_key(" 开弦弓 村", None, "18号之2", "开弦弓小学") == "开弦弓村 18-2 开弦弓小学"
     assert search_key(None, None, None, None) == ""
     assert AddressParts("", "开弦弓村", "南环路", "18").key() == "开弦弓村 南环路 18"
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("江苏苏州吴江七都镇开弦弓村秀水路18号", "开弦弓村秀水路18号"),
+    ("苏州吴江开弦弓村秀水路18号", "开弦弓村秀水路18号"),
+    ("江苏吴江七都开弦弓村", "开弦弓村"),
+    ("江苏苏州市吴江区七都镇开弦弓村", "开弦弓村"),
+    ("浙江湖州南浔区开弦弓村", "开弦弓村"),
+    ("七都秀水路18号", "秀水路18号"),  # the town without 镇, before a road
+    ("苏州吴江七都大道53号", "七都大道53号"),
+    # a bare name that opens a name stays
+    ("七都大道53号", "七都大道53号"),
+    ("七都社区朝阳路5号", "七都社区朝阳路5号"),
+    ("七都农贸市场", "七都农贸市场"),
+    ("七都中心小学路口", "七都中心小学路口"),
+    ("七都新村", "七都新村"),
+    ("江苏银行", "江苏银行"),
+    ("江苏路5号", "江苏路5号"),
+])
+def test_strip_bare_region_names(text: str, expected: str) -> None:
+    assert strip_prefixes(text) == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("南环路18-一号", "南环路18之一号"),
+    ("南环路18 — 二号", "南环路18之二号"),
+    ("南环路十八-一号", "南环路十八之一号"),
+    ("南环路十八-1号", "南环路十八之1号"),
+    ("南环路18-2号", "南环路18-2号"),  # digits on both sides keep their dash
+    ("南环路5-七都", "南环路5七都"),  # a numeral that opens a name is no sub-number
+])
+def test_a_dash_before_a_chinese_numeral_reads_as_zhi(text: str, expected: str) -> None:
+    assert strip_punctuation(text) == expected
+
+
+@pytest.mark.parametrize(("raw", "number"), [
+    ("开弦弓村秀水路18-一号", "18-1"),
+    ("开弦弓村秀水路18之一号", "18-1"),
+    ("开弦弓村秀水路18－1号", "18-1"),  # full-width hyphen
+    ("开弦弓村秀水路18—二号", "18-2"),
+    ("开弦弓村秀水路十八-一号", "18-1"),
+    ("开弦弓村秀水路十八之二号门口", "18-2"),
+    ("开弦弓村秀水路18之2号", "18-2"),
+    ("开弦弓村秀水路18号之一", "18-1"),
+])
+def test_sub_numbers(raw: str, number: str) -> None:
+    parts = parse(raw)
+    assert (parts.village, parts.road, parts.number) == ("开弦弓村", "秀水路", number)
+
+
+@pytest.mark.parametrize(("raw", "village", "road", "number", "poi"), [
+    ("江苏苏州吴江七都镇开弦弓村秀水路18号", "开弦弓村", "秀水路", "18", None),
+    ("苏州吴江开弦弓村秀水路十八号附近", "开弦弓村", "秀水路", "18", None),
+    # a road mouth: the road, no number; a name before 路口 may also be a place's
+    ("太湖路口", None, "太湖路", None, None),
+    ("太湖路口有积水", None, "太湖路", None, None),
+    ("太湖路路口", None, "太湖路", None, None),
+    ("庙港渔港路口", None, "庙港渔港路", None, "庙港渔港"),
+    ("开弦弓村南环路口", "开弦弓村", "南环路", None, None),
+    ("七都中心小学路口", None, "七都中心小学路", None, "七都中心小学"),
+    ("太湖村虹桥路口", "太湖村", "虹桥路", None, None),  # 桥 opens no place here
+    ("东庙桥村快递站路口", "东庙桥村", "快递站路", None, "东庙桥村快递站"),
+    ("七都菜市场路边积水", None, None, None, "七都菜市场"),
+    ("联强村向阳路1号滨湖安置房工地路口", "联强村", "向阳路", "1", "滨湖安置房工地"),
+    # a 小区 is a housing estate: a place, not a village
+    ("阳光小区5栋", None, None, None, "阳光小区"),
+    ("七都阳光小区门口", None, None, None, "七都阳光小区"),
+    ("庙港社区农资店", "庙港社区", None, None, "庙港社区农资店"),
+    ("七都镇人民政府", None, None, None, "人民政府"),
+    ("七都农贸市场门口", None, None, None, "七都农贸市场"),
+    ("太湖湖滨公园", None, None, None, "太湖湖滨公园"),
+    ("七都社区七都社区第二便民服务站", "七都社区", None, None, "七都社区第二便民服务站"),
+    ("东庙桥村东庙桥村第二便民服务站", "东庙桥村", None, None, "东庙桥村第二便民服务站"),
+    # a one-character place word (庙, 桥) must end the name: no POI "庙港社区庙" here …
+    ("七都镇庙港社区庙港渔港", "庙港社区", None, None, "庙港渔港"),
+    ("庙港社区庙", "庙港社区", None, None, "庙港社区庙"),  # … but here
+    ("开弦弓村东头", "开弦弓村", None, None, None),  # two characters make no name
+    ("江村路口", None, "江村路", None, None),  # 江村路's mouth, or the village 江村's
+])
+def test_parse_more_forms(raw: str, village: str | None, road: str | None,
+                          number: str | None, poi: str | None) -> None:
+    parts = parse(raw)
+    assert (parts.village, parts.road, parts.number, parts.poi) == (village, road, number, poi)
