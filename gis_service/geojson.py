@@ -19,7 +19,8 @@ GEOJSON_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 def geometry_json(column: Any) -> ColumnElement[str]:
     """RFC 7946 geometry text for a column: counter-clockwise outer rings, no crs member."""
-    return gfn.ST_AsGeoJSON(gfn.ST_ForcePolygonCCW(column), COORDINATE_DECIMALS)
+    # options 0: PostGIS otherwise adds a `crs` member for any SRID but 4326 (ours is 4490)
+    return gfn.ST_AsGeoJSON(gfn.ST_ForcePolygonCCW(column), COORDINATE_DECIMALS, 0)
 
 
 def feature(feature_id: str, properties: Mapping[str, Any], geometry: str | None) -> dict[str, Any]:

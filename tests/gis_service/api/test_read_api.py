@@ -107,7 +107,7 @@ def test_geojson_outer_rings_are_counter_clockwise(client: TestClient, town: dic
     ring = feature["geometry"]["coordinates"][0][0]
     area2 = sum(x0 * y1 - x1 * y0 for (x0, y0), (x1, y1) in pairwise(ring))
     assert area2 > 0
-    assert "crs" not in feature
+    assert "crs" not in feature and "crs" not in feature["geometry"]  # RFC 7946: no crs
 
 
 def test_other_layers(client: TestClient, town: dict[str, Path], auth: dict[str, str]) -> None:
