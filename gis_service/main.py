@@ -17,6 +17,7 @@ from gis_service.auth.service import TokenCache
 from gis_service.config import Settings
 from gis_service.database import make_engine, make_session_factory
 from gis_service.errors import install_handlers
+from gis_service.exports.router import router as exports_router
 from gis_service.geocode.router import router as geocode_router
 from gis_service.grids.router import router as grids_router
 from gis_service.health import router as health_router
@@ -26,6 +27,7 @@ from gis_service.incidents.router import router as incidents_router
 from gis_service.incidents.routing_book import load_routing_book
 from gis_service.locate.router import router as locate_router
 from gis_service.locate.service import LocatorCache
+from gis_service.ogc.router import router as ogc_router
 from gis_service.open311.router import router as open311_router
 from gis_service.people.router import router as people_router
 from gis_service.places.router import router as places_router
@@ -76,7 +78,8 @@ def create_app(settings: Settings | None = None,
                          lifespan=lifespan, static_url="/static/docs")
     install_handlers(app)
     for router in (health_router, auth_router, grids_router, places_router, people_router,
-                   locate_router, geocode_router, incidents_router, open311_router, pages_router):
+                   locate_router, geocode_router, incidents_router, open311_router, pages_router,
+                   ogc_router, exports_router):
         app.include_router(router)
     mount_assets(app)  # the pages' scripts, styles and fonts: served here, never from a CDN
     return app

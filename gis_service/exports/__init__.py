@@ -1,0 +1,1 @@
+"""Layer exports as GeoPackage, GeoJSON or CSV files, written with GDAL (pyogrio)."""
