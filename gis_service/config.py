@@ -35,3 +35,8 @@ class Settings(BaseSettings):
     # none by default, as the command center has no internet
     basemap_url: str | None = None
     basemap_attribution: str = "底图"
+    # vector tiles: how often the incident aggregate folds in its delta (0 = never), how often
+    # map layers are checked for changes, and the memory kept for made map-layer tiles
+    tile_fold_seconds: float = 5.0
+    tile_check_seconds: float = 1.0
+    tile_cache_mib: float = 64.0

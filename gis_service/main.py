@@ -31,6 +31,7 @@ from gis_service.ogc.router import router as ogc_router
 from gis_service.open311.router import router as open311_router
 from gis_service.people.router import router as people_router
 from gis_service.places.router import router as places_router
+from gis_service.tiles.router import router as tiles_router
 from map_ui.assets import mount_assets
 from map_ui.router import router as pages_router
 
@@ -79,7 +80,7 @@ def create_app(settings: Settings | None = None,
     install_handlers(app)
     for router in (health_router, auth_router, grids_router, places_router, people_router,
                    locate_router, geocode_router, incidents_router, open311_router, pages_router,
-                   ogc_router, exports_router):
+                   ogc_router, exports_router, tiles_router):
         app.include_router(router)
     mount_assets(app)  # the pages' scripts, styles and fonts: served here, never from a CDN
     return app

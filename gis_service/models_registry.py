@@ -15,5 +15,6 @@ def metadata() -> MetaData:
     from gis_service.people import models as _people  # noqa: F401
     from gis_service.places import models as _places  # noqa: F401
     from gis_service.responsibilities import models as _responsibilities  # noqa: F401
+    from gis_service.tiles import models as _tiles  # noqa: F401
 
     return Base.metadata

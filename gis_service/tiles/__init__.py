@@ -1,0 +1,1 @@
+"""Mapbox vector tiles of the map layers and incidents, made by PostGIS (`/tiles/...pbf`)."""
