@@ -3,6 +3,7 @@ browser tests."""
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import threading
 import time
@@ -13,7 +14,6 @@ from typing import Any
 
 import pytest
 import uvicorn
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -61,8 +61,8 @@ def _free_socket() -> socket.socket:
 
 
 @contextmanager
-def serving(app: FastAPI) -> Iterator[str]:
-    """The app under uvicorn on a free loopback port, in a thread: its origin."""
+def serving(app: Any) -> Iterator[str]:
+    """The ASGI app under uvicorn on a free loopback port, in a thread: its origin."""
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
     sock = _free_socket()
     port = sock.getsockname()[1]
@@ -81,13 +81,31 @@ def serving(app: FastAPI) -> Iterator[str]:
         assert not thread.is_alive(), "the service did not stop"
 
 
+class OneAtATime:
+    """ASGI wrapper that serves one HTTP request at a time, its clean-up included.
+
+    The service's sessions are savepoints on the test's single connection; a client that sends
+    its next request as soon as it has the last response (GDAL paging) would otherwise open a
+    session before the previous one has rolled back its savepoint."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.lock = asyncio.Lock()
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        async with self.lock:
+            await self.app(scope, receive, send)
+
+
 @pytest.fixture()
 def live_server(session_factory: sessionmaker[Session]) -> Iterator[str]:
-    """The real service on a free loopback port, on the test's transaction.
-
-    The server's sessions join the test's connection, so it sees the test's data; the browser
-    makes one database request at a time, which that single connection can serve."""
+    """The real service on a free loopback port, on the test's transaction: its sessions join
+    the test's connection, so it sees the test's data, one request at a time."""
     settings = Settings(database_url="postgresql+psycopg://unused/unused",
                         locator_refresh_seconds=0, escalation_interval_seconds=0)
-    with serving(create_app(settings, session_factory=session_factory)) as origin:
+    app = create_app(settings, session_factory=session_factory)
+    with serving(OneAtATime(app)) as origin:
         yield origin
