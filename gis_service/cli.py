@@ -99,6 +99,43 @@ def db_url() -> None:
         raise _fail(str(exc), 2) from exc
 
 
+@db_app.command("dump")
+def db_dump(path: Annotated[Path, typer.Argument(help="the file to write")]) -> None:
+    """Write the whole database to a file (pg_dump's custom format)."""
+    from gis_service.backup import dump
+
+    try:
+        dump(_database_url(), path)
+    except (EmbeddedDatabaseError, RuntimeError) as exc:
+        raise _fail(str(exc), 2) from exc
+    typer.echo(f"dumped to {path} ({path.stat().st_size:,} bytes)")
+
+
+@db_app.command("restore")
+def db_restore(
+    path: Annotated[Path, typer.Argument(help="a file written by `gis-service db dump`")],
+    replace: Annotated[bool, typer.Option(
+        "--replace", help="overwrite a database that holds grids or incidents")] = False,
+) -> None:
+    """Load a dump, in one transaction (exit 1: the database holds data; 2: bad file)."""
+    from gis_service.backup import restore
+
+    try:
+        restore(_database_url(), path, replace=replace)
+    except UnreadableInputError as exc:
+        raise _fail(str(exc), 2) from exc
+    except DomainError as exc:
+        raise _fail(str(exc), 1) from exc
+    except (EmbeddedDatabaseError, RuntimeError) as exc:
+        raise _fail(str(exc), 2) from exc
+    typer.echo(f"restored {path}")
+
+
+def _database_url() -> str:
+    settings = Settings()
+    return settings.database_url or _cluster(settings).url()
+
+
 @app.command()
 def migrate() -> None:
     """Apply the database migrations (Alembic)."""

@@ -97,7 +97,7 @@ class EmbeddedCluster:
         """True when pg_ctl reports a server running on our data directory."""
         if not (self.data_dir / "PG_VERSION").exists():
             return False
-        result = self._run([_binary("pg_ctl"), "status", "-D", str(self.data_dir)], check=False)
+        result = self._run([pg_program("pg_ctl"), "status", "-D", str(self.data_dir)], check=False)
         return result.returncode == 0
 
     def start(self) -> None:
@@ -118,7 +118,7 @@ class EmbeddedCluster:
         if not self.durable:
             options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         result = self._run(
-            [_binary("pg_ctl"), "start", "-w", "-t", "60", "-D", str(self.data_dir),
+            [pg_program("pg_ctl"), "start", "-w", "-t", "60", "-D", str(self.data_dir),
              "-l", str(self.log_file), "-o", options],
             check=False,
         )
@@ -130,7 +130,7 @@ class EmbeddedCluster:
     def stop(self) -> None:
         """Stop the server (fast shutdown); nothing happens when it is not running."""
         if self.is_running():
-            self._run([_binary("pg_ctl"), "stop", "-w", "-m", "fast", "-D", str(self.data_dir)])
+            self._run([pg_program("pg_ctl"), "stop", "-w", "-m", "fast", "-D", str(self.data_dir)])
 
     def status(self) -> str:
         """One line saying whether the cluster runs, where, and on which port."""
@@ -144,7 +144,7 @@ class EmbeddedCluster:
         return int(self.port_file.read_text()) if self.port_file.exists() else None
 
     def _initdb(self) -> None:
-        args = [_binary("initdb"), "-D", str(self.data_dir), "-U", SUPERUSER, "-E", "UTF8",
+        args = [pg_program("initdb"), "-D", str(self.data_dir), "-U", SUPERUSER, "-E", "UTF8",
                 "--locale=C.UTF-8", "--auth-local=trust", "--auth-host=trust"]
         result = self._run(args, check=False)
         if result.returncode != 0:
@@ -152,7 +152,7 @@ class EmbeddedCluster:
         # Only loopback and the socket are open (listen_addresses), so trust is local-only.
 
     def _create_database(self) -> None:
-        psql = [_binary("psql"), "-h", str(self.socket_dir), "-p", str(self.port()),
+        psql = [pg_program("psql"), "-h", str(self.socket_dir), "-p", str(self.port()),
                 "-U", SUPERUSER, "-d", "postgres", "-tAc"]
         exists = self._run([*psql, f"SELECT 1 FROM pg_database WHERE datname='{DATABASE_NAME}'"])
         if exists.stdout.strip() != "1":
@@ -197,7 +197,7 @@ def _reachable_by_server_user(path: Path) -> bool:
     return result.returncode == 0
 
 
-def _binary(name: str) -> str:
+def pg_program(name: str) -> str:
     """Path of a PostgreSQL server program: the newest Debian version with PostGIS, or PATH."""
     for version_dir in sorted(Path("/usr/lib/postgresql").glob("*"), reverse=True):
         candidate = version_dir / "bin" / name
