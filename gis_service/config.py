@@ -20,6 +20,10 @@ class Settings(BaseSettings):
     locator_refresh_seconds: float = 1.0
     session_cookie: str = "gis_session"
     session_hours: float = 12.0
+    # failed sign-ins per user name and client address before 429 (0 = no limit), and the
+    # window they are counted in
+    sign_in_max_failures: int = 5
+    sign_in_window_seconds: float = 300.0
     max_locate_points: int = 200_000
     # an open incident turns yellow when this share of its time is used, red when overdue
     deadline_yellow_share: float = 0.8

@@ -57,12 +57,20 @@ class PayloadTooLargeError(DomainError):
     status, title = 413, "Payload too large"
 
 
+class TooManyRequestsError(DomainError):
+    """Refused for now; `retry_after` (seconds) goes out as the Retry-After header too."""
+
+    status, title = 429, "Too many requests"
+
+
 def problem(status: int, title: str, detail: str, **extra: Any) -> JSONBytesResponse:
     """A problem+json response."""
     body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else {}
+    if "retry_after" in extra:
+        headers["Retry-After"] = str(extra["retry_after"])
     return JSONBytesResponse(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE,
-                          headers=headers)
+                             headers=headers or None)
 
 
 async def _domain_error(_: Request, exc: Exception) -> JSONBytesResponse:

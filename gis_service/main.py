@@ -12,6 +12,7 @@ from fastapi_offline import FastAPIOffline
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from gis_service.auth.attempts import SignInGuard
 from gis_service.auth.router import router as auth_router
 from gis_service.auth.service import TokenCache
 from gis_service.config import Settings
@@ -61,6 +62,8 @@ def create_app(settings: Settings | None = None,
         app.state.settings = settings
         app.state.session_factory = factory
         app.state.token_cache = TokenCache(settings.token_cache_seconds)
+        app.state.sign_in_guard = SignInGuard(settings.sign_in_max_failures,
+                                              settings.sign_in_window_seconds)
         app.state.incident_ids = IdBlocks()
         app.state.locator = LocatorCache(factory, settings.locator_refresh_seconds,
                                          extra=load_routing_book)

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 
 from gis_service.auth import service
+from gis_service.auth.attempts import SignInGuard
 from gis_service.database import SessionDep
 from gis_service.errors import InvalidInputError, NotAuthenticatedError
 from gis_service.jsonresponse import JSONBytesResponse
@@ -32,7 +33,15 @@ def login(
             raise NotAuthenticatedError("the token is unknown or has expired")
         username = principal.username
     elif username and password:
-        service.check_password(session, username=username, password=password)
+        guard: SignInGuard = request.app.state.sign_in_guard
+        client = request.client.host if request.client else "unknown"
+        guard.check(username, client)
+        try:
+            service.check_password(session, username=username, password=password)
+        except NotAuthenticatedError:
+            guard.failed(username, client)
+            raise
+        guard.succeeded(username, client)
     else:
         raise InvalidInputError("send username and password, or token")
     cookie = service.issue_token(session, username=username, kind="session",
