@@ -24,6 +24,9 @@ class Settings(BaseSettings):
     # window they are counted in
     sign_in_max_failures: int = 5
     sign_in_window_seconds: float = 300.0
+    # requests per second and account, sustained and at once, per service process (0 = off)
+    rate_limit_per_second: float = 100.0
+    rate_limit_burst: float = 300.0
     max_locate_points: int = 200_000
     # an open incident turns yellow when this share of its time is used, red when overdue
     deadline_yellow_share: float = 0.8

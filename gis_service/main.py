@@ -13,6 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from gis_service.auth.attempts import SignInGuard
+from gis_service.auth.rate import RateLimiter
 from gis_service.auth.router import router as auth_router
 from gis_service.auth.service import TokenCache
 from gis_service.config import Settings
@@ -64,6 +65,8 @@ def create_app(settings: Settings | None = None,
         app.state.token_cache = TokenCache(settings.token_cache_seconds)
         app.state.sign_in_guard = SignInGuard(settings.sign_in_max_failures,
                                               settings.sign_in_window_seconds)
+        app.state.rate_limiter = RateLimiter(settings.rate_limit_per_second,
+                                             settings.rate_limit_burst)
         app.state.incident_ids = IdBlocks()
         app.state.locator = LocatorCache(factory, settings.locator_refresh_seconds,
                                          extra=load_routing_book)

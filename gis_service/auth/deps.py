@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
 
+from gis_service.auth.rate import RateLimiter
 from gis_service.auth.service import Principal, TokenCache, principal_for_token
 from gis_service.errors import NotAuthenticatedError
 
@@ -29,6 +30,8 @@ async def current_principal(request: Request) -> Principal:
         if principal is None:
             raise NotAuthenticatedError("the token is unknown or has expired")
         cache.put(token, principal)
+    limiter: RateLimiter = request.app.state.rate_limiter
+    limiter.take(principal.account_id)
     return principal
 
 

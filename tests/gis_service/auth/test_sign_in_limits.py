@@ -1,4 +1,5 @@
-"""Failed sign-ins are limited per user name and address, logged, and cleared by success."""
+"""Failed sign-ins are limited per user name and address, logged, and cleared by success;
+requests are limited per account."""
 
 from __future__ import annotations
 
@@ -6,9 +7,13 @@ import logging
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session, sessionmaker
 
 from gis_service.auth.attempts import SignInGuard
+from gis_service.auth.rate import RateLimiter
+from gis_service.config import Settings
 from gis_service.errors import TooManyRequestsError
+from gis_service.main import create_app
 
 
 class Clock:
@@ -60,3 +65,33 @@ def test_sign_in_over_http_is_limited_and_logged(client: TestClient, admin_token
     failures = [r for r in caplog.records if "sign-in failed for 'admin'" in r.getMessage()]
     assert len(failures) == 5
     assert any("sign-in refused" in r.getMessage() for r in caplog.records)
+
+
+def test_the_rate_limiter_refills_at_its_rate() -> None:
+    clock = Clock()
+    limiter = RateLimiter(2.0, 3.0, clock)
+    for _ in range(3):
+        limiter.take(7)
+    with pytest.raises(TooManyRequestsError) as refused:
+        limiter.take(7)
+    assert refused.value.extra["retry_after"] == 1
+    limiter.take(8)  # another account has its own bucket
+    clock.now += 0.5  # one request's worth at 2 a second
+    limiter.take(7)
+    with pytest.raises(TooManyRequestsError):
+        limiter.take(7)
+    RateLimiter(0, 1, clock).take(7)  # off
+
+
+def test_an_account_over_its_rate_gets_429(session_factory: sessionmaker[Session],
+                                           admin_token: str) -> None:
+    settings = Settings(database_url="postgresql+psycopg://unused/unused",
+                        locator_refresh_seconds=0, escalation_interval_seconds=0,
+                        rate_limit_per_second=1, rate_limit_burst=3)
+    auth = {"Authorization": f"Bearer {admin_token}"}
+    with TestClient(create_app(settings, session_factory=session_factory)) as client:
+        codes = [client.get("/api/v1/districts", headers=auth).status_code for _ in range(4)]
+        refused = client.get("/api/v1/districts", headers=auth)
+    assert codes == [200, 200, 200, 429]
+    assert refused.status_code == 429 and refused.headers["retry-after"] == "1"
+    assert refused.headers["content-type"] == "application/problem+json"
