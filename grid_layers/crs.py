@@ -57,6 +57,16 @@ class UnknownCRSError(ValueError):
         self.name = name
 
 
+# Lon/lat box around China: coordinates outside it are swapped, projected or simply wrong.
+CHINA_BOUNDS = (73.0, 3.0, 136.0, 54.0)
+
+
+def inside_china(lon: float, lat: float) -> bool:
+    """True when a lon/lat point (any of the supported CRSs) lies in the box around China."""
+    west, south, east, north = CHINA_BOUNDS
+    return west <= lon <= east and south <= lat <= north
+
+
 def normalize_crs(name: str) -> str:
     """Return the canonical name of a CRS (case-insensitive, aliases accepted)."""
     key = _CANONICAL.get(name.strip().lower()) if isinstance(name, str) else None

@@ -18,8 +18,7 @@ from shapely.geometry.base import BaseGeometry
 from gis_service.database import STORAGE_SRID
 from grid_layers import crs as crs_module
 
-# Lon/lat box around China: coordinates outside it are swapped, projected or simply wrong.
-CHINA_BOUNDS = (73.0, 3.0, 136.0, 54.0)
+CHINA_BOUNDS = crs_module.CHINA_BOUNDS  # outside it coordinates are swapped or wrong
 
 
 class UnreadableInputError(Exception):

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from gis_service.incidents.lifecycle import ACTIONS, RESOLUTIONS
+from grid_layers.crs import inside_china
 
 SOURCES = ("hotline_12345", "mayor_mailbox", "grid_patrol", "enforcement_patrol", "video",
            "county_ticket", "open311", "walk_in")
@@ -26,6 +27,13 @@ class Location(BaseModel):
     lon: float = Field(ge=-180, le=180)
     lat: float = Field(ge=-90, le=90)
     crs: str = "wgs84"
+
+    @model_validator(mode="after")
+    def _in_china(self) -> Location:
+        if not inside_china(self.lon, self.lat):
+            raise ValueError(f"({self.lon}, {self.lat}) lies outside China: lon and lat "
+                             "swapped, or projected coordinates?")
+        return self
 
 
 class IncidentCreate(BaseModel):
