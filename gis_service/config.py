@@ -28,6 +28,8 @@ class Settings(BaseSettings):
     rate_limit_per_second: float = 100.0
     rate_limit_burst: float = 300.0
     max_locate_points: int = 200_000
+    # the largest request body accepted (POST /locate with 200,000 points is ~8 MB); 0 = none
+    max_body_bytes: int = 32 * 1024 * 1024
     # an open incident turns yellow when this share of its time is used, red when overdue
     deadline_yellow_share: float = 0.8
     # how often overdue incidents are escalated (0 = never, e.g. in tests)

@@ -27,6 +27,7 @@ from gis_service.incidents.deadlines import escalation_loop
 from gis_service.incidents.ids import IdBlocks
 from gis_service.incidents.router import router as incidents_router
 from gis_service.incidents.routing_book import load_routing_book
+from gis_service.limits import BodyLimit
 from gis_service.locate.router import router as locate_router
 from gis_service.locate.service import LocatorCache
 from gis_service.ogc.router import router as ogc_router
@@ -84,6 +85,7 @@ def create_app(settings: Settings | None = None,
     app = FastAPIOffline(title="Grid management and dispatch GIS service", version="0.1.0",
                          lifespan=lifespan, static_url="/static/docs")
     install_handlers(app)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     for router in (health_router, auth_router, grids_router, places_router, people_router,
                    locate_router, geocode_router, incidents_router, open311_router, pages_router,
                    ogc_router, exports_router, tiles_router):
