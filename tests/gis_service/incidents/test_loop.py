@@ -109,13 +109,16 @@ def test_return_needs_a_reason_and_goes_back_to_the_center(
 
 
 def test_needs_location_is_placed_then_routed(client: TestClient, town: dict[str, Path],
-                                              auth: dict[str, str]) -> None:
+                                              auth: dict[str, str], db_session: Session) -> None:
     incident = client.post("/api/v1/incidents", headers=auth, json={
         "source": "hotline_12345", "category": "GARBAGE", "address": "西村某处"}).json()
     assert incident["status"] == "needs_location"
     placed = act(client, auth, incident, "dispatch", location=IN_T_B_2).json()
     assert placed["status"] == "dispatched" and placed["grid3"] == "T-B-2"
     assert placed["assignee"] == {"type": "grid_worker", "code": "W4"}
+    stored = db_session.execute(text("SELECT ST_X(geom), ST_Y(geom), ST_SRID(geom) "
+                                     "FROM incident WHERE id = :i"), {"i": incident["id"]}).one()
+    assert tuple(stored) == (120.415, 30.915, 4490)
 
 
 def test_escalate_and_whistle(client: TestClient, town: dict[str, Path], auth: dict[str, str],
