@@ -12,11 +12,13 @@ from fastapi_offline import FastAPIOffline
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from gis_service.attachments.router import router as attachments_router
 from gis_service.auth.attempts import SignInGuard
 from gis_service.auth.rate import RateLimiter
 from gis_service.auth.router import router as auth_router
 from gis_service.auth.service import TokenCache
 from gis_service.config import Settings
+from gis_service.dashboard.router import router as dashboard_router
 from gis_service.database import make_engine, make_session_factory
 from gis_service.errors import install_handlers
 from gis_service.exports.router import router as exports_router
@@ -32,11 +34,14 @@ from gis_service.locate.router import router as locate_router
 from gis_service.locate.service import LocatorCache
 from gis_service.ogc.router import router as ogc_router
 from gis_service.open311.router import router as open311_router
+from gis_service.patrols.router import router as patrols_router
 from gis_service.people.router import router as people_router
 from gis_service.places.router import router as places_router
 from gis_service.tiles.router import router as tiles_router
 from map_ui.assets import mount_assets
+from map_ui.dispatch_router import router as dispatch_page_router
 from map_ui.router import router as pages_router
+from map_ui.worker_router import router as worker_page_router
 
 logger = logging.getLogger(__name__)
 
@@ -88,7 +93,8 @@ def create_app(settings: Settings | None = None,
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     for router in (health_router, auth_router, grids_router, places_router, people_router,
                    locate_router, geocode_router, incidents_router, open311_router, pages_router,
-                   ogc_router, exports_router, tiles_router):
+                   ogc_router, exports_router, tiles_router, dashboard_router, patrols_router,
+                   attachments_router, dispatch_page_router, worker_page_router):
         app.include_router(router)
     mount_assets(app)  # the pages' scripts, styles and fonts: served here, never from a CDN
     return app

@@ -31,6 +31,7 @@ VENDOR_DIRS: dict[str, tuple[str, ...]] = {
     "@fortawesome/fontawesome-free": ("css", "webfonts"),
     "leaflet.awesome-markers": ("dist",),
     "leaflet.markercluster": ("dist",),
+    "leaflet.vectorgrid": ("dist",),
 }
 
 MAP_JS = [

@@ -1,0 +1,1 @@
+"""Photos attached to incidents from the field."""

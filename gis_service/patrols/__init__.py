@@ -1,0 +1,1 @@
+"""Patrol tracks from grid workers' phones, their last known positions, patrol coverage."""

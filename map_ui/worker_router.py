@@ -1,0 +1,7 @@
+"""The grid worker's phone page at `/worker`: a thin page route (HTML from a pure builder)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter(include_in_schema=False)
