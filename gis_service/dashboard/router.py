@@ -1,7 +1,64 @@
-"""API routes (placeholder until the room's routes land)."""
+"""The wall's data: `GET /api/v1/wall/feed|kpi|heat|replay|grids/{code}` (signed-in users;
+each answer counts only the incidents the caller may see)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from datetime import UTC, date, datetime
+from typing import Annotated, Any
 
-router = APIRouter(prefix="/api/v1")
+from fastapi import APIRouter, Query, Request
+
+from gis_service.auth.deps import PrincipalDep
+from gis_service.dashboard.cards import grid_card
+from gis_service.dashboard.feed import live_feed
+from gis_service.dashboard.heat import heat_cells
+from gis_service.dashboard.kpi import day_start, wall_kpis
+from gis_service.dashboard.replay import replay_day
+from gis_service.database import SessionDep
+from gis_service.jsonresponse import JSONBytesResponse
+
+router = APIRouter(prefix="/api/v1/wall", tags=["wall"], default_response_class=JSONBytesResponse)
+
+
+def _share(request: Request) -> float:
+    return float(request.app.state.settings.deadline_yellow_share)
+
+
+@router.get("/feed")
+def feed(request: Request, session: SessionDep, principal: PrincipalDep,
+         after: Annotated[int | None, Query(ge=0, description="the last answer's cursor")] = None,
+         ) -> dict[str, Any]:
+    """Open incidents (no cursor), or the incidents changed since `after`, with a new cursor."""
+    return live_feed(session, principal=principal, after=after, now=datetime.now(UTC),
+                     yellow_share=_share(request))
+
+
+@router.get("/kpi")
+def kpi(request: Request, session: SessionDep, principal: PrincipalDep) -> dict[str, Any]:
+    """Today's intake by channel, open and overdue, this month's closures, busiest grids."""
+    return wall_kpis(session, principal=principal, now=datetime.now(UTC),
+                     yellow_share=_share(request))
+
+
+@router.get("/heat")
+def heat(session: SessionDep, principal: PrincipalDep,
+         days: Annotated[int, Query(ge=1, le=366)] = 7) -> dict[str, Any]:
+    """Reports of the last `days` days per H3 hexagon (resolution 8)."""
+    return heat_cells(session, principal=principal, now=datetime.now(UTC), days=days)
+
+
+@router.get("/replay")
+def replay(session: SessionDep, principal: PrincipalDep,
+           day: Annotated[date | None, Query(description="YYYY-MM-DD (China); today")] = None,
+           ) -> dict[str, Any]:
+    """The incidents reported on `day`, each with its status changes to the day's end."""
+    return replay_day(session, principal=principal, day=day or day_start(datetime.now(UTC))
+                      .date())
+
+
+@router.get("/grids/{code}")
+def grid(request: Request, code: str, session: SessionDep,
+         principal: PrincipalDep) -> dict[str, Any]:
+    """A grid's card: its workers, open items and this month's figures."""
+    return grid_card(session, principal=principal, code=code, now=datetime.now(UTC),
+                     yellow_share=_share(request))

@@ -1,0 +1,145 @@
+"""The wall's SQL: live incidents, changes since a cursor, counts for the KPI panel, a day's
+events and a grid's figures. Every query takes the caller's scope condition
+(`incidents.scope.visible`), so each account's wall counts only what it may see."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Interval, Select, and_, case, func, or_, select
+
+from gis_service.grids.models import GridVersion
+from gis_service.grids.queries import valid_at
+from gis_service.incidents.lifecycle import OPEN_STATES
+from gis_service.incidents.models import Incident, IncidentEvent
+from gis_service.tiles.queries import deadline_colour
+
+OPEN = sorted(OPEN_STATES)
+Rows = Select[*tuple[Any, ...]]  # a select of any columns
+
+
+def live_columns(now: datetime, yellow_share: float) -> tuple[Any, ...]:
+    """What the wall draws of an incident, its deadline colour worked out in SQL."""
+    return (Incident.id, Incident.status, Incident.source, Incident.category_code,
+            Incident.priority, Incident.lon, Incident.lat, Incident.reported_at,
+            Incident.due_at, deadline_colour(now, yellow_share).label("deadline"),
+            _turns_yellow(yellow_share).label("yellow_at"),
+            Incident.grid3_code, Incident.assignee_type, Incident.assignee_code,
+            Incident.address)
+
+
+def _turns_yellow(yellow_share: float) -> ColumnElement[Any]:
+    """When an open incident's deadline colour turns yellow (the wall recolours by the clock)."""
+    allowed = (Incident.due_at - Incident.created_at).self_group()
+    return Incident.created_at + allowed.op("*", return_type=Interval)(yellow_share)
+
+
+def open_incidents(scope: ColumnElement[bool], now: datetime, yellow_share: float,
+                   limit: int) -> Rows:
+    """Open, placed incidents, most urgent first."""
+    return (select(*live_columns(now, yellow_share))
+            .where(scope, Incident.status.in_(OPEN), Incident.lon.is_not(None))
+            .order_by(Incident.due_at.asc().nulls_last(), Incident.id).limit(limit))
+
+
+def incidents_by_id(scope: ColumnElement[bool], ids: list[int], now: datetime,
+                    yellow_share: float) -> Rows:
+    """The given incidents (those the caller may see), whatever their state."""
+    return select(*live_columns(now, yellow_share)).where(scope, Incident.id.in_(ids))
+
+
+def newest_event() -> Rows:
+    """The id of the newest history row: the feed's cursor (history rows are append-only)."""
+    return select(func.coalesce(func.max(IncidentEvent.id), 0))
+
+
+def changed_after(after: int, limit: int) -> Rows:
+    """(incident id, history row id) of history rows after the cursor, oldest first (the
+    primary key's range, so this stays cheap with years of history)."""
+    return (select(IncidentEvent.incident_id, IncidentEvent.id)
+            .where(IncidentEvent.id > after).order_by(IncidentEvent.id).limit(limit))
+
+
+def intake_by_source(scope: ColumnElement[bool], since: datetime) -> Rows:
+    """Reports since `since`, per channel."""
+    return (select(Incident.source, func.count()).where(scope, Incident.reported_at >= since)
+            .group_by(Incident.source))
+
+
+def open_by_deadline(scope: ColumnElement[bool], now: datetime,
+                     yellow_share: float) -> Rows:
+    """Open incidents per deadline colour."""
+    colour = deadline_colour(now, yellow_share)
+    return (select(colour, func.count()).where(scope, Incident.status.in_(OPEN))
+            .group_by(colour))
+
+
+def closed_since(scope: ColumnElement[bool], since: datetime) -> Rows:
+    """Incidents closed since `since`, per resolution (the 721 ratio): how many, how many
+    closed by their deadline, and the mean satisfaction."""
+    on_time = case((or_(Incident.due_at.is_(None), IncidentEvent.at <= Incident.due_at), 1),
+                   else_=0)
+    return (select(Incident.resolution, func.count(), func.sum(on_time),
+                   func.avg(Incident.satisfaction))
+            .join(IncidentEvent, and_(IncidentEvent.incident_id == Incident.id,
+                                      IncidentEvent.action == "close"))
+            .where(scope, IncidentEvent.at >= since, Incident.status == "closed")
+            .group_by(Incident.resolution))
+
+
+def busiest_grids(scope: ColumnElement[bool], condition: ColumnElement[bool],
+                  limit: int) -> Rows:
+    """Level-3 grids with the most incidents meeting `condition`."""
+    count = func.count()
+    return (select(Incident.grid3_code, count)
+            .where(scope, condition, Incident.grid3_code.is_not(None))
+            .group_by(Incident.grid3_code).order_by(count.desc(), Incident.grid3_code)
+            .limit(limit))
+
+
+def counted(scope: ColumnElement[bool], condition: ColumnElement[bool]) -> Rows:
+    """How many incidents meet `condition`."""
+    return select(func.count()).select_from(Incident).where(scope, condition)
+
+
+def grid_names(codes: list[str], at: datetime) -> Rows:
+    """Names of the grids valid at `at`."""
+    return select(GridVersion.code, GridVersion.name).where(GridVersion.code.in_(codes),
+                                                            valid_at(at))
+
+
+def grid_version(code: str, at: datetime) -> Rows:
+    """A grid's code, name, level and parent as valid at `at`."""
+    return select(GridVersion.code, GridVersion.name, GridVersion.level,
+                  GridVersion.parent_code).where(GridVersion.code == code, valid_at(at))
+
+
+def in_grid(code: str) -> ColumnElement[bool]:
+    """Incidents inside the grid `code`, whatever its level."""
+    return or_(Incident.grid3_code == code, Incident.grid2_code == code,
+               Incident.town_code == code, Incident.special_codes.any_() == code)
+
+
+def day_incidents(scope: ColumnElement[bool], start: datetime, end: datetime,
+                  limit: int) -> Rows:
+    """Placed incidents reported in [start, end), in the order they came."""
+    return (select(Incident.id, Incident.source, Incident.category_code, Incident.lon,
+                   Incident.lat, Incident.reported_at, Incident.grid3_code)
+            .where(scope, Incident.reported_at >= start, Incident.reported_at < end,
+                   Incident.lon.is_not(None))
+            .order_by(Incident.reported_at, Incident.id).limit(limit))
+
+
+def day_events(ids: list[int], end: datetime) -> Rows:
+    """The status changes of the given incidents before `end`, in order."""
+    return (select(IncidentEvent.incident_id, IncidentEvent.at,
+                   IncidentEvent.after["status"].astext)
+            .where(IncidentEvent.incident_id.in_(ids), IncidentEvent.at < end)
+            .order_by(IncidentEvent.incident_id, IncidentEvent.seq))
+
+
+def recent_points(scope: ColumnElement[bool], since: datetime) -> Rows:
+    """(lon, lat) of placed incidents reported since `since`."""
+    return select(Incident.lon, Incident.lat).where(scope, Incident.reported_at >= since,
+                                                    Incident.lon.is_not(None))
