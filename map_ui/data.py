@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -11,12 +11,9 @@ from sqlalchemy.orm import Session
 from gis_service.auth.service import Principal
 from gis_service.config import Settings
 from gis_service.grids.service import list_grid_features
-from gis_service.incidents.recent import recent_points
 from gis_service.people.service import grid_worker_names
 from gis_service.places import service as places
 from map_ui.wall import Basemap, WallData
-
-RECENT_DAYS = 30
 
 
 def plain(features: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -34,7 +31,6 @@ def basemap(settings: Settings) -> Basemap | None:
 def gather_wall(session: Session, *, principal: Principal, now: datetime,
                 settings: Settings) -> WallData:
     """The wall's data as `principal` may see it, at `now`."""
-    since = now - timedelta(days=RECENT_DAYS)
     return WallData(
         now=now,
         grids=plain(list_grid_features(session, at=now)),
@@ -43,6 +39,5 @@ def gather_wall(session: Session, *, principal: Principal, now: datetime,
         zones=plain(places.zone_features(session)),
         projects=plain(places.project_features(session)),
         stations=plain(places.station_features(session)),
-        incidents=recent_points(session, since=since, principal=principal),
         basemap=basemap(settings),
     )

@@ -9,12 +9,12 @@ from datetime import datetime
 from typing import Any
 
 import folium
-from folium.plugins import MarkerCluster
 
 from map_ui import wall_panels as panels
 from map_ui import wall_style as style
 from map_ui.assets import use_local_assets
 from map_ui.geometry import bounds_of
+from map_ui.wall_live import add_live
 
 Feature = dict[str, Any]
 # Lake Taihu, where the towns this serves lie; used when no town is loaded yet
@@ -43,7 +43,6 @@ class WallData:
     zones: list[Feature] = field(default_factory=list)
     projects: list[Feature] = field(default_factory=list)
     stations: list[Feature] = field(default_factory=list)
-    incidents: list[dict[str, Any]] = field(default_factory=list)
     basemap: Basemap | None = None
 
 
@@ -53,25 +52,26 @@ def render_wall(data: WallData) -> str:
 
 
 def build_wall(data: WallData) -> folium.Map:
-    """The wall's folium map: every layer in a layer control, a title and a legend."""
+    """The wall's folium map: the town's areas in a layer control, a title and a legend; the
+    live layers, KPI panel, viewpoints, replay and cards are added by the page's script."""
     fmap = _base_map(data.basemap)
-    layers = {name: folium.FeatureGroup(name=name) for name in style.LAYER_NAMES
-              if name != style.INCIDENTS}  # incidents are a cluster layer of their own
+    layers = {name: folium.FeatureGroup(name=name) for name in style.AREA_LAYERS}
     _add_zones(layers, data.zones)
     _add_districts(layers[style.DISTRICTS], data.districts)
-    _add_grids(layers, data.grids, data.workers)
+    grid_layers = _add_grids(layers, data.grids, data.workers)
     _add_projects(layers[style.PROJECTS], data.projects)
     _add_stations(layers[style.STATIONS], data.stations)
     for layer in layers.values():
         layer.add_to(fmap)
-    _incident_layer(data.incidents).add_to(fmap)
-    folium.LayerControl(collapsed=False).add_to(fmap)
+    control = folium.LayerControl(collapsed=False)
+    control.add_to(fmap)
     bounds = bounds_of(data.grids)
     if bounds is not None:
         fmap.fit_bounds(bounds)
-    panels.decorate(fmap, data.now, town=_town_name(data.grids), incidents=len(data.incidents),
+    panels.decorate(fmap, data.now, town=_town_name(data.grids),
                     projects=[str(_prop(f, "status")) for f in data.projects],
                     empty=not data.grids)
+    add_live(fmap, control, layers, grid_layers)
     return fmap
 
 
@@ -151,15 +151,20 @@ def _add_zones(layers: dict[str, folium.FeatureGroup], zones: list[Feature]) -> 
 
 
 def _add_grids(layers: dict[str, folium.FeatureGroup], grids: list[Feature],
-               workers: dict[str, str]) -> None:
-    """Grids by level (special-purpose grids apart), each with its grid worker."""
+               workers: dict[str, str]) -> list[folium.GeoJson]:
+    """Grids by level (special-purpose grids apart), each with its grid worker; returns the
+    layers a click opens a grid's card on."""
     by_level = {1: style.GRID1, 2: style.GRID2, 3: style.GRID3, None: style.SPECIAL}
+    drawn = []
     for level, name in by_level.items():
         items = [_area(g, worker=workers.get(str(_prop(g, "code")), "—"))
                  for g in grids if _prop(g, "level") == level]
         if items:
-            _geojson(items, style.STYLES[name], style.CLASS_NAMES[name],
-                     {**AREA_FIELDS, "worker": "网格员"}).add_to(layers[name])
+            layer = _geojson(items, style.STYLES[name], style.CLASS_NAMES[name],
+                             {**AREA_FIELDS, "worker": "网格员"})
+            layer.add_to(layers[name])
+            drawn.append(layer)
+    return drawn
 
 
 def _add_projects(layer: folium.FeatureGroup, projects: list[Feature]) -> None:
@@ -183,32 +188,6 @@ def _add_stations(layer: folium.FeatureGroup, stations: list[Feature]) -> None:
     _geojson(items, style.STYLES[style.STATIONS], style.CLASS_NAMES[style.STATIONS],
              {**AREA_FIELDS, "grid_code": "所在网格"},
              marker=folium.CircleMarker(radius=6)).add_to(layer)
-
-
-INCIDENT_FIELDS = {"id": "编号", "category": "类别", "status": "状态", "reported": "上报时间",
-                   "address": "地址"}
-
-
-def _incident(row: dict[str, Any]) -> Shown:
-    reported = row.get("reported_at")
-    geometry = {"type": "Point", "coordinates": [row["lon"], row["lat"]]}
-    return geometry, {"id": row["id"], "category": row.get("category_code"),
-                      "status": style.INCIDENT_STATUS.get(row["status"], row["status"]),
-                      "reported": panels.china_time(reported) if reported else "",
-                      "address": row.get("address")}
-
-
-def _incident_layer(incidents: list[dict[str, Any]]) -> MarkerCluster:
-    """Recent incidents clustered; one GeoJSON per status group keeps the page small."""
-    cluster = MarkerCluster(name=style.INCIDENTS,
-                            options={"showCoverageOnHover": False, "maxClusterRadius": 50})
-    for label, colour, _ in style.INCIDENT_GROUPS:
-        items = [_incident(r) for r in incidents if style.incident_group(r["status"])[0] == label]
-        if items:
-            _geojson(items, style.point_style(colour), style.CLASS_NAMES[style.INCIDENTS],
-                     INCIDENT_FIELDS, popup=True,
-                     marker=folium.CircleMarker(radius=7)).add_to(cluster)
-    return cluster
 
 
 def _town_name(grids: list[Feature]) -> str:

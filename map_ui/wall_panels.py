@@ -43,16 +43,18 @@ def legend_html(project_statuses: list[str]) -> str:
     rows += [_swatch(colour, f"重点工程·{style.PROJECT_STATUS.get(status, status)}", "dot")
              for status, colour in colours.items()]
     rows.append(_swatch(style.STYLES[style.STATIONS]["fillColor"], "便民服务站", "dot"))
-    rows += [_swatch(colour, f"事件·{label}", "dot") for label, colour, _ in
-             style.INCIDENT_GROUPS]
+    rows += [_swatch(style.DEADLINE_COLOURS[key], f"在办事件·{label}", "dot")
+             for key, label in (("green", "正常"), ("yellow", "临期"), ("red", "超期"))]
+    rows += [_swatch(colour, f"边框·{label}", "ring") for label, colour, _ in
+             style.INCIDENT_GROUPS[:3]]
     return f'<div class="wall-legend"><h3>图例</h3>{"".join(rows)}</div>'
 
 
-def title_html(now: datetime, town: str, incidents: int) -> str:
-    """The title bar: town, what is counted, and when the page was made."""
+def title_html(now: datetime, town: str) -> str:
+    """The title bar: the town, and a status line the live script keeps current."""
     name = html.escape(f"{town} · {TITLE}" if town else TITLE)
     return (f'<div class="wall-title"><h1>{name}</h1>'
-            f"<p>{style.INCIDENTS} {incidents} 起 · 更新于 {china_time(now)}</p></div>")
+            f'<p id="wall-status">页面生成于 {china_time(now)} · 正在连接…</p></div>')
 
 
 class WallStyle(JSCSSMixin):
@@ -61,8 +63,8 @@ class WallStyle(JSCSSMixin):
     default_css = [("wall_css", f"{OWN_URL}/wall.css")]  # noqa: RUF012  (folium reads it)
 
 
-def decorate(fmap: folium.Map, now: datetime, *, town: str, incidents: int,
-             projects: list[str], empty: bool) -> None:
+def decorate(fmap: folium.Map, now: datetime, *, town: str, projects: list[str],
+             empty: bool) -> None:
     """Add the stylesheet, icon, title, legend and (with no town loaded) the empty message."""
     root = fmap.get_root()
     assert isinstance(root, Figure)  # a Map always sits in a Figure
@@ -70,7 +72,7 @@ def decorate(fmap: folium.Map, now: datetime, *, town: str, incidents: int,
         f'<title>{html.escape(town or "")} {TITLE}</title>'
         f'<link rel="icon" href="{OWN_URL}/favicon.svg" type="image/svg+xml">'))
     WallStyle().add_to(fmap)  # added last, so rendered (and linked) after the libraries
-    root.html.add_child(folium.Element(title_html(now, town, incidents)))
+    root.html.add_child(folium.Element(title_html(now, town)))
     root.html.add_child(folium.Element(legend_html(projects)))
     if empty:
         root.html.add_child(folium.Element(EMPTY_MESSAGE))

@@ -15,10 +15,38 @@ GRID3 = "三级网格（网格员）"
 SPECIAL = "专属网格"
 PROJECTS = "重点工程"
 STATIONS = "便民服务站"
-INCIDENTS = "近30天事件"
+# drawn in the browser from the live data (map_ui/static/wall_live.js)
+HISTORY = "近30天事件（分布）"
+HEAT7 = "热力·近7天"
+HEAT30 = "热力·近30天"
+WORKERS = "网格员位置"
+LIVE = "在办事件（实时）"
+INCIDENTS = LIVE  # the wall's incident layer
 # bottom to top: the lake under everything, the points above the areas
-LAYER_NAMES = (LAKE, ZONES, DISTRICTS, GRID1, GRID2, GRID3, SPECIAL, PROJECTS, STATIONS,
-               INCIDENTS)
+AREA_LAYERS = (LAKE, ZONES, DISTRICTS, GRID1, GRID2, GRID3, SPECIAL, PROJECTS, STATIONS)
+LIVE_LAYERS = (HEAT7, HEAT30, HISTORY, WORKERS, LIVE)
+LAYER_NAMES = AREA_LAYERS + LIVE_LAYERS
+# short keys the viewpoints and the URL use
+LAYER_KEYS = {LAKE: "lake", ZONES: "zones", DISTRICTS: "districts", GRID1: "grid1",
+              GRID2: "grid2", GRID3: "grid3", SPECIAL: "special", PROJECTS: "projects",
+              STATIONS: "stations", HEAT7: "heat7", HEAT30: "heat30", HISTORY: "history",
+              WORKERS: "workers", LIVE: "live"}
+# viewpoints: (key, label, the layers shown); the KPI panel shows in every one
+VIEWPOINTS = (
+    ("command", "指挥", ("lake", "grid1", "grid2", "grid3", "special", "projects", "workers",
+                        "live")),
+    ("dispatch", "调度", ("grid1", "grid2", "grid3", "stations", "workers", "live")),
+    ("enforcement", "执法", ("grid1", "districts", "grid2", "projects", "live")),
+    ("taihu", "太湖保护", ("lake", "zones", "grid1", "grid2", "projects", "live")),
+    ("analysis", "分析研判", ("lake", "grid1", "grid2", "heat30", "history")),
+)
+DEFAULT_VIEW = "command"
+SOURCE_NAMES = {"hotline_12345": "12345热线", "mayor_mailbox": "书记市长信箱",
+                "grid_patrol": "网格巡查", "enforcement_patrol": "执法巡查",
+                "video": "视频监控", "county_ticket": "县级派单", "open311": "网上受理",
+                "walk_in": "来访"}
+DEADLINE_COLOURS = {"green": "#2ecc71", "yellow": "#ffd740", "red": "#ff1744",
+                    "none": "#90a4ae", "done": "#9e9e9e"}
 
 # outlines only for the big areas, so hovering reaches the level-3 grid beneath them
 STYLES: dict[str, dict[str, Any]] = {
@@ -34,7 +62,7 @@ STYLES: dict[str, dict[str, Any]] = {
 CLASS_NAMES = {LAKE: "wall-lake", ZONES: "wall-zone", DISTRICTS: "wall-district",
                GRID1: "wall-grid1", GRID2: "wall-grid2", GRID3: "wall-grid3",
                SPECIAL: "wall-special", PROJECTS: "wall-project", STATIONS: "wall-station",
-               INCIDENTS: "wall-incident"}
+               LIVE: "wall-live"}
 
 ZONE_LEVELS = {1: ("一级保护区", "#ff7043"), 2: ("二级保护区", "#ffca28"),
                3: ("三级保护区", "#9ccc65")}

@@ -81,8 +81,11 @@ def sign_in(page: Page, origin: str, username: str, password: str) -> None:
     page.wait_for_load_state("networkidle")
 
 
-def incidents_drawn(page: Page) -> int:
-    """Incidents on the map: single markers plus the counts on the clusters."""
-    singles = page.locator("path.wall-incident").count()
-    clusters = page.locator(".marker-cluster span").all_text_contents()
-    return singles + sum(int(count) for count in clusters)
+def live_drawn(page: Page) -> int:
+    """Open incidents drawn by the wall's live layer."""
+    return page.locator("path.wall-live").count()
+
+
+def wait_for_live(page: Page) -> None:
+    """Wait until the wall's first feed answer is drawn."""
+    page.wait_for_function("document.body.dataset.wallCursor !== undefined")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import folium
@@ -39,9 +39,6 @@ def town_data(**changes: Any) -> WallData:
                           status="planned", department="JS")],
         "stations": [area("S1", "西村便民服务站",
                           {"type": "Point", "coordinates": [120.405, 30.915]}, grid_code="T-A")],
-        "incidents": [{"id": 7, "category_code": "GARBAGE", "status": "dispatched",
-                       "lon": 120.405, "lat": 30.905, "address": "西村一组",
-                       "reported_at": NOW - timedelta(days=2), "grid3_code": "T-A-1"}],
     }
     values.update(changes)
     return WallData(**values)
@@ -50,7 +47,7 @@ def town_data(**changes: Any) -> WallData:
 def test_every_layer_is_in_the_layer_control() -> None:
     page = render_wall(town_data())
     control = page[page.index("L.control.layers"):]
-    for name in style.LAYER_NAMES:
+    for name in style.AREA_LAYERS:  # the live layers join the control from the script
         assert json.dumps(name) in page[page.index("overlays"):], name
     assert "collapsed\": false" in control
 
@@ -63,18 +60,46 @@ def test_page_loads_nothing_from_outside() -> None:
         assert url.startswith(("/static/vendor/", "/static/map_ui/")), url
 
 
-def test_shows_names_workers_squads_and_incidents() -> None:
+def test_shows_names_workers_and_squads() -> None:
     page = render_wall(town_data())
-    for text in ("七都镇(测试) · 网格化管理一张图", "近30天事件 1 起", "2025-06-01 12:00"):
+    for text in ("七都镇(测试) · 网格化管理一张图", "2025-06-01 12:00"):
         assert text in page
     for value in ("T-A-1", "张三", "赵六", "一中队（Q1）", "太湖一级保护区", "在建", "规划中",
-                  "西村便民服务站", "已派遣", "2025-05-30 12:00", "西村一组"):
+                  "西村便民服务站"):
         assert json.dumps(value)[1:-1] in page, value
     for class_name in ("wall-grid1", "wall-grid2", "wall-grid3", "wall-special", "wall-lake",
-                       "wall-zone", "wall-district", "wall-project", "wall-station",
-                       "wall-incident"):
+                       "wall-zone", "wall-district", "wall-project", "wall-station"):
         assert f'"className": "{class_name}"' in page, class_name
-    assert "L.markerClusterGroup" in page
+
+
+def _start_call(page: str) -> tuple[dict[str, Any], str]:
+    """The config and the references the page hands to startWall."""
+    match = re.search(r"startWall\((\{.*?\}), (\{map: .*?\]\})\);", page, re.S)
+    assert match, "the page does not start the live wall"
+    return json.loads(match.group(1)), match.group(2)
+
+
+def test_the_live_script_gets_every_layer_and_the_viewpoints() -> None:
+    page = render_wall(town_data())
+    config, refs = _start_call(page)
+    for name in style.AREA_LAYERS:
+        assert f"{style.LAYER_KEYS[name]}: feature_group_" in refs, name
+    assert refs.count("geo_json_") == 4  # grids of levels 1–3 and special are clickable
+    assert set(config["names"]) == {style.LAYER_KEYS[n] for n in style.LIVE_LAYERS}
+    known = set(style.LAYER_KEYS.values())
+    assert set(config["views"]) == {"command", "dispatch", "enforcement", "taihu", "analysis"}
+    for view, shown in config["views"].items():
+        assert set(shown) <= known, view
+        assert "live" in shown or view == "analysis", view
+    assert config["feedMs"] <= 5000  # the wall shows a new report within 5 s
+    for url in ("/api/v1/wall/feed", "/api/v1/wall/kpi", "/tiles/incidents/{z}/{x}/{y}.pbf"):
+        assert url in config["links"].values()
+    for view in config["views"]:
+        assert f'data-view="{view}"' in page
+    for element in ('id="wall-kpi"', 'id="replay-slider"', 'id="wall-card"'):
+        assert element in page
+    assert "/static/map_ui/wall_live.js" in page
+    assert "/static/vendor/leaflet.vectorgrid/dist/Leaflet.VectorGrid.bundled.min.js" in page
 
 
 def test_the_lake_is_drawn_as_water() -> None:
@@ -85,16 +110,16 @@ def test_the_lake_is_drawn_as_water() -> None:
 
 def test_text_from_reports_cannot_become_markup() -> None:
     hostile = "</script><script>alert(1)</script><img src=x onerror=alert(2)>"
-    incident = {"id": 1, "category_code": "GARBAGE", "status": "reported", "lon": 120.405,
-                "lat": 30.905, "address": hostile, "reported_at": NOW, "grid3_code": None}
-    page = render_wall(town_data(incidents=[incident], workers={"T-A-1": "<b>张三</b>"}))
+    station = area("S9", hostile, {"type": "Point", "coordinates": [120.405, 30.915]},
+                   grid_code="T-A")
+    page = render_wall(town_data(stations=[station], workers={"T-A-1": "<b>张三</b>"}))
     assert "<script>alert" not in page and "<img src=x" not in page and "<b>张三" not in page
 
 
 def test_an_empty_town_gives_a_friendly_map() -> None:
     page = render_wall(WallData(now=NOW))
     assert "尚未载入镇域数据" in page and "fitBounds" not in page
-    assert "近30天事件 0 起" in page
+    assert "startWall(" in page  # reports may still arrive: the live layers run anyway
 
 
 def test_a_configured_basemap_is_the_only_outside_url() -> None:

@@ -1,58 +1,136 @@
-"""The wall in a real browser against the real service: signs in, draws every layer, and
-loads nothing from outside the service."""
+"""The wall in a real browser against the real service: signs in, draws every layer, shows a
+new report within 5 s, switches viewpoints by URL, opens cards, replays the day — and loads
+nothing from outside the service."""
 
 from __future__ import annotations
 
-import re
+import time
 from typing import Any
 
 import httpx
 from playwright.sync_api import Page
 
 from map_ui import wall_style as style
-from tests.map_ui.browser import ARTIFACTS, chromium_page, incidents_drawn, sign_in
-from tests.map_ui.fixtures import ADMIN_PASSWORD, RECENT, report_incidents
+from tests.map_ui.browser import ARTIFACTS, chromium_page, live_drawn, sign_in, wait_for_live
+from tests.map_ui.fixtures import ADMIN_PASSWORD, REPORTS, report_incidents
+
+
+def screen_point(page: Page, lat: float, lon: float) -> dict[str, float]:
+    """Where a place on the map is on the screen."""
+    point: dict[str, float] = page.evaluate(
+        """([lat, lon]) => {
+            const element = document.querySelector(".folium-map");
+            const box = element.getBoundingClientRect();
+            const at = window.wallState.map.latLngToContainerPoint([lat, lon]);
+            return {x: box.left + at.x, y: box.top + at.y};
+        }""", [lat, lon])
+    return point
 
 
 def hover_tooltip(page: Page, lat: float, lon: float) -> str:
     """Move the mouse over a place on the map and read the tooltip that opens."""
-    point: dict[str, Any] = page.evaluate(
-        """([lat, lon]) => {
-            const element = document.querySelector(".folium-map");
-            const map = window[element.id];
-            const box = element.getBoundingClientRect();
-            const at = map.latLngToContainerPoint([lat, lon]);
-            return {x: box.left + at.x, y: box.top + at.y};
-        }""", [lat, lon])
+    point = screen_point(page, lat, lon)
     page.mouse.move(point["x"], point["y"])
     tooltip = page.locator(".leaflet-tooltip.foliumtooltip")
     tooltip.wait_for()
     return tooltip.inner_text()
 
 
+def slide(page: Page, minute: int) -> None:
+    """Move the replay slider as a user would (an input event)."""
+    page.eval_on_selector("#replay-slider", """(slider, minute) => {
+        slider.value = String(minute);
+        slider.dispatchEvent(new Event("input"));
+    }""", minute)
+
+
+def drawn(page: Page, *names: str) -> dict[str, int]:
+    return {name: page.locator(f"path.{name}").count() for name in names}
+
+
 def test_the_wall_in_a_browser(live_server: str, town: dict[str, Any],
                                auth: dict[str, str]) -> None:
-    with httpx.Client(base_url=live_server, headers=auth) as api:
-        report_incidents(lambda path, body: api.post(path, json=body))
-    with chromium_page() as (page, traffic):
+    with httpx.Client(base_url=live_server, headers=auth) as api, \
+            chromium_page() as (page, traffic):
+        made = report_incidents(lambda path, body: api.post(path, json=body))
         sign_in(page, live_server, "admin", ADMIN_PASSWORD)
         page.wait_for_selector("path.wall-grid3")
+        wait_for_live(page)
 
         labels = page.locator(".leaflet-control-layers-overlays label").all_text_contents()
         assert [label.strip() for label in labels] == list(style.LAYER_NAMES)
-        drawn = {name: page.locator(f"path.{name}").count()
-                 for name in ("wall-grid1", "wall-grid2", "wall-grid3", "wall-special",
-                              "wall-district", "wall-zone", "wall-project", "wall-station")}
-        assert drawn == {"wall-grid1": 1, "wall-grid2": 2, "wall-grid3": 4, "wall-special": 1,
-                         "wall-district": 2, "wall-zone": 2, "wall-project": 2,
-                         "wall-station": 1}
-        assert incidents_drawn(page) == len(RECENT)
-        assert re.search(r"近30天事件 3 起", page.locator(".wall-title").inner_text())
+        # the command view: grids, special grids, projects, open incidents
+        assert drawn(page, "wall-grid1", "wall-grid2", "wall-grid3", "wall-special",
+                     "wall-project", "wall-district", "wall-zone") == {
+            "wall-grid1": 1, "wall-grid2": 2, "wall-grid3": 4, "wall-special": 1,
+            "wall-project": 2, "wall-district": 0, "wall-zone": 0}
+        assert live_drawn(page) == len(REPORTS)  # every open one, however old
+        page.wait_for_function("document.getElementById('kpi-open').textContent === '4'")
+        assert page.locator(".wall-view.active").inner_text() == "指挥"
 
-        text = hover_tooltip(page, 30.902, 120.402)  # inside T-A-1, away from every marker
+        # a new report shows within 5 s of its intake, flagged as new
+        started = time.monotonic()
+        new = api.post("/api/v1/incidents", json={
+            "source": "hotline_12345", "external_id": "wall-live-1", "category": "GARBAGE",
+            "location": {"lon": 120.4165, "lat": 30.9035, "crs": "wgs84"}}).json()
+        page.wait_for_selector(f"path.wall-live-{new['id']}.wall-new", timeout=5000)
+        assert time.monotonic() - started < 5
+        page.wait_for_function("document.getElementById('kpi-open').textContent === '5'",
+                               timeout=15000)
+        assert page.locator("#kpi-today").inner_text() == "1"  # the others are days old
+
+        # closing one takes it off the wall
+        first = made[0]
+        for action, extra in (("accept", {}), ("resolve", {}), ("verify", {}),
+                              ("close", {"resolution": "service"})):
+            first = api.post(f"/api/v1/incidents/{first['id']}/actions",
+                             headers={"If-Match": f'"{first["version"]}"'},
+                             json={"action": action, **extra}).json()
+        page.wait_for_selector(f"path.wall-live-{first['id']}", state="detached",
+                               timeout=5000)
+
+        # hovering a grid names its worker; clicking opens its card
+        text = hover_tooltip(page, 30.902, 120.402)
         assert "T-A-1" in text and "张三" in text
+        point = screen_point(page, 30.902, 120.402)
+        page.mouse.click(point["x"], point["y"])
+        page.wait_for_selector("#wall-card .card-grid[data-code='T-A-1']")
+        assert "张三" in page.locator("#wall-card").inner_text()
+
+        # clicking an incident opens its card with its history
+        page.locator(f"path.wall-live-{new['id']}").click(force=True)
+        page.wait_for_selector(f"#wall-card .card-incident[data-id='{new['id']}']")
+        assert "处置记录" in page.locator("#wall-card").inner_text()
+
+        # viewpoints switch layers and are kept in the URL
+        page.click(".wall-view[data-view=taihu]")
+        assert page.url.endswith("/?view=taihu")
+        assert drawn(page, "wall-zone", "wall-grid3") == {"wall-zone": 2, "wall-grid3": 0}
+        page.goto(f"{live_server}/?view=enforcement")
+        page.wait_for_selector("path.wall-district")
+        assert drawn(page, "wall-district")["wall-district"] == 2
+        page.goto(f"{live_server}/?view=analysis")
+        page.wait_for_selector("path.wall-heat")
+        assert live_drawn(page) == 0
+        page.wait_for_selector("canvas.leaflet-tile", state="attached")
+        page.wait_for_function("document.body.dataset.historyTiles === 'loaded'")
+
+        # replaying today: at the day's last minute every report of today is on the map
+        page.goto(f"{live_server}/")
+        wait_for_live(page)
+        page.click("#replay-toggle")
+        page.wait_for_function("document.getElementById('replay-count').textContent !== ''")
+        slide(page, 1439)
+        assert page.locator("path.wall-replayed").count() == 1  # only the new one is today's
+        assert page.locator(f"path.wall-replayed-{new['id']}").count() == 1
+        assert live_drawn(page) == 0  # the live layer steps aside while replaying
+        page.click("#replay-toggle")
+        page.wait_for_selector(f"path.wall-live-{new['id']}")
 
         ARTIFACTS.mkdir(exist_ok=True)
+        page.goto(f"{live_server}/")
+        wait_for_live(page)
+        page.wait_for_function("document.getElementById('kpi-open').textContent !== '–'")
         page.screenshot(path=str(ARTIFACTS / "wall.png"))
 
     assert traffic.outside(live_server) == []
@@ -60,3 +138,4 @@ def test_the_wall_in_a_browser(live_server: str, town: dict[str, Any],
     assert traffic.failed == []
     assert traffic.errors == []
     assert any(url.endswith("/leaflet.js") for url in traffic.requests)
+    assert any("/tiles/incidents/" in url for url in traffic.requests)

@@ -1,0 +1,450 @@
+/* The one-map wall, live. map_ui/wall_live.py renders startWall(config, refs) after the map,
+ * its area layers and the layer control exist. Everything here asks the service as the
+ * signed-in user (session cookie): the open incidents by a history cursor (/api/v1/wall/feed),
+ * the KPI panel, the H3 heat layers, the last 30 days as vector tiles, workers' positions,
+ * a day's replay, and the cards of a clicked grid or incident. Nothing comes from outside. */
+(function () {
+  "use strict";
+
+  // Leaflet ≥ 1.8 dropped L.DomEvent.fakeStop, which VectorGrid 1.3.0's canvas click calls
+  // (fixed upstream after 1.3.0, unreleased): give it the same meaning (stop the event).
+  if (window.L && !L.DomEvent.fakeStop) { L.DomEvent.fakeStop = L.DomEvent.stop; }
+
+  var CHINA_OFFSET_MS = 8 * 3600 * 1000;
+  var NEW_MS = 30 * 60 * 1000; // a report this recent is flagged as new
+
+  function escapeHtml(value) {
+    return String(value === null || value === undefined ? "" : value)
+      .replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;")
+      .replace(/"/g, "&quot;").replace(/'/g, "&#39;");
+  }
+
+  function chinaTime(moment, withDate) {
+    var text = new Date(new Date(moment).getTime() + CHINA_OFFSET_MS).toISOString();
+    return withDate ? text.slice(0, 16).replace("T", " ") : text.slice(11, 19);
+  }
+
+  function chinaToday() {
+    return new Date(Date.now() + CHINA_OFFSET_MS).toISOString().slice(0, 10);
+  }
+
+  function getJson(url) {
+    return fetch(url, {credentials: "same-origin", headers: {Accept: "application/json"}})
+      .then(function (response) {
+        if (response.status === 401) {
+          window.location.assign("/login?next=" + encodeURIComponent(
+            window.location.pathname + window.location.search));
+        }
+        if (!response.ok) { throw new Error(response.status + " " + url); }
+        return response.json();
+      });
+  }
+
+  window.startWall = function (config, refs) {
+    var map = refs.map;
+    var links = config.links;
+    var layers = Object.assign({}, refs.layers);
+    var statusColour = {};
+    config.statusGroups.forEach(function (group) {
+      group[2].forEach(function (status) { statusColour[status] = group[1]; });
+    });
+    var status = document.getElementById("wall-status");
+
+    /* ---------- cards ---------- */
+    var card = document.getElementById("wall-card");
+    var cardBody = document.getElementById("wall-card-body");
+    card.querySelector(".wall-card-close").addEventListener("click", function () {
+      card.hidden = true;
+    });
+    function showCard(html) { cardBody.innerHTML = html; card.hidden = false; }
+    function showFailure(what) {
+      showCard('<p class="wall-card-error">' + escapeHtml(what) + "读取失败，请稍后再试。</p>");
+    }
+    function statusName(value) { return config.statusNames[value] || value; }
+
+    function incidentCard(id) {
+      Promise.all([getJson(links.incident + id), getJson(links.incident + id + "/history")])
+        .then(function (both) {
+          var incident = both[0], history = both[1];
+          var rows = history.map(function (event) {
+            return "<li><time>" + escapeHtml(chinaTime(event.at, true)) + "</time> " +
+              escapeHtml(event.actor) + " · " + escapeHtml(event.action) +
+              (event.note ? "：" + escapeHtml(event.note) : "") + "</li>";
+          }).join("");
+          var assignee = incident.assignee ?
+            incident.assignee.type + ":" + incident.assignee.code : "—";
+          showCard('<h2 class="card-incident" data-id="' + escapeHtml(incident.id) + '">事件 ' +
+            escapeHtml(incident.id) + "</h2><dl>" +
+            "<dt>类别</dt><dd>" + escapeHtml(incident.category || "—") + "</dd>" +
+            "<dt>状态</dt><dd>" + escapeHtml(statusName(incident.status)) + "</dd>" +
+            "<dt>来源</dt><dd>" + escapeHtml(config.sourceNames[incident.source] ||
+                                            incident.source) + "</dd>" +
+            "<dt>地址</dt><dd>" + escapeHtml(incident.address || "—") + "</dd>" +
+            "<dt>网格</dt><dd>" + escapeHtml(incident.grid3 || "—") + "</dd>" +
+            "<dt>承办</dt><dd>" + escapeHtml(assignee) + "</dd>" +
+            "<dt>时限</dt><dd>" + escapeHtml(incident.due_at ?
+              chinaTime(incident.due_at, true) : "—") + "</dd>" +
+            "<dt>描述</dt><dd>" + escapeHtml(incident.description || "—") + "</dd></dl>" +
+            "<h3>处置记录</h3><ol class=\"card-history\">" + rows + "</ol>");
+        })
+        .catch(function () { showFailure("事件"); });
+    }
+
+    function gridCard(code) {
+      getJson(links.grid_card + encodeURIComponent(code)).then(function (grid) {
+        var workers = grid.workers.map(function (w) {
+          return escapeHtml(w.name) + (w.on_duty ? "" : "（不在岗）");
+        }).join("、") || "—";
+        var items = grid.open_items.map(function (item) {
+          return '<li><span class="dot" style="--c:' +
+            escapeHtml(config.deadlineColours[item.deadline] || "#90a4ae") + '"></span>' +
+            escapeHtml(item.id) + " " + escapeHtml(item.category || "") + " · " +
+            escapeHtml(statusName(item.status)) + "</li>";
+        }).join("");
+        var month = grid.month;
+        showCard('<h2 class="card-grid" data-code="' + escapeHtml(grid.code) + '">' +
+          escapeHtml(grid.name) + "（" + escapeHtml(grid.code) + "）</h2><dl>" +
+          "<dt>网格员</dt><dd>" + workers + "</dd>" +
+          "<dt>在办</dt><dd>" + escapeHtml(grid.open) + " 起</dd>" +
+          "<dt>本月上报</dt><dd>" + escapeHtml(month.reported) + " 起</dd>" +
+          "<dt>本月办结</dt><dd>" + escapeHtml(month.closed) + " 起</dd>" +
+          "<dt>按期率</dt><dd>" + (month.on_time_rate === null ? "—" :
+            escapeHtml((month.on_time_rate * 100).toFixed(1)) + "%") + "</dd></dl>" +
+          "<h3>在办事项</h3><ul class=\"card-items\">" + (items || "<li>无</li>") + "</ul>");
+      }).catch(function () { showFailure("网格"); });
+    }
+
+    refs.grids.forEach(function (layer) {
+      layer.on("click", function (event) {
+        var props = event.layer && event.layer.feature && event.layer.feature.properties;
+        if (props && props.code) { gridCard(props.code); }
+      });
+    });
+
+    /* ---------- the live incidents ---------- */
+    var live = L.featureGroup();
+    var markers = {};
+    var cursor = null;
+    var lastReset = 0;
+    var firstLoad = true;
+
+    function deadlineNow(item, now) {
+      if (!item.open) { return "done"; }
+      if (!item.due_at) { return "none"; }
+      if (now > Date.parse(item.due_at)) { return "red"; }
+      if (item.yellow_at && now >= Date.parse(item.yellow_at)) { return "yellow"; }
+      return "green";
+    }
+
+    function styleOf(item, now) {
+      return {radius: item.priority > 0 ? 10 : 8, weight: 3, opacity: 1, fillOpacity: 0.95,
+              color: statusColour[item.status] || "#ffffff",
+              fillColor: config.deadlineColours[deadlineNow(item, now)]};
+    }
+
+    function upsert(item, now, arrived) {
+      var marker = markers[item.id];
+      if (!item.open || item.lon === null || item.lat === null) {
+        if (marker) { live.removeLayer(marker); delete markers[item.id]; }
+        return;
+      }
+      if (!marker) {
+        var isNew = arrived || now - Date.parse(item.reported_at) < NEW_MS;
+        marker = L.circleMarker([item.lat, item.lon], Object.assign(styleOf(item, now), {
+          className: "wall-live wall-live-" + item.id + (isNew ? " wall-new" : "")}));
+        marker.on("click", function () { incidentCard(item.id); });
+        markers[item.id] = marker;
+        live.addLayer(marker);
+      } else {
+        marker.setLatLng([item.lat, item.lon]);
+        marker.setStyle(styleOf(item, now));
+      }
+      marker.item = item;
+      marker.bindTooltip(escapeHtml(item.id) + " · " + escapeHtml(item.category || "") + " · " +
+                         escapeHtml(statusName(item.status)));
+    }
+
+    function poll() {
+      var now = Date.now();
+      var fresh = cursor === null || now - lastReset > config.resetMs;
+      var url = links.feed + (fresh ? "" : "?after=" + cursor);
+      return getJson(url).then(function (feed) {
+        var at = Date.now();
+        if (feed.reset) {
+          var keep = {};
+          feed.incidents.forEach(function (item) { keep[item.id] = true; });
+          Object.keys(markers).forEach(function (id) {
+            if (!keep[id]) { live.removeLayer(markers[id]); delete markers[id]; }
+          });
+          lastReset = at;
+        }
+        feed.incidents.forEach(function (item) {
+          upsert(item, at, !feed.reset && !firstLoad);
+        });
+        firstLoad = false;
+        cursor = feed.cursor;
+        status.textContent = "在办 " + Object.keys(markers).length + " 起 · 更新于 " +
+          chinaTime(feed.at) + " · 每 " + config.feedMs / 1000 + " 秒刷新";
+        status.classList.remove("wall-offline");
+        document.body.dataset.wallCursor = String(cursor);
+      }).catch(function () {
+        status.textContent = "与服务的连接中断，正在重试… " + chinaTime(Date.now());
+        status.classList.add("wall-offline");
+      });
+    }
+
+    function recolour() {
+      var now = Date.now();
+      Object.keys(markers).forEach(function (id) {
+        markers[id].setStyle(styleOf(markers[id].item, now));
+      });
+    }
+
+    function schedule(task, ms) {
+      var run = function () {
+        Promise.resolve(task()).finally(function () { window.setTimeout(run, ms); });
+      };
+      run();
+    }
+
+    /* ---------- KPI panel ---------- */
+    function fillList(id, items) {
+      document.getElementById(id).innerHTML = items.join("") || "<li>—</li>";
+    }
+
+    function refreshKpi() {
+      return getJson(links.kpi).then(function (kpi) {
+        var month = kpi.month;
+        document.getElementById("kpi-today").textContent = kpi.today.total;
+        document.getElementById("kpi-open").textContent = kpi.open;
+        document.getElementById("kpi-overdue").textContent = kpi.overdue;
+        document.getElementById("kpi-closed").textContent = month.closed;
+        document.getElementById("kpi-ontime").textContent = month.on_time_rate === null ?
+          "—" : (month.on_time_rate * 100).toFixed(1) + "%";
+        document.getElementById("kpi-721").textContent = month.ratio_721 ?
+          month.ratio_721.map(function (n) { return Math.round(n); }).join(":") : "—";
+        fillList("kpi-sources", Object.keys(kpi.today.by_source).sort(function (a, b) {
+          return kpi.today.by_source[b] - kpi.today.by_source[a];
+        }).map(function (source) {
+          return "<li><span>" + escapeHtml(config.sourceNames[source] || source) +
+            "</span><b>" + escapeHtml(kpi.today.by_source[source]) + "</b></li>";
+        }));
+        [["kpi-top-open", kpi.top_open_grids], ["kpi-top-month", kpi.top_month_grids]]
+          .forEach(function (pair) {
+            fillList(pair[0], pair[1].map(function (grid) {
+              return '<li data-code="' + escapeHtml(grid.code) + '"><span>' +
+                escapeHtml(grid.name) + "</span><b>" + escapeHtml(grid.count) + "</b></li>";
+            }));
+          });
+      }).catch(function () { /* the status line already says when the service is away */ });
+    }
+
+    document.getElementById("wall-kpi").addEventListener("click", function (event) {
+      var item = event.target.closest("li[data-code]");
+      if (item) { gridCard(item.dataset.code); }
+    });
+
+    /* ---------- heat, history tiles, workers ---------- */
+    function heatLayer(days) {
+      var layer = L.geoJSON(null, {
+        style: function (feature) {
+          var share = feature.properties.count / Math.max(layer.maxCount || 1, 1);
+          return {weight: 0.5, color: "#ffab40", fillColor: share > 0.66 ? "#ff1744" :
+                  share > 0.33 ? "#ff9100" : "#ffd740", fillOpacity: 0.15 + 0.55 * share,
+                  className: "wall-heat"};
+        },
+        onEachFeature: function (feature, shape) {
+          shape.bindTooltip("近" + days + "天 " + feature.properties.count + " 起");
+        }
+      });
+      var loaded = 0;
+      layer.on("add", function () {
+        if (Date.now() - loaded < 300000) { return; }
+        getJson(links.heat + "?days=" + days).then(function (heat) {
+          layer.clearLayers();
+          layer.maxCount = heat.max;
+          layer.addData(heat);
+          loaded = Date.now();
+        }).catch(function () { /* shown on the next add */ });
+      });
+      return layer;
+    }
+
+    function historyLayer() {
+      var since = new Date(Date.now() - 30 * 86400 * 1000).toISOString();
+      var url = links.incident_tiles + "?since=" + encodeURIComponent(since);
+      var tiles = L.vectorGrid.protobuf(url, {
+        rendererFactory: L.canvas.tile, interactive: true, maxNativeZoom: 16,
+        fetchOptions: {credentials: "same-origin"},
+        getFeatureId: function (feature) { return feature.properties.id; },
+        vectorTileLayerStyles: {
+          incidents: function (props) {
+            if (props.count !== undefined) { // a low-zoom bin: size by count
+              return {radius: Math.min(3 + Math.sqrt(props.count) * 1.6, 18), weight: 1,
+                      color: "#0b1622", fill: true, fillOpacity: 0.75,
+                      fillColor: props.open > 0 ? "#ff9100" : "#64b5f6"};
+            }
+            return {radius: 4, weight: 1, color: "#0b1622", fill: true, fillOpacity: 0.85,
+                    fillColor: config.deadlineColours[props.deadline] || "#9e9e9e"};
+          }
+        }
+      });
+      tiles.on("loading", function () { document.body.dataset.historyTiles = "loading"; });
+      tiles.on("load", function () { document.body.dataset.historyTiles = "loaded"; });
+      tiles.on("click", function (event) {
+        if (event.layer && event.layer.properties && event.layer.properties.id) {
+          incidentCard(event.layer.properties.id);
+        }
+      });
+      return tiles;
+    }
+
+    function workersLayer() {
+      var layer = L.geoJSON(null, {
+        pointToLayer: function (feature, at) {
+          return L.circleMarker(at, {radius: 7, weight: 2, color: "#ffffff",
+                                     fillColor: "#00b0ff", fillOpacity: 1,
+                                     className: "wall-worker"});
+        },
+        onEachFeature: function (feature, shape) {
+          var p = feature.properties;
+          shape.bindTooltip(escapeHtml(p.worker_name || p.username || "") + " · " +
+                            escapeHtml(p.grid_code || "") + " · " +
+                            escapeHtml(p.at ? chinaTime(p.at, true) : ""));
+        }
+      });
+      function load() {
+        if (!map.hasLayer(layer)) { return Promise.resolve(); }
+        return getJson(links.positions).then(function (positions) {
+          layer.clearLayers();
+          layer.addData(positions);
+        }).catch(function () { /* kept as last drawn */ });
+      }
+      layer.on("add", load);
+      window.setInterval(load, 30000);
+      return layer;
+    }
+
+    layers.heat7 = heatLayer(7);
+    layers.heat30 = heatLayer(30);
+    layers.history = historyLayer();
+    layers.workers = workersLayer();
+    layers.live = live;
+    ["heat7", "heat30", "history", "workers", "live"].forEach(function (key) {
+      refs.control.addOverlay(layers[key], config.names[key]);
+    });
+
+    /* ---------- viewpoints ---------- */
+    var buttons = document.querySelectorAll(".wall-view");
+    function showView(view, remember) {
+      var shown = config.views[view] || config.views[config.defaultView];
+      Object.keys(layers).forEach(function (key) {
+        var on = shown.indexOf(key) >= 0;
+        if (on && !map.hasLayer(layers[key])) { map.addLayer(layers[key]); }
+        if (!on && map.hasLayer(layers[key])) { map.removeLayer(layers[key]); }
+      });
+      buttons.forEach(function (button) {
+        button.classList.toggle("active", button.dataset.view === view);
+      });
+      document.body.dataset.view = view;
+      if (remember) {
+        var url = new URL(window.location.href);
+        url.searchParams.set("view", view);
+        window.history.replaceState(null, "", url.pathname + url.search);
+      }
+    }
+    buttons.forEach(function (button) {
+      button.addEventListener("click", function () { showView(button.dataset.view, true); });
+    });
+    var asked = new URL(window.location.href).searchParams.get("view");
+    showView(config.views[asked] ? asked : config.defaultView, false);
+
+    /* ---------- replay a day ---------- */
+    var replay = L.featureGroup();
+    var replayData = null;
+    var replayTimer = null;
+    var controls = document.querySelector("#wall-replay .replay-controls");
+    var toggle = document.getElementById("replay-toggle");
+    var dayInput = document.getElementById("replay-day");
+    var slider = document.getElementById("replay-slider");
+    var clock = document.getElementById("replay-clock");
+    var counter = document.getElementById("replay-count");
+    var playButton = document.getElementById("replay-play");
+    dayInput.value = chinaToday();
+    dayInput.max = chinaToday();
+
+    function statusAt(steps, moment) {
+      var current = null;
+      steps.forEach(function (step) { if (step[0] <= moment) { current = step[1]; } });
+      return current;
+    }
+
+    function drawReplay() {
+      if (!replayData) { return; }
+      var minute = Number(slider.value);
+      var moment = replayData.start + minute * 60;
+      clock.textContent = String(Math.floor(minute / 60)).padStart(2, "0") + ":" +
+        String(minute % 60).padStart(2, "0");
+      replay.clearLayers();
+      var shown = 0;
+      replayData.incidents.forEach(function (item) {
+        if (item.reported_at > moment) { return; }
+        var state = statusAt(item.steps, moment) || "reported";
+        shown += 1;
+        replay.addLayer(L.circleMarker([item.lat, item.lon], {
+          radius: 7, weight: 1.5, color: "#0b1622", fillOpacity: 0.9,
+          fillColor: statusColour[state] || "#ffffff",
+          className: "wall-replayed wall-replayed-" + item.id
+        }).bindTooltip(escapeHtml(item.id) + " · " + escapeHtml(statusName(state))));
+      });
+      counter.textContent = "已上报 " + shown + " / " + replayData.incidents.length + " 起";
+    }
+
+    function loadReplay() {
+      return getJson(links.replay + "?day=" + encodeURIComponent(dayInput.value))
+        .then(function (data) { replayData = data; drawReplay(); })
+        .catch(function () { counter.textContent = "回放数据读取失败"; });
+    }
+
+    function stopPlaying() {
+      if (replayTimer) { window.clearInterval(replayTimer); replayTimer = null; }
+      playButton.textContent = "▶";
+    }
+
+    toggle.addEventListener("click", function () {
+      var on = controls.hidden;
+      controls.hidden = !on;
+      toggle.textContent = on ? "退出回放" : "回放一天";
+      toggle.classList.toggle("active", on);
+      document.body.classList.toggle("wall-replaying", on);
+      if (on) {
+        if (map.hasLayer(live)) { map.removeLayer(live); }
+        map.addLayer(replay);
+        loadReplay();
+      } else {
+        stopPlaying();
+        map.removeLayer(replay);
+        if (!map.hasLayer(live)) { map.addLayer(live); }
+      }
+    });
+    dayInput.addEventListener("change", loadReplay);
+    slider.addEventListener("input", drawReplay);
+    playButton.addEventListener("click", function () {
+      if (replayTimer) { stopPlaying(); return; }
+      playButton.textContent = "⏸";
+      replayTimer = window.setInterval(function () {
+        var next = Number(slider.value) + 5;
+        if (next > 1439) { stopPlaying(); return; }
+        slider.value = String(next);
+        drawReplay();
+      }, 100);
+    });
+
+    /* ---------- run ---------- */
+    schedule(poll, config.feedMs);
+    schedule(refreshKpi, config.kpiMs);
+    window.setInterval(recolour, 15000);
+    window.wallState = {markers: markers, layers: layers, map: map,
+                        showView: showView, gridCard: gridCard, incidentCard: incidentCard};
+  };
+}());
