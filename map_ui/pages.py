@@ -40,7 +40,11 @@ document.getElementById("login").addEventListener("submit", async (event) => {{
   const body = new URLSearchParams();
   for (const [key, value] of new FormData(form)) {{ if (value) body.append(key, value); }}
   const response = await fetch("/login", {{method: "POST", body, credentials: "same-origin"}});
-  if (response.ok) {{ window.location.replace(form.dataset.next); return; }}
+  if (response.ok) {{
+    await response.text();  // read it all: leaving mid-response shows as an aborted request
+    window.location.replace(form.dataset.next);
+    return;
+  }}
   const problem = await response.json().catch(() => ({{}}));
   document.getElementById("error").textContent =
     response.status === 401 ? "用户名或密码错误" : (problem.detail || "登录失败");

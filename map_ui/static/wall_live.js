@@ -12,6 +12,9 @@
 
   var CHINA_OFFSET_MS = 8 * 3600 * 1000;
   var NEW_MS = 30 * 60 * 1000; // a report this recent is flagged as new
+  // beyond this many open incidents the live layer draws on one canvas instead of an SVG
+  // element each: a town has hundreds open, a backlog of thousands must stay smooth too
+  var SVG_LIMIT = 3000;
 
   function escapeHtml(value) {
     return String(value === null || value === undefined ? "" : value)
@@ -127,6 +130,7 @@
     var cursor = null;
     var lastReset = 0;
     var firstLoad = true;
+    var canvas = null;
 
     function deadlineNow(item, now) {
       if (!item.open) { return "done"; }
@@ -150,8 +154,9 @@
       }
       if (!marker) {
         var isNew = arrived || now - Date.parse(item.reported_at) < NEW_MS;
-        marker = L.circleMarker([item.lat, item.lon], Object.assign(styleOf(item, now), {
-          className: "wall-live wall-live-" + item.id + (isNew ? " wall-new" : "")}));
+        var options = {className: "wall-live wall-live-" + item.id + (isNew ? " wall-new" : "")};
+        if (canvas) { options.renderer = canvas; }
+        marker = L.circleMarker([item.lat, item.lon], Object.assign(styleOf(item, now), options));
         marker.on("click", function () { incidentCard(item.id); });
         markers[item.id] = marker;
         live.addLayer(marker);
@@ -171,6 +176,11 @@
       return getJson(url).then(function (feed) {
         var at = Date.now();
         if (feed.reset) {
+          if (!canvas && feed.incidents.length > SVG_LIMIT) {
+            canvas = L.canvas({padding: 0.5});
+            live.clearLayers();
+            Object.keys(markers).forEach(function (id) { delete markers[id]; });
+          }
           var keep = {};
           feed.incidents.forEach(function (item) { keep[item.id] = true; });
           Object.keys(markers).forEach(function (id) {
