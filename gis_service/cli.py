@@ -205,14 +205,24 @@ def user_add(
                                            "grid_worker, squad or department")],
     scope: Annotated[str | None, typer.Option(help="grid, district or department code")] = None,
     password: Annotated[str | None, typer.Option(help="for signing in from a browser")] = None,
+    worker: Annotated[str | None, typer.Option(
+        help="the worker code (people table) a field account is, for patrols")] = None,
 ) -> None:
     """Create an account."""
+    from sqlalchemy import select
+
+    from gis_service.people.models import Worker
+
     with _session() as session:
         try:
-            auth_service.add_account(session, username=name, role=role, scope_code=scope,
-                                     password=password)
+            account = auth_service.add_account(session, username=name, role=role,
+                                               scope_code=scope, password=password)
         except DomainError as exc:
             raise _fail(exc.detail, 1) from exc
+        if worker is not None:
+            if session.scalar(select(Worker.id).where(Worker.code == worker)) is None:
+                raise _fail(f"no worker {worker!r}: import the workers first", 1)
+            account.worker_code = worker
         session.commit()
     typer.echo(f"user {name} ({role}) added")
 

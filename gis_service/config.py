@@ -49,3 +49,9 @@ class Settings(BaseSettings):
     tile_fold_seconds: float = 5.0
     tile_check_seconds: float = 1.0
     tile_cache_mib: float = 64.0
+    # patrols: a grid counts as covered within this distance (metres) of a month's tracks,
+    # and the most points one track may carry
+    patrol_buffer_m: float = 30.0
+    patrol_max_points: int = 20_000
+    # the largest photo accepted from the field
+    photo_max_bytes: int = 8 * 1024 * 1024

@@ -21,7 +21,7 @@ from gis_service.auth.service import add_account
 from gis_service.grids.models import GridVersion
 from gis_service.grids.queries import valid_at
 from gis_service.imports.service import run_import
-from gis_service.people.models import Department
+from gis_service.people.models import Department, Worker
 from gis_service.places.models import District
 
 DEMO_DIR = Path(__file__).resolve().parent.parent / "data" / "demo"
@@ -118,7 +118,11 @@ def _accounts(session: Session) -> Iterator[str]:
         if username in existing or (role in ("grid_worker", "squad", "department")
                                     and scope is None):
             continue
-        add_account(session, username=username, role=role, scope_code=scope,
-                    password=DEMO_PASSWORD)
+        account = add_account(session, username=username, role=role, scope_code=scope,
+                              password=DEMO_PASSWORD)
+        if role == "grid_worker":  # the A post on duty in its grid: its patrols are theirs
+            account.worker_code = session.scalar(select(Worker.code).where(
+                Worker.role == "grid_worker", Worker.grid_code == scope,
+                Worker.on_duty.is_(True)).order_by(Worker.code))
         where = f" (scope {scope})" if scope else ""
         yield f"demo account {username}: {role}{where}, password {DEMO_PASSWORD!r}"

@@ -57,6 +57,10 @@ class PayloadTooLargeError(DomainError):
     status, title = 413, "Payload too large"
 
 
+class UnsupportedMediaTypeError(DomainError):
+    status, title = 415, "Unsupported media type"
+
+
 class TooManyRequestsError(DomainError):
     """Refused for now; `retry_after` (seconds) goes out as the Retry-After header too."""
 
