@@ -24,7 +24,7 @@ def grid_card(session: Session, *, principal: Principal, code: str, now: datetim
     grid = session.execute(queries.grid_version(code, now)).first()
     if grid is None:
         raise NotFoundError(f"no grid {code}")
-    scope = visible(principal) & queries.in_grid(code)
+    scope = visible(principal) & queries.in_grid(code, grid.level)
     month = month_start(now)
     open_rows = session.execute(queries.open_incidents(scope, now, yellow_share, OPEN_LISTED))
     open_count = session.scalar(queries.counted(scope, Incident.status.in_(queries.OPEN)))

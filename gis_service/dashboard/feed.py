@@ -3,8 +3,10 @@
 The cursor is the id of the newest history row the wall has seen. Every change to an incident
 writes a history row (append-only), so the rows after the cursor name the incidents to redraw:
 the wall adds or moves those still open and drops those that closed. Ids are handed out when
-a row is written, not when its transaction commits, so a poll re-reads the last `OVERLAP` rows
-too (redrawing an incident twice is harmless; missing one is not). Bulk imports commit many
+a row is written, not when its transaction commits, so a poll also re-reads those of the last
+`OVERLAP` rows before the cursor that were written shortly before the last poll (`seen_at`,
+less `LATE_SECONDS`): they may have committed after it (redrawing an incident twice is
+harmless; missing one is not). Bulk imports commit many
 rows at once, long after their ids were taken: the wall starts afresh (`reset`) every minute,
 which also catches them. A wall that fell far behind is told to start again at once.
 """
@@ -12,7 +14,7 @@ which also catches them. A wall that fell far behind is told to start again at o
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -25,6 +27,7 @@ from gis_service.incidents.scope import visible
 MAX_OPEN = 20_000  # open incidents drawn at once; a town has hundreds
 MAX_CHANGES = 5_000  # history rows read per poll; beyond this the wall starts afresh
 OVERLAP = 1_000  # history rows re-read per poll, for transactions that committed late
+LATE_SECONDS = 10  # how long after writing a row its transaction may take to commit
 
 
 def _item(row: Any) -> dict[str, Any]:
@@ -38,14 +41,16 @@ def _item(row: Any) -> dict[str, Any]:
             "address": row.address, "open": row.status in OPEN_STATES}
 
 
-def live_feed(session: Session, *, principal: Principal, after: int | None, now: datetime,
+def live_feed(session: Session, *, principal: Principal, after: int | None,
+              seen_at: datetime | None = None, now: datetime,
               yellow_share: float) -> dict[str, Any]:
     """With no cursor: every open placed incident (`reset`). With one: the incidents changed
     since, open or not. Both with the new cursor."""
     scope = visible(principal)
     if after is not None:
-        changed = session.execute(
-            queries.changed_after(max(after - OVERLAP, 0), MAX_CHANGES + 1)).all()
+        seen_since = seen_at - timedelta(seconds=LATE_SECONDS) if seen_at else None
+        changed = session.execute(queries.changed_after(
+            after, max(after - OVERLAP, 0), seen_since, MAX_CHANGES + 1)).all()
         if len(changed) <= MAX_CHANGES:
             ids = sorted({incident_id for incident_id, _ in changed})
             cursor = max([after, *(row_id for _, row_id in changed)])

@@ -54,11 +54,17 @@ def newest_event() -> Rows:
     return select(func.coalesce(func.max(IncidentEvent.id), 0))
 
 
-def changed_after(after: int, limit: int) -> Rows:
-    """(incident id, history row id) of history rows after the cursor, oldest first (the
-    primary key's range, so this stays cheap with years of history)."""
+def changed_after(after: int, overlap_from: int, seen_since: datetime | None,
+                  limit: int) -> Rows:
+    """(incident id, history row id) of history rows after the cursor, and of rows in the
+    overlap before it written since `seen_since` (they may have committed after the last
+    poll read); oldest first, on the primary key's range."""
+    late = IncidentEvent.id > overlap_from
+    if seen_since is not None:
+        late = and_(late, IncidentEvent.at >= seen_since)
     return (select(IncidentEvent.incident_id, IncidentEvent.id)
-            .where(IncidentEvent.id > after).order_by(IncidentEvent.id).limit(limit))
+            .where(IncidentEvent.id > overlap_from, or_(IncidentEvent.id > after, late))
+            .order_by(IncidentEvent.id).limit(limit))
 
 
 def intake_by_source(scope: ColumnElement[bool], since: datetime) -> Rows:
@@ -115,10 +121,14 @@ def grid_version(code: str, at: datetime) -> Rows:
                   GridVersion.parent_code).where(GridVersion.code == code, valid_at(at))
 
 
-def in_grid(code: str) -> ColumnElement[bool]:
-    """Incidents inside the grid `code`, whatever its level."""
-    return or_(Incident.grid3_code == code, Incident.grid2_code == code,
-               Incident.town_code == code, Incident.special_codes.any_() == code)
+def in_grid(code: str, level: int | None) -> ColumnElement[bool]:
+    """Incidents inside the grid `code` of the given level (None: a special-purpose grid);
+    one column each, so the grid's index serves it."""
+    column = {1: Incident.town_code, 2: Incident.grid2_code, 3: Incident.grid3_code}.get(
+        level or 0)
+    if column is None:
+        return Incident.special_codes.any_() == code
+    return column == code
 
 
 def day_incidents(scope: ColumnElement[bool], start: datetime, end: datetime,

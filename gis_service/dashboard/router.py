@@ -27,10 +27,11 @@ def _share(request: Request) -> float:
 @router.get("/feed")
 def feed(request: Request, session: SessionDep, principal: PrincipalDep,
          after: Annotated[int | None, Query(ge=0, description="the last answer's cursor")] = None,
+         seen_at: Annotated[datetime | None, Query(description="the last answer's `at`")] = None,
          ) -> dict[str, Any]:
     """Open incidents (no cursor), or the incidents changed since `after`, with a new cursor."""
-    return live_feed(session, principal=principal, after=after, now=datetime.now(UTC),
-                     yellow_share=_share(request))
+    return live_feed(session, principal=principal, after=after, seen_at=seen_at,
+                     now=datetime.now(UTC), yellow_share=_share(request))
 
 
 @router.get("/kpi")

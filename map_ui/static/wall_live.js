@@ -128,6 +128,7 @@
     var live = L.featureGroup();
     var markers = {};
     var cursor = null;
+    var seenAt = null;
     var lastReset = 0;
     var firstLoad = true;
     var canvas = null;
@@ -172,7 +173,8 @@
     function poll() {
       var now = Date.now();
       var fresh = cursor === null || now - lastReset > config.resetMs;
-      var url = links.feed + (fresh ? "" : "?after=" + cursor);
+      var url = links.feed + (fresh ? "" :
+        "?after=" + cursor + "&seen_at=" + encodeURIComponent(seenAt));
       return getJson(url).then(function (feed) {
         var at = Date.now();
         if (feed.reset) {
@@ -193,6 +195,7 @@
         });
         firstLoad = false;
         cursor = feed.cursor;
+        seenAt = feed.at;
         status.textContent = "在办 " + Object.keys(markers).length + " 起 · 更新于 " +
           chinaTime(feed.at) + " · 每 " + config.feedMs / 1000 + " 秒刷新";
         status.classList.remove("wall-offline");

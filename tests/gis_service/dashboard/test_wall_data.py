@@ -73,10 +73,13 @@ def test_feed_starts_with_open_incidents_then_sends_only_changes(
     assert by_id[first["id"]]["status"] == closed["status"] == "closed"
     assert not by_id[first["id"]]["open"]
 
-    quiet = get(client, "feed", auth, after=change["cursor"])
-    # the overlap re-reads recent rows (harmless); nothing new appears and the cursor holds
+    quiet = get(client, "feed", auth, after=change["cursor"], seen_at=change["at"])
+    # rows written just before the last poll are re-read (they may have committed after it)
     assert quiet["cursor"] == change["cursor"]
     assert {i["id"] for i in quiet["incidents"]} <= set(by_id) | {second["id"]}
+    later = (datetime.fromisoformat(change["at"]) + timedelta(minutes=1)).isoformat()
+    settled = get(client, "feed", auth, after=change["cursor"], seen_at=later)
+    assert settled["incidents"] == [] and settled["cursor"] == change["cursor"]
 
 
 def test_feed_is_scoped_to_the_callers_area(
