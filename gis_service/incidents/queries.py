@@ -6,13 +6,41 @@ from datetime import datetime
 from typing import Any
 
 from geoalchemy2 import functions as gfn
-from sqlalchemy import ColumnElement, Select, and_, or_, select, tuple_
+from sqlalchemy import (
+    ColumnElement,
+    Float,
+    Select,
+    and_,
+    cast,
+    exists,
+    func,
+    null,
+    or_,
+    select,
+    tuple_,
+)
 from sqlalchemy.orm import Session
 
+from gis_service.database import STORAGE_SRID
+from gis_service.grids.models import GridVersion
+from gis_service.grids.queries import valid_at
 from gis_service.incidents.lifecycle import OPEN_STATES
 from gis_service.incidents.models import Incident, IncidentEvent, IncidentLink
 from gis_service.incidents.routing import Rule, ZoneRuleData
+from gis_service.people.models import Department, Worker
+from gis_service.places.models import District
 from gis_service.responsibilities.models import Category, ZoneRule
+
+# the handler's own work in hand: what "workload" counts when suggesting a handler
+IN_HAND = ("dispatched", "accepted", "in_progress")
+# the dispatcher console's queues as list filters (an incident may sit in more than one)
+QUEUES: dict[str, dict[str, Any]] = {
+    "needs_location": {"status": "needs_location"},
+    "awaiting": {"status": "reported,registered"},
+    "returned": {"status": "returned"},
+    "overdue": {"overdue": True},
+    "whistle": {"whistle": True},
+}
 
 
 def rule_for(session: Session, category_code: str | None) -> Rule | None:
@@ -41,28 +69,51 @@ def by_source(session: Session, source: str, external_id: str) -> Incident | Non
 def filtered(scope: ColumnElement[bool], filters: dict[str, Any],
              now: datetime) -> Select[Incident]:
     """Incidents the caller may see matching the contract's filters, most urgent first."""
-    stmt = select(Incident).where(scope)
-    if filters.get("status"):
-        stmt = stmt.where(Incident.status == filters["status"])
-    if filters.get("grid"):
-        grid = filters["grid"]
-        stmt = stmt.where(or_(Incident.grid3_code == grid, Incident.grid2_code == grid,
-                              Incident.town_code == grid))
-    if filters.get("district"):
-        stmt = stmt.where(Incident.district_code == filters["district"])
-    if filters.get("category"):
-        stmt = stmt.where(Incident.category_code == filters["category"])
-    if filters.get("bbox"):
-        west, south, east, north = filters["bbox"]
-        stmt = stmt.where(Incident.geom.intersects(
-            gfn.ST_MakeEnvelope(west, south, east, north, 4490)))
-    if filters.get("overdue") is not None:
-        late = and_(Incident.due_at < now, Incident.status.in_(OPEN_STATES))
-        stmt = stmt.where(late if filters["overdue"] else ~late)
+    stmt = select(Incident).where(scope, *conditions(filters, now))
     if filters.get("after") is not None:
         due, last_id = filters["after"]
         stmt = stmt.where(tuple_(Incident.due_at, Incident.id) > tuple_(due, last_id))
     return stmt.order_by(Incident.due_at, Incident.id).limit(filters["limit"] + 1)
+
+
+def conditions(filters: dict[str, Any], now: datetime) -> list[ColumnElement[bool]]:
+    """The SQL conditions of the list's filters (`status` may name several, comma-separated)."""
+    where: list[ColumnElement[bool]] = []
+    if filters.get("status"):
+        states = [s.strip() for s in str(filters["status"]).split(",") if s.strip()]
+        where.append(Incident.status.in_(states))
+    if filters.get("grid"):
+        grid = filters["grid"]
+        where.append(or_(Incident.grid3_code == grid, Incident.grid2_code == grid,
+                         Incident.town_code == grid))
+    if filters.get("district"):
+        where.append(Incident.district_code == filters["district"])
+    if filters.get("category"):
+        where.append(Incident.category_code == filters["category"])
+    if filters.get("bbox"):
+        west, south, east, north = filters["bbox"]
+        where.append(Incident.geom.intersects(
+            gfn.ST_MakeEnvelope(west, south, east, north, 4490)))
+    if filters.get("overdue") is not None:
+        late = and_(Incident.due_at < now, Incident.status.in_(OPEN_STATES))
+        where.append(late if filters["overdue"] else ~late)
+    if filters.get("whistle") is not None:
+        where.append(whistled() if filters["whistle"] else ~whistled())
+    return where
+
+
+def whistled() -> ColumnElement[bool]:
+    """Open incidents whose grid blew the whistle (吹哨): departments were called to report."""
+    called = exists().where(IncidentEvent.incident_id == Incident.id,
+                            IncidentEvent.action == "whistle")
+    return and_(Incident.status.in_(OPEN_STATES), called)
+
+
+def count(session: Session, scope: ColumnElement[bool], filters: dict[str, Any],
+          now: datetime) -> int:
+    """How many incidents the caller may see match the filters."""
+    stmt = select(func.count()).select_from(Incident).where(scope, *conditions(filters, now))
+    return int(session.scalar(stmt) or 0)
 
 
 def events(session: Session, incident_id: int) -> list[IncidentEvent]:
@@ -84,3 +135,60 @@ def links(session: Session, incident_id: int) -> list[IncidentLink]:
     stmt = select(IncidentLink).where(or_(IncidentLink.incident_id == incident_id,
                                           IncidentLink.other_id == incident_id))
     return list(session.scalars(stmt.order_by(IncidentLink.created_at)))
+
+
+def workload(session: Session) -> dict[tuple[str, str], int]:
+    """Incidents in hand per handler (type, code)."""
+    stmt = (select(Incident.assignee_type, Incident.assignee_code, func.count())
+            .where(Incident.status.in_(IN_HAND), Incident.assignee_code.is_not(None))
+            .group_by(Incident.assignee_type, Incident.assignee_code))
+    return {(str(kind), str(code)): int(n) for kind, code, n in session.execute(stmt)}
+
+
+def _metres_to(area: Any, lon: float | None, lat: float | None) -> ColumnElement[Any]:
+    """Sphere distance in metres from a point to an area (0 inside), NULL with no point."""
+    if lon is None or lat is None:
+        return cast(null(), Float)
+    point = gfn.ST_SetSRID(gfn.ST_MakePoint(lon, lat), STORAGE_SRID)
+    return gfn.ST_DistanceSphere(area, point)
+
+
+def grid_worker_areas(session: Session, *, lon: float | None, lat: float | None,
+                      at: datetime) -> list[Any]:
+    """Grid workers with their post, home grid and its distance from a point."""
+    stmt = (select(Worker.code, Worker.name, Worker.on_duty, Worker.backup_code,
+                   Worker.grid_code, _metres_to(GridVersion.geom, lon, lat).label("metres"))
+            .outerjoin(GridVersion, and_(GridVersion.code == Worker.grid_code, valid_at(at)))
+            .where(Worker.role == "grid_worker").order_by(Worker.code))
+    return list(session.execute(stmt))
+
+
+def squad_areas(session: Session, *, lon: float | None, lat: float | None) -> list[Any]:
+    """Each squad with its nearest district's distance from a point."""
+    metres = func.min(_metres_to(District.geom, lon, lat)).label("metres")
+    stmt = (select(District.squad_code, func.min(District.squad_name).label("name"), metres)
+            .group_by(District.squad_code).order_by(District.squad_code))
+    return list(session.execute(stmt))
+
+
+def town_areas(session: Session, *, lon: float | None, lat: float | None,
+               at: datetime) -> list[Any]:
+    """Every town (level-1 grid) with its distance from a point."""
+    stmt = (select(GridVersion.code, GridVersion.name,
+                   _metres_to(GridVersion.geom, lon, lat).label("metres"))
+            .where(GridVersion.level == 1, valid_at(at)).order_by(GridVersion.code))
+    return list(session.execute(stmt))
+
+
+def departments(session: Session) -> dict[str, str]:
+    """Department code → name."""
+    return {code: name for code, name in session.execute(select(Department.code,
+                                                                 Department.name))}
+
+
+def last_detail(session: Session, incident_id: int, action: str) -> dict[str, Any] | None:
+    """The detail of the incident's latest history row of an action, if any."""
+    stmt = (select(IncidentEvent.detail)
+            .where(IncidentEvent.incident_id == incident_id, IncidentEvent.action == action)
+            .order_by(IncidentEvent.seq.desc()).limit(1))
+    return session.scalar(stmt)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -16,7 +17,7 @@ from gis_service.auth.deps import PrincipalDep
 from gis_service.auth.service import Principal
 from gis_service.database import SessionDep
 from gis_service.errors import InvalidInputError
-from gis_service.incidents import actions, idempotency, queries, service
+from gis_service.incidents import actions, idempotency, queries, service, suggestions
 from gis_service.incidents.deadlines import deadline_state
 from gis_service.incidents.models import Incident
 from gis_service.incidents.schemas import (
@@ -27,6 +28,9 @@ from gis_service.incidents.schemas import (
     IncidentPage,
     IncidentRead,
     LinkRead,
+    QueueCounts,
+    SuggestionRead,
+    SuggestionsRead,
 )
 from gis_service.incidents.scope import visible
 
@@ -146,11 +150,16 @@ def list_incidents(
     overdue: bool | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: str | None = None,
+    whistle: Annotated[bool | None, Query(
+        description="open incidents whose grid called departments (吹哨)")] = None,
+    queue: Annotated[str | None, Query(
+        description="a dispatcher-console queue: " + ", ".join(queries.QUEUES))] = None,
 ) -> IncidentPage:
-    """Incidents the caller may see, most urgent (earliest due) first, a page at a time."""
+    """Incidents the caller may see, most urgent (earliest due) first, a page at a time.
+    `status` may name several states, comma-separated."""
     filters = {"status": status, "grid": grid, "district": district, "category": category,
-               "bbox": _bbox(bbox), "overdue": overdue, "limit": limit,
-               "after": _cursor(cursor)}
+               "bbox": _bbox(bbox), "overdue": overdue, "whistle": whistle, "limit": limit,
+               "after": _cursor(cursor), **_queue(queue)}
     rows = list(session.scalars(queries.filtered(visible(principal), filters,
                                                  datetime.now(UTC))))
     more = len(rows) > limit
@@ -162,6 +171,22 @@ def list_incidents(
         next_cursor = base64.urlsafe_b64encode(
             orjson.dumps([last.due_at.isoformat(), last.id])).decode()
     return IncidentPage(items=[to_read(r, _share(request)) for r in rows], next_cursor=next_cursor)
+
+
+def _queue(name: str | None) -> dict[str, object]:
+    if name is None:
+        return {}
+    if name not in queries.QUEUES:
+        raise InvalidInputError(f"queue is one of {', '.join(queries.QUEUES)}")
+    return queries.QUEUES[name]
+
+
+@router.get("/incidents/queues")
+def queue_counts(session: SessionDep, principal: PrincipalDep) -> QueueCounts:
+    """How many incidents the caller may see wait in each dispatcher-console queue."""
+    now, scope = datetime.now(UTC), visible(principal)
+    return QueueCounts(**{name: queries.count(session, scope, filters, now)
+                          for name, filters in queries.QUEUES.items()})
 
 
 @router.get("/incidents/{incident_id}", response_model=IncidentRead)
@@ -177,6 +202,21 @@ def get_history(incident_id: int, session: SessionDep,
     """Every change: who, when, what, before and after, why."""
     return [HistoryEntry.model_validate(e, from_attributes=True)
             for e in service.history(session, principal, incident_id)]
+
+
+@router.get("/incidents/{incident_id}/suggestions")
+def get_suggestions(request: Request, incident_id: int, session: SessionDep,
+                    principal: PrincipalDep,
+                    limit: Annotated[int, Query(ge=1, le=50)] = 10) -> SuggestionsRead:
+    """Handlers to dispatch or re-assign to: the rule's pick and its AB backup first, then
+    others by distance and workload (command center roles only)."""
+    found = suggestions.suggest(session, snapshot=request.app.state.locator.current(),
+                                principal=principal, incident_id=incident_id,
+                                now=datetime.now(UTC), limit=limit)
+    return SuggestionsRead(
+        incident_id=found.incident.id, version=found.incident.version,
+        status=found.incident.status, candidates=found.candidates,
+        suggestions=[SuggestionRead(to=s.to, **asdict(s)) for s in found.items])
 
 
 @router.get("/incidents/{incident_id}/links")

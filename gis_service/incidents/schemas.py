@@ -139,4 +139,40 @@ class HistoryEntry(BaseModel):
     hash: str
 
 
+class SuggestionRead(BaseModel):
+    """A handler the incident could be dispatched to; `to` goes into the dispatch action."""
+
+    to: str
+    type: str
+    code: str
+    name: str
+    reason: str
+    rule: bool = Field(description="what the responsibility list names at this place")
+    distance_m: float | None = Field(description="from the incident to the handler's area")
+    open_items: int = Field(description="incidents the handler has in hand")
+    on_duty: bool
+    score: float = Field(description="ranking cost (metres + 500 per item in hand); lower "
+                                     "first after the rule's pick and its AB backup")
+
+
+class SuggestionsRead(BaseModel):
+    """Ranked handlers for an incident, and the geocoder's candidates when it has no place."""
+
+    incident_id: int
+    version: int
+    status: str
+    suggestions: list[SuggestionRead]
+    candidates: list[dict[str, object]] | None
+
+
+class QueueCounts(BaseModel):
+    """How many visible incidents wait in each queue of the dispatcher console."""
+
+    needs_location: int
+    awaiting: int
+    returned: int
+    overdue: int
+    whistle: int
+
+
 assert set(RESOLUTIONS) == {"service", "management", "enforcement"}

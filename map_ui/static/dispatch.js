@@ -1,0 +1,447 @@
+/* The dispatcher console: queues, a map and the selected incident, all from the service's API.
+   Every action names the version the dispatcher saw (If-Match); a 412 says who changed what. */
+"use strict";
+
+(function () {
+  const config = JSON.parse(document.getElementById("dispatch-config").textContent);
+  const DISPATCHABLE = ["registered", "returned", "needs_location"];
+  const RETURNABLE = ["dispatched", "accepted"];  // re-assigning = return, then dispatch
+  const STORAGE_CRS = "cgcs2000";  // the map draws stored coordinates as they are
+  const state = {
+    queue: config.queues[0].key, items: [], counts: {}, selected: null, checked: new Set(),
+    placing: false, busy: false, timer: null, grids: {},
+  };
+
+  // ---- small helpers ----------------------------------------------------------------------
+  function el(tag, attrs, ...children) {
+    const node = document.createElement(tag);
+    for (const [key, value] of Object.entries(attrs || {})) {
+      if (value === null || value === undefined || value === false) continue;
+      if (key === "class") node.className = value;
+      else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
+      else if (key === "dataset") Object.assign(node.dataset, value);
+      else node.setAttribute(key, value === true ? "" : value);
+    }
+    for (const child of children.flat()) {
+      if (child === null || child === undefined || child === false) continue;
+      node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+    }
+    return node;
+  }
+  const statusName = (s) => config.statuses[s] || s;
+  const categoryName = (c) => (c ? config.categories[c] || c : "未分类");
+  const gridName = (i) => {
+    const code = i.grid3 || i.grid2 || i.town;
+    if (!code) return "—";
+    return state.grids[code] ? `${state.grids[code]}（${code}）` : code;
+  };
+  const handlerName = (a) => (a ? `${config.handlers[a.type] || a.type} ${a.code}` : "未指派");
+
+  function dueText(iso) {
+    if (!iso) return "—";
+    const due = new Date(iso);
+    const hours = (due.getTime() - Date.now()) / 3600000;
+    const when = due.toLocaleString("zh-CN", {month: "2-digit", day: "2-digit",
+                                              hour: "2-digit", minute: "2-digit"});
+    const left = Math.abs(hours) < 1 ? `${Math.round(Math.abs(hours) * 60)}分钟`
+      : `${Math.round(Math.abs(hours))}小时`;
+    return `${when}（${hours < 0 ? "超期" : "剩余"}${left}）`;
+  }
+
+  function say(kind, text) {
+    const box = el("div", {class: `alert alert-${kind} dispatch-message`, role: "alert",
+                           dataset: {kind}}, text);
+    const list = document.getElementById("messages");
+    list.prepend(box);
+    while (list.children.length > 5) list.lastElementChild.remove();
+    setTimeout(() => box.remove(), ["success", "info"].includes(kind) ? 6000 : 20000);
+    return box;
+  }
+
+  async function api(path, options) {
+    const response = await fetch(path, {credentials: "same-origin", ...(options || {}),
+      headers: {"Accept": "application/json", ...((options || {}).headers || {})}});
+    if (response.status === 401) {
+      window.location.assign("/login?next=/dispatch");
+      throw new Error("signed out");
+    }
+    const body = await response.json().catch(() => ({}));
+    return {status: response.status, ok: response.ok, body};
+  }
+
+  // ---- actions: one POST each, with the version the dispatcher saw ---------------------------
+  async function act(incident, action, extra) {
+    const response = await api(`/api/v1/incidents/${incident.id}/actions`, {
+      method: "POST",
+      headers: {"Content-Type": "application/json", "If-Match": `"${incident.version}"`},
+      body: JSON.stringify({action, ...(extra || {})}),
+    });
+    if (response.ok) return response.body;
+    const detail = response.body.detail || `HTTP ${response.status}`;
+    if (response.status === 412) {
+      const now = response.body.version;
+      say("warning", `冲突：事件 #${incident.id} 已被他人修改，现为第 ${now} 版（您看到的是第 ` +
+        `${incident.version} 版）。已重新载入最新内容，请核对后再操作。`).classList
+        .add("dispatch-conflict");
+      await reloadAfterConflict(incident.id);
+    } else if (response.status === 409) {
+      say("danger", `事件 #${incident.id} 不能执行此操作：${detail}`);
+    } else {
+      say("danger", `事件 #${incident.id} 操作失败（${response.status}）：${detail}`);
+    }
+    return null;
+  }
+
+  async function reloadAfterConflict(id) {
+    if (state.selected && state.selected.id === id) await select(id);
+    await refresh();
+  }
+
+  // Take the incident to `dispatched`, to `to` (type:code) or by the rules when `to` is empty.
+  async function dispatch(incident, to, location) {
+    let current = incident;
+    if (current.status === "reported") {
+      current = await act(current, "register", {note: "调度台立案"});
+      if (!current) return null;
+    } else if (RETURNABLE.includes(current.status)) {
+      current = await act(current, "return", {note: `调度台改派${to ? "至 " + to : ""}`});
+      if (!current) return null;
+    } else if (!DISPATCHABLE.includes(current.status)) {
+      say("danger", `事件 #${current.id} ${statusName(current.status)}，流程不允许派遣或改派`);
+      return null;
+    }
+    const extra = {note: to ? "调度台指派" : "调度台按规则派遣"};
+    if (to) extra.to = to;
+    if (location) extra.location = location;
+    return act(current, "dispatch", extra);
+  }
+
+  async function run(work) {
+    if (state.busy) return;
+    state.busy = true;
+    document.body.classList.add("dispatch-busy");
+    try { await work(); } finally {
+      state.busy = false;
+      document.body.classList.remove("dispatch-busy");
+    }
+  }
+
+  function assign(to, label) {
+    const incident = state.selected;
+    run(async () => {
+      const done = await dispatch(incident, to, null);
+      if (done) {
+        say("success", `事件 #${done.id} 已派遣给 ${label}（第 ${done.version} 版）`);
+        await afterChange(done);
+      }
+    });
+  }
+
+  function placeAt(lon, lat, label) {
+    const incident = state.selected;
+    run(async () => {
+      const done = await dispatch(incident, null, {lon, lat, crs: STORAGE_CRS});
+      if (done) {
+        say("success", `事件 #${done.id} 已定位到${label}，按规则派遣给 ` +
+          `${handlerName(done.assignee)}（第 ${done.version} 版）`);
+        await afterChange(done);
+      }
+    });
+  }
+
+  function bulkDispatch() {
+    const chosen = state.items.filter((i) => state.checked.has(i.id));
+    run(async () => {
+      let ok = 0;
+      for (const incident of chosen) {
+        if (incident.status === "needs_location") {
+          say("danger", `事件 #${incident.id} 尚未定位，请先选定位置`);
+          continue;
+        }
+        if (RETURNABLE.includes(incident.status)) {
+          say("danger", `事件 #${incident.id} 已派遣，请逐件选择改派对象`);
+          continue;
+        }
+        if (!(incident.category in config.categories)) {
+          say("danger", `事件 #${incident.id} 类别不在责任清单中，请逐件指定处置人`);
+          continue;
+        }
+        const done = await dispatch(incident, null, null);
+        if (done) ok += 1;
+      }
+      state.checked.clear();
+      say(ok === chosen.length ? "success" : "warning",
+          `批量派遣：${ok} / ${chosen.length} 起已按规则派遣`);
+      await refresh();
+      if (state.selected) await select(state.selected.id);
+    });
+  }
+
+  async function afterChange(incident) {
+    state.placing = false;
+    document.body.classList.remove("dispatch-placing");
+    state.selected = incident;
+    renderDetail(incident, null);
+    await refresh();
+    await loadSuggestions(incident);
+  }
+
+  // ---- the map ------------------------------------------------------------------------------
+  const map = L.map("map", {zoomSnap: 0.25, attributionControl: Boolean(config.basemap)})
+    .setView([31.0, 120.25], 11);
+  if (config.basemap) {
+    L.tileLayer(config.basemap.url, {attribution: config.basemap.attribution, maxZoom: 19})
+      .addTo(map);
+  }
+  const GRID_STYLES = {
+    1: {color: "#ffffff", weight: 3, fill: false},
+    2: {color: "#4fc3f7", weight: 2, fill: false},
+    3: {color: "#78909c", weight: 1, fillColor: "#26a69a", fillOpacity: 0.08},
+  };
+  const grids = L.geoJSON(null, {
+    style: (f) => ({...(GRID_STYLES[f.properties.level] ||
+                        {color: "#ff80ab", weight: 1.5, dashArray: "3 5", fill: false}),
+                    className: `dispatch-grid dispatch-grid${f.properties.level || "-special"} ` +
+                      `dispatch-grid-${String(f.properties.code).replace(/[^\w-]/g, "_")}`}),
+    onEachFeature: (f, layer) => layer.bindTooltip(`${f.properties.name}（${f.properties.code}）`,
+                                                   {sticky: true}),
+  }).addTo(map);
+  const incidentsLayer = L.layerGroup().addTo(map);
+  const candidatesLayer = L.layerGroup().addTo(map);
+  const COLOURS = {green: "#66bb6a", yellow: "#ffca28", red: "#ff5252", none: "#78909c",
+                   done: "#78909c"};
+
+  async function loadGrids() {
+    const response = await api("/api/v1/grids");
+    if (!response.ok) return;
+    const features = response.body.features || [];
+    for (const f of features) state.grids[f.properties.code] = f.properties.name;
+    grids.addData({type: "FeatureCollection", features});
+    if (grids.getLayers().length) map.fitBounds(grids.getBounds(), {padding: [20, 20]});
+  }
+
+  function drawIncidents() {
+    incidentsLayer.clearLayers();
+    for (const incident of state.items) {
+      if (incident.lon === null || incident.lat === null) continue;
+      const selected = state.selected && state.selected.id === incident.id;
+      const marker = L.circleMarker([incident.lat, incident.lon], {
+        radius: selected ? 10 : 7, fillColor: COLOURS[incident.deadline_state] || "#78909c",
+        fillOpacity: 0.9, color: selected ? "#ffffff" : "#0b1622", weight: selected ? 3 : 1.5,
+        className: `dispatch-incident${selected ? " dispatch-incident-selected" : ""}`,
+      });
+      marker.bindTooltip(`#${incident.id} ${categoryName(incident.category)}`);
+      marker.on("click", () => select(incident.id));
+      marker.addTo(incidentsLayer);
+    }
+  }
+
+  map.on("click", (event) => {
+    if (!state.placing || !state.selected) return;
+    const {lat, lng} = event.latlng;
+    candidatesLayer.clearLayers();
+    const marker = L.marker([lat, lng]).addTo(candidatesLayer);
+    const lon = Number(lng.toFixed(7));
+    const la = Number(lat.toFixed(7));
+    const button = el("button", {type: "button", class: "btn btn-sm btn-primary",
+                                 id: "place-here",
+                                 onclick: () => placeAt(lon, la, "地图点选位置")},
+                      "在此定位并派遣");
+    marker.bindPopup(el("div", {}, `经度 ${lon}，纬度 ${la} `, button)).openPopup();
+  });
+
+  // ---- the queues ---------------------------------------------------------------------------
+  async function refresh() {
+    const [counts, list] = await Promise.all([
+      api("/api/v1/incidents/queues"),
+      api(`/api/v1/incidents?queue=${encodeURIComponent(state.queue)}&limit=200`),
+    ]);
+    if (counts.ok) renderCounts(counts.body);
+    if (list.ok) {
+      state.items = list.body.items;
+      const present = new Set(state.items.map((i) => i.id));
+      for (const id of [...state.checked]) if (!present.has(id)) state.checked.delete(id);
+      renderRows();
+      drawIncidents();
+    }
+    document.getElementById("refreshed").textContent =
+      `更新于 ${new Date().toLocaleTimeString("zh-CN", {hour12: false})}`;
+  }
+
+  function schedule() {
+    clearTimeout(state.timer);
+    state.timer = setTimeout(async () => {
+      if (!state.busy) await refresh().catch(() => null);
+      schedule();
+    }, config.refresh_ms);
+  }
+
+  function renderCounts(counts) {
+    state.counts = counts;
+    for (const {key} of config.queues) {
+      const badge = document.querySelector(`[data-count="${key}"]`);
+      badge.textContent = String(counts[key]);
+      badge.classList.toggle("dispatch-hot", counts[key] > 0);
+    }
+  }
+
+  function renderRows() {
+    const body = document.getElementById("queue-rows");
+    body.replaceChildren(...state.items.map((incident) => {
+      const selected = state.selected && state.selected.id === incident.id;
+      const box = el("input", {type: "checkbox", class: "dispatch-check",
+                               "aria-label": `选择事件 ${incident.id}`,
+                               checked: state.checked.has(incident.id),
+                               onclick: (e) => e.stopPropagation(),
+                               onchange: (e) => toggle(incident.id, e.target.checked)});
+      return el("tr", {class: selected ? "dispatch-selected" : null,
+                       dataset: {id: incident.id, status: incident.status},
+                       onclick: () => select(incident.id)},
+        el("td", {}, box), el("td", {class: "dispatch-id"}, incident.id),
+        el("td", {}, categoryName(incident.category)),
+        el("td", {class: "dispatch-address", title: incident.address || ""},
+           incident.address || "—"),
+        el("td", {}, gridName(incident)), el("td", {}, statusName(incident.status)),
+        el("td", {class: `dispatch-deadline deadline-${incident.deadline_state}`},
+           dueText(incident.due_at)));
+    }));
+    document.getElementById("queue-empty").hidden = state.items.length > 0;
+    updateBulk();
+  }
+
+  function toggle(id, on) {
+    if (on) state.checked.add(id); else state.checked.delete(id);
+    updateBulk();
+  }
+
+  function updateBulk() {
+    const n = state.items.filter((i) => state.checked.has(i.id)).length;
+    document.getElementById("bulk-count").textContent = String(n);
+    document.getElementById("bulk-dispatch").disabled = n === 0;
+    document.getElementById("select-all").checked = n > 0 && n === state.items.length;
+  }
+
+  function showQueue(key) {
+    state.queue = key;
+    state.checked.clear();
+    for (const tab of document.querySelectorAll("[data-queue]")) {
+      tab.classList.toggle("active", tab.dataset.queue === key);
+      tab.setAttribute("aria-selected", String(tab.dataset.queue === key));
+    }
+    return refresh();
+  }
+
+  // ---- the selected incident ----------------------------------------------------------------
+  async function select(id) {
+    const response = await api(`/api/v1/incidents/${id}`);
+    if (!response.ok) {
+      say("danger", `事件 #${id} 无法载入：${response.body.detail || response.status}`);
+      return;
+    }
+    state.selected = response.body;
+    state.placing = false;
+    document.body.classList.remove("dispatch-placing");
+    renderRows();
+    drawIncidents();
+    renderDetail(state.selected, null);
+    const {lon, lat} = state.selected;
+    if (lon !== null && lat !== null && !map.getBounds().contains([lat, lon])) {
+      map.panTo([lat, lon]);
+    }
+    await loadSuggestions(state.selected);
+  }
+
+  async function loadSuggestions(incident) {
+    const response = await api(`/api/v1/incidents/${incident.id}/suggestions`);
+    if (!state.selected || state.selected.id !== incident.id) return;
+    renderDetail(state.selected, response.ok ? response.body : null);
+  }
+
+  function renderDetail(incident, found) {
+    const pane = document.getElementById("detail");
+    const facts = el("dl", {},
+      el("dt", {}, "类别"), el("dd", {}, categoryName(incident.category)),
+      el("dt", {}, "状态"), el("dd", {id: "detail-status"}, statusName(incident.status)),
+      el("dt", {}, "地址"), el("dd", {}, incident.address || "—"),
+      el("dt", {}, "网格"), el("dd", {}, gridName(incident)),
+      el("dt", {}, "处置人"), el("dd", {id: "detail-assignee"}, handlerName(incident.assignee)),
+      el("dt", {}, "协办"), el("dd", {}, incident.cooperating.join("、") || "—"),
+      el("dt", {}, "期限"), el("dd", {class: `dispatch-deadline deadline-${incident.deadline_state}`},
+                                 dueText(incident.due_at)),
+      el("dt", {}, "描述"), el("dd", {}, incident.description || "—"));
+    const title = el("h2", {}, `#${incident.id} ${categoryName(incident.category)}`,
+                     el("small", {class: "ms-2 text-secondary", id: "detail-version"},
+                        `第 ${incident.version} 版`));
+    const parts = [title, facts, placing(incident, found), choices(incident, found)];
+    pane.replaceChildren(...parts.flat(2).filter(Boolean));
+  }
+
+  function placing(incident, found) {
+    candidatesLayer.clearLayers();
+    if (incident.status !== "needs_location") return [];
+    const candidates = (found && found.candidates) || incident.candidates || [];
+    const rows = candidates.map((c, n) => {
+      const label = `${c.address}（可信度 ${Math.round(c.confidence * 100)}%）`;
+      L.circleMarker([c.lat, c.lon], {radius: 8, color: "#fff", fillColor: "#ab47bc",
+                                      fillOpacity: 0.9, className: "dispatch-candidate"})
+        .bindTooltip(`候选 ${n + 1}：${c.address}`).addTo(candidatesLayer)
+        .on("click", () => placeAt(c.lon, c.lat, c.address));
+      return el("div", {class: "dispatch-choice dispatch-candidate-choice"},
+        el("div", {}, el("strong", {}, `候选 ${n + 1}`), el("small", {}, label)),
+        el("button", {type: "button", class: "btn btn-sm btn-primary",
+                      dataset: {address: c.address},
+                      onclick: () => placeAt(c.lon, c.lat, c.address)}, "定位并派遣"));
+    });
+    if (candidates.length) {
+      map.fitBounds(L.latLngBounds(candidates.map((c) => [c.lat, c.lon])).pad(0.5));
+    }
+    const click = el("button", {type: "button", class: "btn btn-sm btn-outline-info",
+                                id: "place-on-map", onclick: () => {
+      state.placing = true;
+      document.body.classList.add("dispatch-placing");
+      // at once, not animated: the spot clicked next must be where the town is drawn now
+      if (grids.getLayers().length) {
+        map.fitBounds(grids.getBounds(), {padding: [20, 20], animate: false});
+      }
+      say("info", `请在地图上点击事件 #${incident.id} 的位置`);
+    }}, "在地图上点选位置");
+    return [el("h3", {}, "定位：地理编码候选"),
+            rows.length ? rows : el("p", {class: "dispatch-hint"}, "没有候选地址"), click];
+  }
+
+  function choices(incident, found) {
+    if (incident.status === "needs_location") return [];
+    const open = DISPATCHABLE.includes(incident.status) || incident.status === "reported";
+    const reassign = RETURNABLE.includes(incident.status);
+    if (!open && !reassign) {
+      return [el("p", {class: "dispatch-hint"},
+                 `${statusName(incident.status)}的事件不能派遣或改派（流程不允许）`)];
+    }
+    if (!found) return [el("p", {class: "dispatch-hint"}, "正在载入推荐处置人…")];
+    const verb = reassign ? "改派" : "派遣";
+    const rows = found.suggestions.map((s) => el("div", {
+      class: `dispatch-choice dispatch-suggestion${s.rule ? " dispatch-rule" : ""}` +
+        `${s.on_duty ? "" : " dispatch-off"}`, dataset: {to: s.to}},
+      el("div", {}, el("strong", {}, `${s.name}（${config.handlers[s.type] || s.type}）`),
+         el("small", {}, s.reason)),
+      el("button", {type: "button", class: "btn btn-sm btn-success",
+                    onclick: () => assign(s.to, s.name)}, verb)));
+    const byRule = open && incident.category in config.categories ? el("button", {
+      type: "button", class: "btn btn-sm btn-outline-warning mt-2", id: "dispatch-by-rule",
+      onclick: () => assign(null, "规则指定的处置人")}, "按规则派遣") : null;
+    return [el("h3", {}, reassign ? "改派给（先退回，再派遣）" : "推荐处置人"), rows, byRule];
+  }
+
+  // ---- start --------------------------------------------------------------------------------
+  for (const tab of document.querySelectorAll("[data-queue]")) {
+    tab.addEventListener("click", () => showQueue(tab.dataset.queue));
+  }
+  document.getElementById("select-all").addEventListener("change", (e) => {
+    for (const i of state.items) { if (e.target.checked) state.checked.add(i.id); }
+    if (!e.target.checked) state.checked.clear();
+    renderRows();
+  });
+  document.getElementById("bulk-dispatch").addEventListener("click", bulkDispatch);
+
+  loadGrids().then(() => showQueue(state.queue)).then(schedule);
+})();
