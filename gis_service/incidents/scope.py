@@ -18,7 +18,8 @@ def visible(principal: Principal) -> ColumnElement[bool]:
     if not scope:
         return false()  # a field account without an area sees nothing
     if principal.role == "dispatcher":
-        return Incident.town_code == scope
+        # an unplaced report (no town yet) is every dispatcher's to place
+        return or_(Incident.town_code == scope, Incident.town_code.is_(None))
     if principal.role == "grid_worker":
         return or_(Incident.grid3_code == scope, Incident.grid2_code == scope)
     if principal.role == "squad":
