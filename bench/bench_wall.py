@@ -25,6 +25,7 @@ import sys
 import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import numpy as np
@@ -82,12 +83,13 @@ def timed(client: httpx.Client, path: str, rounds: int) -> dict[str, Any]:
 def calls(client: httpx.Client, rounds: int) -> dict[str, Any]:
     """The wall's data calls, timed."""
     feed = client.get("/api/v1/wall/feed").json()
-    cursor = feed["cursor"]
+    cursor, seen_at = feed["cursor"], feed["at"]
     grid = client.get("/api/v1/grids", params={"level": 3}).json()["features"][0]
     code = grid["properties"]["code"]
     results = {"open incidents": len(feed["incidents"])}
     for name, path in (("page /", "/"), ("feed from scratch", "/api/v1/wall/feed"),
-                       ("feed after a cursor", f"/api/v1/wall/feed?after={cursor}"),
+                       ("feed after a cursor",
+                        f"/api/v1/wall/feed?after={cursor}&seen_at={quote(seen_at)}"),
                        ("kpi", "/api/v1/wall/kpi"), ("heat 7 days", "/api/v1/wall/heat?days=7"),
                        ("heat 30 days", "/api/v1/wall/heat?days=30"),
                        ("replay today", "/api/v1/wall/replay"),
