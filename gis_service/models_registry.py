@@ -16,6 +16,7 @@ def metadata() -> MetaData:
     from gis_service.patrols import models as _patrols  # noqa: F401
     from gis_service.people import models as _people  # noqa: F401
     from gis_service.places import models as _places  # noqa: F401
+    from gis_service.plans import models as _plans  # noqa: F401
     from gis_service.responsibilities import models as _responsibilities  # noqa: F401
     from gis_service.tiles import models as _tiles  # noqa: F401
 

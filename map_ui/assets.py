@@ -32,6 +32,7 @@ VENDOR_DIRS: dict[str, tuple[str, ...]] = {
     "leaflet.awesome-markers": ("dist",),
     "leaflet.markercluster": ("dist",),
     "leaflet.vectorgrid": ("dist",),
+    "leaflet-draw": ("dist",),
 }
 
 MAP_JS = [
