@@ -37,9 +37,12 @@ from gis_service.open311.router import router as open311_router
 from gis_service.patrols.router import router as patrols_router
 from gis_service.people.router import router as people_router
 from gis_service.places.router import router as places_router
+from gis_service.plans.analysis_router import router as plan_analysis_router
+from gis_service.plans.router import router as plans_router
 from gis_service.tiles.router import router as tiles_router
 from map_ui.assets import mount_assets
 from map_ui.dispatch_router import router as dispatch_page_router
+from map_ui.plan_editor_router import router as plan_editor_router
 from map_ui.router import router as pages_router
 from map_ui.worker_router import router as worker_page_router
 
@@ -94,7 +97,8 @@ def create_app(settings: Settings | None = None,
     for router in (health_router, auth_router, grids_router, places_router, people_router,
                    locate_router, geocode_router, incidents_router, open311_router, pages_router,
                    ogc_router, exports_router, tiles_router, dashboard_router, patrols_router,
-                   attachments_router, dispatch_page_router, worker_page_router):
+                   attachments_router, dispatch_page_router, worker_page_router, plans_router,
+                   plan_analysis_router, plan_editor_router):
         app.include_router(router)
     mount_assets(app)  # the pages' scripts, styles and fonts: served here, never from a CDN
     return app
