@@ -598,8 +598,15 @@ def _store(session: Session, rows: _Rows, places: _Places, routing: _Routing, st
             _keep_statistics_honest(session, stop)
             _copy_events(cursor, events)
             bar.update(stop - start)
+    if len(rows) >= ANALYZE_AFTER:
+        # a big load changes what the tables hold (statuses, closures) faster than autovacuum
+        # notices: planned from the old statistics, the wall's closures per month took 3 s
+        # instead of 10 ms after the demo's load (BENCHMARKS.md, the wall)
+        session.execute(text("ANALYZE incident, incident_event"))
     return statuses
 
+
+ANALYZE_AFTER = 1_000  # rows stored by one import beyond which its tables are analysed
 
 # The planner's row estimate for `incident` as it would make it now (none when the table was
 # never analysed: the planner then estimates from its size, which is right).
