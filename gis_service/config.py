@@ -55,3 +55,13 @@ class Settings(BaseSettings):
     patrol_max_points: int = 20_000
     # the largest photo accepted from the field
     photo_max_bytes: int = 8 * 1024 * 1024
+    # boundary plans: the households a level-3 grid should hold ("low,high"), and persons per
+    # household when a grid's population must be estimated from its address points
+    plan_band_households: str = "300,500"
+    plan_persons_per_household: float = 2.8
+    # Open311: another name clients may send as `jurisdiction_id` (besides the level-1 grid
+    # codes of the towns served), e.g. "qidu.example.gov.cn"; the key that makes POST tokens
+    # opaque (changing it voids the tokens already given out); the discovery document's contact
+    open311_jurisdiction: str | None = None
+    open311_token_key: str = "open311-tokens"
+    open311_contact: str = "the town's comprehensive command center"

@@ -18,17 +18,30 @@ Status mapping (our lifecycle → Open311):
                          channels (the 12345 hotline, the mayor's mailbox…) was never given for
                          publication and often names people
     address_id, zipcode: always null (we keep neither)
+    token              = the id sealed with a key (see `tokens`): a POST answers with both,
+                         as the id is known at once; GET tokens/{token} gives the id back
+    priority           = raised by the `severity` attribute (below); not published
+
+Searching (GET requests): `status` open and/or closed as above, comma-separated;
+`service_code` and `service_request_id` comma-separated (ids override every other argument);
+`start_date`/`end_date` W3C date-times compared with requested_datetime, at most 90 days
+apart, the last 90 days when neither is sent; at most 1000 requests, newest first.
+
+Service attributes (see `attributes`): every service has `severity` (1 一般 / 2 较急 /
+3 紧急 → the incident's priority 0 / 1 / 2, never lowering what a zone rule set) and
+`landmark`; a category may add its own (POLLUTION: `pollution_kind`, required). Each accepted
+attribute is written as a line under the published description, so it comes back here too.
 
 Personal data: `email`, `first_name`, `last_name`, `phone`, `device_id` and `account_id` are
 accepted, as the spec allows, and then dropped. They are not stored anywhere: not on the
 incident, not in its history, not in the description. `account_id` comes back null.
-`jurisdiction_id` and `api_key` are accepted and ignored: this service serves one town and its
-Open311 intake needs no key.
+`api_key` is accepted and ignored: the Open311 intake needs no key. `jurisdiction_id`, when
+sent, must name a town served (see `service.check_jurisdiction`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
@@ -45,6 +58,7 @@ from gis_service.timeutil import CHINA_TIME, aware
 
 CLOSED_STATES = frozenset({"closed", "rejected"})
 MAX_RESULTS = 1000
+MAX_DESCRIPTION = 4000  # the intake's limit
 MAX_SPAN = timedelta(days=90)
 HANDLER_WORDS = {"grid": "the grid worker of the place", "squad": "the district's squad",
                  "department": "department {department}", "town": "the town command center"}
@@ -70,6 +84,8 @@ class ServiceRequestCreate(BaseModel):
     address_string: str | None = Field(default=None, max_length=400)
     description: str = Field(default="", max_length=4000)
     media_url: str | None = Field(default=None, max_length=1000)
+    # `attribute[code]` fields gathered into one mapping (see `attributes.gather`)
+    attribute: dict[str, str | list[str]] = Field(default_factory=dict)
 
     @field_validator("media_url")
     @classmethod
@@ -120,22 +136,28 @@ def problem(error: Any) -> str:
     return f"{where}: {error.get('msg', '')}" if where else str(error.get("msg", ""))
 
 
-def incident_create(submission: ServiceRequestCreate) -> IncidentCreate:
-    """The intake body of a submission (its contact fields never reach it)."""
+def incident_create(submission: ServiceRequestCreate,
+                    attribute_lines: Sequence[str] = ()) -> IncidentCreate:
+    """The intake body of a submission (its contact fields never reach it); the attributes
+    read as lines under the description."""
     location = None
     if submission.lat is not None and submission.long is not None:
         location = Location(lon=submission.long, lat=submission.lat, crs="wgs84")
+    description = "\n".join(part for part in (submission.description, *attribute_lines) if part)
+    if len(description) > MAX_DESCRIPTION:
+        raise BadRequestError(f"description and attributes together may have at most "
+                              f"{MAX_DESCRIPTION} characters")
     return IncidentCreate(source="open311", category=submission.service_code,
-                          description=submission.description, location=location,
+                          description=description, location=location,
                           address=submission.address_string)
 
 
-def service_entry(category: Category) -> dict[str, Any]:
-    """A category as an Open311 service."""
+def service_entry(category: Category, *, metadata: bool) -> dict[str, Any]:
+    """A category as an Open311 service (`metadata`: it has attributes to fill in)."""
     attributes = category.attributes or {}
     return {"service_code": category.code, "service_name": category.name,
             "description": str(attributes.get("description") or _describe(category)),
-            "metadata": False, "type": "realtime",
+            "metadata": metadata, "type": "realtime",
             "keywords": _keywords(attributes.get("keywords"), category),
             "group": category.handler}
 
@@ -157,11 +179,6 @@ def _keywords(listed: Any, category: Category) -> str:
     return ", ".join(word.strip() for word in text.split(",") if word.strip())
 
 
-def service_definition(category: Category) -> dict[str, Any]:
-    """The service definition: no attributes, since every service has metadata false."""
-    return {"service_code": category.code, "attributes": []}
-
-
 def w3c(moment: datetime | None) -> str | None:
     """A time as Open311 writes it: ISO 8601 with its offset, in China Standard Time."""
     return moment.astimezone(CHINA_TIME).isoformat(timespec="seconds") if moment else None
@@ -177,10 +194,10 @@ def notice(incident: Incident) -> str | None:
     return f"to be handled by {due}"
 
 
-def receipt(incident: Incident) -> dict[str, Any]:
-    """The answer to a POST."""
-    return {"service_request_id": str(incident.id), "service_notice": notice(incident),
-            "account_id": None}
+def receipt(incident: Incident, token: str) -> dict[str, Any]:
+    """The answer to a POST: the id is known at once, the token is given as well."""
+    return {"service_request_id": str(incident.id), "token": token,
+            "service_notice": notice(incident), "account_id": None}
 
 
 def request_entry(incident: Incident, service_name: str | None,

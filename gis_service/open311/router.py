@@ -1,6 +1,7 @@
 """/open311/v2: GeoReport v2 routes. The suffix picks the format (.json or .xml; any other is
 404); no token is needed; errors leave in Open311's shape with their HTTP status.
-`jurisdiction_id` and `api_key` may be sent and are ignored (one town, an open intake)."""
+`jurisdiction_id` may be sent on every route and must then name a town served (404 if not);
+`api_key` may be sent and is ignored (an open intake)."""
 
 from __future__ import annotations
 
@@ -12,13 +13,14 @@ import orjson
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
+from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from gis_service.database import SessionDep
 from gis_service.errors import DomainError, NotFoundError
 from gis_service.incidents.router import intake_policy
 from gis_service.jsonresponse import JSONBytesResponse
-from gis_service.open311 import mapping, service, xml
+from gis_service.open311 import attributes, discovery, mapping, service, tokens, xml
 from gis_service.open311.mapping import BadRequestError, ServiceRequestCreate
 
 Format = Literal["json", "xml"]
@@ -81,7 +83,8 @@ FormatDep = Annotated[Format, Depends(response_format)]
 
 
 async def submitted_fields(request: Request) -> dict[str, Any]:
-    """The POST's fields: form-encoded as the spec has it, or a JSON object."""
+    """The POST's fields, form-encoded as the spec has it or a JSON object, with the
+    `attribute[code]` keys gathered into `attribute`."""
     if request.headers.get("content-type", "").startswith("application/json"):
         try:
             body = orjson.loads(await request.body())
@@ -89,39 +92,71 @@ async def submitted_fields(request: Request) -> dict[str, Any]:
             raise BadRequestError("the body is not valid JSON") from exc
         if not isinstance(body, dict):
             raise BadRequestError("the JSON body must be an object of fields")
-        return body
+        return attributes.gather(body.items())
     form = await request.form()
     # an uploaded file is no Open311 field: media come as media_url
-    return {key: value for key, value in form.items() if isinstance(value, str)}
+    return attributes.gather((key, value) for key, value in form.multi_items()
+                             if isinstance(value, str))
 
 
 FieldsDep = Annotated[dict[str, Any], Depends(submitted_fields)]
 
 
-@router.get("/services.{response_format}")
+def _check_jurisdiction(request: Request, session: Session, jurisdiction_id: Any) -> None:
+    """404 when a jurisdiction_id is sent and names no town served."""
+    service.check_jurisdiction(session, str(jurisdiction_id or "") or None,
+                               now=datetime.now(UTC),
+                               alias=request.app.state.settings.open311_jurisdiction)
+
+
+def served(request: Request, session: SessionDep, jurisdiction_id: str | None = None) -> None:
+    """The query's jurisdiction_id checked."""
+    _check_jurisdiction(request, session, jurisdiction_id)
+
+
+def served_post(request: Request, session: SessionDep, fields: FieldsDep) -> None:
+    """A POST's jurisdiction_id (a field, or in the query) checked."""
+    _check_jurisdiction(request, session, fields.get("jurisdiction_id")
+                       or request.query_params.get("jurisdiction_id"))
+
+
+@router.get("/discovery.{response_format}", dependencies=[Depends(served)])
+def get_discovery(request: Request, session: SessionDep, fmt: FormatDep) -> Response:
+    """The service discovery document of this GeoReport v2 endpoint."""
+    url = str(request.url_for("list_services", response_format=fmt)).rsplit("/", 1)[0]
+    return respond(fmt, "discovery", discovery.document(
+        url=url, changeset=service.changeset(session),
+        contact=request.app.state.settings.open311_contact))
+
+
+@router.get("/services.{response_format}", dependencies=[Depends(served)])
 def list_services(session: SessionDep, fmt: FormatDep) -> Response:
     """Every category of the responsibility list as a service (group = its handler)."""
     return respond(fmt, "services", service.list_services(session))
 
 
-@router.get("/services/{service_code}.{response_format}")
+@router.get("/services/{service_code}.{response_format}", dependencies=[Depends(served)])
 def get_service_definition(service_code: str, session: SessionDep, fmt: FormatDep) -> Response:
-    """A service's definition: its attributes list is always empty (metadata is false)."""
+    """A service's definition: its attributes (`attribute[code]` fields of a POST)."""
     return respond(fmt, "service_definition", service.service_definition(session, service_code))
 
 
-@router.post("/requests.{response_format}", status_code=201, openapi_extra=POST_BODY)
+@router.post("/requests.{response_format}", status_code=201, openapi_extra=POST_BODY,
+             dependencies=[Depends(served_post)])
 def create_request(request: Request, session: SessionDep, fmt: FormatDep,
                    fields: FieldsDep) -> Response:
-    """Report: service_code, and lat + long (WGS84) or address_string; contacts not kept."""
+    """Report: service_code, lat + long (WGS84) or address_string, `attribute[code]` as the
+    definition asks; contacts not kept. Answers with the id and a token."""
     submission = mapping.parse_submission(fields)
-    incident = service.submit(session, request.app.state.locator.current(), submission,
-                              datetime.now(UTC), intake_policy(request))
+    incident = service.submit(session, snapshot=request.app.state.locator.current(),
+                              submission=submission, now=datetime.now(UTC),
+                              policy=intake_policy(request))
     session.commit()
-    return respond(fmt, "service_requests", [mapping.receipt(incident)], 201)
+    token = tokens.token_for(incident.id, key=request.app.state.settings.open311_token_key)
+    return respond(fmt, "service_requests", [mapping.receipt(incident, token)], 201)
 
 
-@router.get("/requests.{response_format}")
+@router.get("/requests.{response_format}", dependencies=[Depends(served)])
 def list_requests(session: SessionDep, fmt: FormatDep, service_request_id: str | None = None,
                   service_code: str | None = None, start_date: str | None = None,
                   end_date: str | None = None, status: str | None = None) -> Response:
@@ -132,7 +167,14 @@ def list_requests(session: SessionDep, fmt: FormatDep, service_request_id: str |
     return respond(fmt, "service_requests", service.find_requests(session, query))
 
 
-@router.get("/requests/{service_request_id}.{response_format}")
+@router.get("/requests/{service_request_id}.{response_format}", dependencies=[Depends(served)])
 def get_request(service_request_id: str, session: SessionDep, fmt: FormatDep) -> Response:
     """One request (a list of one, as Open311 has it)."""
     return respond(fmt, "service_requests", service.get_request(session, service_request_id))
+
+
+@router.get("/tokens/{token}.{response_format}", dependencies=[Depends(served)])
+def get_token(token: str, request: Request, session: SessionDep, fmt: FormatDep) -> Response:
+    """The service_request_id a POST's token stands for (a list of one)."""
+    key = request.app.state.settings.open311_token_key
+    return respond(fmt, "service_requests", service.resolve_token(session, token, key=key))

@@ -1,5 +1,6 @@
-"""Open311 use cases over the responsibility list and the incidents: list services, report,
-search, read one. The caller commits."""
+"""Open311 use cases over the responsibility list and the incidents: the towns served, list
+services and their definitions, report, search, read one, resolve a token. The caller
+commits."""
 
 from __future__ import annotations
 
@@ -7,14 +8,16 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from gis_service.errors import NotFoundError
+from gis_service.grids.models import GridVersion, LayerChange
+from gis_service.grids.queries import valid_at
 from gis_service.incidents import service as incidents
 from gis_service.incidents.models import Incident, IncidentEvent
 from gis_service.locate.snapshot import LocatorSnapshot
-from gis_service.open311 import mapping
+from gis_service.open311 import attributes, mapping, tokens
 from gis_service.open311.mapping import RequestQuery, ServiceRequestCreate
 from gis_service.responsibilities.models import Category
 
@@ -22,17 +25,40 @@ ACTOR = "open311"
 # The incident has no column for a media URL, so an Open311 report's link is kept as one
 # more row of its (append-only) history, right after the intake's own rows.
 MEDIA_ACTION = "attach_media"
+# The `severity` attribute raising the priority after intake (which has no priority field)
+PRIORITY_ACTION = "set_priority"
+
+
+def jurisdictions(session: Session, *, now: datetime, alias: str | None) -> list[str]:
+    """The jurisdiction ids served: the current level-1 grids' codes (towns), and the alias."""
+    stmt = (select(GridVersion.code).where(valid_at(now), GridVersion.level == 1)
+            .order_by(GridVersion.code))
+    return [*session.scalars(stmt), *([alias] if alias else [])]
+
+
+def check_jurisdiction(session: Session, jurisdiction_id: str | None, *, now: datetime,
+                       alias: str | None) -> None:
+    """Nothing when `jurisdiction_id` is absent or names a town served; 404 otherwise."""
+    if jurisdiction_id and jurisdiction_id not in jurisdictions(session, now=now, alias=alias):
+        raise NotFoundError(f"jurisdiction_id {jurisdiction_id!r} was not found")
+
+
+def changeset(session: Session) -> datetime | None:
+    """When the services last changed: the newest import of the responsibility list."""
+    return session.scalar(select(func.max(LayerChange.changed_at))
+                          .where(LayerChange.kind == "responsibilities"))
 
 
 def list_services(session: Session) -> list[dict[str, Any]]:
     """Every category of the responsibility list as an Open311 service."""
     categories = session.scalars(select(Category).order_by(Category.code))
-    return [mapping.service_entry(category) for category in categories]
+    return [mapping.service_entry(c, metadata=bool(attributes.attributes_of(c.code)))
+            for c in categories]
 
 
 def service_definition(session: Session, service_code: str) -> dict[str, Any]:
-    """One service's definition; 404 when the code is unknown."""
-    return mapping.service_definition(_category(session, service_code))
+    """One service's definition with its attributes; 404 when the code is unknown."""
+    return attributes.definition(_category(session, service_code).code)
 
 
 def _category(session: Session, service_code: str) -> Category:
@@ -42,21 +68,40 @@ def _category(session: Session, service_code: str) -> Category:
     return category
 
 
-def submit(session: Session, snapshot: LocatorSnapshot, submission: ServiceRequestCreate,
+def submit(session: Session, *, snapshot: LocatorSnapshot, submission: ServiceRequestCreate,
            now: datetime, policy: incidents.IntakePolicy | None = None) -> Incident:
-    """Report through the ordinary intake (located, routed, recorded)."""
+    """Report through the ordinary intake (located, routed, recorded), with the attributes
+    checked against the service's definition (400) and applied."""
     _category(session, submission.service_code)  # Open311 takes only the listed services
-    result = incidents.intake(session, snapshot, ACTOR, mapping.incident_create(submission),
-                              now, policy)
+    accepted = attributes.accept(submission.service_code, submission.attribute)
+    body = mapping.incident_create(submission, accepted.lines)
+    result = incidents.intake(session, snapshot, ACTOR, body, now, policy)
+    if not submission.media_url and accepted.priority <= result.incident.priority:
+        return result.incident
+    # the intake may write with Core inserts: change and record the incident as stored
+    incident = session.get(Incident, result.incident.id)
+    assert incident is not None
+    if accepted.priority > incident.priority:
+        before = incidents.state_of(incident)
+        incident.priority = accepted.priority
+        incident.version += 1
+        incidents.record(session, incident, actor=ACTOR, action=PRIORITY_ACTION, at=now,
+                         before=before, detail={"attribute": accepted.values})
     if submission.media_url:
-        # the intake may write with Core inserts: record on the incident as stored
-        incident = session.get(Incident, result.incident.id)
-        assert incident is not None
         incidents.record(session, incident, actor=ACTOR, action=MEDIA_ACTION, at=now,
                          before=incidents.state_of(incident),
                          detail={"media_url": submission.media_url})
     session.flush()
-    return result.incident
+    return incident
+
+
+def resolve_token(session: Session, token: str, *, key: str) -> list[dict[str, Any]]:
+    """The request a token names, as Open311 answers; 404 for a token we never gave out."""
+    wanted = tokens.request_id_of(token, key=key)
+    found = session.get(Incident, wanted) if wanted is not None else None
+    if found is None or found.source != ACTOR:
+        raise NotFoundError(f"token {token!r} was not found")
+    return [{"service_request_id": str(found.id), "token": tokens.token_for(found.id, key=key)}]
 
 
 def find_requests(session: Session, query: RequestQuery) -> list[dict[str, Any]]:

@@ -11,7 +11,8 @@ from typing import Any
 DECLARATION = b'<?xml version="1.0" encoding="UTF-8"?>\n'
 # a list under one of these tags holds elements named by the singular
 ITEM_TAGS = {"services": "service", "service_requests": "request", "errors": "error",
-             "attributes": "attribute", "values": "value"}
+             "attributes": "attribute", "values": "value", "endpoints": "endpoint",
+             "formats": "format"}
 # characters XML 1.0 cannot carry at all, not even escaped; a report may still contain them
 NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 

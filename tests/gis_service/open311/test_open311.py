@@ -72,7 +72,7 @@ def test_services_in_json(client: TestClient, town: dict[str, Path]) -> None:
     assert sorted(services) == ["BUILDING", "FLOOD", "GARBAGE", "POLLUTION"]
     garbage = services["GARBAGE"]
     assert garbage["service_name"] == "垃圾堆放" and garbage["group"] == "grid"
-    assert garbage["metadata"] is False and garbage["type"] == "realtime"
+    assert garbage["metadata"] is True and garbage["type"] == "realtime"
     assert garbage["keywords"] == "垃圾堆放, GARBAGE"
     assert "24 h" in garbage["description"]
     assert "department HB" in services["POLLUTION"]["description"]
@@ -85,18 +85,20 @@ def test_services_in_xml(client: TestClient, town: dict[str, Path]) -> None:
     assert len(services) == 4
     flood = services["FLOOD"]
     assert flood.findtext("service_name") == "防汛险情"
-    assert (flood.findtext("metadata"), flood.findtext("type")) == ("false", "realtime")
+    assert (flood.findtext("metadata"), flood.findtext("type")) == ("true", "realtime")
     assert flood.findtext("group") == "town"
 
 
-def test_service_definition_has_no_attributes(client: TestClient,
-                                              town: dict[str, Path]) -> None:
+def test_service_definition_has_the_default_attributes(client: TestClient,
+                                                      town: dict[str, Path]) -> None:
     response = client.get(f"{V2}/services/GARBAGE.json")
-    assert response.json() == {"service_code": "GARBAGE", "attributes": []}
+    body = response.json()
+    assert body["service_code"] == "GARBAGE"
+    assert [a["code"] for a in body["attributes"]] == ["severity", "landmark"]
     root = xml_of(client.get(f"{V2}/services/GARBAGE.xml"))
     assert root.tag == "service_definition" and root.findtext("service_code") == "GARBAGE"
     attributes = root.find("attributes")
-    assert attributes is not None and len(attributes) == 0
+    assert attributes is not None and len(attributes) == 2
     missing = client.get(f"{V2}/services/UFO.json")
     assert missing.status_code == 404
     assert missing.json() == [{"code": 404, "description": "service_code 'UFO' was not found"}]
@@ -113,11 +115,11 @@ def test_unknown_suffix_is_404(client: TestClient, town: dict[str, Path]) -> Non
 def test_report_with_coordinates_is_routed_and_keeps_no_contact_details(
         client: TestClient, town: dict[str, Path], auth: dict[str, str]) -> None:
     response = post(client, service_code="GARBAGE", description="路口垃圾堆放",
-                    jurisdiction_id="anything.gov.cn", api_key="ignored", **IN_T_A_1,
+                    jurisdiction_id="T", api_key="ignored", **IN_T_A_1,
                     **CONTACT)
     assert response.status_code == 201, response.text
     [receipt] = response.json()
-    assert set(receipt) == {"service_request_id", "service_notice", "account_id"}
+    assert set(receipt) == {"service_request_id", "token", "service_notice", "account_id"}
     assert receipt["account_id"] is None and receipt["service_notice"].startswith("to be ")
     request = one(client, receipt["service_request_id"])
     assert request["status"] == "open" and request["status_notes"] == "dispatched"
