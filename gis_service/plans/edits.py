@@ -1,0 +1,121 @@
+"""Editing a draft's grids with an undo log: every grid an edit touches is snapshotted first
+(exact WKB, every column), and undo writes the snapshots back."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import shapely
+from geoalchemy2.shape import from_shape
+from shapely.geometry.base import BaseGeometry
+from sqlalchemy.orm import Session
+
+from gis_service.errors import ConflictError, NotFoundError
+from gis_service.plans import queries
+from gis_service.plans.drafts import as_stored, plan_grids, shape_of
+from gis_service.plans.models import Plan, PlanEdit, PlanGrid
+
+# columns a snapshot keeps besides code and geometry
+_COLUMNS = ("name", "level", "kind", "parent_code", "households", "population", "multipart",
+            "attributes", "source_version_id", "edited_by")
+
+
+def snapshot(code: str, grid: PlanGrid | None) -> dict[str, Any]:
+    """A grid row as JSON: every column, the geometry as hex WKB (exact to the bit), or a
+    marker that no grid had this code."""
+    if grid is None:
+        return {"code": code, "exists": False}
+    row = {name: getattr(grid, name) for name in _COLUMNS}
+    return {"code": code, "exists": True, **row, "attributes": dict(grid.attributes),
+            "edited_at": grid.edited_at.isoformat(),
+            "geometry_wkb": shapely.to_wkb(shape_of(grid), hex=True)}
+
+
+def _restore(grid: PlanGrid, saved: dict[str, Any]) -> None:
+    for name in _COLUMNS:
+        setattr(grid, name, saved[name])
+    grid.edited_at = datetime.fromisoformat(saved["edited_at"])
+    grid.geom = from_shape(shapely.from_wkb(saved["geometry_wkb"]), srid=4490)
+
+
+class Edit:
+    """One edit of a draft in progress: the plan's grids by code; each grid is snapshotted the
+    first time the edit touches it, and finish() writes the log row and moves the version."""
+
+    def __init__(self, session: Session, plan: Plan, *, actor: str, now: datetime) -> None:
+        self.session, self.plan, self.actor, self.now = session, plan, actor, now
+        self.grids = {g.code: g for g in plan_grids(session, plan.id)}
+        self.before: dict[str, dict[str, Any]] = {}
+
+    def grid(self, code: str) -> PlanGrid:
+        """A grid of the plan; 404 when it has none with this code."""
+        if code not in self.grids:
+            raise NotFoundError(f"plan {self.plan.id} has no grid {code}")
+        return self.grids[code]
+
+    def shape(self, code: str) -> BaseGeometry:
+        """A grid's geometry (lon/lat)."""
+        return shape_of(self.grid(code))
+
+    def _touch(self, code: str) -> None:
+        if code not in self.before:
+            self.before[code] = snapshot(code, self.grids.get(code))
+
+    def put(self, code: str, geometry: BaseGeometry | None = None, **fields: Any) -> PlanGrid:
+        """Create the grid or change its fields (and geometry when given)."""
+        self._touch(code)
+        grid = self.grids.get(code)
+        if grid is None:
+            grid = PlanGrid(plan_id=self.plan.id, code=code, attributes={}, multipart=False,
+                            source_version_id=None)
+            self.session.add(grid)
+            self.grids[code] = grid
+        for name, value in fields.items():
+            setattr(grid, name, value)
+        if geometry is not None:
+            grid.geom = as_stored(geometry)
+        grid.edited_at, grid.edited_by = self.now, self.actor
+        return grid
+
+    def delete(self, code: str) -> None:
+        """Remove the grid (flushed at once, so its code may be used again in this edit)."""
+        self._touch(code)
+        self.session.delete(self.grid(code))
+        del self.grids[code]
+        self.session.flush()
+
+    def finish(self, operation: str, detail: dict[str, Any]) -> PlanEdit:
+        """Log the edit with its snapshots and move the plan's version on."""
+        edit = PlanEdit(plan_id=self.plan.id, seq=queries.next_seq(self.session, self.plan.id),
+                        at=self.now, actor=self.actor, operation=operation, detail=detail,
+                        before=list(self.before.values()), undone=False)
+        self.session.add(edit)
+        self.plan.version += 1
+        self.plan.updated_at = self.now
+        self.session.flush()
+        return edit
+
+
+def undo(session: Session, plan: Plan, *, now: datetime) -> PlanEdit:
+    """Put the grids the newest live edit touched back as they were; 409 if none is left."""
+    edit = queries.last_edit(session, plan.id)
+    if edit is None:
+        raise ConflictError("nothing to undo")
+    grids = {g.code: g for g in plan_grids(session, plan.id)}
+    for saved in edit.before:
+        if not saved["exists"] and saved["code"] in grids:
+            session.delete(grids.pop(saved["code"]))
+    session.flush()  # deletions first: a code may come back in the same undo
+    for saved in edit.before:
+        if saved["exists"]:
+            grid = grids.get(saved["code"])
+            if grid is None:
+                grid = PlanGrid(plan_id=plan.id, code=saved["code"])
+                session.add(grid)
+            _restore(grid, saved)
+    edit.undone = True
+    plan.version += 1
+    plan.updated_at = now
+    session.flush()
+    return edit

@@ -1,0 +1,134 @@
+"""Request and response bodies of the plan API (drafts, grid edits, operations, validation)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class PlanCreate(_Strict):
+    """A new draft: a copy of the boundaries valid at `at` (now when absent)."""
+
+    name: str = Field(min_length=1, max_length=200)
+    note: str = ""
+    at: datetime | None = None
+
+
+class PlanUpdate(_Strict):
+    """A draft's name or note."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    note: str | None = None
+
+
+class PlanRead(BaseModel):
+    """A plan; `version` is its ETag."""
+
+    id: int
+    name: str
+    note: str
+    owner: str
+    status: str
+    based_on_at: datetime
+    version: int
+    grid_count: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class GridProperties(_Strict):
+    """A plan grid's attributes as a PUT sends them."""
+
+    code: str | None = Field(default=None, max_length=64)
+    name: str = Field(min_length=1, max_length=200)
+    level: Literal[1, 2, 3] | None = None
+    kind: str = Field(min_length=1, max_length=40)
+    parent_code: str | None = Field(default=None, max_length=64)
+    households: int | None = Field(default=None, ge=0)
+    population: int | None = Field(default=None, ge=0)
+    multipart: bool = False
+    crs: str = "wgs84"
+
+
+class GridFeature(_Strict):
+    """A GeoJSON Feature holding one grid: (Multi)Polygon in lon/lat."""
+
+    type: Literal["Feature"]
+    id: str | int | None = None
+    geometry: dict[str, Any]
+    properties: GridProperties
+
+
+class SplitOp(_Strict):
+    """Cut a grid by a line in two: codes[0] names the piece left of the line as drawn."""
+
+    op: Literal["split"]
+    grid: str
+    line: dict[str, Any]
+    codes: Annotated[list[str], Field(min_length=2, max_length=2)]
+    names: Annotated[list[str], Field(min_length=2, max_length=2)] | None = None
+
+
+class MergeOp(_Strict):
+    """Two grids of one level and parent, sharing an edge, as one."""
+
+    op: Literal["merge"]
+    grids: Annotated[list[str], Field(min_length=2, max_length=2)]
+    into: str | None = None
+    name: str | None = None
+
+
+class MoveOp(_Strict):
+    """The part of grid `from` inside `piece` goes to grid `to`."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    op: Literal["move"]
+    piece: dict[str, Any]
+    from_: str = Field(alias="from")
+    to: str
+
+
+class ReassignOp(_Strict):
+    """Whole level-3 grids to another level-2 parent; both parents' shapes follow."""
+
+    op: Literal["reassign"]
+    grids: Annotated[list[str], Field(min_length=1)]
+    parent: str
+
+
+Operation = Annotated[SplitOp | MergeOp | MoveOp | ReassignOp, Field(discriminator="op")]
+
+
+class EditRead(BaseModel):
+    """One entry of a plan's edit log."""
+
+    seq: int
+    at: datetime
+    actor: str
+    operation: str
+    detail: dict[str, Any]
+    undone: bool
+
+
+class ProblemRead(BaseModel):
+    """One validation problem: its type, the grids, the area and what to highlight."""
+
+    type: str
+    grids: list[str]
+    area_m2: float
+    geometry: dict[str, Any] | None
+    message: str
+
+
+class ValidationRead(BaseModel):
+    """The contract's validation result."""
+
+    valid: bool
+    problems: list[ProblemRead]

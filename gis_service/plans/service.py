@@ -1,0 +1,239 @@
+"""Plan use cases: drafts, their grids, grid edits with snapping, undo and live validation.
+
+Plans are for planners and admins; a commander may read them. Every edit names the plan's
+version in If-Match, moves it on and writes one edit-log row. The caller commits.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+import orjson
+import shapely
+from shapely.errors import GEOSException
+from shapely.geometry import mapping, shape
+from shapely.geometry.base import BaseGeometry
+from sqlalchemy.orm import Session
+
+from gis_service.auth.service import Principal
+from gis_service.errors import (
+    ConflictError,
+    ForbiddenError,
+    InvalidInputError,
+    NotFoundError,
+    PreconditionFailedError,
+)
+from gis_service.incidents.actions import parse_etag
+from gis_service.plans import queries
+from gis_service.plans.drafts import as_record, create_plan, plan_grids
+from gis_service.plans.edits import Edit, undo
+from gis_service.plans.models import Plan, PlanEdit, PlanGrid
+from gis_service.plans.schemas import (
+    GridFeature,
+    PlanCreate,
+    PlanRead,
+    PlanUpdate,
+    ProblemRead,
+    ValidationRead,
+)
+from grid_layers import crs as crs_module
+from grid_layers.hierarchy import COMPREHENSIVE
+from grid_layers.plan_edits import snap_to_neighbours
+from grid_layers.validation import validate_hierarchy
+
+EDITORS = ("planner", "admin")
+READERS = (*EDITORS, "commander")
+
+
+def _require(principal: Principal, roles: tuple[str, ...]) -> None:
+    if principal.role not in roles:
+        raise ForbiddenError(f"a {principal.role} may not {'edit' if roles == EDITORS else 'see'}"
+                             " boundary plans")
+
+
+def readable(session: Session, *, principal: Principal, plan_id: int) -> Plan:
+    """A plan the caller may read; 403 for other roles, 404 when there is none."""
+    _require(principal, READERS)
+    plan = queries.plan(session, plan_id)
+    if plan is None:
+        raise NotFoundError(f"no plan {plan_id}")
+    return plan
+
+
+def editable(session: Session, *, principal: Principal, plan_id: int,
+             if_match: str | None) -> Plan:
+    """A draft the caller may edit, locked, at the version If-Match names (428, 412, 409)."""
+    _require(principal, EDITORS)
+    expected = parse_etag(if_match)
+    plan = queries.plan(session, plan_id, lock=True)
+    if plan is None:
+        raise NotFoundError(f"no plan {plan_id}")
+    if plan.version != expected:
+        raise PreconditionFailedError(f"the plan is at version {plan.version}, not {expected}: "
+                                      "reload it", version=plan.version)
+    if plan.status != "draft":
+        raise ConflictError(f"the plan is {plan.status}; only a draft can be edited")
+    return plan
+
+
+def to_read(session: Session, plan: Plan, count: int | None = None) -> PlanRead:
+    """The API view of a plan (its grids counted unless `count` is given)."""
+    if count is None:
+        count = queries.grid_counts(session, [plan.id]).get(plan.id, 0)
+    return PlanRead(grid_count=count, **{name: getattr(plan, name) for name in (
+        "id", "name", "note", "owner", "status", "based_on_at", "version", "created_at",
+        "updated_at")})
+
+
+def create(session: Session, *, principal: Principal, body: PlanCreate, now: datetime) -> Plan:
+    """A new draft copying the boundaries valid at `body.at` (now by default)."""
+    _require(principal, EDITORS)
+    if body.at is not None and body.at.tzinfo is None:
+        raise InvalidInputError("`at` needs a time zone, e.g. 2026-01-01T00:00:00+08:00")
+    return create_plan(session, owner=principal.username, name=body.name, note=body.note,
+                       at=body.at, now=now)
+
+
+def list_plans(session: Session, *, principal: Principal) -> list[PlanRead]:
+    """Every plan, newest first."""
+    _require(principal, READERS)
+    found = queries.plans(session)
+    counts = queries.grid_counts(session, [p.id for p in found])
+    return [to_read(session, p, counts.get(p.id, 0)) for p in found]
+
+
+def update(session: Session, *, principal: Principal, plan_id: int, if_match: str | None,
+           body: PlanUpdate, now: datetime) -> Plan:
+    """Rename a draft or change its note (no edit-log row: no grid changes)."""
+    plan = editable(session, principal=principal, plan_id=plan_id, if_match=if_match)
+    plan.name = body.name if body.name is not None else plan.name
+    plan.note = body.note if body.note is not None else plan.note
+    plan.version += 1
+    plan.updated_at = now
+    session.flush()
+    return plan
+
+
+def discard(session: Session, *, principal: Principal, plan_id: int, if_match: str | None,
+            now: datetime) -> Plan:
+    """Mark a draft discarded; it keeps its grids and log but takes no more edits."""
+    plan = editable(session, principal=principal, plan_id=plan_id, if_match=if_match)
+    plan.status = "discarded"
+    plan.version += 1
+    plan.updated_at = now
+    session.flush()
+    return plan
+
+
+def _properties(grid: PlanGrid, changed: bool) -> dict[str, Any]:
+    return {"code": grid.code, "name": grid.name, "level": grid.level, "kind": grid.kind,
+            "parent_code": grid.parent_code, "households": grid.households,
+            "population": grid.population, "multipart": grid.multipart,
+            "source_version_id": grid.source_version_id, "changed": bool(changed),
+            "edited_at": grid.edited_at.isoformat(), "edited_by": grid.edited_by}
+
+
+def features(session: Session, *, principal: Principal, plan_id: int,
+             code: str | None = None) -> list[dict[str, Any]]:
+    """A plan's grids (or one) as GeoJSON features."""
+    readable(session, principal=principal, plan_id=plan_id)
+    return [{"type": "Feature", "id": grid.code, "properties": _properties(grid, changed),
+             "geometry": orjson.Fragment(geometry)}
+            for grid, geometry, changed in queries.grid_rows(session, plan_id)
+            if code is None or grid.code == code]
+
+
+def parse_geometry(value: dict[str, Any], types: tuple[str, ...], crs: str = "wgs84",
+                   what: str = "geometry") -> BaseGeometry:
+    """A GeoJSON geometry in lon/lat (of `crs`) as a valid shapely geometry in storage lon/lat;
+    422 when it is not one of `types`, empty, invalid or outside China."""
+    try:
+        geometry = shape(value)
+        name = crs_module.normalize_crs(crs)
+    except (ValueError, TypeError, KeyError, AttributeError, IndexError, GEOSException) as exc:
+        raise InvalidInputError(f"{what} is not a GeoJSON geometry: {exc}") from exc
+    if geometry.geom_type not in types or geometry.is_empty:
+        raise InvalidInputError(f"{what} must be a non-empty {' or '.join(types)}")
+    coords = shapely.get_coordinates(geometry)
+    if not np.isfinite(coords).all():
+        raise InvalidInputError(f"{what} has coordinates that are not numbers")
+
+    def to_storage(xy: np.ndarray) -> np.ndarray:
+        return np.column_stack(crs_module.to_storage(xy[:, 0], xy[:, 1], name))
+
+    geometry = shapely.transform(geometry, to_storage)
+    if not all(crs_module.inside_china(x, y) for x, y in shapely.get_coordinates(geometry)):
+        raise InvalidInputError(f"{what} lies outside China: send lon/lat")
+    if not geometry.is_valid:
+        raise InvalidInputError(f"{what} is invalid: {shapely.is_valid_reason(geometry)}")
+    return geometry
+
+
+def _frame(edit: Edit, code: str, kind: str, level: int | None,
+           parent_code: str | None) -> tuple[list[BaseGeometry], BaseGeometry | None]:
+    """The siblings a grid must tile with and the parent it must stay inside."""
+    parent = edit.shape(parent_code) if parent_code in edit.grids else None
+    if kind != COMPREHENSIVE:
+        return [], parent
+    siblings = [edit.shape(c) for c, g in edit.grids.items() if c != code
+                and g.kind == COMPREHENSIVE and g.level == level and g.parent_code == parent_code]
+    return siblings, parent
+
+
+def put_grid(session: Session, *, principal: Principal, plan_id: int, code: str,
+             feature: GridFeature, if_match: str | None, now: datetime) -> Plan:
+    """Create or replace one grid; its shape is snapped to its siblings and parent."""
+    props = feature.properties
+    if props.code is not None and props.code != code:
+        raise InvalidInputError(f"the feature's code {props.code} is not {code}")
+    geometry = parse_geometry(feature.geometry, ("Polygon", "MultiPolygon"), props.crs)
+    plan = editable(session, principal=principal, plan_id=plan_id, if_match=if_match)
+    edit = Edit(session, plan, actor=principal.username, now=now)
+    neighbours, parent = _frame(edit, code, props.kind, props.level, props.parent_code)
+    try:
+        snapped = snap_to_neighbours(geometry, neighbours=neighbours, parent=parent)
+    except GEOSException as exc:  # a drawn shape GEOS cannot overlay: the input's fault
+        raise InvalidInputError(f"the geometry cannot be fitted: {exc}") from exc
+    if snapped.is_empty:
+        raise InvalidInputError("nothing is left of the grid once fitted to its neighbours")
+    fields = props.model_dump(exclude={"code", "crs"})
+    edit.put(code, snapped, **fields)
+    edit.finish("put", {"code": code, **fields})
+    return plan
+
+
+def delete_grid(session: Session, *, principal: Principal, plan_id: int, code: str,
+                if_match: str | None, now: datetime) -> Plan:
+    """Remove one grid from a draft."""
+    plan = editable(session, principal=principal, plan_id=plan_id, if_match=if_match)
+    edit = Edit(session, plan, actor=principal.username, now=now)
+    edit.delete(code)
+    edit.finish("delete", {"code": code})
+    return plan
+
+
+def undo_last(session: Session, *, principal: Principal, plan_id: int, if_match: str | None,
+              now: datetime) -> Plan:
+    """Undo the newest edit not yet undone (409 when there is none)."""
+    plan = editable(session, principal=principal, plan_id=plan_id, if_match=if_match)
+    undo(session, plan, now=now)
+    return plan
+
+
+def edit_log(session: Session, *, principal: Principal, plan_id: int) -> list[PlanEdit]:
+    """A plan's edits, oldest first."""
+    readable(session, principal=principal, plan_id=plan_id)
+    return queries.edits(session, plan_id)
+
+
+def validation(session: Session, *, principal: Principal, plan_id: int) -> ValidationRead:
+    """The plan's grids checked as one hierarchy, with what to highlight for each problem."""
+    readable(session, principal=principal, plan_id=plan_id)
+    problems = validate_hierarchy([as_record(g) for g in plan_grids(session, plan_id)])
+    return ValidationRead(valid=not problems, problems=[
+        ProblemRead(type=p.type, grids=list(p.grids), area_m2=round(p.area_m2, 3),
+                    geometry=None if p.geometry is None or p.geometry.is_empty
+                    else dict(mapping(p.geometry)), message=p.message)
+        for p in problems])

@@ -1,0 +1,287 @@
+"""The geometry of plan edits: snapping a redrawn grid to its neighbours, and the split, merge,
+move and transfer operations, in lon/lat (EPSG:4490) as stored.
+
+Every operation is built so that the touched grids keep sharing their edges exactly: a piece
+given from one grid to another is cut once (A ∩ piece) and both sides are made from that one
+cut (A - cut, B ∪ cut), so no sliver opens between them. Sizes (areas, widths) are measured in
+metres in the local Gauss-Kruger zone, with the thresholds validation uses.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import shapely
+from shapely.geometry import LineString, MultiPolygon, Point, Polygon
+from shapely.geometry.base import BaseGeometry
+from shapely.ops import split as split_by_line
+
+from grid_layers.crs import to_metric_transformer
+from grid_layers.hierarchy import Tolerances
+
+SNAP_TOLERANCE_M = 1.0  # vertices this close to a neighbour's boundary are meant to be on it
+_TOL = Tolerances()
+_METRES_PER_DEGREE = 111_320.0  # along a meridian; a parallel's degree is this times cos(lat)
+_POLYGON = 3
+
+
+class EditError(ValueError):
+    """An edit that cannot be made as asked; the message says why, in plain words."""
+
+
+def degrees(metres: float, lat: float) -> float:
+    """A distance in metres as degrees at a latitude: the longer (east-west) reading, so a
+    tolerance in degrees covers at least `metres` in every direction."""
+    return metres / (_METRES_PER_DEGREE * max(math.cos(math.radians(lat)), 0.01))
+
+
+def polygons(geometry: BaseGeometry) -> list[Polygon]:
+    """The non-empty polygon parts of any geometry (collections flattened)."""
+    parts = shapely.get_parts(shapely.get_parts(geometry))
+    return [p for p in parts if shapely.get_type_id(p) == _POLYGON and not p.is_empty]
+
+
+def _sizes(parts: Sequence[BaseGeometry]) -> tuple[np.ndarray, np.ndarray]:
+    """Areas (m²) and mean widths (2 * area / perimeter, m) of lon/lat geometries."""
+    if not parts:
+        return np.zeros(0), np.zeros(0)
+    array = np.empty(len(parts), dtype=object)
+    array[:] = list(parts)
+    bounds = shapely.bounds(array)
+    transformer = to_metric_transformer(float(np.mean((bounds[:, 0] + bounds[:, 2]) / 2.0)))
+
+    def forward(xy: np.ndarray) -> np.ndarray:
+        return np.column_stack(transformer.transform(xy[:, 0], xy[:, 1]))
+
+    metric = shapely.transform(array, forward)
+    area = shapely.area(metric)
+    return area, 2.0 * area / np.maximum(shapely.length(metric), 1e-12)
+
+
+def area_m2(geometry: BaseGeometry) -> float:
+    """The area of a lon/lat geometry in square metres."""
+    return float(_sizes(polygons(geometry))[0].sum())
+
+
+def negligible(geometry: BaseGeometry) -> bool:
+    """True when every part is noise or a sliver (thinner than validation's sliver width)."""
+    area, width = _sizes(polygons(geometry))
+    return bool(((area <= _TOL.noise_area_m2) | (width < _TOL.sliver_width_m)).all())
+
+
+def solid_parts(geometry: BaseGeometry) -> int:
+    """How many parts are neither noise nor slivers: more than one is not contiguous."""
+    area, width = _sizes(polygons(geometry))
+    return int(((area > _TOL.noise_area_m2) & (width >= _TOL.sliver_width_m)).sum())
+
+
+def _thin(geometry: BaseGeometry) -> BaseGeometry:
+    """The parts of a geometry that are slivers or noise, as one geometry."""
+    parts = polygons(geometry)
+    area, width = _sizes(parts)
+    thin = [p for p, a, w in zip(parts, area, width, strict=True)
+            if a <= _TOL.noise_area_m2 or w < _TOL.sliver_width_m]
+    return shapely.union_all(thin) if thin else Polygon()
+
+
+def clean(geometry: BaseGeometry) -> BaseGeometry:
+    """A valid (Multi)Polygon without noise parts or noise holes (below 0.01 m²)."""
+    if not geometry.is_valid:
+        geometry = shapely.make_valid(geometry)
+    parts = polygons(geometry)
+    area, _ = _sizes(parts)
+    kept = []
+    for part, size in zip(parts, area, strict=True):
+        if size <= _TOL.noise_area_m2:
+            continue
+        holes = [h for h in part.interiors if area_m2(Polygon(h)) > _TOL.noise_area_m2]
+        kept.append(Polygon(part.exterior, holes) if len(holes) < len(part.interiors) else part)
+    if not kept:
+        return Polygon()
+    return kept[0] if len(kept) == 1 else MultiPolygon(kept)
+
+
+def snap_to_neighbours(shape: BaseGeometry, *, neighbours: Sequence[BaseGeometry],
+                       parent: BaseGeometry | None,
+                       tolerance_m: float = SNAP_TOLERANCE_M) -> BaseGeometry:
+    """A redrawn grid fitted to the grids it must tile with, so that no sliver opens.
+
+    The rule, in order (the neighbours are the grid's siblings: same level and parent):
+    1. every vertex within `tolerance_m` of a vertex of a neighbour's or the parent's boundary
+       moves onto it (shapely.snap): an edge dragged by a hand's jitter lands back on the
+       shared edge exactly;
+    2. any overlap with a neighbour that is a sliver (mean width under 1 m) or noise is cut
+       from the redrawn grid, and so is a thin part outside its parent;
+    3. any gap left between the redrawn grid, its neighbours and the parent's edge that is a
+       sliver and touches the redrawn grid is added to it.
+    Larger overlaps and gaps are real disagreements: they stay, and validation shows them.
+    The neighbours are never changed: the grid being drawn gives way.
+    """
+    tol = degrees(tolerance_m, shape.centroid.y)
+    references = [g for g in (*neighbours, parent) if g is not None and not g.is_empty]
+    if references:
+        edges = shapely.union_all([g.boundary for g in references])
+        shape = clean(shapely.snap(shape, edges, tol))
+    others = shapely.union_all(list(neighbours)) if neighbours else Polygon()
+    shape = clean(shape.difference(_thin(shape.intersection(others))))
+    if parent is not None:
+        shape = clean(shape.difference(_thin(shape.difference(parent))))
+        gaps = _thin(parent.difference(shape).difference(others))
+        near = [g for g in polygons(gaps) if g.distance(shape) <= tol / 100.0]
+        if near:
+            shape = clean(shapely.union_all([shape, *near]))
+    return shape
+
+
+def _extended(line: LineString, by: float) -> LineString:
+    """The line with both ends pushed out by `by` (degrees) along their end segments, so a
+    line drawn up to a boundary crosses it."""
+    coords = np.asarray(line.coords, dtype=float)[:, :2]
+    for end, nxt in ((0, 1), (-1, -2)):
+        step = coords[end] - coords[nxt]
+        norm = float(np.hypot(*step))
+        if norm > 0:
+            coords[end] = coords[end] + step / norm * by
+    return LineString(coords)
+
+
+def _left_of(line: LineString, point: Point) -> bool:
+    """Whether a point lies left of the line as drawn (from its first to its last vertex)."""
+    at = line.project(point)
+    eps = line.length / 1000.0
+    a = line.interpolate(max(at - eps, 0.0))
+    b = line.interpolate(min(at + eps, line.length))
+    return (b.x - a.x) * (point.y - a.y) - (b.y - a.y) * (point.x - a.x) > 0
+
+
+@dataclass(frozen=True)
+class Split:
+    """A grid cut in two: the piece left of the line as drawn, then the right one, and which
+    piece (0 or 1) each child now lies in."""
+
+    left: BaseGeometry
+    right: BaseGeometry
+    children: dict[str, int]
+
+
+def split(shape: BaseGeometry, line: LineString, *,
+          children: Mapping[str, BaseGeometry] | None = None,
+          tolerance_m: float = SNAP_TOLERANCE_M) -> Split:
+    """Cut a one-piece grid by a drawn line into exactly two pieces.
+
+    The line is first snapped to the grid's and its children's vertices within `tolerance_m`
+    and its ends pushed out by twice that, so a line drawn along children's edges and up to
+    the boundary cuts cleanly. A grid with children (a level-2 grid) must be cut between
+    them: each child goes whole to the piece holding it (its part in the other piece may be
+    only a sliver), and the pieces are then rebuilt from the children (right = its children,
+    left = the rest), so they follow the children's edges exactly.
+    """
+    if len(polygons(shape)) != 1:
+        raise EditError("only a grid of one piece can be split")
+    kids = dict(children or {})
+    tol = degrees(tolerance_m, shape.centroid.y)
+    reference = shapely.union_all([shape.boundary, *(k.boundary for k in kids.values())])
+    cutter = _extended(LineString(shapely.snap(line, reference, tol)), 2 * tol)
+    pieces = [p for p in polygons(split_by_line(clean(shape), cutter))
+              if area_m2(p) > _TOL.noise_area_m2]
+    if len(pieces) != 2:
+        raise EditError(f"the line cuts the grid into {len(pieces)} pieces, not two")
+    if _left_of(cutter, pieces[1].point_on_surface()):
+        pieces.reverse()
+    if any(solid_parts(p) == 0 for p in pieces):
+        raise EditError("the line cuts off only a sliver")
+    if not kids:
+        return Split(pieces[0], pieces[1], {})
+    where = {code: _holder(code, kid, pieces) for code, kid in kids.items()}
+    right = [kids[c] for c, i in where.items() if i == 1]
+    if not right or len(right) == len(kids):
+        raise EditError("one piece would hold none of the grid's level-3 grids")
+    right_shape = clean(shapely.union_all(right))
+    return Split(clean(shape.difference(right_shape)), right_shape, where)
+
+
+def _holder(code: str, child: BaseGeometry, pieces: Sequence[BaseGeometry]) -> int:
+    """Which piece holds a child whole; an error if the line runs through the child."""
+    inside = [area_m2(child.intersection(p)) for p in pieces]
+    best = int(np.argmax(inside))
+    if not negligible(child.difference(pieces[best])):
+        raise EditError(f"the line runs through level-3 grid {code}; draw it along their edges")
+    return best
+
+
+def shared_edge_m(a: BaseGeometry, b: BaseGeometry) -> float:
+    """How long a stretch of boundary two grids share, in metres (1 cm tolerance)."""
+    near = a.boundary.intersection(b.boundary.buffer(degrees(0.01, a.centroid.y)))
+    if near.is_empty:
+        return 0.0
+    transformer = to_metric_transformer(a.centroid.x)
+
+    def forward(xy: np.ndarray) -> np.ndarray:
+        return np.column_stack(transformer.transform(xy[:, 0], xy[:, 1]))
+
+    return float(shapely.length(shapely.transform(near, forward)))
+
+
+def merge(a: BaseGeometry, b: BaseGeometry) -> BaseGeometry:
+    """Two grids sharing an edge as one; an error if they only touch at a point or not at
+    all, or if the union is not one piece."""
+    if shared_edge_m(a, b) < _TOL.sliver_width_m:
+        raise EditError("the grids do not share an edge")
+    # vertices a hair apart along the shared edge would leave a noise hole: snap them first
+    merged = clean(shapely.union(a, shapely.snap(b, a, degrees(0.01, a.centroid.y))))
+    if solid_parts(merged) != 1:
+        raise EditError("the merged grid would not be one piece")
+    return merged
+
+
+def transfer(giver: BaseGeometry, taker: BaseGeometry,
+             cut: BaseGeometry) -> tuple[BaseGeometry, BaseGeometry]:
+    """Giver minus a cut of itself, taker plus it: both sides are made from the one cut, so
+    they share its edge exactly."""
+    return clean(giver.difference(cut)), clean(shapely.union(taker, cut))
+
+
+@dataclass(frozen=True)
+class Move:
+    """The result of moving a piece: the two grids' new shapes and the children that moved."""
+
+    giver: BaseGeometry
+    taker: BaseGeometry
+    children: tuple[str, ...]
+
+
+def move_piece(giver: BaseGeometry, taker: BaseGeometry, piece: BaseGeometry, *,
+               children: Mapping[str, BaseGeometry] | None = None) -> Move:
+    """Give the part of `giver` inside a drawn piece to `taker`, which it must border.
+
+    For a grid with children the piece picks whole children: those whose part outside the
+    piece is only a sliver move, exactly as they are; a child the piece cuts through is an
+    error. Otherwise the piece is giver ∩ piece.
+    """
+    kids = dict(children or {})
+    if kids:
+        inside, cut = [], []
+        for code, kid in kids.items():
+            if negligible(kid.difference(piece)):
+                inside.append(code)
+            elif not negligible(kid.intersection(piece)):
+                cut.append(code)
+        if cut:
+            raise EditError(f"the piece cuts level-3 grid(s) {', '.join(sorted(cut))}; "
+                            "draw it along their edges")
+        if not inside:
+            raise EditError("the piece holds no whole level-3 grid")
+        moved = clean(shapely.union_all([kids[c] for c in inside]))
+    else:
+        inside, moved = [], clean(giver.intersection(piece))
+        if negligible(moved):
+            raise EditError("the piece does not overlap the grid it is taken from")
+    if shared_edge_m(moved, taker) < _TOL.sliver_width_m:
+        raise EditError("the piece does not border the grid it is given to")
+    new_giver, new_taker = transfer(giver, taker, moved)
+    if solid_parts(new_giver) == 0:
+        raise EditError("nothing would be left of the grid; merge the two instead")
+    return Move(new_giver, new_taker, tuple(sorted(inside)))
