@@ -1,0 +1,278 @@
+"""Plans as files: a draft out as GeoJSON or GeoPackage with every grid's scores (metrics) and
+provenance (source version, who edited it when, changed or not), and a file back in as a new
+draft holding exactly its grids.
+
+The plan's own fields travel in the GeoJSON's top-level member `plan`, or in the GeoPackage's
+attribute table `plan` beside the grid layer `plan_grids`. Free attributes travel as one JSON
+text field, `attributes`, so both formats carry them alike.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import warnings
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import orjson
+import pyogrio
+import pyogrio.raw
+import shapely
+from shapely.geometry import mapping
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from gis_service.errors import InvalidInputError
+from gis_service.exports.table import Table
+from gis_service.exports.writer import write
+from gis_service.grids.models import GridVersion
+from gis_service.imports.readers import (
+    InputFeature,
+    UnreadableInputError,
+    outside_china,
+    read_vector,
+)
+from gis_service.plans.drafts import as_stored, plan_grids, shape_of
+from gis_service.plans.impact import diff_plan
+from gis_service.plans.metrics import get_plan, plan_metrics
+from gis_service.plans.models import Plan, PlanGrid
+from gis_service.plans.publish import problem_json
+from grid_layers.hierarchy import Problem, shape_defect
+
+GRID_LAYER, PLAN_LAYER = "plan_grids", "plan"
+MEDIA_TYPES = {"geojson": "application/geo+json", "gpkg": "application/geopackage+sqlite3"}
+GRID_COLUMNS = (("code", "str"), ("name", "str"), ("level", "int"), ("kind", "str"),
+                ("parent_code", "str"), ("households", "int"), ("population", "int"),
+                ("multipart", "int"), ("attributes", "str"), ("source_version_id", "int"),
+                ("edited_by", "str"), ("edited_at", "str"), ("changed", "int"))
+SCORE_COLUMNS = (("households_est", "int"), ("households_source", "str"),
+                 ("address_points", "int"), ("enterprises", "int"), ("incidents_12m", "int"),
+                 ("area_m2", "float"), ("perimeter_m", "float"), ("polsby_popper", "float"),
+                 ("deviation", "int"), ("in_band", "int"))
+PLAN_FIELDS = ("id", "name", "owner", "note", "status", "based_on_at", "source", "version",
+               "band")
+VALID_LEVELS = ("1", "2", "3")
+
+
+@dataclass(frozen=True)
+class PlanFile:
+    """An exported plan: its bytes, media type and file name."""
+
+    content: bytes
+    media_type: str
+    filename: str
+
+
+def export_plan(session: Session, *, plan_id: int, fmt: str, band: tuple[int, int],
+                now: datetime) -> PlanFile:
+    """The plan's grids with scores and provenance as a GeoJSON or GeoPackage file."""
+    if fmt not in MEDIA_TYPES:
+        raise InvalidInputError(f"format must be one of {', '.join(MEDIA_TYPES)}")
+    plan = get_plan(session, plan_id)
+    grids = plan_grids(session, plan_id)
+    scores = {g["code"]: g for g in plan_metrics(session, plan_id=plan_id, band=band,
+                                                 now=now)["grids"]}
+    changed = _changed(session, grids)
+    rows = [_row(g, scores[g.code], g.code in changed) for g in grids]
+    meta = _plan_meta(plan, band, now)
+    name = f"plan-{plan.id}.{fmt}"
+    write_file = _geojson if fmt == "geojson" else _geopackage
+    return PlanFile(write_file(meta, grids, rows), MEDIA_TYPES[fmt], name)
+
+
+def _changed(session: Session, grids: list[PlanGrid]) -> set[str]:
+    ids = [g.source_version_id for g in grids if g.source_version_id is not None]
+    sources = list(session.scalars(select(GridVersion).where(GridVersion.id.in_(ids))))
+    diff = diff_plan([g for g in grids if g.source_version_id is not None], sources)
+    return {*diff.changed, *(g.code for g in grids if g.source_version_id is None)}
+
+
+def _row(grid: PlanGrid, score: dict[str, Any], changed: bool) -> tuple[Any, ...]:
+    in_band = score["in_band"]
+    return (grid.code, grid.name, grid.level, grid.kind, grid.parent_code, grid.households,
+            grid.population, int(grid.multipart),
+            orjson.dumps(grid.attributes, option=orjson.OPT_SORT_KEYS).decode(),
+            grid.source_version_id, grid.edited_by, grid.edited_at.isoformat(), int(changed),
+            score["households"], score["households_source"], score["address_points"],
+            score["enterprises"], score["incidents_12m"], score["area_m2"],
+            score["perimeter_m"], score["polsby_popper"], score["deviation"],
+            None if in_band is None else int(in_band))
+
+
+def _plan_meta(plan: Plan, band: tuple[int, int], now: datetime) -> dict[str, Any]:
+    return {"id": plan.id, "name": plan.name, "owner": plan.owner, "note": plan.note,
+            "status": plan.status, "based_on_at": plan.based_on_at.isoformat(),
+            "source": plan.source, "version": plan.version, "band": f"{band[0]},{band[1]}",
+            "exported_at": now.isoformat()}
+
+
+def _geojson(meta: dict[str, Any], grids: list[PlanGrid], rows: list[tuple[Any, ...]]) -> bytes:
+    names = [name for name, _ in (*GRID_COLUMNS, *SCORE_COLUMNS)]
+    features = [{"type": "Feature", "properties": dict(zip(names, row, strict=True)),
+                 "geometry": mapping(shape_of(grid))}
+                for grid, row in zip(grids, rows, strict=True)]
+    return orjson.dumps({"type": "FeatureCollection", "plan": meta, "features": features})
+
+
+def _geopackage(meta: dict[str, Any], grids: list[PlanGrid],
+                rows: list[tuple[Any, ...]]) -> bytes:
+    table = Table((*GRID_COLUMNS, *SCORE_COLUMNS), rows,
+                  [shapely.to_wkb(shape_of(g)) for g in grids])
+    with tempfile.TemporaryDirectory(prefix="plan-") as folder:
+        path = Path(folder) / "plan.gpkg"
+        write(path, "gpkg", table, layer=GRID_LAYER, geometry_type="MultiPolygon",
+              points=False)
+        arrays = [np.array([None if meta[k] is None else str(meta[k])], dtype=object)
+                  for k in meta]
+        pyogrio.raw.write(path, None, arrays, list(meta), layer=PLAN_LAYER, driver="GPKG",
+                          append=True)
+        return path.read_bytes()
+
+
+def import_plan(session: Session, *, filename: str, content: bytes, owner: str,
+                name: str | None, note: str | None, now: datetime) -> Plan:
+    """A new draft holding exactly the file's grids; 422 with the problems when a grid's
+    shape or fields are unusable (the hierarchy itself is the validation's business)."""
+    suffix = Path(filename).suffix.lower()
+    if suffix not in (".geojson", ".json", ".gpkg"):
+        raise InvalidInputError("send a .geojson or .gpkg file")
+    with tempfile.TemporaryDirectory(prefix="plan-") as folder:
+        path = Path(folder) / f"upload{suffix}"
+        path.write_bytes(content)
+        features, meta = _read(path, suffix)
+    grids, problems = _grids(features)
+    if problems:
+        raise InvalidInputError(f"{len(problems)} grid(s) of the file cannot be used",
+                                problems=[problem_json(p) for p in problems])
+    plan = Plan(name=name or str(meta.get("name") or Path(filename).stem), owner=owner,
+                note=note if note is not None else str(meta.get("note") or ""),
+                status="draft", based_on_at=_time(meta.get("based_on_at")) or now,
+                source=f"import: {filename}"[:400], version=1, created_at=now, updated_at=now)
+    session.add(plan)
+    session.flush()
+    known = set(session.scalars(select(GridVersion.id).where(GridVersion.id.in_(
+        [g["source_version_id"] for g in grids if g["source_version_id"] is not None]))))
+    for grid in grids:
+        if grid["source_version_id"] not in known:
+            grid["source_version_id"] = None  # a version this database does not hold
+        session.add(PlanGrid(plan_id=plan.id, edited_at=_time(grid.pop("edited_at")) or now,
+                             edited_by=grid.pop("edited_by") or owner, **grid))
+    session.flush()
+    return plan
+
+
+def _read(path: Path, suffix: str) -> tuple[list[InputFeature], dict[str, Any]]:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # the GeoPackage's second layer
+            features = read_vector(path, None)
+    except UnreadableInputError as exc:
+        raise InvalidInputError(str(exc).replace(str(path), "the file")) from exc
+    if suffix == ".gpkg":
+        layers = [str(layer) for layer, _ in pyogrio.list_layers(path)]
+        if PLAN_LAYER not in layers:
+            return features, {}
+        meta, _, _, values = pyogrio.raw.read(path, layer=PLAN_LAYER, read_geometry=False)
+        return features, {k: v[0] for k, v in zip(meta["fields"], values, strict=True)
+                          if len(v)}
+    document = json.loads(path.read_bytes())
+    raw = document.get("features") if isinstance(document, dict) else None
+    if isinstance(raw, list) and len(raw) == len(features):
+        # GDAL reads ISO text as date-times of millisecond precision: keep the file's own
+        features = [InputFeature(f.row, {**f.properties, **(r.get("properties") or {})},
+                                 f.geometry) for f, r in zip(features, raw, strict=True)]
+    found = document.get("plan") if isinstance(document, dict) else None
+    return features, found if isinstance(found, dict) else {}
+
+
+def _grids(features: list[InputFeature]) -> tuple[list[dict[str, Any]], list[Problem]]:
+    grids: list[dict[str, Any]] = []
+    problems: list[Problem] = []
+    seen: set[str] = set()
+    if not features:
+        problems.append(Problem("invalid_attribute", (), 0.0, None, "the file has no grids"))
+    for feature in features:
+        props, geometry = feature.properties, feature.geometry
+        code = str(props.get("code") or "").strip()
+        label = code or f"row {feature.row}"
+        trouble = _field_trouble(props, code, seen)
+        if trouble:
+            problems.append(Problem(trouble[0], (label,), 0.0, None, f"{label}: {trouble[1]}"))
+            continue
+        seen.add(code)
+        defect = _shape_trouble(geometry)
+        if defect:
+            problems.append(Problem("invalid_geometry", (code,), 0.0, geometry,
+                                    f"{code}: {defect}"))
+            continue
+        assert geometry is not None
+        grids.append(_grid_fields(props, code, geometry))
+    return grids, problems
+
+
+def _field_trouble(props: dict[str, Any], code: str, seen: set[str]) -> tuple[str, str] | None:
+    if not code or not str(props.get("kind") or "").strip():
+        return "invalid_attribute", "code and kind are required"
+    if code in seen:
+        return "duplicate_code", "the code appears more than once"
+    level = props.get("level")
+    if level not in (None, "", 0) and str(_int(level)) not in VALID_LEVELS:
+        return "invalid_attribute", f"level {level!r} is not 1, 2 or 3"
+    return None
+
+
+def _shape_trouble(geometry: shapely.Geometry | None) -> str | None:
+    defect = shape_defect(geometry)
+    if defect is not None:
+        return defect[0]
+    assert geometry is not None
+    if outside_china(geometry):
+        return "coordinates outside China (swapped lon/lat, or a projected file?)"
+    reason = shapely.is_valid_reason(geometry)
+    return None if reason == "Valid Geometry" else str(reason)
+
+
+def _grid_fields(props: dict[str, Any], code: str,
+                 geometry: shapely.Geometry) -> dict[str, Any]:
+    known = {name for name, _ in (*GRID_COLUMNS, *SCORE_COLUMNS)}
+    attributes = props.get("attributes")
+    if isinstance(attributes, str) and attributes.strip():
+        attributes = json.loads(attributes)
+    if not isinstance(attributes, dict):  # a file from elsewhere: keep its other fields
+        attributes = {k: v for k, v in props.items() if k not in known and v is not None}
+    level = _int(props.get("level")) or None
+    parent = str(props.get("parent_code") or "").strip() or None
+    return {"code": code, "name": str(props.get("name") or code), "level": level,
+            "kind": str(props["kind"]).strip(), "parent_code": parent,
+            "households": _int(props.get("households")),
+            "population": _int(props.get("population")),
+            "multipart": bool(_int(props.get("multipart")) or attributes.get("multipart")),
+            "attributes": attributes, "geom": as_stored(geometry),
+            "source_version_id": _int(props.get("source_version_id")),
+            "edited_by": str(props.get("edited_by") or "").strip(),
+            "edited_at": props.get("edited_at")}
+
+
+def _int(value: Any) -> int | None:
+    if value is None or value == "":
+        return None
+    try:
+        return int(float(value))
+    except (TypeError, ValueError):
+        return None
+
+
+def _time(value: Any) -> datetime | None:
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(str(value))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)

@@ -1,0 +1,216 @@
+"""Publishing a plan: its changed grids become new immutable versions from `effective_from`,
+incidents from then on (and open ones) take the new boundaries, and open incidents whose grid
+changed keep their handler or are re-routed, as the publisher chose; the history says which.
+
+Versions: for every new, changed or deleted grid the open-ended version is closed at
+`effective_from` (the only update the immutability trigger allows) and, unless deleted, a
+new version opens there; unchanged grids are left alone. `effective_from` must come after the
+latest moment any version begins or ends, so published history is never rewritten. A
+roll-back is a draft of an earlier moment published again.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import shapely
+from shapely.geometry import mapping
+from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session
+
+from gis_service.errors import (
+    ConflictError,
+    InvalidInputError,
+    NotFoundError,
+    PreconditionFailedError,
+)
+from gis_service.grids.models import GridVersion, LayerChange
+from gis_service.imports.grids import IMPORT_LOCK
+from gis_service.incidents.lifecycle import OPEN_STATES
+from gis_service.incidents.models import Incident
+from gis_service.incidents.routing_book import RoutingBook, load_routing_book
+from gis_service.incidents.service import assign, auto_route, record, state_of
+from gis_service.locate.service import load_layers
+from gis_service.locate.snapshot import LocatorSnapshot
+from gis_service.plans.drafts import as_record, plan_grids
+from gis_service.plans.impact import PlanDiff, diff_plan, version_fields
+from gis_service.plans.models import Plan, PlanGrid, PlanPublication
+from grid_layers.validation import Problem, validate_hierarchy
+
+REATTRIBUTE = text((Path(__file__).parent / "sql" / "reattribute.sql").read_text("utf-8"))
+POLICIES = ("keep", "reroute")
+# states with a handler at work: a re-route hands them to the new grid's handler
+REROUTABLE = frozenset({"dispatched", "accepted", "in_progress", "returned"})
+
+
+def problem_json(problem: Problem) -> dict[str, Any]:
+    """A validation problem as the API shows it."""
+    geometry = problem.geometry
+    return {"type": problem.type, "grids": list(problem.grids),
+            "area_m2": round(problem.area_m2, 2), "message": problem.message,
+            "geometry": None if geometry is None or geometry.is_empty else mapping(geometry)}
+
+
+def publish_plan(session: Session, *, plan_id: int, actor: str, effective_from: datetime,
+                 policy: str, expected_version: int, now: datetime) -> PlanPublication:
+    """Make a valid draft live from `effective_from`; the caller commits."""
+    if policy not in POLICIES:
+        raise InvalidInputError(f"policy must be one of {', '.join(POLICIES)}")
+    session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": IMPORT_LOCK})
+    plan = _locked_draft(session, plan_id, expected_version)
+    grids = plan_grids(session, plan_id)
+    problems = validate_hierarchy([as_record(g) for g in grids]) if grids else []
+    if problems or not grids:
+        raise InvalidInputError("the plan does not validate: fix it before publishing",
+                                problems=[problem_json(p) for p in problems])
+    versions = list(session.scalars(select(GridVersion).where(GridVersion.valid_to.is_(None))
+                                    .order_by(GridVersion.code)))
+    # the latest moment any version begins or ends (a publication may close grids later)
+    newest = session.scalar(select(func.max(func.greatest(
+        GridVersion.valid_from, func.coalesce(GridVersion.valid_to, GridVersion.valid_from)))))
+    if newest is not None and effective_from <= newest:
+        raise ConflictError(f"effective_from must come after {newest.isoformat()}, when the "
+                            "newest published boundaries changed", newest_valid_from=newest)
+    diff = diff_plan(grids, versions)
+    if not diff.touched:
+        raise ConflictError("the plan changes nothing against the published boundaries")
+    source = f"plan {plan.id}: {plan.name}"[:400]
+    _write_versions(session, diff, grids, versions, effective_from, source)
+    reattributed, open_rows = _reattribute(session, diff, effective_from,
+                                           open_too=effective_from <= now)
+    settled = _settle_open(session, open_rows, policy=policy, actor=actor, now=now,
+                           plan=plan, effective_from=effective_from)
+    summary = {"new": len(diff.new), "changed": len(diff.changed), "deleted": len(diff.deleted),
+               "unchanged": len(grids) - len(diff.new) - len(diff.changed),
+               "grids": diff.listing(), "incidents_reattributed": reattributed,
+               "open_incidents": len(open_rows), "open_kept": settled["kept"],
+               "open_rerouted": settled["rerouted"],
+               "open_deferred": effective_from > now}
+    session.add(LayerChange(kind="grids", source=source,
+                            summary={k: v for k, v in summary.items() if k != "grids"}))
+    publication = PlanPublication(plan_id=plan.id, effective_from=effective_from,
+                                  published_at=now, published_by=actor, policy=policy,
+                                  summary=summary)
+    session.add(publication)
+    plan.status, plan.version, plan.updated_at = "published", plan.version + 1, now
+    session.flush()
+    return publication
+
+
+def _locked_draft(session: Session, plan_id: int, expected_version: int) -> Plan:
+    plan = session.scalar(select(Plan).where(Plan.id == plan_id).with_for_update()
+                          .execution_options(populate_existing=True))
+    if plan is None:
+        raise NotFoundError(f"no plan {plan_id}")
+    if plan.version != expected_version:
+        raise PreconditionFailedError(f"the plan is at version {plan.version}, not "
+                                      f"{expected_version}: reload it", version=plan.version)
+    if plan.status != "draft":
+        raise ConflictError(f"plan {plan_id} is {plan.status}: only a draft can be published")
+    return plan
+
+
+def _write_versions(session: Session, diff: PlanDiff, grids: list[PlanGrid],
+                    versions: list[GridVersion], effective_from: datetime, source: str) -> None:
+    """Close the touched grids' open versions, then open the new ones (in that order: two
+    versions of a code may never be valid at once)."""
+    open_by_code = {v.code: v for v in versions}
+    for code in diff.touched:
+        if code in open_by_code:
+            open_by_code[code].valid_to = effective_from
+    session.flush()
+    latest: dict[str, int] = {code: number for code, number in session.execute(
+        select(GridVersion.code, func.max(GridVersion.version))
+        .where(GridVersion.code.in_(diff.new)).group_by(GridVersion.code))}
+    for grid in grids:
+        if grid.code not in diff.changed and grid.code not in diff.new:
+            continue
+        current = open_by_code.get(grid.code)
+        number = current.version + 1 if current else latest.get(grid.code, 0) + 1
+        session.add(GridVersion(code=grid.code, version=number, geom=grid.geom,
+                                valid_from=effective_from, source=source,
+                                **version_fields(grid)))
+    session.flush()
+
+
+def _reattribute(session: Session, diff: PlanDiff, effective_from: datetime, *,
+                 open_too: bool) -> tuple[int, list[dict[str, Any]]]:
+    """One UPDATE: incidents in the changed area take the new grids' codes."""
+    if diff.area.is_empty:
+        return 0, []
+    row = session.execute(REATTRIBUTE, {
+        "area": shapely.to_wkb(diff.area), "fresh": [*diff.new, *diff.changed],
+        "touched": diff.touched, "effective_from": effective_from, "open_too": open_too,
+        "open_states": sorted(OPEN_STATES)}).one()
+    return int(row.changed), list(row.open)
+
+
+def _settle_open(session: Session, rows: list[dict[str, Any]], *, policy: str, actor: str,
+                 now: datetime, plan: Plan, effective_from: datetime) -> Counter[str]:
+    """A history row for each open incident whose grid changed: handler kept or re-routed."""
+    settled: Counter[str] = Counter(kept=0, rerouted=0)
+    if not rows:
+        return settled
+    before_codes = {row["id"]: row for row in rows}
+    incidents = session.scalars(select(Incident).where(Incident.id.in_(before_codes))
+                                .order_by(Incident.id).with_for_update()
+                                .execution_options(populate_existing=True))
+    router = _Rerouter(session, now) if policy == "reroute" else None
+    for incident in incidents:
+        old = before_codes[incident.id]
+        before = {**state_of(incident), "grid3": old["grid3"]}
+        detail: dict[str, Any] = {
+            "plan_id": plan.id, "effective_from": effective_from.isoformat(), "policy": policy,
+            "from": {k: old[k] for k in ("town", "grid2", "grid3", "special")},
+            "to": {"town": incident.town_code, "grid2": incident.grid2_code,
+                   "grid3": incident.grid3_code, "special": list(incident.special_codes)}}
+        note = f"网格调整(方案 {plan.id}):"
+        if router is not None and router.reroute(incident, detail):
+            settled["rerouted"] += 1
+            note += "按新网格重新派遣"
+        else:
+            settled["kept"] += 1
+            detail.setdefault("handler", "kept")
+            note += "处置人不变"
+        incident.updated_at = now
+        record(session, incident, actor=actor, action="regrid", at=now, before=before,
+               note=note, detail=detail)
+    session.flush()
+    return settled
+
+
+class _Rerouter:
+    """Routes open incidents by the routing book at their place in the new boundaries."""
+
+    def __init__(self, session: Session, now: datetime) -> None:
+        self.snapshot = LocatorSnapshot(load_layers(session, now))
+        self.book: RoutingBook = load_routing_book(session)
+        self.now = now
+
+    def reroute(self, incident: Incident, detail: dict[str, Any]) -> bool:
+        """Hand the incident to the new place's handler; False (and why) when it stays."""
+        rule = self.book.rules.get(incident.category_code or "")
+        if incident.status not in REROUTABLE or rule is None or incident.lon is None:
+            detail["handler"] = "kept"
+            detail["why"] = (f"not re-routed: {incident.status}" if rule is not None
+                             else "not re-routed: category without a routing rule")
+            return False
+        located = self.snapshot.locate_point(incident.lon, incident.lat or 0.0)
+        if not located["in_service_area"]:
+            detail["handler"], detail["why"] = "kept", "not re-routed: outside the town"
+            return False
+        assignment = auto_route(self.book, located, rule)
+        if (assignment.type, assignment.code) == (incident.assignee_type,
+                                                   incident.assignee_code):
+            detail["handler"], detail["why"] = "kept", "the new grid has the same handler"
+            return False
+        assign(incident, assignment, rule, self.now)
+        incident.status = "dispatched"
+        incident.version += 1
+        detail.update({"handler": "rerouted",
+                       "assignee": f"{assignment.type}:{assignment.code}",
+                       "auto": True, "routing": assignment.why})
+        return True
