@@ -38,6 +38,7 @@ from gis_service.patrols.router import router as patrols_router
 from gis_service.people.router import router as people_router
 from gis_service.places.router import router as places_router
 from gis_service.plans.analysis_router import router as plan_analysis_router
+from gis_service.plans.rebalance_router import router as plan_rebalance_router
 from gis_service.plans.router import router as plans_router
 from gis_service.tiles.router import router as tiles_router
 from map_ui.assets import mount_assets
@@ -98,7 +99,7 @@ def create_app(settings: Settings | None = None,
                    locate_router, geocode_router, incidents_router, open311_router, pages_router,
                    ogc_router, exports_router, tiles_router, dashboard_router, patrols_router,
                    attachments_router, dispatch_page_router, worker_page_router, plans_router,
-                   plan_analysis_router, plan_editor_router):
+                   plan_analysis_router, plan_rebalance_router, plan_editor_router):
         app.include_router(router)
     mount_assets(app)  # the pages' scripts, styles and fonts: served here, never from a CDN
     return app
