@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
+import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import DataError, DBAPIError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from gis_service.jsonresponse import JSONBytesResponse
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
+logger = logging.getLogger(__name__)
 
 
 class DomainError(Exception):
@@ -67,6 +71,18 @@ class TooManyRequestsError(DomainError):
     status, title = 429, "Too many requests"
 
 
+# what any route may answer besides its own: a body that does not parse, no or a bad token, a
+# role or scope that may not, nothing at that path, too large, invalid, too many, no database
+COMMON_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"description": description, "content": {PROBLEM_MEDIA_TYPE: {}}}
+    for status, description in (
+        (400, "the request cannot be read"), (401, "no valid token or session"),
+        (403, "the role or scope may not do this"), (404, "nothing at this path"),
+        (413, "the body is too large"), (422, "invalid input"),
+        (429, "too many requests; see Retry-After"),
+        (503, "the database is unavailable; retry after Retry-After"))}
+
+
 def problem(status: int, title: str, detail: str, **extra: Any) -> JSONBytesResponse:
     """A problem+json response."""
     body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
@@ -94,8 +110,28 @@ async def _http_error(_: Request, exc: Exception) -> JSONBytesResponse:
     return problem(exc.status_code, str(exc.detail), str(exc.detail))
 
 
+async def _data_error(_: Request, exc: Exception) -> JSONBytesResponse:
+    # values the database cannot hold (an id beyond bigint, a NUL character in text) are the
+    # client's mistake, whichever route they came through
+    cause = exc.orig if isinstance(exc, DBAPIError) else exc
+    return problem(422, "Invalid input", "a value in the request cannot be stored or compared "
+                   f"({type(cause).__name__})")
+
+
+async def _database_away(_: Request, exc: Exception) -> JSONBytesResponse:
+    # the database is restarting or unreachable: tell clients to retry (a 500 would also drop
+    # their keep-alive connection); the pool renews its connections by itself
+    logger.warning("database unavailable: %s", exc)
+    return problem(503, "Service unavailable", "the database is unavailable; retry shortly",
+                   retry_after=1)
+
+
 def install_handlers(app: FastAPI) -> None:
-    """Map domain, validation and HTTP errors to problem+json in one place."""
+    """Map domain, validation, HTTP and database errors to problem+json in one place."""
     app.add_exception_handler(DomainError, _domain_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(DataError, _data_error)
+    app.add_exception_handler(psycopg.DataError, _data_error)
+    app.add_exception_handler(OperationalError, _database_away)
+    app.add_exception_handler(InterfaceError, _database_away)

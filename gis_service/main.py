@@ -20,7 +20,7 @@ from gis_service.auth.service import TokenCache
 from gis_service.config import Settings
 from gis_service.dashboard.router import router as dashboard_router
 from gis_service.database import make_engine, make_session_factory
-from gis_service.errors import install_handlers
+from gis_service.errors import COMMON_RESPONSES, install_handlers
 from gis_service.exports.router import router as exports_router
 from gis_service.geocode.router import router as geocode_router
 from gis_service.grids.router import router as grids_router
@@ -100,6 +100,6 @@ def create_app(settings: Settings | None = None,
                    ogc_router, exports_router, tiles_router, dashboard_router, patrols_router,
                    attachments_router, dispatch_page_router, worker_page_router, plans_router,
                    plan_analysis_router, plan_rebalance_router, plan_editor_router):
-        app.include_router(router)
+        app.include_router(router, responses=COMMON_RESPONSES)
     mount_assets(app)  # the pages' scripts, styles and fonts: served here, never from a CDN
     return app

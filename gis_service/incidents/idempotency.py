@@ -1,18 +1,26 @@
-"""The Idempotency-Key header (IETF draft): a key is claimed in its own transaction before the
-intake runs, so a second request with the key sees it at once — in flight (409), with another
-body (422), or done (the same incident again)."""
+"""The Idempotency-Key header (IETF draft): the key is claimed inside the intake's own
+transaction, so it is bound to the incident when that commits and freed by any failure — a
+client error, a restart of the database, a killed service — with nothing left to release.
+
+A second request with the key while the first is in flight waits on the first's uncommitted
+claim; it waits `IN_FLIGHT_WAIT` at most and is then told so (409). Once the first has
+committed, the key answers with the same incident (same body) or 422 (another body)."""
 
 from __future__ import annotations
 
 import hashlib
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from psycopg import errors as pg_errors
+from sqlalchemy import select, text, update
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
 
 from gis_service.errors import ConflictError, InvalidInputError
 from gis_service.incidents.models import IdempotencyKey
+
+IN_FLIGHT_WAIT = "100ms"  # a first request's intake takes a few milliseconds
 
 
 def body_hash(raw: bytes) -> str:
@@ -20,25 +28,38 @@ def body_hash(raw: bytes) -> str:
     return hashlib.sha256(raw).hexdigest()
 
 
-def claim(factory: sessionmaker[Session], *, key: str, account_id: int, fingerprint: str,
+def claim(session: Session, *, key: str, account_id: int, fingerprint: str,
           now: datetime) -> int | None:
-    """None when this request now owns the key; the incident id when the key was used
-    before with the same body. 409 while the first request is in flight, 422 for a new body."""
+    """None when this transaction now holds the key; the incident id when the key was used
+    before with the same body. 409 while another request holds it, 422 for a new body."""
     if not 1 <= len(key) <= 200:
         raise InvalidInputError("Idempotency-Key must be 1 to 200 characters")
     scoped = f"{account_id}:{key}"  # keys are per account, as the draft allows
-    with factory() as session:
+    before = session.scalar(text("SELECT current_setting('lock_timeout')"))
+    session.execute(text("SELECT set_config('lock_timeout', :wait, true)"),
+                    {"wait": IN_FLIGHT_WAIT})
+    try:
         claimed = session.execute(
             insert(IdempotencyKey).values(key=scoped, account_id=account_id,
                                           request_hash=fingerprint, created_at=now)
             .on_conflict_do_nothing().returning(IdempotencyKey.key)).first()
-        session.commit()
-        if claimed is not None:
-            return None
-        row = session.scalar(select(IdempotencyKey).where(IdempotencyKey.key == scoped))
+    except OperationalError as exc:
+        if not isinstance(exc.orig, pg_errors.LockNotAvailable):
+            raise
+        session.rollback()
+        raise ConflictError("a request with this Idempotency-Key is still being processed",
+                            retry_after=1) from exc
+    session.execute(text("SELECT set_config('lock_timeout', :wait, true)"), {"wait": before})
+    if claimed is not None:
+        return None
+    row = session.scalar(select(IdempotencyKey).where(IdempotencyKey.key == scoped))
     assert row is not None
     if row.incident_id is None:
-        raise ConflictError("a request with this Idempotency-Key is still being processed")
+        # committed without an incident: left by a request that failed before claims were
+        # made in the intake's transaction; this request takes it over
+        session.execute(update(IdempotencyKey).where(IdempotencyKey.key == scoped)
+                        .values(request_hash=fingerprint, created_at=now))
+        return None
     if row.request_hash != fingerprint:
         raise InvalidInputError("this Idempotency-Key was used with a different request body")
     return row.incident_id
@@ -49,11 +70,3 @@ def complete(session: Session, *, key: str, account_id: int, incident_id: int) -
     row = session.get(IdempotencyKey, f"{account_id}:{key}")
     assert row is not None
     row.incident_id = incident_id
-
-
-def release(factory: sessionmaker[Session], *, key: str, account_id: int) -> None:
-    """Free a key whose request failed, so that it can be retried."""
-    with factory() as session:
-        session.execute(delete(IdempotencyKey).where(
-            IdempotencyKey.key == f"{account_id}:{key}", IdempotencyKey.incident_id.is_(None)))
-        session.commit()

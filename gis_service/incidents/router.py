@@ -16,7 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from gis_service.auth.deps import PrincipalDep
 from gis_service.auth.service import Principal
 from gis_service.database import SessionDep
-from gis_service.errors import InvalidInputError
+from gis_service.errors import ConflictError, InvalidInputError
 from gis_service.incidents import actions, idempotency, queries, service, suggestions
 from gis_service.incidents.deadlines import deadline_state
 from gis_service.incidents.models import Incident
@@ -97,26 +97,24 @@ def _intake(request: Request, principal: Principal, body: IncidentCreate, raw: b
             key: str | None) -> Response:
     factory = request.app.state.session_factory
     now = datetime.now(UTC)
-    if key is not None:
-        earlier = idempotency.claim(factory, key=key, account_id=principal.account_id,
-                                    fingerprint=idempotency.body_hash(raw), now=now)
-        if earlier is not None:
-            with factory() as session:
+    with factory() as session:
+        if key is not None:  # claimed in this transaction: any failure frees it
+            earlier = idempotency.claim(session, key=key, account_id=principal.account_id,
+                                        fingerprint=idempotency.body_hash(raw), now=now)
+            if earlier is not None:
                 return _respond(request, service.get_visible(session, principal, earlier), 200)
-    try:
-        with factory() as session:
-            snapshot = request.app.state.locator.current()
-            result = service.intake(session, snapshot, principal.username, body, now,
-                                    intake_policy(request))
-            if key is not None:
-                idempotency.complete(session, key=key, account_id=principal.account_id,
-                                     incident_id=result.incident.id)
-            session.commit()
-            return _respond(request, result.incident, 201 if result.created else 200)
-    except BaseException:
+        snapshot = request.app.state.locator.current()
+        result = service.intake(session, snapshot, principal.username, body, now,
+                                intake_policy(request))
         if key is not None:
-            idempotency.release(factory, key=key, account_id=principal.account_id)
-        raise
+            idempotency.complete(session, key=key, account_id=principal.account_id,
+                                 incident_id=result.incident.id)
+        session.commit()
+        if not result.created and not service.may_see(session, principal, result.incident.id):
+            # the same source + external_id as a report in another area: say it exists,
+            # show nothing of it
+            raise ConflictError("a report with this source and external_id exists already")
+        return _respond(request, result.incident, 201 if result.created else 200)
 
 
 def _cursor(value: str | None) -> tuple[datetime, int] | None:

@@ -240,6 +240,12 @@ def zone_adjustment(book: RoutingBook, incident: Incident,
     return adjust(book.zone_rules, incident.category_code, levels, in_project)
 
 
+def may_see(session: Session, principal: Principal, incident_id: int) -> bool:
+    """Whether the caller may see the incident."""
+    return session.scalar(select(Incident.id).where(Incident.id == incident_id,
+                                                    visible(principal))) is not None
+
+
 def get_visible(session: Session, principal: Principal, incident_id: int) -> Incident:
     """The incident when the caller may see it; 404 otherwise (existence is not revealed)."""
     incident = session.get(Incident, incident_id)

@@ -13,6 +13,7 @@ import orjson
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
+from sqlalchemy.exc import DataError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -63,6 +64,12 @@ class Open311Route(APIRoute):
                 return error_response(request, 400, [mapping.problem(e) for e in exc.errors()])
             except StarletteHTTPException as exc:
                 return error_response(request, exc.status_code, [str(exc.detail)])
+            except DataError:
+                return error_response(request, 400, ["a value cannot be stored or compared"])
+            except (OperationalError, InterfaceError):
+                response = error_response(request, 503, ["the database is unavailable; retry"])
+                response.headers["Retry-After"] = "1"
+                return response
 
         return handle
 

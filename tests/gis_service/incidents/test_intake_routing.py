@@ -6,9 +6,12 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import text
+from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
+
+from gis_service.incidents import service
 
 Token = Callable[..., dict[str, str]]
 
@@ -95,7 +98,7 @@ def test_same_source_and_external_id_is_one_incident(
 
 
 def test_idempotency_key(client: TestClient, town: dict[str, Path], auth: dict[str, str],
-                         db_session: Session) -> None:
+                         db_session: Session, engine: Engine) -> None:
     headers = {**auth, "Idempotency-Key": "k-1"}
     first = report(client, headers, category="GARBAGE", location=at(120.402, 30.902))
     again = report(client, headers, category="GARBAGE", location=at(120.402, 30.902))
@@ -103,14 +106,54 @@ def test_idempotency_key(client: TestClient, town: dict[str, Path], auth: dict[s
     assert first.json()["id"] == again.json()["id"]
     changed = report(client, headers, category="FLOOD", location=at(120.402, 30.902))
     assert changed.status_code == 422
-    # a request still in flight holds its key: a second one is told to wait
+    # a request still in flight holds its key (an uncommitted claim on another connection):
+    # a second one waits a moment, then is told so
+    admin_id = db_session.scalar(text("SELECT id FROM account WHERE username = 'admin'"))
+    with engine.connect() as other:
+        other.execute(text(
+            "INSERT INTO idempotency_key (key, account_id, request_hash, created_at) "
+            "VALUES (:key, :account, 'x', now())"), {"key": f"{admin_id}:k-2",
+                                                    "account": admin_id})
+        busy = report(client, {**auth, "Idempotency-Key": "k-2"}, category="GARBAGE")
+        assert busy.status_code == 409 and busy.headers["Retry-After"] == "1"
+        other.rollback()  # the first request failed: nothing of it is left
+    retried = report(client, {**auth, "Idempotency-Key": "k-2"}, category="GARBAGE",
+                     location=at(120.402, 30.902))
+    assert retried.status_code == 201
+
+
+def test_a_failed_intake_leaves_its_key_free(client: TestClient, town: dict[str, Path],
+                                             auth: dict[str, str], db_session: Session,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    headers = {**auth, "Idempotency-Key": "k-3"}
+
+    def lost_connection(*_: object, **__: object) -> None:
+        raise RuntimeError("the database went away")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(service, "intake", lost_connection)
+        with pytest.raises(RuntimeError):
+            report(client, headers, category="GARBAGE", location=at(120.402, 30.902))
+    assert db_session.scalar(text("SELECT count(*) FROM idempotency_key WHERE key LIKE :k"),
+                             {"k": "%:k-3"}) == 0
+    placed = report(client, headers, category="GARBAGE", location=at(120.402, 30.902))
+    assert placed.status_code == 201
+
+
+def test_a_claim_left_by_an_older_failure_is_taken_over(
+        client: TestClient, town: dict[str, Path], auth: dict[str, str],
+        db_session: Session) -> None:
     admin_id = db_session.scalar(text("SELECT id FROM account WHERE username = 'admin'"))
     db_session.execute(text(
         "INSERT INTO idempotency_key (key, account_id, request_hash, created_at) "
-        "VALUES (:key, :account, 'x', now())"), {"key": f"{admin_id}:k-2", "account": admin_id})
+        "VALUES (:key, :account, 'x', now())"), {"key": f"{admin_id}:k-4", "account": admin_id})
     db_session.commit()
-    busy = report(client, {**auth, "Idempotency-Key": "k-2"}, category="GARBAGE")
-    assert busy.status_code == 409
+    taken = report(client, {**auth, "Idempotency-Key": "k-4"}, category="GARBAGE",
+                   location=at(120.402, 30.902))
+    assert taken.status_code == 201
+    again = report(client, {**auth, "Idempotency-Key": "k-4"}, category="GARBAGE",
+                   location=at(120.402, 30.902))
+    assert again.status_code == 200 and again.json()["id"] == taken.json()["id"]
 
 
 def test_server_owned_fields_are_refused(client: TestClient, town: dict[str, Path],
