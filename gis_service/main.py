@@ -12,6 +12,7 @@ from fastapi_offline import FastAPIOffline
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from gis_service.assessment.router import router as assessment_router
 from gis_service.attachments.router import router as attachments_router
 from gis_service.auth.attempts import SignInGuard
 from gis_service.auth.rate import RateLimiter
@@ -25,6 +26,7 @@ from gis_service.exports.router import router as exports_router
 from gis_service.geocode.router import router as geocode_router
 from gis_service.grids.router import router as grids_router
 from gis_service.health import router as health_router
+from gis_service.hotspots.router import router as hotspots_router
 from gis_service.incidents.deadlines import escalation_loop
 from gis_service.incidents.ids import IdBlocks
 from gis_service.incidents.router import router as incidents_router
@@ -40,10 +42,13 @@ from gis_service.places.router import router as places_router
 from gis_service.plans.analysis_router import router as plan_analysis_router
 from gis_service.plans.rebalance_router import router as plan_rebalance_router
 from gis_service.plans.router import router as plans_router
+from gis_service.reports.router import router as reports_router
 from gis_service.tiles.router import router as tiles_router
+from map_ui.assessment_pages import router as assessment_pages_router
 from map_ui.assets import mount_assets
 from map_ui.dispatch_router import router as dispatch_page_router
 from map_ui.plan_editor_router import router as plan_editor_router
+from map_ui.report_pages import router as report_pages_router
 from map_ui.router import router as pages_router
 from map_ui.worker_router import router as worker_page_router
 
@@ -99,7 +104,9 @@ def create_app(settings: Settings | None = None,
                    locate_router, geocode_router, incidents_router, open311_router, pages_router,
                    ogc_router, exports_router, tiles_router, dashboard_router, patrols_router,
                    attachments_router, dispatch_page_router, worker_page_router, plans_router,
-                   plan_analysis_router, plan_rebalance_router, plan_editor_router):
+                   plan_analysis_router, plan_rebalance_router, plan_editor_router,
+                   reports_router, assessment_router, hotspots_router, report_pages_router,
+                   assessment_pages_router):
         app.include_router(router, responses=COMMON_RESPONSES)
     mount_assets(app)  # the pages' scripts, styles and fonts: served here, never from a CDN
     return app

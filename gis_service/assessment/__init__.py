@@ -1,0 +1,1 @@
+"""The monthly assessment of full-time grid workers, by a configurable scheme."""

@@ -1,0 +1,1 @@
+"""Hotspots and early warning, and the health of the responsibility list."""

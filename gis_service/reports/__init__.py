@@ -1,0 +1,1 @@
+"""Reports for any period and area: the weekly review and the monthly analysis."""
