@@ -53,6 +53,9 @@ class Settings(BaseSettings):
     # and the most points one track may carry
     patrol_buffer_m: float = 30.0
     patrol_max_points: int = 20_000
+    # grid-worker assessment: a JSON scheme of weights and targets (none = the packaged
+    # gis_service/assessment/scheme.json)
+    assessment_scheme: Path | None = None
     # the largest photo accepted from the field
     photo_max_bytes: int = 8 * 1024 * 1024
     # boundary plans: the households a level-3 grid should hold ("low,high"), and persons per
@@ -65,3 +68,21 @@ class Settings(BaseSettings):
     open311_jurisdiction: str | None = None
     open311_token_key: str = "open311-tokens"
     open311_contact: str = "the town's comprehensive command center"
+    # hotspots: a week's count per H3 cell (of `hotspot_resolution`), category or level-3 grid
+    # is a warning when P(X >= count) under a Poisson with the mean of the `baseline_weeks`
+    # before it is below `p_value` and the count is at least `min_count`; a cell with at least
+    # `new_cluster_min` reports and none in the baseline is a new cluster; `repeat_address`
+    # reports in a week at one address or within `repeat_radius_m` are a repeat address
+    hotspot_baseline_weeks: int = 8
+    hotspot_p_value: float = 0.01
+    hotspot_min_count: int = 5
+    hotspot_new_cluster_min: int = 5
+    hotspot_repeat_address: int = 3
+    hotspot_repeat_radius_m: float = 30.0
+    hotspot_resolution: int = 8
+    # responsibility health: a category is unclear when this share of its dispatches come back
+    # (with at least `health_min_dispatches`); a grid's load is far from the others beyond
+    # this z-score (against the other grids)
+    health_return_share: float = 0.2
+    health_min_dispatches: int = 5
+    health_load_z: float = 2.0

@@ -8,6 +8,7 @@ from sqlalchemy import MetaData
 def metadata() -> MetaData:
     """The metadata of every table, after importing each domain's models."""
     from gis_service.addresses import models as _addresses  # noqa: F401
+    from gis_service.assessment import models as _assessment  # noqa: F401
     from gis_service.attachments import models as _attachments  # noqa: F401
     from gis_service.auth import models as _auth  # noqa: F401
     from gis_service.database import Base

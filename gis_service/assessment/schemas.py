@@ -1,0 +1,91 @@
+"""Assessment request and response shapes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class ItemScore(BaseModel):
+    """One item of a worker's score: what was measured, against what, for how many points,
+    and the stored facts it was measured from."""
+
+    item: str
+    label: str
+    value: float | None = Field(description="the measure; None when there was nothing to "
+                                            "measure (the scheme's `when_none` applies)")
+    target: float | None
+    weight: float
+    points: float
+    facts: dict[str, Any]
+
+
+class WorkerScore(BaseModel):
+    """A grid worker's month: each item's measure, the total, and its explanation."""
+
+    rank: int = 0
+    worker_code: str
+    worker_name: str
+    grid_code: str | None
+    on_duty: bool
+    coverage_share: float
+    days_active: int
+    events_found: int
+    events_weighted: float
+    closed: int
+    closed_on_time: int
+    on_time_rate: float | None
+    returns: int
+    spot_checks: int
+    spot_pass_rate: float | None
+    spot_mean_score: float | None
+    total: float
+    best_total: float
+    explain: list[ItemScore]
+
+
+class AssessmentRead(BaseModel):
+    """The league table of one month (China time), best total first."""
+
+    month: str
+    scheme: str
+    buffer_m: float
+    workers: list[WorkerScore]
+
+
+class SpotCheckCreate(BaseModel):
+    """A spot check of a grid worker as the checking officer records it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    worker_code: str = Field(min_length=1, max_length=64)
+    passed: bool
+    score: int | None = Field(default=None, ge=0, le=100)
+    note: str = Field(default="", max_length=4000)
+    checked_at: datetime | None = None
+
+
+class SpotCheckRead(BaseModel):
+    """A stored spot check."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    worker_code: str
+    grid_code: str | None
+    checked_at: datetime
+    checker: str
+    passed: bool
+    score: int | None
+    note: str
+    created_at: datetime
+
+
+class WorkerMap(BaseModel):
+    """What the worker's page draws: the home grid's outline and the month's tracks, both as
+    GeoJSON geometries in storage lon/lat."""
+
+    grid: dict[str, Any] | None
+    tracks: list[dict[str, Any]]
