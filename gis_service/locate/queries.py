@@ -20,6 +20,15 @@ def latest_change_id(session: Session) -> int:
     return session.scalar(select(func.coalesce(func.max(LayerChange.id), 0))) or 0
 
 
+def next_boundary_change(session: Session, after: datetime) -> datetime | None:
+    """The first moment after `after` when a grid version starts or ends (a plan published
+    for a later date), or None."""
+    starts = select(func.min(GridVersion.valid_from)).where(GridVersion.valid_from > after)
+    ends = select(func.min(GridVersion.valid_to)).where(GridVersion.valid_to > after)
+    moments = [m for m in (session.scalar(starts), session.scalar(ends)) if m is not None]
+    return min(moments, default=None)
+
+
 def grid_rows(session: Session, at: datetime) -> list[tuple[Any, ...]]:
     """code, name, level, kind, wkb of every grid valid at `at`."""
     stmt = select(GridVersion.code, GridVersion.name, GridVersion.level, GridVersion.kind,

@@ -69,6 +69,7 @@ class LocatorCache:
         self._current: LocatorSnapshot | None = None
         self._change_id = -1
         self._checked_at = 0.0
+        self._valid_until: datetime | None = None  # a later version starts or ends then
         self._past: OrderedDict[tuple[int, tuple[int, ...]], LocatorSnapshot] = OrderedDict()
 
     def fresh(self) -> LocatorSnapshot | None:
@@ -76,8 +77,8 @@ class LocatorCache:
         background thread re-checks while callers keep the snapshot they have (at most one
         refresh period plus a query old). None before the first snapshot exists."""
         snapshot = self._current
-        if snapshot is None or self._refresh <= 0:
-            return None  # no snapshot yet, or every answer must see the latest change
+        if snapshot is None or self._refresh <= 0 or self._expired():
+            return None  # no snapshot yet, every answer must see the latest change, or stale
         if time.monotonic() >= self._checked_at + self._refresh and not self._lock.locked():
             threading.Thread(target=self.current, daemon=True).start()
         return snapshot
@@ -85,17 +86,26 @@ class LocatorCache:
     def current(self) -> LocatorSnapshot:
         """The snapshot of the boundaries valid now (checked against the database when due)."""
         snapshot = self._current
-        if snapshot is not None and time.monotonic() < self._checked_at + self._refresh:
+        if snapshot is not None and not self._due():
             return snapshot
         with self._lock, self._factory() as session:
-            if self._current is not None and time.monotonic() < self._checked_at + self._refresh:
+            if self._current is not None and not self._due():
                 return self._current  # another thread refreshed while we waited
             change_id = queries.latest_change_id(session)
-            if self._current is None or change_id != self._change_id:
-                self._current = self._build(session, datetime.now(UTC))
+            if self._current is None or change_id != self._change_id or self._expired():
+                now = datetime.now(UTC)
+                self._current = self._build(session, now)
                 self._change_id = change_id
+                self._valid_until = queries.next_boundary_change(session, now)
             self._checked_at = time.monotonic()
             return self._current
+
+    def _expired(self) -> bool:
+        # a plan published for a later date takes effect by the clock, with no new change row
+        return self._valid_until is not None and datetime.now(UTC) >= self._valid_until
+
+    def _due(self) -> bool:
+        return time.monotonic() >= self._checked_at + self._refresh or self._expired()
 
     def at(self, moment: datetime) -> LocatorSnapshot:
         """The snapshot of the boundaries valid at `moment` (kept for re-use, a few at a time)."""

@@ -3,6 +3,7 @@ from then on, open incidents kept or re-routed with their history, refusals and 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -249,3 +250,14 @@ def test_a_deleted_special_grid_leaves_the_incidents_after_effective_from(
     assert newer is not None and newer.special_codes == [] and newer.grid3_code == "T-A-1"
     closed = db_session.scalars(select(GridVersion).where(GridVersion.code == "S-SCHOOL")).one()
     assert closed.valid_to == now - timedelta(days=10)
+
+
+def test_locate_follows_a_scheduled_plan_when_its_moment_comes(
+        client: TestClient, db_session: Session, town: dict[str, Path], auth: Headers) -> None:
+    plan = moved_plan(db_session)
+    start = datetime.now(UTC) + timedelta(seconds=2)
+    assert publish(client, auth, plan.id, start).status_code == 201
+    assert grid3_at(client, auth, STRIP, None) == "T-A-1"  # the snapshot built now
+    time.sleep(max((start - datetime.now(UTC)).total_seconds(), 0) + 0.2)
+    # no new change is recorded when the moment comes: the locator knows when it expires
+    assert grid3_at(client, auth, STRIP, None) == "T-B-1"
