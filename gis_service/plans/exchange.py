@@ -30,6 +30,7 @@ from gis_service.errors import InvalidInputError
 from gis_service.exports.table import Table
 from gis_service.exports.writer import write
 from gis_service.grids.models import GridVersion
+from gis_service.grids.queries import current_versions
 from gis_service.imports.readers import (
     InputFeature,
     UnreadableInputError,
@@ -156,9 +157,12 @@ def import_plan(session: Session, *, filename: str, content: bytes, owner: str,
     session.flush()
     known = set(session.scalars(select(GridVersion.id).where(GridVersion.id.in_(
         [g["source_version_id"] for g in grids if g["source_version_id"] is not None]))))
+    # a layer exported from the live grids and edited in a desktop GIS carries no provenance:
+    # its grids descend from the versions of the same code valid when the plan is based
+    current = {v.code: v.id for v in current_versions(session, plan.based_on_at)}
     for grid in grids:
         if grid["source_version_id"] not in known:
-            grid["source_version_id"] = None  # a version this database does not hold
+            grid["source_version_id"] = current.get(grid["code"])
         session.add(PlanGrid(plan_id=plan.id, edited_at=_time(grid.pop("edited_at")) or now,
                              edited_by=grid.pop("edited_by") or owner, **grid))
     session.flush()

@@ -180,3 +180,28 @@ def test_exported_package_edited_imports_again(client: TestClient, town: dict[st
     corners = shapely.geometry.shape(client.get("/api/v1/grids/T-A-1", headers=auth)
                                      .json()["geometry"])
     assert corners.boundary.distance(shapely.Point(X1 + 0.002, Y1 + 0.001)) < 1e-7
+
+
+def test_an_exported_package_edited_in_a_desktop_gis_imports_as_a_plan(
+        client: TestClient, town: dict[str, Path], auth: dict[str, str],
+        tmp_path: Path) -> None:
+    exported = download(client, auth, "grids.gpkg", tmp_path)
+    meta, _, wkb, columns = pyogrio.raw.read(exported)
+    moved = [_move(g, (X1, Y1), (X1 + 0.002, Y1 + 0.001)) for g in shapely.from_wkb(wkb)]
+    edited = tmp_path / "edited.gpkg"
+    pyogrio.raw.write(edited, shapely.to_wkb(np.array(moved, dtype=object)), columns,
+                      list(meta["fields"]), layer="grids", driver="GPKG", crs=meta["crs"],
+                      geometry_type="MultiPolygon")
+    with edited.open("rb") as handle:
+        answer = client.post("/api/v1/plans/import", headers=auth,
+                             files={"file": ("edited.gpkg", handle, "application/octet-stream")},
+                             data={"name": "桌面GIS调整", "note": "QGIS 中移动了中心点"})
+    assert answer.status_code == 201, answer.text
+    plan = answer.json()
+    validation = client.get(f"/api/v1/plans/{plan['id']}/validation", headers=auth).json()
+    assert validation["valid"], validation["problems"]
+    grids = client.get(f"/api/v1/plans/{plan['id']}/grids", headers=auth).json()["features"]
+    changed = {g["properties"]["code"] for g in grids if g["properties"]["changed"]}
+    assert len(grids) == 8 and len(changed) == 6
+    impact = client.get(f"/api/v1/plans/{plan['id']}/impact", headers=auth)
+    assert impact.status_code == 200
