@@ -255,5 +255,57 @@ def token(name: str) -> None:
     typer.echo(value)
 
 
+REPORT_SUFFIXES = (".html", ".json", ".csv")
+
+
+@app.command("report")
+def report(
+    kind: Annotated[str, typer.Argument(help="weekly or monthly")],
+    area: Annotated[str, typer.Option(help="a grid (level 1, 2 or 3) or district code")],
+    out: Annotated[Path, typer.Option(help="the file to write: .html, .json or .csv")],
+    day: Annotated[str | None, typer.Option(
+        "--date", help="YYYY-MM-DD, a day of the week (weekly; today)")] = None,
+    month: Annotated[str | None, typer.Option(help="YYYY-MM (monthly; this month)")] = None,
+) -> None:
+    """Write the weekly review or monthly analysis of an area as HTML, JSON or CSV (by the
+    file's suffix); exit 2 for an unknown kind, area, date or suffix."""
+    import json
+    from datetime import UTC, date, datetime
+
+    from gis_service.reports.csv import report_csv
+    from gis_service.reports.periods import parse_month
+    from gis_service.reports.service import monthly_report, report_map, weekly_report
+    from gis_service.timeutil import CHINA_TIME
+    from map_ui.report_page import report_page
+
+    suffix = out.suffix.lower()
+    if kind not in ("weekly", "monthly"):
+        raise _fail(f"unknown report {kind!r}: weekly or monthly", 2)
+    if suffix not in REPORT_SUFFIXES:
+        raise _fail(f"cannot write {out.name!r}: the file must end in "
+                    f"{', '.join(REPORT_SUFFIXES)}", 2)
+    today = datetime.now(UTC).astimezone(CHINA_TIME).date()
+    try:
+        week_day = date.fromisoformat(day) if day else today
+        first = parse_month(month) if month else today.replace(day=1)
+    except (ValueError, DomainError) as exc:
+        raise _fail(f"bad --date or --month: {exc}", 2) from exc
+    with _session() as session:
+        try:
+            made = (weekly_report(session, principal=None, area=area, day=week_day)
+                    if kind == "weekly"
+                    else monthly_report(session, principal=None, area=area, month=first))
+        except DomainError as exc:
+            raise _fail(exc.detail, 2) from exc
+        if suffix == ".html":
+            text = report_page(made, report_map(session, report=made))
+        elif suffix == ".csv":
+            text = report_csv(made)
+        else:
+            text = json.dumps(made, ensure_ascii=False, indent=2, default=str)
+    out.write_text(text, encoding="utf-8")
+    typer.echo(f"{kind} report of {area} written to {out}")
+
+
 if __name__ == "__main__":
     app()

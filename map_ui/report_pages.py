@@ -1,7 +1,52 @@
-"""Page routes (placeholder until the pages land)."""
+"""The printable reports at `/reports/weekly` and `/reports/monthly`: thin routes, data from
+the reports service, HTML from `report_page`."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from datetime import UTC, date, datetime
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from gis_service.database import SessionDep
+from gis_service.reports.periods import parse_month
+from gis_service.reports.service import monthly_report, report_map, weekly_report
+from gis_service.timeutil import CHINA_TIME
+from map_ui.report_page import report_page
+from map_ui.router import OptionalPrincipalDep
 
 router = APIRouter(include_in_schema=False)
+Area = Annotated[str | None, Query()]
+
+
+def _sign_in(request: Request) -> Response:
+    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return RedirectResponse(f"/login?next={quote(here, safe='/')}", status_code=303)
+
+
+def _today() -> date:
+    return datetime.now(UTC).astimezone(CHINA_TIME).date()
+
+
+@router.get("/reports/weekly", response_class=HTMLResponse)
+def weekly_page(request: Request, session: SessionDep, principal: OptionalPrincipalDep,
+                area: Area = None, day: Annotated[date | None, Query(alias="date")] = None
+                ) -> Response:
+    """The weekly review of the week of `date` (today), as the caller may see it."""
+    if principal is None:
+        return _sign_in(request)
+    report = weekly_report(session, principal=principal, area=area, day=day or _today())
+    return HTMLResponse(report_page(report, report_map(session, report=report)))
+
+
+@router.get("/reports/monthly", response_class=HTMLResponse)
+def monthly_page(request: Request, session: SessionDep, principal: OptionalPrincipalDep,
+                 area: Area = None, month: Annotated[str | None, Query()] = None) -> Response:
+    """The monthly analysis of `month` (YYYY-MM; this month), as the caller may see it."""
+    if principal is None:
+        return _sign_in(request)
+    first = parse_month(month) if month else _today().replace(day=1)
+    report = monthly_report(session, principal=principal, area=area, month=first)
+    return HTMLResponse(report_page(report, report_map(session, report=report)))

@@ -1,0 +1,294 @@
+"""The printable report (周研判 / 月分析): a pure builder from the report's dict and its
+level-3 grids. Charts and the map are inline SVG drawn here; no script, no outside asset."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Sequence
+from datetime import date, timedelta
+from html import escape
+from typing import Any
+
+from map_ui.wall_style import SOURCE_NAMES
+
+KINDS = {"weekly": "周研判报告", "monthly": "月分析报告"}
+STEP_NAMES = {"dispatch": "派遣", "accept": "响应（接单）", "resolve": "处置", "close": "结案"}
+RESOLUTION_NAMES = {"service": "服务", "management": "管理", "enforcement": "执法"}
+RESOLUTION_COLOURS = {"service": "#2e7d32", "management": "#f9a825", "enforcement": "#c62828"}
+HEADLINES = {"intake": "受理", "closed": "结案", "open_at_end": "期末在办",
+             "close_on_time_rate": "按期结案率", "handling_median_hours": "处置时长中位数（小时）",
+             "handling_p90_hours": "处置时长 P90（小时）", "satisfaction_mean": "满意度均值"}
+BAR = "#1565c0"
+STYLE = """
+@page { size: A4; margin: 14mm 12mm; }
+body { font-family: "Noto Sans CJK SC", "Microsoft YaHei", "PingFang SC", sans-serif;
+       color: #222; margin: 0 auto; max-width: 186mm; font-size: 10.5pt; }
+h1 { font-size: 17pt; margin: 0 0 2mm; } h2 { font-size: 12.5pt; margin: 5mm 0 2mm;
+  border-bottom: 1px solid #999; } .meta { color: #555; margin-bottom: 3mm; }
+section { break-inside: avoid; page-break-inside: avoid; }
+.page-break { break-before: page; page-break-before: always; }
+table { border-collapse: collapse; width: 100%; } th, td { border: 1px solid #bbb;
+  padding: 1mm 2mm; text-align: left; } td.n { text-align: right; }
+.two { display: flex; gap: 6mm; } .two > section { flex: 1; }
+.up { color: #c62828; } .down { color: #2e7d32; } .note { color: #666; font-size: 9pt; }
+svg text { font-size: 10px; fill: #333; }
+@media print { a { color: inherit; text-decoration: none; } }
+"""
+
+
+def _num(value: Any) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        return f"{round(value, 2):g}"
+    return str(value)
+
+
+def _rate(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1%}"
+
+
+def svg_bars(items: Sequence[tuple[str, float]], width: int = 330, row: int = 18) -> str:
+    """Horizontal bars with their labels and values."""
+    if not items:
+        return '<p class="note">本期无数据</p>'
+    top = max(v for _, v in items) or 1
+    label_w, bar_w = 96, width - 96 - 40
+    parts = [f'<svg class="chart bars" width="{width}" height="{row * len(items) + 4}" '
+             f'viewBox="0 0 {width} {row * len(items) + 4}" role="img">']
+    for n, (label, value) in enumerate(items):
+        y, w = n * row + 2, max(1.0, bar_w * value / top)
+        parts.append(f'<text x="{label_w - 4}" y="{y + 12}" text-anchor="end">'
+                     f"{escape(label[:12])}</text>"
+                     f'<rect x="{label_w}" y="{y + 2}" width="{w:.1f}" height="{row - 6}" '
+                     f'fill="{BAR}"/><text x="{label_w + w + 3:.1f}" y="{y + 12}">'
+                     f"{_num(value)}</text>")
+    return "".join(parts) + "</svg>"
+
+
+def svg_line(points: Sequence[tuple[str, float]], width: int = 680, height: int = 150) -> str:
+    """A line of daily counts with the first, last and every seventh day labelled."""
+    if not points:
+        return '<p class="note">本期无数据</p>'
+    top = max(v for _, v in points) or 1
+    left, bottom, inner_h = 30, 20, height - 30
+    step = (width - left - 10) / max(1, len(points) - 1)
+    xy = [(left + n * step, 8 + inner_h * (1 - v / top)) for n, (_, v) in enumerate(points)]
+    path = " ".join(f"{x:.1f},{y:.1f}" for x, y in xy)
+    parts = [f'<svg class="chart line" width="{width}" height="{height}" '
+             f'viewBox="0 0 {width} {height}" role="img">',
+             f'<line x1="{left}" y1="{8 + inner_h}" x2="{width - 10}" y2="{8 + inner_h}" '
+             f'stroke="#999"/><text x="2" y="14">{_num(top)}</text>'
+             f'<text x="2" y="{8 + inner_h}">0</text>',
+             f'<polyline points="{path}" fill="none" stroke="{BAR}" stroke-width="2"/>']
+    for n, ((label, value), (x, y)) in enumerate(zip(points, xy, strict=True)):
+        parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="2.5" fill="{BAR}">'
+                     f"<title>{escape(label)}：{_num(value)}</title></circle>")
+        if n % 7 == 0 or n == len(points) - 1:
+            anchor = "end" if n == len(points) - 1 and n else "middle"
+            parts.append(f'<text x="{x:.1f}" y="{height - bottom + 14}" '
+                         f'text-anchor="{anchor}">{escape(label[5:])}</text>')
+    return "".join(parts) + "</svg>"
+
+
+def svg_721(counts: dict[str, int], width: int = 680) -> str:
+    """The period's closures by resolution as a stacked bar, above the 7:2:1 target."""
+    rows = [("本期", {k: float(v) for k, v in counts.items()}),
+            ("目标", {"service": 7.0, "management": 2.0, "enforcement": 1.0})]
+    left, bar_w = 40, width - 50
+    parts = [f'<svg class="chart stacked" width="{width}" height="64" '
+             f'viewBox="0 0 {width} 64" role="img">']
+    for n, (label, shares) in enumerate(rows):
+        total, x, y = sum(shares.values()), float(left), n * 30 + 4
+        parts.append(f'<text x="0" y="{y + 15}">{label}</text>')
+        for key, value in shares.items():
+            w = bar_w * value / total if total else 0
+            if w > 0:
+                parts.append(f'<rect x="{x:.1f}" y="{y}" width="{w:.1f}" height="22" '
+                             f'fill="{RESOLUTION_COLOURS[key]}"><title>'
+                             f"{RESOLUTION_NAMES[key]} {value:g}</title></rect>")
+                if w > 40:
+                    parts.append(f'<text x="{x + 4:.1f}" y="{y + 15}" style="fill:#fff">'
+                                 f"{RESOLUTION_NAMES[key]} {value / total:.0%}</text>")
+            x += w
+        if not total:
+            parts.append(f'<text x="{left}" y="{y + 15}">本期无结案</text>')
+    return "".join(parts) + "</svg>"
+
+
+def _rings(geometry: dict[str, Any]) -> Iterable[list[list[float]]]:
+    if geometry["type"] == "Polygon":
+        yield from geometry["coordinates"]
+    elif geometry["type"] == "MultiPolygon":
+        for polygon in geometry["coordinates"]:
+            yield from polygon
+
+
+def _shade(count: int, top: int) -> str:
+    share = count / top if top else 0
+    light, dark = (239, 243, 255), (8, 69, 148)
+    r, g, b = (round(a + (z - a) * share) for a, z in zip(light, dark, strict=True))
+    return f"#{r:02x}{g:02x}{b:02x}"
+
+
+def svg_map(grids: Sequence[dict[str, Any]], repeats: Sequence[dict[str, Any]],
+            width: int = 680, height: int = 420) -> str:
+    """The level-3 grids shaded by intake, repeat locations as red dots (lon/lat scaled by
+    the cosine of the latitude: at a town's size that is close enough to true shape)."""
+    shapes = [(g, json.loads(g["geometry"])) for g in grids if g.get("geometry")]
+    points = [pt for _, geom in shapes for ring in _rings(geom) for pt in ring]
+    if not points:
+        return '<p class="note">该区域无三级网格边界</p>'
+    xs, ys = [p[0] for p in points], [p[1] for p in points]
+    squeeze = math.cos(math.radians((min(ys) + max(ys)) / 2))
+    span_x, span_y = (max(xs) - min(xs)) * squeeze or 1e-6, (max(ys) - min(ys)) or 1e-6
+    scale = min((width - 20) / span_x, (height - 34) / span_y)  # room for the legend
+
+    def at(lon: float, lat: float) -> tuple[float, float]:
+        return (10 + (lon - min(xs)) * squeeze * scale, 10 + (max(ys) - lat) * scale)
+
+    top = max((int(g["count"]) for g, _ in shapes), default=0)
+    parts = [f'<svg class="map" width="{width}" height="{height}" '
+             f'viewBox="0 0 {width} {height}" role="img">']
+    for grid, geometry in shapes:
+        d = " ".join("M" + " L".join("{:.1f},{:.1f}".format(*at(*pt[:2])) for pt in ring) + "Z"
+                     for ring in _rings(geometry))
+        parts.append(f'<path class="grid" d="{d}" fill="{_shade(int(grid["count"]), top)}" '
+                     f'stroke="#555" stroke-width="0.6" fill-rule="evenodd"><title>'
+                     f'{escape(grid["name"])}（{escape(grid["code"])}）：{grid["count"]}起'
+                     f"</title></path>")
+        ring = next(iter(_rings(geometry)))
+        cx, cy = at(sum(p[0] for p in ring) / len(ring), sum(p[1] for p in ring) / len(ring))
+        parts.append(f'<text x="{cx:.1f}" y="{cy:.1f}" text-anchor="middle" '
+                     f'style="font-size:9px;paint-order:stroke;stroke:#fff;stroke-width:2px">'
+                     f'{escape(grid["name"])}</text>')
+    for place in repeats:
+        if place.get("lon") is not None:
+            x, y = at(place["lon"], place["lat"])
+            parts.append(f'<circle class="repeat" cx="{x:.1f}" cy="{y:.1f}" '
+                         f'r="{min(10, 3 + place["count"] ** 0.5):.1f}" fill="#d32f2f" '
+                         f'fill-opacity="0.8" stroke="#fff"><title>重复报告 {place["count"]}起'
+                         f"</title></circle>")
+    parts.append(f'<text x="10" y="{height - 2}">颜色越深受理越多（最多 {top} 起）；'
+                 "红点：重复报告地点</text>")
+    return "".join(parts) + "</svg>"
+
+
+def _table(head: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
+    cells = "".join(f"<th>{escape(h)}</th>" for h in head)
+    body = "".join("<tr>" + "".join(
+        f'<td class="n">{_num(c)}</td>' if isinstance(c, int | float) or c is None
+        else f"<td>{escape(str(c))}</td>" for c in row) + "</tr>" for row in rows)
+    return f"<table><thead><tr>{cells}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _delta(block: dict[str, Any], rate: bool) -> str:
+    change = block["delta"]
+    if change is None or change == 0:
+        return "—" if change is None else "持平"
+    arrow, css = ("↑", "up") if change > 0 else ("↓", "down")
+    size = f"{abs(change) * 100:.1f}个百分点" if rate else _num(abs(change))
+    return f'<span class="{css}">{arrow}{size}</span>'
+
+
+def _headlines(comparison: dict[str, Any]) -> str:
+    def shown(key: str, value: Any) -> str:
+        return _rate(value) if key.endswith("_rate") else _num(value)
+
+    rows = "".join(f"<tr><td>{HEADLINES.get(key, key)}</td>"
+                   f"<td class='n'>{shown(key, b['value'])}</td>"
+                   f"<td class='n'>{shown(key, b['previous'])}</td>"
+                   f"<td class='n'>{_delta(b, key.endswith('_rate'))}</td></tr>"
+                   for key, b in comparison.items())
+    return ("<table><thead><tr><th>指标</th><th>本期</th><th>上期</th><th>变化</th></tr>"
+            f"</thead><tbody>{rows}</tbody></table>")
+
+
+def _warnings(report: dict[str, Any]) -> str:
+    early = report.get("early_warnings")
+    if early is None:
+        return ""
+    if not early["available"]:
+        body = '<p class="note">预警模块暂未就绪，本期报告不含预警。</p>'
+    elif not early["warnings"]:
+        body = "<p>本周无预警。</p>"
+    else:
+        body = "<ol>" + "".join(
+            f"<li>{escape(str(w.get('message', w)) if isinstance(w, dict) else str(w))}</li>"
+            for w in early["warnings"]) + "</ol>"
+    return f'<section id="warnings"><h2>早期预警（热点）</h2>{body}</section>'
+
+
+def _title(report: dict[str, Any]) -> tuple[str, str]:
+    area = report["area"]
+    where = f"{area['name']}（{area['code']}）" if area else "全部可见范围"
+    start, end = report["period"]["start"][:10], report["period"]["end"]
+    last = (date.fromisoformat(end[:10]) - timedelta(days=1)).isoformat()
+    return f"{where} {KINDS.get(report.get('kind', ''), '分析报告')}", f"{start} 至 {last}"
+
+
+def report_page(report: dict[str, Any], grids: Sequence[dict[str, Any]]) -> str:
+    """The whole printable page."""
+    title, period = _title(report)
+    intake, steps, flow = report["intake"], report["on_time"], report["flow"]
+    closures, returns = report["closures"], report["returns"]
+    channels = [(SOURCE_NAMES.get(r["code"], r["code"]), r["count"])
+                for r in intake["by_channel"]]
+    categories = [(r.get("name") or r["code"], r["count"]) for r in intake["by_category"][:12]]
+    ratings = [(f"{k}星", n) for k, n in report["satisfaction"]["distribution"].items()]
+    step_rows = [(STEP_NAMES[s], b["on_time"], b["late"], _rate(b["rate"]))
+                 for s, b in steps.items()]
+    repeat_rows = [(n, r["address"] or (f"{r['lon']:.5f}, {r['lat']:.5f}"
+                                        if r["lon"] is not None else "—"),
+                    r.get("category_name") or r.get("category") or "—", r["count"],
+                    "地址相同" if r["kind"] == "address" else f"约{r['spread_m']}米内")
+                   for n, r in enumerate(report["repeat_locations"], 1)]
+    ratio = report["ratio_721"]["ratio"]
+    daily = svg_line([(d["date"], d["count"]) for d in intake["daily"]])
+    top_grids = [(g["name"], g["code"], g["count"]) for g in report["top_grids"]]
+    sections = [
+        f'<section id="summary"><h2>一、总体情况</h2>{_headlines(report["comparison"])}'
+        f"<p>期初在办 {flow['open_at_start']} 件，本期受理 {flow['opened']} 件、结案 "
+        f"{flow['closed']} 件，期末在办 {flow['open_at_end']} 件。</p>"
+        f'<p class="note">上期：{escape(report["previous_period"]["start"][:10])} 起同长周期。'
+        "</p></section>",
+        '<div class="two">'
+        f'<section id="channels"><h2>二、受理渠道</h2>{svg_bars(channels)}</section>'
+        f'<section id="categories"><h2>三、事项类别</h2>{svg_bars(categories)}</section></div>',
+        f'<section id="daily"><h2>四、每日受理</h2>{daily}</section>',
+        f'<section id="steps"><h2>五、各环节按时率</h2>'
+        f'{_table(["环节", "按时", "超时", "按时率"], step_rows)}'
+        '<p class="note">派遣、响应以响应时限计，处置、结案以办结时限计；'
+        "本期受理、时限已过仍未完成的环节计为超时。</p>"
+        f"<p>结案 {closures['closed']} 件，按期结案率 {_rate(closures['on_time_rate'])}；"
+        f"处置时长（受理至结案）中位数 {_num(closures['handling_hours']['median'])} 小时，"
+        f"P90 {_num(closures['handling_hours']['p90'])} 小时。退回 {returns['returns']} 次，"
+        f"升级 {returns['escalations']} 次。</p>"
+        + (_table(["退回最多的类别", "次数"],
+                  [(r.get("name") or r["code"], r["count"])
+                   for r in returns["top_returned_categories"]])
+           if returns["top_returned_categories"] else "") + "</section>",
+        f'<section id="ratio721"><h2>六、"721"工作法</h2>{svg_721(report["ratio_721"]["counts"])}'
+        f"<p>服务 : 管理 : 执法 = {' : '.join(_num(v) for v in ratio) if ratio else '—'}"
+        "（目标 7 : 2 : 1）</p></section>",
+        f'<section id="satisfaction"><h2>七、群众满意度</h2>{svg_bars(ratings)}'
+        f"<p>评价 {report['satisfaction']['rated']} 件，均值 "
+        f"{_num(report['satisfaction']['mean'])}。</p></section>",
+        f'<section id="map" class="page-break"><h2>八、区域分布</h2>'
+        f'{svg_map(grids, report["repeat_locations"])}</section>',
+        '<section id="repeats"><h2>九、重复报告地点</h2>'
+        + (_table(["序号", "地址/位置", "类别", "次数", "范围"], repeat_rows) if repeat_rows
+           else "<p>本期无重复报告地点。</p>")
+        + '<p class="note">同一地点：约 50 米内（DBSCAN 聚类）或同一地址（无坐标的热线工单）'
+        "本期报告 3 起及以上。</p></section>",
+        f'<section id="grids"><h2>十、受理最多的三级网格</h2>'
+        f'{_table(["网格", "编码", "受理"], top_grids)}'
+        "</section>",
+        _warnings(report),
+    ]
+    return ("<!DOCTYPE html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\">"
+            f"<title>{escape(title)}</title><style>{STYLE}</style></head><body>"
+            f"<h1>{escape(title)}</h1><div class=\"meta\">统计周期：{escape(period)}（北京时间）"
+            f"· 生成于 {escape(report['generated_at'][:16].replace('T', ' '))} UTC</div>"
+            + "".join(sections) + "</body></html>")
