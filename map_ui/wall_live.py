@@ -24,6 +24,8 @@ from map_ui.assets import OWN_URL, VENDOR_URL
 FEED_POLL_MS = 3_000  # the wall shows a new report within this (plus one request)
 KPI_POLL_MS = 10_000
 RESET_MS = 60_000  # start afresh: catches bulk imports and keeps colours honest
+WARNING_POLL_MS = 300_000  # a week's warnings change slowly; the scan reads nine weeks
+WARNINGS_SHOWN = 50  # drawn and listed; the banner counts them all
 API = "/api/v1/wall"
 
 
@@ -39,6 +41,7 @@ class LiveLinks:
     incident: str = "/api/v1/incidents/"
     positions: str = "/api/v1/patrols/positions"
     incident_tiles: str = "/tiles/incidents/{z}/{x}/{y}.pbf"
+    hotspots: str = "/api/v1/hotspots"
 
 
 class LiveWall(JSCSSMixin, MacroElement):
@@ -81,6 +84,7 @@ def live_config(links: LiveLinks = LiveLinks()) -> dict[str, Any]:
         "defaultView": style.DEFAULT_VIEW,
         "links": links.__dict__,
         "feedMs": FEED_POLL_MS, "kpiMs": KPI_POLL_MS, "resetMs": RESET_MS,
+        "warningMs": WARNING_POLL_MS, "warningsShown": WARNINGS_SHOWN,
         "deadlineColours": style.DEADLINE_COLOURS,
         "statusNames": style.INCIDENT_STATUS,
         "statusGroups": [[label, colour, list(statuses)]
@@ -104,6 +108,13 @@ KPI_LISTS = (("ul", "kpi-sources", "今日各渠道"), ("ol", "kpi-top-open", "�
              ("ol", "kpi-top-month", "本月上报最多的网格"))
 
 
+# the banner opens this week's warnings; wall_live.js fills both
+WARNINGS_HTML = """<div class="wall-warnings" id="wall-warnings" hidden>
+<button type="button" id="wall-warnings-toggle" aria-expanded="false">本周预警
+<b id="wall-warnings-n">0</b> 条</button>
+<ol class="kpi-list wall-warnings-list" id="wall-warnings-list" hidden></ol></div>"""
+
+
 def _kpi_html() -> str:
     rows = "".join(
         '<div class="kpi-row">' + "".join(
@@ -112,7 +123,9 @@ def _kpi_html() -> str:
         for row in KPI_FIGURES)
     lists = "".join(f'<h3>{title}</h3><{tag} class="kpi-list" id="{key}"></{tag}>'
                     for tag, key, title in KPI_LISTS)
-    return f'<aside class="wall-kpi" id="wall-kpi" aria-live="polite">{rows}{lists}</aside>'
+    return (f'<aside class="wall-kpi" id="wall-kpi" aria-live="polite">{WARNINGS_HTML}{rows}'
+            f"{lists}</aside>")
+
 
 
 REPLAY_HTML = """<div class="wall-replay" id="wall-replay">

@@ -2,7 +2,8 @@
  * its area layers and the layer control exist. Everything here asks the service as the
  * signed-in user (session cookie): the open incidents by a history cursor (/api/v1/wall/feed),
  * the KPI panel, the H3 heat layers, the last 30 days as vector tiles, workers' positions,
- * a day's replay, and the cards of a clicked grid or incident. Nothing comes from outside. */
+ * a day's replay, the week's warnings (/api/v1/hotspots), and the cards of a clicked grid or
+ * incident. Nothing comes from outside. */
 (function () {
   "use strict";
 
@@ -338,12 +339,83 @@
       return layer;
     }
 
+    /* ---------- this week's warnings: hotspots, new clusters, repeat addresses ---------- */
+    var KIND_NAMES = {hotspot: "热点", new_cluster: "新聚集", repeat_address: "重复上报",
+                      rising_category: "类别上升", grid_load: "网格激增"};
+    var warningBox = document.getElementById("wall-warnings");
+    var warningList = document.getElementById("wall-warnings-list");
+    var warningToggle = document.getElementById("wall-warnings-toggle");
+    var warnings = [];
+
+    function warningCard(index) {
+      var w = warnings[index];
+      if (!w) { return; }
+      if (w.geometry) {
+        map.fitBounds(L.geoJSON(w.geometry).getBounds(), {maxZoom: 16, padding: [80, 80]});
+      }
+      showCard('<h2 class="card-warning">预警 · ' + escapeHtml(KIND_NAMES[w.kind] || w.kind) +
+        "</h2><p>" + escapeHtml(w.message) + "</p><dl>" +
+        "<dt>本周</dt><dd>" + escapeHtml(w.count) + " 起</dd>" +
+        (w.expected === null ? "" : "<dt>周均</dt><dd>" + escapeHtml(w.expected) + " 起</dd>") +
+        (w.p === null ? "" : "<dt>p 值</dt><dd>" + escapeHtml(w.p.toPrecision(2)) + "</dd>") +
+        "</dl>");
+    }
+
+    function warningsLayer() {
+      var layer = L.geoJSON(null, {
+        style: function () {
+          return {color: "#ff1744", weight: 3, fillColor: "#ff1744", fillOpacity: 0.12,
+                  className: "wall-warning"};
+        },
+        pointToLayer: function (feature, at) {
+          return L.circleMarker(at, {radius: 14, color: "#ff1744", weight: 3,
+                                     fillOpacity: 0.15, className: "wall-warning"});
+        },
+        onEachFeature: function (feature, shape) {
+          shape.bindTooltip(escapeHtml(feature.properties.message));
+          shape.on("click", function () { warningCard(feature.properties.index); });
+        }
+      });
+      function load() {
+        return getJson(links.hotspots + "?cells=false").then(function (answer) {
+          // the service lists the surprising first; a wall cannot show hundreds at once
+          warnings = answer.warnings.slice(0, config.warningsShown);
+          layer.clearLayers();
+          layer.addData({type: "FeatureCollection", features: warnings.map(function (w, i) {
+            return w.geometry ? {type: "Feature", geometry: w.geometry,
+                                 properties: {message: w.message, kind: w.kind, index: i}} : null;
+          }).filter(Boolean)});
+          warningList.innerHTML = warnings.map(function (w, i) {
+            return '<li data-warning="' + i + '" class="wall-warning-' + escapeHtml(w.kind) +
+              '"><span>' + escapeHtml(w.message) + "</span></li>";
+          }).join("") || "<li>本周暂无预警</li>";
+          document.getElementById("wall-warnings-n").textContent =
+            String(answer.warnings.length);
+          warningBox.hidden = false;
+          warningBox.classList.toggle("wall-warnings-some", answer.warnings.length > 0);
+          document.body.dataset.warnings = String(answer.warnings.length);
+        }).catch(function () { /* kept as last drawn; the status line tells of outages */ });
+      }
+      return {layer: layer, load: load};
+    }
+
+    warningToggle.addEventListener("click", function () {
+      warningList.hidden = !warningList.hidden;
+      warningToggle.setAttribute("aria-expanded", String(!warningList.hidden));
+    });
+    warningList.addEventListener("click", function (event) {
+      var item = event.target.closest("li[data-warning]");
+      if (item) { warningCard(Number(item.dataset.warning)); }
+    });
+
+    var warned = warningsLayer();
     layers.heat7 = heatLayer(7);
     layers.heat30 = heatLayer(30);
     layers.history = historyLayer();
     layers.workers = workersLayer();
     layers.live = live;
-    ["heat7", "heat30", "history", "workers", "live"].forEach(function (key) {
+    layers.warnings = warned.layer;
+    ["heat7", "heat30", "history", "workers", "live", "warnings"].forEach(function (key) {
       refs.control.addOverlay(layers[key], config.names[key]);
     });
 
@@ -456,8 +528,10 @@
     /* ---------- run ---------- */
     schedule(poll, config.feedMs);
     schedule(refreshKpi, config.kpiMs);
+    schedule(warned.load, config.warningMs);  // the banner counts them in every view
     window.setInterval(recolour, 15000);
     window.wallState = {markers: markers, layers: layers, map: map,
-                        showView: showView, gridCard: gridCard, incidentCard: incidentCard};
+                        showView: showView, gridCard: gridCard, incidentCard: incidentCard,
+                        warningCard: warningCard};
   };
 }());

@@ -92,7 +92,9 @@ def test_the_live_script_gets_every_layer_and_the_viewpoints() -> None:
         assert set(shown) <= known, view
         assert "live" in shown or view == "analysis", view
     assert config["feedMs"] <= 5000  # the wall shows a new report within 5 s
-    for url in ("/api/v1/wall/feed", "/api/v1/wall/kpi", "/tiles/incidents/{z}/{x}/{y}.pbf"):
+    assert "warnings" in config["views"]["analysis"]  # this week's hotspots, for analysts
+    for url in ("/api/v1/wall/feed", "/api/v1/wall/kpi", "/tiles/incidents/{z}/{x}/{y}.pbf",
+                "/api/v1/hotspots"):
         assert url in config["links"].values()
     for view in config["views"]:
         assert f'data-view="{view}"' in page

@@ -5,12 +5,15 @@ nothing from outside the service."""
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import h3
 import httpx
 from playwright.sync_api import Page
 
 from map_ui import wall_style as style
+from tests.gis_service.hotspots.test_hotspots import HOT, spots
 from tests.map_ui.browser import ARTIFACTS, chromium_page, live_drawn, sign_in, wait_for_live
 from tests.map_ui.fixtures import ADMIN_PASSWORD, REPORTS, report_incidents
 
@@ -139,3 +142,45 @@ def test_the_wall_in_a_browser(live_server: str, town: dict[str, Any],
     assert traffic.errors == []
     assert any(url.endswith("/leaflet.js") for url in traffic.requests)
     assert any("/tiles/incidents/" in url for url in traffic.requests)
+
+
+def test_a_rising_hotspot_is_warned_on_the_analysis_view(
+        live_server: str, town: dict[str, Any], auth: dict[str, str]) -> None:
+    now = datetime.now(UTC)
+    points = spots(*HOT, 15)
+    with httpx.Client(base_url=live_server, headers=auth) as api, \
+            chromium_page() as (page, traffic):
+        # two reports a week for eight weeks, then fifteen this week in the same place
+        moments = [(points[i], now - timedelta(days=7 * week + 1 + i))
+                   for week in range(1, 9) for i in range(2)]
+        moments += [(point, now - timedelta(hours=2 + i)) for i, point in enumerate(points)]
+        for (lon, lat), at in moments:
+            response = api.post("/api/v1/incidents", json={
+                "source": "grid_patrol", "category": "GARBAGE", "reported_at": at.isoformat(),
+                "location": {"lon": lon, "lat": lat, "crs": "wgs84"}})
+            assert response.status_code == 201, response.text
+        sign_in(page, live_server, "admin", ADMIN_PASSWORD)
+        page.goto(f"{live_server}/?view=analysis")
+        page.wait_for_selector("path.wall-warning")
+        assert page.locator(".wall-view.active").inner_text() == "分析研判"
+        assert page.locator("#wall-warnings-n").inner_text() != "0"
+        assert "本周预警" in page.locator("#wall-warnings-toggle").inner_text()
+
+        cell = h3.latlng_to_cell(HOT[1], HOT[0], 8)
+        lat, lon = h3.cell_to_latlng(cell)
+        point = screen_point(page, lat, lon)
+        page.mouse.move(point["x"], point["y"])
+        tooltip = page.locator(".leaflet-tooltip", has_text="为近8周均值的7.5倍")
+        tooltip.wait_for()
+        assert "西村一组附近本周垃圾堆放类上报15起" in tooltip.inner_text()
+
+        page.click("#wall-warnings-toggle")
+        page.locator("#wall-warnings-list li[data-warning]").first.click()
+        page.wait_for_selector("#wall-card .card-warning")
+        assert "倍" in page.locator("#wall-card").inner_text()
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "wall-warnings.png"))
+
+    assert traffic.bad_responses == [] and traffic.errors == []
+    assert traffic.outside(live_server) == []
+    assert any("/api/v1/hotspots" in url for url in traffic.requests)
