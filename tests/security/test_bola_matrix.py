@@ -16,6 +16,7 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import mapbox_vector_tile
@@ -24,7 +25,7 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from starlette.routing import Mount, Route
 
-from tests.security.conftest import ARTIFACTS, PNG, WALKS, Prober, World
+from tests.security.conftest import ARTIFACTS, PNG, WALKS, WORKER_OF, Prober, World
 
 CENTER = frozenset({"admin", "commander", "dispatcher"})
 EVERYWHERE = frozenset({"admin", "commander", "planner"})
@@ -448,8 +449,85 @@ def probe_pages(world: World, account: Prober) -> Iterator[Row]:
                   leaked, row.missing)
 
 
+ASSESSMENT_VIEWERS = frozenset({"admin", "commander", "dispatcher", "planner"})
+HEALTH_READERS = ASSESSMENT_VIEWERS
+
+
+def _report_window() -> dict[str, str]:
+    now = datetime.now(UTC)
+    return {"start": (now - timedelta(days=30)).isoformat(),
+            "end": (now + timedelta(days=1)).isoformat()}
+
+
+def probe_reports(world: World, account: Prober) -> Iterator[Row]:
+    """A report counts only what the caller may see; the hotspot scan likewise; the health of
+    the responsibility list is the center's and the planners'."""
+    client, headers = world.client, account.headers
+    want = len(visible_ids(world, account))
+    for group, path, params in (
+            ("GET report", "/api/v1/reports", _report_window()),
+            ("GET weekly report", "/api/v1/reports/weekly", {}),
+            ("GET monthly report", "/api/v1/reports/monthly", {})):
+        response = client.get(path, headers=headers, params=params)
+        got = response.json()["intake"]["total"] if response.status_code == 200 else 0
+        # weekly/monthly cover only part of the objects' time: never more than allowed
+        yield Row(account.label, group, "all", account.role is not None,
+                  response.status_code == 200, response.status_code, max(got - want, 0),
+                  max(want - got, 0) if group == "GET report" else 0)
+    response = client.get("/api/v1/hotspots", headers=headers)
+    yield _object_row(account, "GET hotspots", "all", account.role is not None,
+                      response.status_code)
+    response = client.get("/api/v1/responsibility-health", headers=headers)
+    yield _object_row(account, "GET responsibility health", "all",
+                      account.role in HEALTH_READERS, response.status_code)
+    pages = {"page /reports/weekly": "/reports/weekly", "page /reports/monthly":
+             "/reports/monthly"}
+    for group, path in pages.items():
+        response = client.get(path, headers=headers, follow_redirects=False)
+        yield _object_row(account, group, "page", account.role is not None,
+                          response.status_code, (403,), anonymous=303)
+
+
+def probe_assessment(world: World, account: Prober) -> Iterator[Row]:
+    """The league table: the center sees every grid worker, a grid worker only themself,
+    other roles nothing; spot checks are recorded by the center."""
+    client, headers = world.client, account.headers
+    month = datetime.now(UTC).strftime("%Y-%m")
+    response = client.get("/api/v1/assessment", headers=headers, params={"month": month})
+    rows_seen = ({r["worker_code"] for r in response.json()["workers"]}
+                 if response.status_code == 200 else set())
+    own = WORKER_OF.get(account.label)
+    allowed_rows = ({"W1", "W2", "W3", "W4"} if account.role in ASSESSMENT_VIEWERS
+                    else {own} - {None} if account.role == "grid_worker" else set())
+    expected = account.role in ASSESSMENT_VIEWERS or account.role == "grid_worker"
+    yield Row(account.label, "GET assessment", "all", expected, response.status_code == 200,
+              response.status_code, len(rows_seen - allowed_rows),
+              len(allowed_rows - rows_seen) if expected else 0)
+    for code in ("W1", "W4"):
+        response = client.get(f"/api/v1/assessment/{code}", headers=headers,
+                              params={"month": month})
+        yield _object_row(account, "GET worker assessment", code, code in allowed_rows,
+                          response.status_code)
+    response = client.get("/api/v1/assessment.csv", headers=headers, params={"month": month})
+    yield _object_row(account, "GET assessment csv", "all", expected, response.status_code)
+    with world.rolled_back():
+        response = client.post("/api/v1/spot-checks", headers=headers,
+                               json={"worker_code": "W1", "passed": True, "score": 90})
+        yield _object_row(account, "POST spot check", "W1", account.role in CENTER,
+                          response.status_code)
+    response = client.get("/api/v1/spot-checks", headers=headers, params={"month": month})
+    yield _object_row(account, "GET spot checks", "all", expected, response.status_code)
+    for group, path, code in (("page /assessment", "/assessment", None),
+                              ("page /assessment/{code}", "/assessment/W4", "W4")):
+        response = client.get(path, headers=headers, follow_redirects=False)
+        yield _object_row(account, group, code or "page",
+                          expected if code is None else code in allowed_rows,
+                          response.status_code, (403, 404), anonymous=303)
+
+
 PROBES = (probe_incident_reads, probe_pages, probe_photo_reads, probe_incident_writes,
-          probe_listings, probe_patrols, probe_open311, probe_plans)
+          probe_listings, probe_patrols, probe_open311, probe_plans, probe_reports,
+          probe_assessment)
 
 # Every route with an object or scoped data, and the probe group(s) that cover it.
 MATRIX_ROUTES: dict[tuple[str, str], str] = {
@@ -485,6 +563,20 @@ MATRIX_ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/"): "page /",
     ("GET", "/dispatch"): "page /dispatch",
     ("GET", "/worker"): "page /worker",
+    ("GET", "/api/v1/reports"): "GET report",
+    ("GET", "/api/v1/reports/weekly"): "GET weekly report",
+    ("GET", "/api/v1/reports/monthly"): "GET monthly report",
+    ("GET", "/api/v1/hotspots"): "GET hotspots",
+    ("GET", "/api/v1/responsibility-health"): "GET responsibility health",
+    ("GET", "/reports/weekly"): "page /reports/weekly",
+    ("GET", "/reports/monthly"): "page /reports/monthly",
+    ("GET", "/api/v1/assessment"): "GET assessment",
+    ("GET", "/api/v1/assessment/{worker_code}"): "GET worker assessment",
+    ("GET", "/api/v1/assessment.csv"): "GET assessment csv",
+    ("POST", "/api/v1/spot-checks"): "POST spot check",
+    ("GET", "/api/v1/spot-checks"): "GET spot checks",
+    ("GET", "/assessment"): "page /assessment",
+    ("GET", "/assessment/{worker_code}"): "page /assessment/{code}",
 }
 PLAN_ROUTES: dict[tuple[str, str], str] = {  # probed when the app has them
     ("GET", "/api/v1/plans"): "GET plans (list)",
@@ -622,7 +714,12 @@ FAMILIES = (  # the summary's columns: endpoint groups by kind
     ("wall", ("wall feed", "wall replay", "wall kpi", "wall heat", "wall grid card")),
     ("patrols", ("GET patrols", "GET positions", "POST patrol", "POST ping")),
     ("plans", tuple(PLAN_ROUTES.values())),
-    ("pages", ("page /", "page /dispatch", "page /worker")),
+    ("reports & warnings", ("GET report", "GET weekly report", "GET monthly report",
+                            "GET hotspots", "GET responsibility health")),
+    ("assessment", ("GET assessment", "GET worker assessment", "GET assessment csv",
+                    "POST spot check", "GET spot checks")),
+    ("pages", ("page /", "page /dispatch", "page /worker", "page /reports/weekly",
+               "page /reports/monthly", "page /assessment", "page /assessment/{code}")),
     ("Open311 (public)", ("Open311 requests (public view)",)),
 )
 
