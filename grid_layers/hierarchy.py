@@ -28,6 +28,13 @@ COMPREHENSIVE = "comprehensive"
 _REASON = re.compile(r"^(.*?)\[\s*(\S+)\s+(\S+)\s*\]")
 
 
+# Limits on what one request or file may carry: a detailed town boundary has ~18,000
+# vertices and a county ~1,000 grids, so these leave room while refusing what would tie up a
+# worker (validating a million-vertex polygon takes minutes).
+MAX_VERTICES_PER_GEOMETRY = 200_000
+MAX_FEATURES_PER_FILE = 100_000
+
+
 @dataclass(frozen=True)
 class Tolerances:
     """Thresholds, in metres of the local Gauss-Kruger zone, that separate defects from noise."""

@@ -17,6 +17,7 @@ from shapely.geometry.base import BaseGeometry
 
 from gis_service.database import STORAGE_SRID
 from grid_layers import crs as crs_module
+from grid_layers.hierarchy import MAX_FEATURES_PER_FILE, MAX_VERTICES_PER_GEOMETRY
 
 CHINA_BOUNDS = crs_module.CHINA_BOUNDS  # outside it coordinates are swapped or wrong
 
@@ -43,12 +44,22 @@ def read_vector(path: Path, crs: str | None) -> list[InputFeature]:
     if not path.exists():
         raise UnreadableInputError(f"{path}: no such file")
     try:
+        counted = pyogrio.read_info(path).get("features", 0)
+        if counted > MAX_FEATURES_PER_FILE:
+            raise UnreadableInputError(f"{path}: {counted:,} features, more than the "
+                                       f"{MAX_FEATURES_PER_FILE:,} one file may hold")
         meta, _, wkb, field_data = pyogrio.raw.read(path)
     except (DataSourceError, DataLayerError, OSError, ValueError) as exc:
         raise UnreadableInputError(f"{path}: not a readable vector file ({exc})") from exc
     if wkb is None:
         raise UnreadableInputError(f"{path}: the file has no geometry")
     geometries = shapely.from_wkb(wkb)
+    vertices = shapely.get_num_coordinates(geometries)
+    if len(vertices) and int(vertices.max()) > MAX_VERTICES_PER_GEOMETRY:
+        row = int(vertices.argmax()) + 1
+        raise UnreadableInputError(
+            f"{path}: feature {row} has {int(vertices.max()):,} vertices, more than the "
+            f"{MAX_VERTICES_PER_GEOMETRY:,} one geometry may have (simplify it first)")
     geometries = _to_storage(geometries, meta.get("crs"), crs)
     names = _untruncated(list(meta["fields"]))
     columns = [np.asarray(values, dtype=object).tolist() for values in field_data]

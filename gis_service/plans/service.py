@@ -39,7 +39,7 @@ from gis_service.plans.schemas import (
     ValidationRead,
 )
 from grid_layers import crs as crs_module
-from grid_layers.hierarchy import COMPREHENSIVE
+from grid_layers.hierarchy import COMPREHENSIVE, MAX_VERTICES_PER_GEOMETRY
 from grid_layers.plan_edits import snap_to_neighbours
 from grid_layers.validation import validate_hierarchy
 
@@ -156,6 +156,9 @@ def parse_geometry(value: dict[str, Any], types: tuple[str, ...], crs: str = "wg
         raise InvalidInputError(f"{what} is not a GeoJSON geometry: {exc}") from exc
     if geometry.geom_type not in types or geometry.is_empty:
         raise InvalidInputError(f"{what} must be a non-empty {' or '.join(types)}")
+    if shapely.get_num_coordinates(geometry) > MAX_VERTICES_PER_GEOMETRY:
+        raise InvalidInputError(f"{what} has more than {MAX_VERTICES_PER_GEOMETRY:,} vertices: "
+                                "simplify it first")
     coords = shapely.get_coordinates(geometry)
     if not np.isfinite(coords).all():
         raise InvalidInputError(f"{what} has coordinates that are not numbers")
