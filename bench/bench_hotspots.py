@@ -29,44 +29,20 @@ from pathlib import Path
 from typing import Any
 
 import h3
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.bench_tiles import build  # the same town and fill as the tile benchmark
 from bench.common import throwaway_database, write_json
-from gis_service import migrations
-from gis_service.demo import load_demo_town
 from gis_service.hotspots import queries
 from gis_service.hotspots.scan import WEEK_SECONDS, Thresholds, bin_reports, scan_weeks
 from gis_service.hotspots.service import scan_hotspots, scan_year
 from grid_layers.hotspots import EMPTY_BASELINE_PRIOR
 
-FILL = text((Path(__file__).resolve().parent / "tiles_fill.sql").read_text(encoding="utf-8"))
-DEMO_INCIDENTS = 23_000
 WEEKS = 52
 LIMITS = Thresholds()
-
-
-def build(url: str, n: int) -> tuple[Engine, dict[str, Any]]:
-    """The demo town plus n incidents, analysed; seconds per step."""
-    engine = migrations.migrated_engine(url)
-    took: dict[str, Any] = {}
-    with sessionmaker(bind=engine)() as session:
-        start = time.perf_counter()
-        for line in load_demo_town(session):
-            if "rejected" in line:
-                print(line, flush=True)
-        took["demo town s"] = round(time.perf_counter() - start, 1)
-        start = time.perf_counter()
-        session.execute(FILL, {"n": n, "copies": n // DEMO_INCIDENTS + 2})
-        session.commit()
-        took["fill s"] = round(time.perf_counter() - start, 1)
-        took["incidents"] = session.scalar(text("SELECT count(*) FROM incident"))
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        connection.execute(text("VACUUM ANALYZE incident"))
-    print(took, flush=True)
-    return engine, took
 
 
 def timed_scan(session: Session, end: datetime) -> tuple[dict[str, float], list[dict[str, int]]]:
