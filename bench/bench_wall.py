@@ -86,7 +86,7 @@ def calls(client: httpx.Client, rounds: int) -> dict[str, Any]:
     cursor, seen_at = feed["cursor"], feed["at"]
     grid = client.get("/api/v1/grids", params={"level": 3}).json()["features"][0]
     code = grid["properties"]["code"]
-    results = {"open incidents": len(feed["incidents"])}
+    results: dict[str, Any] = {"open incidents": len(feed["incidents"])}
     for name, path in (("page /", "/"), ("feed from scratch", "/api/v1/wall/feed"),
                        ("feed after a cursor",
                         f"/api/v1/wall/feed?after={cursor}&seen_at={quote(seen_at)}"),
