@@ -36,13 +36,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.bench_tiles import build  # the same town and fill as the tile benchmark
 from bench.common import throwaway_database, write_json
+from gis_service.config import Settings
 from gis_service.hotspots import queries
-from gis_service.hotspots.scan import WEEK_SECONDS, Thresholds, bin_reports, scan_weeks
-from gis_service.hotspots.service import scan_hotspots, scan_year
+from gis_service.hotspots.scan import WEEK_SECONDS, bin_reports, scan_weeks
+from gis_service.hotspots.service import scan_hotspots, scan_year, thresholds_from
 from grid_layers.hotspots import EMPTY_BASELINE_PRIOR
 
 WEEKS = 52
-LIMITS = Thresholds()
+LIMITS = thresholds_from(Settings())
 
 
 def timed_scan(session: Session, end: datetime) -> tuple[dict[str, float], list[dict[str, int]]]:

@@ -20,15 +20,16 @@ KEYS = ("cell", "category", "grid")
 
 @dataclass(frozen=True)
 class Thresholds:
-    """When a count is a warning: see the hotspot settings in gis_service/config.py."""
+    """When a count is a warning; the values (and their defaults) are the hotspot settings in
+    gis_service/config.py (`service.thresholds_from`)."""
 
-    baseline_weeks: int = 8
-    p_value: float = 0.01
-    min_count: int = 5
-    new_cluster_min: int = 5
-    repeat_address: int = 3
-    repeat_radius_m: float = 30.0
-    resolution: int = 8
+    baseline_weeks: int
+    p_value: float
+    min_count: int
+    new_cluster_min: int
+    repeat_address: int
+    repeat_radius_m: float
+    resolution: int
 
 
 @dataclass(frozen=True)
