@@ -104,6 +104,7 @@ PAGE = """<!doctype html>
 <script type="application/json" id="plan-editor-config">{config}</script>
 <script src="{vendor}/leaflet/dist/leaflet.js"></script>
 <script src="{draw}/leaflet.draw.js"></script>
+<script src="{own}/dom.js"></script>
 <script src="{own}/plan_editor.js"></script>
 </body></html>"""
 
@@ -137,6 +138,7 @@ LIST_PAGE = """<!doctype html>
 <tbody>{rows}</tbody></table>
 </main>
 <script type="application/json" id="plan-list-config">{config}</script>
+<script src="{own}/dom.js"></script>
 <script src="{own}/plan_editor.js"></script>
 </body></html>"""
 
