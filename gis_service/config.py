@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     # (0 switches the search off)
     duplicate_radius_m: float = 50.0
     duplicate_window_hours: float = 24.0
+    # reports arriving while earlier ones are being written are written together, up to this
+    # many in one transaction (group commit); 0 = one transaction per report
+    intake_batch_max: int = 64
     # below this confidence an address is not placed: dispatchers pick from the candidates
     geocode_min_confidence: float = 0.5
     # map pages: an optional tile layer (e.g. the county's own tile server, `{z}/{x}/{y}`);

@@ -6,6 +6,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
@@ -28,9 +29,11 @@ from gis_service.grids.router import router as grids_router
 from gis_service.health import router as health_router
 from gis_service.hotspots.router import router as hotspots_router
 from gis_service.incidents.deadlines import escalation_loop
+from gis_service.incidents.group_commit import IntakeWriter
 from gis_service.incidents.ids import IdBlocks
 from gis_service.incidents.router import router as incidents_router
 from gis_service.incidents.routing_book import load_routing_book
+from gis_service.incidents.service import intake_policy
 from gis_service.limits import BodyLimit
 from gis_service.locate.router import router as locate_router
 from gis_service.locate.service import LocatorCache
@@ -63,6 +66,17 @@ def _warm_up(locator: LocatorCache) -> None:
         logger.warning("locator not warmed up: %s", str(exc).splitlines()[0])
 
 
+def _intake_writer(settings: Settings, factory: sessionmaker[Session],
+                   state: Any) -> IntakeWriter | None:
+    """The group-commit writer of the HTTP intake (none when switched off)."""
+    if settings.intake_batch_max <= 0:
+        return None
+    writer = IntakeWriter(factory, state.locator, intake_policy(settings, state.incident_ids),
+                          settings.intake_batch_max)
+    writer.start()
+    return writer
+
+
 def create_app(settings: Settings | None = None,
                session_factory: sessionmaker[Session] | None = None) -> FastAPI:
     """The service; pass `session_factory` to run on a given connection (tests do)."""
@@ -86,6 +100,7 @@ def create_app(settings: Settings | None = None,
         app.state.locator = LocatorCache(factory, settings.locator_refresh_seconds,
                                          extra=load_routing_book)
         _warm_up(app.state.locator)
+        app.state.intake_writer = _intake_writer(settings, factory, app.state)
         escalation = None
         if settings.escalation_interval_seconds > 0:
             escalation = asyncio.create_task(
@@ -93,6 +108,8 @@ def create_app(settings: Settings | None = None,
         yield
         if escalation is not None:
             escalation.cancel()
+        if app.state.intake_writer is not None:
+            app.state.intake_writer.close()
         if engine is not None:
             engine.dispose()
 

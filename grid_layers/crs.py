@@ -61,6 +61,16 @@ class UnknownCRSError(ValueError):
 CHINA_BOUNDS = (73.0, 3.0, 136.0, 54.0)
 
 
+# PostGIS's ST_DistanceSphere sphere, so that a distance worked out here agrees with the
+# database's to the millimetre
+_SPHERE = pyproj.Geod(a=6370986.0, f=0.0)
+
+
+def sphere_distance_m(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
+    """Metres between two lon/lat points on ST_DistanceSphere's sphere."""
+    return float(_SPHERE.inv(lon1, lat1, lon2, lat2)[2])
+
+
 def inside_china(lon: float, lat: float) -> bool:
     """True when a lon/lat point (any of the supported CRSs) lies in the box around China."""
     west, south, east, north = CHINA_BOUNDS

@@ -35,6 +35,7 @@ from gis_service.incidents.schemas import (
 from gis_service.incidents.scope import visible
 
 router = APIRouter(prefix="/api/v1", tags=["incidents"])
+REPEATED_ELSEWHERE = "a report with this source and external_id exists already"
 INTAKE_BODY = {"requestBody": {"required": True, "content": {"application/json": {
     "schema": IncidentCreate.model_json_schema(ref_template="#/components/schemas/{model}")}}}}
 
@@ -63,9 +64,7 @@ def to_read(incident: Incident, yellow_share: float) -> IncidentRead:
 
 def intake_policy(request: Request) -> service.IntakePolicy:
     """What the settings say about duplicates and placing addresses."""
-    settings = request.app.state.settings
-    return service.IntakePolicy(settings.duplicate_radius_m, settings.duplicate_window_hours,
-                                settings.geocode_min_confidence, request.app.state.incident_ids)
+    return service.intake_policy(request.app.state.settings, request.app.state.incident_ids)
 
 
 def _share(request: Request) -> float:
@@ -90,7 +89,22 @@ async def create_incident(request: Request, principal: PrincipalDep,
         body = IncidentCreate.model_validate_json(raw)
     except ValidationError as exc:
         raise RequestValidationError(exc.errors(include_url=False)) from exc
-    return await run_in_threadpool(_intake, request, principal, body, raw, idempotency_key)
+    writer = getattr(request.app.state, "intake_writer", None)
+    if writer is None or idempotency_key is not None:  # a key is claimed in the same transaction
+        return await run_in_threadpool(_intake, request, principal, body, raw, idempotency_key)
+    now = datetime.now(UTC)
+    result = await writer.submit(service.Report(principal.username, body, now))
+    if result.created:
+        return _respond(request, result.incident, 201)
+    return await run_in_threadpool(_repeated, request, principal, result.incident.id)
+
+
+def _repeated(request: Request, principal: Principal, incident_id: int) -> Response:
+    """The answer to a report sent again: the first incident, when the caller may see it."""
+    with request.app.state.session_factory() as session:
+        if not service.may_see(session, principal, incident_id):
+            raise ConflictError(REPEATED_ELSEWHERE)
+        return _respond(request, service.get_visible(session, principal, incident_id), 200)
 
 
 def _intake(request: Request, principal: Principal, body: IncidentCreate, raw: bytes,
@@ -113,7 +127,7 @@ def _intake(request: Request, principal: Principal, body: IncidentCreate, raw: b
         if not result.created and not service.may_see(session, principal, result.incident.id):
             # the same source + external_id as a report in another area: say it exists,
             # show nothing of it
-            raise ConflictError("a report with this source and external_id exists already")
+            raise ConflictError(REPEATED_ELSEWHERE)
         return _respond(request, result.incident, 201 if result.created else 200)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -11,12 +11,14 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from gis_service.auth.service import Principal
+from gis_service.config import Settings
 from gis_service.database import STORAGE_SRID
-from gis_service.errors import InvalidInputError, NotFoundError
+from gis_service.errors import DomainError, InvalidInputError, NotFoundError
 from gis_service.geocode.service import geocode
 from gis_service.incidents import queries, store
 from gis_service.incidents.history import GENESIS, event_hash
 from gis_service.incidents.ids import IdBlocks
+from gis_service.incidents.lifecycle import OPEN_STATES
 from gis_service.incidents.models import Incident, IncidentEvent, IncidentLink
 from gis_service.incidents.routing import Adjustment, Assignment, Rule, adjust, route
 from gis_service.incidents.routing_book import RoutingBook, routing_book
@@ -25,6 +27,7 @@ from gis_service.incidents.scope import visible
 from gis_service.locate.snapshot import LocatorSnapshot
 from gis_service.timeutil import aware
 from grid_layers import crs as crs_module
+from grid_layers.crs import sphere_distance_m
 
 NO_ADJUSTMENT = Adjustment()
 Router = Callable[[Rule, dict[str, Any]], Assignment]
@@ -41,6 +44,12 @@ class IntakePolicy:
     duplicate_window_hours: float
     geocode_min_confidence: float
     ids: IdBlocks | None = None  # ids reserved ahead; None = one sequence call per report
+
+
+def intake_policy(settings: Settings, ids: IdBlocks | None) -> IntakePolicy:
+    """What the settings say about duplicates and placing addresses."""
+    return IntakePolicy(settings.duplicate_radius_m, settings.duplicate_window_hours,
+                        settings.geocode_min_confidence, ids)
 
 
 @dataclass(frozen=True)
@@ -133,14 +142,87 @@ def auto_route(book: RoutingBook, located: dict[str, Any], rule: Rule) -> Assign
     return route(rule, located, book.directory)
 
 
+@dataclass(frozen=True)
+class Report:
+    """One report to take in: who sent it, what it says, and when it arrived."""
+
+    actor: str
+    body: IncidentCreate
+    now: datetime
+
+
 def intake(session: Session, snapshot: LocatorSnapshot, actor: str, body: IncidentCreate,
            now: datetime, policy: IntakePolicy | None = None) -> IntakeResult:
-    """Store a report once, locate it, route it by the responsibility list, record why.
+    """Store a report once, locate it, route it by the responsibility list, record why."""
+    outcome = intake_many(session, snapshot, [Report(actor, body, now)], policy)[0]
+    if isinstance(outcome, Exception):
+        raise outcome
+    return outcome
 
-    The hot path: the incident is built whole in memory (routing reads the in-memory book),
-    then written in one statement (incident, history, duplicate links; `store.py`) with ids
+
+def intake_many(session: Session, snapshot: LocatorSnapshot, reports: Sequence[Report],
+                policy: IntakePolicy | None = None) -> list[IntakeResult | DomainError]:
+    """Take in reports that arrived together, each exactly as if alone; the caller commits
+    them once (group commit). A report that cannot be taken gets its error in its place.
+
+    The hot path: each incident is built whole in memory (routing reads the in-memory book),
+    possible duplicates of all of them are found in one query (and among themselves), and
+    all are written in one statement (incidents, history, links; `store.py`) with ids
     reserved in blocks; a repeat of an earlier report is found by the unique
     (source, external_id)."""
+    outcomes: list[IntakeResult | DomainError | None] = [None] * len(reports)
+    taken: list[tuple[int, Report, Incident, dict[str, Any] | None, dict[str, Any]]] = []
+    repeats: list[tuple[int, Report]] = []  # a (source, external_id) sent twice in the batch
+    keys: set[tuple[str, str]] = set()
+    for index, report in enumerate(reports):
+        key = (report.body.source, report.body.external_id or "")
+        if report.body.external_id and key in keys:
+            repeats.append((index, report))
+            continue
+        try:
+            incident, located, detail = _placed(session, snapshot, report, policy)
+        except DomainError as exc:
+            outcomes[index] = exc
+            continue
+        keys.add(key)
+        incident.id = _next_id(session, policy)
+        taken.append((index, report, incident, located, detail))
+    near = _stored_duplicates(session, [incident for _, _, incident, _, _ in taken], policy)
+    book = routing_book(snapshot, session) if taken else None
+    events: list[dict[str, Any]] = []
+    links: list[tuple[int, int, bool]] = []
+    done: list[Incident] = []
+    for (_, report, incident, located, detail), stored in zip(taken, near, strict=True):
+        fresh = _fresh_duplicates(session, incident, done, policy)
+        duplicates = sorted(stored + fresh)[:10]
+        if duplicates:
+            detail["possible_duplicates"] = duplicates
+            links += [(incident.id, other, other in fresh) for other in duplicates]
+        events.append(next_event(incident, actor=report.actor, action="report",
+                                 at=report.now, before={}, detail=detail))
+        assert book is not None
+        events += route_new(book, incident, located, report.now,
+                            aware(report.body.county_due_at))
+        done.append(incident)
+    written = store.store_many(session, done, events, links) if done else set()
+    for index, report, incident, _, _ in taken:
+        if incident.id in written:
+            outcomes[index] = IntakeResult(incident, True)
+        else:
+            repeats.append((index, report))
+    for index, report in repeats:
+        existing = queries.by_source(session, report.body.source, report.body.external_id or "")
+        assert existing is not None
+        outcomes[index] = IntakeResult(existing, False)
+    return [outcome for outcome in outcomes if outcome is not None]
+
+
+def _placed(session: Session, snapshot: LocatorSnapshot, report: Report,
+            policy: IntakePolicy | None
+            ) -> tuple[Incident, dict[str, Any] | None, dict[str, Any]]:
+    """A new incident for the report, placed by its location or address; where it fell, and
+    the report row's detail so far."""
+    body, now = report.body, report.now
     county_due = aware(body.county_due_at)
     due = now + timedelta(hours=UNROUTED_HOURS)
     incident = Incident(
@@ -154,40 +236,61 @@ def intake(session: Session, snapshot: LocatorSnapshot, actor: str, body: Incide
         district_code=None, assignee_type=None, assignee_code=None, respond_due_at=None,
         resolution=None, satisfaction=None, candidates=None)
     located = None
-    report: dict[str, Any] = {"channel": body.source, "parent_ticket_id": body.parent_ticket_id}
+    detail: dict[str, Any] = {"channel": body.source, "parent_ticket_id": body.parent_ticket_id}
     if body.location is not None:
         lon, lat, located = locate(snapshot, body.location)
         place(incident, lon, lat, located)
     elif body.address and policy is not None:
-        located, report["geocode"] = _geocode(session, snapshot, incident, body.address,
+        located, detail["geocode"] = _geocode(session, snapshot, incident, body.address,
                                               policy.geocode_min_confidence)
+    return incident, located, detail
+
+
+def _next_id(session: Session, policy: IntakePolicy | None) -> int:
     if policy is not None and policy.ids is not None:
-        incident.id = policy.ids.next(session)
-    else:
-        incident.id = int(session.execute(select(func.nextval("incident_id_seq"))).scalar_one())
-    duplicates = _possible_duplicates(session, incident, policy, now)
-    if duplicates:
-        report["possible_duplicates"] = duplicates
-    events = [next_event(incident, actor=actor, action="report", at=now, before={},
-                         detail=report)]
-    events += route_new(routing_book(snapshot, session), incident, located, now,
-                        aware(body.county_due_at))
-    if not store.store_new(session, incident, events, duplicates):
-        existing = queries.by_source(session, body.source, body.external_id or "")
-        assert existing is not None
-        return IntakeResult(existing, False)
-    return IntakeResult(incident, True)
+        return policy.ids.next(session)
+    return int(session.execute(select(func.nextval("incident_id_seq"))).scalar_one())
 
 
-def _possible_duplicates(session: Session, incident: Incident, policy: IntakePolicy | None,
-                         now: datetime) -> list[int]:
-    if policy is None or policy.duplicate_radius_m <= 0 or incident.lon is None \
-            or incident.lat is None or not incident.category_code:
+def _searched(incident: Incident, policy: IntakePolicy | None) -> bool:
+    """Whether possible duplicates of this incident are looked for."""
+    return (policy is not None and policy.duplicate_radius_m > 0
+            and incident.lon is not None and incident.lat is not None
+            and bool(incident.category_code))
+
+
+def _stored_duplicates(session: Session, incidents: list[Incident],
+                       policy: IntakePolicy | None) -> list[list[int]]:
+    """For each incident, the stored open ones of its category near it in place and time."""
+    searched = [i for i, incident in enumerate(incidents) if _searched(incident, policy)]
+    found: list[list[int]] = [[] for _ in incidents]
+    if not searched or policy is None:
+        return found
+    window = timedelta(hours=policy.duplicate_window_hours)
+    nearby = [store.Nearby(incidents[i].category_code or "", incidents[i].lon or 0.0,
+                           incidents[i].lat or 0.0, incidents[i].created_at - window)
+              for i in searched]
+    for i, ids in zip(searched, store.possible_duplicates(session, nearby,
+                                                          policy.duplicate_radius_m),
+                      strict=True):
+        found[i] = ids
+    return found
+
+
+def _fresh_duplicates(session: Session, incident: Incident, earlier: list[Incident],
+                      policy: IntakePolicy | None) -> list[int]:
+    """Possible duplicates among the batch's earlier reports (the query cannot see them);
+    one that repeats a stored report's (source, external_id) will not be stored, so is left
+    out (looked up only in this rare case)."""
+    if policy is None or not _searched(incident, policy):
         return []
-    return store.possible_duplicates(
-        session, category=incident.category_code, lon=incident.lon, lat=incident.lat,
-        since=now - timedelta(hours=policy.duplicate_window_hours),
-        radius_m=policy.duplicate_radius_m, exclude=incident.id)
+    return [other.id for other in earlier
+            if other.category_code == incident.category_code and other.status in OPEN_STATES
+            and other.lon is not None and other.lat is not None
+            and sphere_distance_m(incident.lon or 0.0, incident.lat or 0.0,
+                                  other.lon, other.lat) <= policy.duplicate_radius_m
+            and (other.external_id is None
+                 or queries.by_source(session, other.source, other.external_id) is None)]
 
 
 def _geocode(session: Session, snapshot: LocatorSnapshot, incident: Incident, address: str,
