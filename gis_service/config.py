@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     # reports arriving while earlier ones are being written are written together, up to this
     # many in one transaction (group commit); 0 = one transaction per report
     intake_batch_max: int = 64
+    # after start-up, move the heap made so far out of the garbage collector's sight (short
+    # pauses under load; off where many services start in one process, as in tests)
+    gc_freeze: bool = True
     # below this confidence an address is not placed: dispatchers pick from the candidates
     geocode_min_confidence: float = 0.5
     # map pages: an optional tile layer (e.g. the county's own tile server, `{z}/{x}/{y}`);

