@@ -13,8 +13,10 @@ measures:
   2. the same file again (everything already stored: rows/s of the re-run);
   3. the floor: the rows stored by 1 taken in again by plain COPY with nothing computed (what
      the server alone needs for these rows, their indexes and foreign keys; rolled back);
-  4. `intake()` one row at a time, one transaction per row as the HTTP intake does (rows/s);
-and the ratio of 1 to 4.
+  4. the bare floor: the same rows by COPY into copies of the tables without any index,
+     constraint or trigger (the heap and its WAL alone; rolled back);
+  5. `intake()` one row at a time, one transaction per row as the HTTP intake does (rows/s);
+and the ratio of 1 to 5.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import shutil
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -58,7 +61,7 @@ HEADER = ["source", "external_id", "category", "description", "lon", "lat", "crs
 YEAR_START = datetime(2025, 1, 1).timestamp()
 
 
-def write_csv(path: Path, header: list[str], rows: list[list[object]]) -> Path:
+def write_csv(path: Path, header: list[str], rows: Sequence[Sequence[object]]) -> Path:
     """A UTF-8 CSV file."""
     with path.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle)
@@ -187,6 +190,33 @@ def copy_floor(factory: sessionmaker[Session], n: int) -> dict[str, object]:
     return {"seconds": round(seconds, 2), "rows_per_s": round(n / seconds)}
 
 
+def bare_floor(factory: sessionmaker[Session], n: int) -> dict[str, object]:
+    """The same rows by COPY into copies of the two tables with no index, constraint or
+    trigger: the heap and its WAL alone, below which no import on this machine can go
+    (rolled back)."""
+    with factory() as session, tempfile.TemporaryDirectory() as folder:
+        raw = session.connection().connection.driver_connection
+        assert raw is not None
+        with raw.cursor() as cursor:
+            for table in ("incident", "incident_event"):
+                with (Path(folder) / table).open("wb") as out, \
+                        cursor.copy(f"COPY {table} TO STDOUT") as copy:
+                    for block in copy:
+                        out.write(block)
+                cursor.execute(f"CREATE TABLE bare_{table} (LIKE {table})")
+            start = time.perf_counter()
+            for table in ("incident", "incident_event"):
+                with (Path(folder) / table).open("rb") as source, \
+                        cursor.copy(f"COPY bare_{table} FROM STDIN") as copy:
+                    while block := source.read(1 << 20):
+                        copy.write(block)
+            seconds = time.perf_counter() - start
+            events = cursor.execute("SELECT count(*) FROM bare_incident_event").fetchone()
+        session.rollback()
+    return {"seconds": round(seconds, 2), "rows_per_s": round(n / seconds),
+            "history_rows": events[0] if events else 0}
+
+
 def online(factory: sessionmaker[Session], path: Path, n: int) -> dict[str, object]:
     """intake() row by row, a transaction each (as the HTTP intake), on the same rows."""
     with path.open(encoding="utf-8", newline="") as handle:
@@ -227,6 +257,8 @@ def run(url: str, n: int, n_online: int) -> dict[str, object]:
         print("rerun", results["rerun"], flush=True)
         results["copy_floor"] = copy_floor(factory, n)
         print("copy_floor", results["copy_floor"], flush=True)
+        results["bare_floor"] = bare_floor(factory, n)
+        print("bare_floor", results["bare_floor"], flush=True)
         with factory() as session:
             stored = session.scalar(text("SELECT count(*) FROM incident"))
             assert stored == n, (stored, n)

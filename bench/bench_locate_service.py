@@ -22,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import datetime
 from pathlib import Path
 
 import httpx
@@ -234,8 +235,10 @@ def http_figures(url: str, token: str, session: Session, x: np.ndarray,
         process.wait(timeout=10)
 
 
-def _now(session: Session) -> object:
-    return session.scalar(text("SELECT now()"))
+def _now(session: Session) -> datetime:
+    now = session.scalar(text("SELECT now()"))
+    assert isinstance(now, datetime)
+    return now
 
 
 def main() -> None:
