@@ -1,19 +1,26 @@
 """Vector tiles over 1,000,000 incidents in the demo town, and what their aggregate costs.
 
     .venv/bin/python bench/bench_tiles.py [--incidents 1000000] [--json bench/out/tiles.json]
+        [--keep DIR] [--parts points,aggregated,cached,baseline,writers]
 
 Starts a throw-away embedded PostGIS, loads the demo town (`load_demo_town`, its 23,000
 incidents included) and adds `--incidents` more made from the demo's own (`tiles_fill.sql`:
 the demo's hotspots, categories and handlers, spread over the year, the newest open). Then,
 with `gis-service serve` (one process) over HTTP, one request at a time:
-- uncached incident point tiles at z12–16: up to 40 tiles per zoom among those covering the
-  town, for the wall's windows (last 7 and 30 days) and for all time;
+- uncached incident tiles at z12–16: up to 40 tiles per zoom among those covering the town,
+  for the wall's windows (last 7 and 30 days) and for all time (points, but bins at z12–13
+  for 30 days and all time: `tiling.counted_per_bin`);
 - aggregated incident tiles at z8–11 (every tile covering the town, 20 rounds), as the
   commander and a grid worker (the aggregate by area), a squad and a department (the
   aggregate by handler), and the commander with a category filter (counted from incidents);
 - the baseline: every point of the town in one z8 tile with ST_AsMVT (SQL only);
 - cached map-layer tiles per second with wrk (server and wrk on the same two cores);
 and, in-process, what the aggregate's triggers add to intake, actions and the bulk import.
+
+`--keep DIR` builds the database in a cluster under DIR and keeps it (stopped) afterwards; a
+later run with the same DIR reuses it (migrated to the newest revision, not built again), so
+a change to the tiles can be measured without the ~10-minute build. `--parts` measures only
+some of the above (`writers` adds incidents to the database it measures).
 """
 
 from __future__ import annotations
@@ -24,6 +31,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -42,6 +51,7 @@ from gis_service import migrations
 from gis_service.auth import service as auth_service
 from gis_service.auth.service import Principal
 from gis_service.demo import load_demo_town
+from gis_service.embedded_pg import EmbeddedCluster
 from gis_service.incidents.scope import visible
 from gis_service.tiles import queries
 from gis_service.tiles.cells import fold
@@ -59,14 +69,24 @@ TOWN_TILES = text("""
                     AND ST_Intersects(geom, ST_Transform(ST_TileEnvelope(:z, x, y), 4490)))
     ORDER BY x, y""")
 LAYER_NAMES = ("grids", "districts", "zones", "projects", "stations")
+PARTS = ("points", "aggregated", "cached", "baseline", "writers")
 
 
 def build(url: str, n: int) -> tuple[Engine, dict[str, Any]]:
-    """The demo town plus n incidents, folded and analysed; seconds per step."""
+    """The demo town plus n incidents, folded and analysed; seconds per step. A database
+    built before (kept with --keep) is reused as it is."""
     engine = migrations.migrated_engine(url)
     factory = sessionmaker(bind=engine)
     took: dict[str, Any] = {}
     with factory() as session:
+        stored = session.scalar(text("SELECT count(*) FROM incident"))
+        if stored:
+            if stored < n:
+                raise SystemExit(f"the kept database holds {stored} incidents, not {n}+: "
+                                 "remove its folder to build it again")
+            took["reused database, incidents"] = stored
+            print(took, flush=True)
+            return engine, took
         start = time.perf_counter()
         for line in load_demo_town(session):
             if "rejected" in line:
@@ -135,7 +155,7 @@ def windows() -> dict[str, dict[str, str]]:
 
 def point_tiles(client: httpx.Client, session: Session,
                 made: dict[str, str]) -> dict[str, Any]:
-    """Uncached incident point tiles at z12–16 over tiles covering the town."""
+    """Uncached incident tiles at z12–16 over tiles covering the town."""
     rng = np.random.default_rng(12)
     results: dict[str, Any] = {}
     every: dict[str, list[str]] = {}
@@ -224,8 +244,8 @@ def wrk_cached(port: int, token: str, paths: list[str], threads: int,
     return result
 
 
-def over_http(url: str, engine: Engine) -> dict[str, Any]:
-    """Everything measured through `gis-service serve`."""
+def over_http(url: str, engine: Engine, parts: set[str]) -> dict[str, Any]:
+    """Everything measured through `gis-service serve` (of `parts`)."""
     factory = sessionmaker(bind=engine)
     results: dict[str, Any] = {}
     with factory() as session:
@@ -234,43 +254,74 @@ def over_http(url: str, engine: Engine) -> dict[str, Any]:
         try:
             with httpx.Client(base_url="http://127.0.0.1:18771", timeout=120) as client:
                 timed(client, made["commander"], layer_paths(session)[:50], {})  # warm up
-                results["points"] = point_tiles(client, session, made)
-                results["aggregated"] = aggregated_tiles(client, session, made)
-            results["cached, 1 server process, wrk 1 thread x 8"] = wrk_cached(
-                18771, made["commander"], layer_paths(session), 1, 8)
+                if "points" in parts:
+                    results["points"] = point_tiles(client, session, made)
+                if "aggregated" in parts:
+                    results["aggregated"] = aggregated_tiles(client, session, made)
+            if "cached" in parts:
+                results["cached, 1 server process, wrk 1 thread x 8"] = wrk_cached(
+                    18771, made["commander"], layer_paths(session), 1, 8)
         finally:
             process.terminate()
             process.wait(timeout=20)
-        process = serve(url, 18772, workers=2)
-        try:
-            results["cached, 2 server processes, wrk 2 threads x 16"] = wrk_cached(
-                18772, made["commander"], layer_paths(session), 2, 16)
-        finally:
-            process.terminate()
-            process.wait(timeout=20)
-        results["raw z8 baseline"] = raw_baseline(engine, session)
+        if "cached" in parts:
+            process = serve(url, 18772, workers=2)
+            try:
+                results["cached, 2 server processes, wrk 2 threads x 16"] = wrk_cached(
+                    18772, made["commander"], layer_paths(session), 2, 16)
+            finally:
+                process.terminate()
+                process.wait(timeout=20)
+        if "baseline" in parts:
+            results["raw z8 baseline"] = raw_baseline(engine, session)
     return results
 
 
-def run(url: str, n: int) -> dict[str, Any]:
+def run(url: str, n: int, parts: set[str]) -> dict[str, Any]:
     engine, took = build(url, n)
-    results: dict[str, Any] = {"build": took, **over_http(url, engine)}
-    factory = sessionmaker(bind=engine)
-    results["intake ms (in-process, one per transaction)"] = intake_cost(factory, engine)
-    print(results["intake ms (in-process, one per transaction)"], flush=True)
-    results["action update ms (one row)"] = update_cost(engine)
-    results["bulk import store s per 10,000 rows"] = import_cost(factory, engine)
+    results: dict[str, Any] = {"build": took}
+    if parts - {"writers"}:
+        results.update(over_http(url, engine, parts))
+    if "writers" in parts:
+        factory = sessionmaker(bind=engine)
+        results["intake ms (in-process, one per transaction)"] = intake_cost(factory, engine)
+        print(results["intake ms (in-process, one per transaction)"], flush=True)
+        results["action update ms (one row)"] = update_cost(engine)
+        results["bulk import store s per 10,000 rows"] = import_cost(factory, engine)
     engine.dispose()
     return results
+
+
+@contextmanager
+def database(keep: Path | None) -> Iterator[str]:
+    """A throw-away database, or with `keep` one in a cluster under that folder, stopped and
+    kept afterwards (built there by an earlier run or now)."""
+    if keep is None:
+        with throwaway_database() as url:
+            yield url
+        return
+    cluster = EmbeddedCluster(keep, durable=False)
+    cluster.start()
+    try:
+        yield cluster.url()
+    finally:
+        cluster.stop()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--incidents", type=int, default=1_000_000)
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--keep", type=Path, metavar="DIR",
+                        help="build into (or reuse) a cluster under DIR and keep it")
+    parser.add_argument("--parts", default=",".join(PARTS),
+                        help=f"what to measure, comma-separated: {', '.join(PARTS)}")
     args = parser.parse_args()
-    with throwaway_database() as url:
-        results = run(url, args.incidents)
+    parts = {part.strip() for part in args.parts.split(",") if part.strip()}
+    if parts - set(PARTS):
+        parser.error(f"unknown parts {', '.join(sorted(parts - set(PARTS)))}")
+    with database(args.keep) as url:
+        results = run(url, args.incidents, parts)
     print(json.dumps(results, indent=2, ensure_ascii=False))
     write_json(results, args.json)
 

@@ -1,4 +1,5 @@
-"""The incident aggregates behind the low-zoom (z ≤ 11) incident tiles, and keeping them current.
+"""The incident aggregates behind the aggregated incident tiles (z ≤ 11; z12–13 for a report
+window longer than a week), and keeping them current.
 
 **Cells.** An incident is counted in the Web-Mercator tile of zoom 16 its point lies in (a
 cell, ~520 m × 450 m at Taihu), per status and per the codes a scope can name (town, level-2
@@ -8,8 +9,9 @@ cell lies in one tile at every zoom up to 16, so an aggregated tile is the sum o
 inside it (an integer range, no geometry), a bin of a zoom-z tile is the block of cells
 sharing `cell >> (16 − z − 5)`, and nothing is counted twice along tile edges; an H3 cell
 straddles tile edges and its children do not fill it exactly. A tile at z ≤ 11 shows 32 × 32
-bins: one point per bin with `count`, `open` and `done` (closed or rejected). Deadline colours
-are not counted: they change with the clock.
+bins: one point per bin with `count`, `open` and `done` (closed or rejected); at z12 and z13 a
+bin is one cell (16 × 16 and 8 × 8 bins). Deadline colours are not counted: they change with
+the clock.
 
 **Scope.** The caller's scope condition (`incidents.scope.visible`) is restated on an
 aggregate's code columns (`queries.on_cells`), so a grid worker's low-zoom tile counts only

@@ -16,6 +16,7 @@ from sqlalchemy import (
     Integer,
     Interval,
     Select,
+    String,
     Table,
     TextClause,
     and_,
@@ -29,6 +30,9 @@ from sqlalchemy import (
     true,
     union_all,
 )
+from sqlalchemy.dialects.postgresql import ARRAY, array
+from sqlalchemy.sql import operators
+from sqlalchemy.sql.elements import BinaryExpression, CollectionAggregate, Grouping
 from sqlalchemy.sql.visitors import replacement_traverse
 
 from gis_service.incidents.lifecycle import OPEN_STATES
@@ -90,9 +94,30 @@ def on_cells(condition: ColumnElement[bool], table: Table) -> ColumnElement[bool
                 raise NotOnCells(element.name)
             column = table.c[element.name]
             return func.nullif(column, "") if element.name in TEXT_CODES else column
+        any_equal = _any_equal(element)
+        if any_equal is not None:
+            # `codes @> ARRAY[value]` for `value = ANY(codes)`: the same on the aggregate's
+            # code arrays (never NULL, no NULL in them), and a GIN index can answer it
+            # (migration 0013)
+            codes, value = any_equal
+            return swap(codes).contains(cast(array([value]), ARRAY(String(64))))
         return None
 
     return replacement_traverse(condition, {}, swap)
+
+
+def _any_equal(element: Any) -> tuple[Column[Any], ColumnElement[Any]] | None:
+    """The array column and the value of `value = ANY(column)`, else None."""
+    if not (isinstance(element, BinaryExpression) and element.operator is operators.eq):
+        return None
+    value, aggregate = element.left, element.right
+    if not (isinstance(aggregate, CollectionAggregate)
+            and aggregate.operator is operators.any_op):
+        return None
+    inner: Any = aggregate.element
+    while isinstance(inner, Grouping):
+        inner = inner.element
+    return (inner, value) if isinstance(inner, Column) else None
 
 
 def _tile_envelope(tile: Tile, margin: float = 0.0) -> ColumnElement[Any]:

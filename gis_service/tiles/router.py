@@ -78,8 +78,8 @@ async def get_tile(
     if_none_match: Annotated[str | None, Header()] = None,
 ) -> Response:
     """A vector tile of `grids`, `districts`, `zones`, `projects`, `stations` or `incidents`
-    (points from z12, counts per bin up to z11; the filters apply to incidents only). An
-    empty tile answers 204."""
+    (counts per bin up to z11, and up to z13 for a window longer than 7 days or none; points
+    above; the filters apply to incidents only). An empty tile answers 204."""
     if collection != INCIDENTS and collection not in LAYERS:
         raise NotFoundError(f"no collection {collection!r}; there are "
                             f"{', '.join((*LAYERS, INCIDENTS))}")

@@ -1,5 +1,6 @@
 """Making tiles: a map layer's from PostGIS (the router caches them), the incidents' for the
-caller's scope and filters, as points from z12 and as counts per bin up to z11."""
+caller's scope and filters, as counts per bin up to z11 (and up to z13 for a report window
+longer than a week or none) and as points above (`tiling.counted_per_bin`)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from gis_service.incidents.lifecycle import ALL_STATES
 from gis_service.incidents.scope import visible
 from gis_service.tiles import queries
 from gis_service.tiles.queries import IncidentFilters
-from gis_service.tiles.tiling import Tile, split_window
+from gis_service.tiles.tiling import Tile, counted_per_bin, split_window
 from gis_service.timeutil import aware
 
 # For this transaction: a tile query is short, but PostGIS's cost estimates are high enough
@@ -37,7 +38,7 @@ def incident_tile(session: Session, principal: Principal, tile: Tile, filters: I
                   now: datetime, yellow_share: float) -> bytes:
     """The incidents `principal` may see in a tile (empty bytes when none)."""
     scope = visible(principal)
-    if tile.aggregated:
+    if counted_per_bin(tile, filters.since, filters.until, now):
         stmt = queries.incident_bins(tile, scope, filters,
                                      split_window(filters.since, filters.until))
     else:

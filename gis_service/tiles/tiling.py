@@ -1,6 +1,7 @@
-"""Tile arithmetic without a database: tile addresses, how the aggregate's cells fall into an
-aggregated tile's bins, and how a reporting-time window splits into whole China days (read
-from the aggregate) and the partial days around them (counted from the incidents)."""
+"""Tile arithmetic without a database: tile addresses, which incident tiles are counted per
+bin, how the aggregate's cells fall into an aggregated tile's bins, and how a reporting-time
+window splits into whole China days (read from the aggregate) and the partial days around
+them (counted from the incidents)."""
 
 from __future__ import annotations
 
@@ -15,8 +16,15 @@ MAX_ZOOM = 22
 EXTENT = 4096  # tile coordinates per side
 BUFFER = 64  # tile coordinates kept beyond the edge, so symbols on an edge are not cut
 CELL_ZOOM = 16  # the aggregate's cells are the Web-Mercator tiles of this zoom
-BIN_BITS = 5  # an aggregated tile shows 2^5 × 2^5 bins
+BIN_BITS = 5  # an aggregated tile shows up to 2^5 × 2^5 bins
 AGGREGATED_MAX_ZOOM = CELL_ZOOM - BIN_BITS  # 11: incidents are counted per bin up to here
+# ... and up to here too when the report window is longer than POINT_WINDOW (or has no
+# start): a z12 tile of the town holds ~37,000 incidents of 30 days out of 1,000,000 a year,
+# too many to encode in 50 ms or to tell apart on a map (BENCHMARKS.md, "Vector tiles")
+LONG_WINDOW_MAX_ZOOM = 13
+# a week as a client counts it (`now − 7 days` on its clock), with room for that clock and
+# the request's way here
+POINT_WINDOW = timedelta(days=7, hours=1)
 
 
 @dataclass(frozen=True)
@@ -36,16 +44,23 @@ class Tile:
             raise InvalidInputError(f"x and y must be 0–{2**z - 1} at zoom {z}")
         return cls(z, x, y)
 
-    @property
-    def aggregated(self) -> bool:
-        """Whether incidents are shown as counts per bin at this zoom."""
-        return self.z <= AGGREGATED_MAX_ZOOM
+
+def counted_per_bin(tile: Tile, since: datetime | None, until: datetime | None,
+                    now: datetime) -> bool:
+    """Whether a tile shows incidents reported in [since, until) as counts per bin rather
+    than as points: always up to z11, up to z13 for a window longer than a week."""
+    if tile.z <= AGGREGATED_MAX_ZOOM:
+        return True
+    if tile.z > LONG_WINDOW_MAX_ZOOM:
+        return False
+    return since is None or (until or now) - since > POINT_WINDOW
 
 
 @dataclass(frozen=True)
 class Bins:
     """The cells of an aggregated tile and the bin each falls in: bin = (cell >> shift) −
-    first, 0 ≤ bin < 2^BIN_BITS on each axis."""
+    first, 0 ≤ bin < 2^BIN_BITS on each axis (up to z11; from z12 a bin is one cell, so
+    a z12 tile has 16 × 16 bins, a z13 tile 8 × 8)."""
 
     shift: int
     first_x: int
@@ -56,13 +71,13 @@ class Bins:
 
 
 def bins_of(tile: Tile) -> Bins:
-    """How the zoom-16 cells inside an aggregated tile fold into its bins."""
+    """How the zoom-16 cells inside an aggregated tile (z ≤ 16) fold into its bins."""
     span = CELL_ZOOM - tile.z  # a tile is 2^span cells wide
-    return Bins(shift=CELL_ZOOM - tile.z - BIN_BITS, first_x=tile.x << BIN_BITS,
-                first_y=tile.y << BIN_BITS,
+    bits = min(BIN_BITS, span)  # a tile is 2^bits bins wide: a bin is never below a cell
+    return Bins(shift=span - bits, first_x=tile.x << bits, first_y=tile.y << bits,
                 cells_x=(tile.x << span, ((tile.x + 1) << span) - 1),
                 cells_y=(tile.y << span, ((tile.y + 1) << span) - 1),
-                size=EXTENT / 2**BIN_BITS)
+                size=EXTENT / 2**bits)
 
 
 def tile_of(lon: float, lat: float, z: int) -> tuple[int, int]:

@@ -284,16 +284,25 @@
       return layer;
     }
 
+    /* The last 30 days: counts per bin up to z13 (the service bins a window this long there),
+       one point per incident from z14. */
     function historyLayer() {
       var since = new Date(Date.now() - 30 * 86400 * 1000).toISOString();
       var url = links.incident_tiles + "?since=" + encodeURIComponent(since);
       var tiles = L.vectorGrid.protobuf(url, {
         rendererFactory: L.canvas.tile, interactive: true, maxNativeZoom: 16,
         fetchOptions: {credentials: "same-origin"},
-        getFeatureId: function (feature) { return feature.properties.id; },
+        getFeatureId: function (feature) {
+          // a point's incident id is its tile feature's id, not a property; the drawn point
+          // keeps only the properties, so the id is copied there for a click to find
+          if (feature.id !== undefined && feature.properties.count === undefined) {
+            feature.properties.id = feature.id;
+          }
+          return feature.id;
+        },
         vectorTileLayerStyles: {
           incidents: function (props) {
-            if (props.count !== undefined) { // a low-zoom bin: size by count
+            if (props.count !== undefined) { // a bin: size by count
               return {radius: Math.min(3 + Math.sqrt(props.count) * 1.6, 18), weight: 1,
                       color: "#0b1622", fill: true, fillOpacity: 0.75,
                       fillColor: props.open > 0 ? "#ff9100" : "#64b5f6"};
@@ -305,9 +314,27 @@
       });
       tiles.on("loading", function () { document.body.dataset.historyTiles = "loading"; });
       tiles.on("load", function () { document.body.dataset.historyTiles = "loaded"; });
+      // VectorGrid (1.3) draws each feature as a circle marker with no latlng, which Leaflet
+      // (1.9) reads when a small one is clicked: a page error and no click. Each is given its
+      // place when its tile is drawn.
+      tiles.on("tileload", function (event) {
+        var drawn = tiles._vectorTiles[tiles._tileCoordsToKey(event.coords)];
+        if (!drawn) { return; }
+        var corner = event.coords.scaleBy(tiles.getTileSize());
+        Object.keys(drawn._layers).forEach(function (key) {
+          var shape = drawn._layers[key];
+          if (shape._point && !shape._latlng) {
+            shape._latlng = map.unproject(corner.add(shape._point), event.coords.z);
+          }
+        });
+      });
       tiles.on("click", function (event) {
-        if (event.layer && event.layer.properties && event.layer.properties.id) {
-          incidentCard(event.layer.properties.id);
+        var props = event.layer && event.layer.properties;
+        if (!props) { return; }
+        if (props.count !== undefined) { // a bin: closer, towards its points
+          map.setView(event.latlng, Math.min(Math.floor(map.getZoom()) + 2, 16));
+        } else if (props.id) {
+          incidentCard(props.id);
         }
       });
       return tiles;

@@ -4,6 +4,7 @@ nothing from outside the service."""
 
 from __future__ import annotations
 
+import math
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -12,6 +13,7 @@ import h3
 import httpx
 from playwright.sync_api import Page
 
+from gis_service.tiles.tiling import cell_of
 from map_ui import wall_style as style
 from tests.gis_service.hotspots.test_hotspots import HOT, spots
 from tests.map_ui.browser import ARTIFACTS, chromium_page, live_drawn, sign_in, wait_for_live
@@ -184,3 +186,69 @@ def test_a_rising_hotspot_is_warned_on_the_analysis_view(
     assert traffic.bad_responses == [] and traffic.errors == []
     assert traffic.outside(live_server) == []
     assert any("/api/v1/hotspots" in url for url in traffic.requests)
+
+
+HISTORY_FEATURES = """() => {
+    const tiles = window.wallState.layers.history, zoom = window.wallState.map.getZoom();
+    const found = [];
+    for (const key in tiles._vectorTiles) {
+        if (Number(key.split(":")[2]) !== zoom) { continue; }
+        const drawn = tiles._vectorTiles[key]._layers;
+        for (const id in drawn) { found.push(drawn[id].properties); }
+    }
+    return found;
+}"""
+
+
+def history_at(page: Page, zoom: int, lat: float, lon: float) -> list[dict[str, Any]]:
+    """Properties of the history layer's features drawn with the map at `zoom` over a place
+    (waited for until some are)."""
+    page.evaluate("([lat, lon, zoom]) => window.wallState.map.setView([lat, lon], zoom, "
+                  "{animate: false})", [lat, lon, zoom])
+    page.wait_for_function(f"({HISTORY_FEATURES})().length > 0 && "
+                           "document.body.dataset.historyTiles === 'loaded'")
+    found: list[dict[str, Any]] = page.evaluate(HISTORY_FEATURES)
+    return found
+
+
+def cell_centre(lon: float, lat: float) -> tuple[float, float]:
+    """lat, lon of the middle of the aggregate's cell (a zoom-16 tile) holding a place: where
+    a bin of z11–13 is drawn."""
+    cx, cy = cell_of(lon, lat)
+    n = 2**16
+    return (math.degrees(math.atan(math.sinh(math.pi * (1 - 2 * (cy + 0.5) / n)))),
+            (cx + 0.5) / n * 360 - 180)
+
+
+def test_the_history_layer_bins_30_days_up_to_z13_and_opens_points_from_z14(
+        live_server: str, town: dict[str, Any], auth: dict[str, str]) -> None:
+    with httpx.Client(base_url=live_server, headers=auth) as api, \
+            chromium_page() as (page, traffic):
+        made = report_incidents(lambda path, body: api.post(path, json=body))
+        in_window = [m["id"] for m, r in zip(made, REPORTS, strict=True) if r[3] <= 30]
+        sign_in(page, live_server, "admin", ADMIN_PASSWORD)
+        page.goto(f"{live_server}/?view=analysis")
+        page.wait_for_selector("path.wall-heat")
+        # the heat layer lies above the tiles and takes their clicks: off, as a user would
+        page.evaluate("() => window.wallState.map.removeLayer(window.wallState.layers.heat30)")
+        lon, lat = REPORTS[0][0], REPORTS[0][1]
+
+        # up to z13 the last 30 days are bins (counts, no ids); clicking one comes closer
+        for zoom in (11, 12, 13):
+            bins = history_at(page, zoom, lat, lon)
+            assert bins and all("count" in b and "id" not in b for b in bins), (zoom, bins)
+            assert sum(b["count"] for b in bins) == len(in_window)
+        point = screen_point(page, *cell_centre(lon, lat))
+        page.mouse.click(point["x"], point["y"])
+        page.wait_for_function("window.wallState.map.getZoom() === 15")
+
+        # from z14 each is a point with its id; clicking one opens its card
+        points = history_at(page, 15, lat, lon)
+        assert sorted(p["id"] for p in points) == sorted(in_window)
+        assert all("count" not in p for p in points)
+        point = screen_point(page, lat, lon)
+        page.mouse.click(point["x"], point["y"])
+        page.wait_for_selector(f"#wall-card .card-incident[data-id='{made[0]['id']}']")
+
+    assert traffic.bad_responses == [] and traffic.errors == [] and traffic.failed == []
+    assert any("/tiles/incidents/13/" in url for url in traffic.requests)

@@ -1,5 +1,6 @@
-"""Incident tiles: points from z12 with their properties, counts per bin up to z11, both for
-the caller's scope only, with filters, cache headers and 304s."""
+"""Incident tiles: counts per bin up to z11 (and up to z13 for a window longer than a week),
+points above with their properties, both for the caller's scope only, with filters, cache
+headers and 304s."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from gis_service.tiles.cells import fold
-from gis_service.tiles.tiling import Tile, bins_of, cell_of
+from gis_service.tiles.tiling import Tile, bins_of, cell_of, tile_of
 from gis_service.timeutil import CHINA_TIME
 from tests.gis_service.tiles.conftest import TileGetter, features, town_tiles
 
@@ -24,6 +25,7 @@ Collect = Callable[..., list[dict[str, Any]]]
 PLACES = {"T-A-1": (120.402, 30.902), "T-A-2": (120.405, 30.918),
           "T-B-1": (120.415, 30.903), "T-B-2": (120.418, 30.915)}
 Z10 = town_tiles(10)[0]  # the whole town lies in this tile
+POINTS_ZOOM = 14  # points whatever the window
 
 
 def post(client: TestClient, auth: dict[str, str], grid: str, category: str = "GARBAGE",
@@ -45,14 +47,14 @@ def counted(get_tile: TileGetter, headers: dict[str, str], **query: Any) -> int:
 
 
 def point_ids(town_features: Collect, headers: dict[str, str], **query: Any) -> set[int]:
-    return {f["id"] for f in town_features("incidents", 13, headers, **query)}
+    return {f["id"] for f in town_features("incidents", POINTS_ZOOM, headers, **query)}
 
 
 def test_point_tiles_carry_each_incident_with_its_properties(
         client: TestClient, town: dict[str, Path], auth: dict[str, str],
         town_features: Collect) -> None:
     made = [post(client, auth, grid) for grid in PLACES]
-    found = {f["id"]: f for f in town_features("incidents", 13, auth)}
+    found = {f["id"]: f for f in town_features("incidents", POINTS_ZOOM, auth)}
     assert set(found) == {m["id"] for m in made}
     first = made[0]
     reported = datetime.fromisoformat(first["reported_at"])
@@ -75,7 +77,7 @@ def test_deadline_colours_are_the_incident_api_s(
                        {"i": ids[3]})
     db_session.commit()
     colours = {f["id"]: f["properties"]["deadline"]
-               for f in town_features("incidents", 13, auth)}
+               for f in town_features("incidents", POINTS_ZOOM, auth)}
     assert sorted(colours.values()) == ["done", "green", "red", "yellow"]
     for incident_id in ids:
         read = client.get(f"/api/v1/incidents/{incident_id}", headers=auth).json()
@@ -137,6 +139,91 @@ def test_counts_sit_in_the_bins_of_their_cells(
                and f["properties"]["done"] == 0 for f in found)
 
 
+def town_counts(get_tile: TileGetter, z: int, headers: dict[str, str],
+                **query: Any) -> int:
+    """All incidents counted in the bins of the tiles the town touches at zoom z."""
+    found = [f for x, y in town_tiles(z)
+             for f in features(get_tile("incidents", z, x, y, headers, **query), "incidents")]
+    assert all("count" in f["properties"] and not f["id"] for f in found)  # no feature id
+    return sum(f["properties"]["count"] for f in found)
+
+
+def test_z12_and_z13_count_per_cell_for_long_windows_and_show_points_for_short_ones(
+        client: TestClient, town: dict[str, Path], auth: dict[str, str],
+        town_features: Collect, get_tile: TileGetter) -> None:
+    now = datetime.now(CHINA_TIME)
+    recent = [post(client, auth, grid, reported_at=now - timedelta(days=3))
+              for grid in PLACES]
+    older = [post(client, auth, grid, reported_at=now - timedelta(days=20))
+             for grid in PLACES]
+    week = (now - timedelta(days=7)).isoformat()
+    month = (now - timedelta(days=30)).isoformat()
+    for z in (12, 13):
+        assert town_counts(get_tile, z, auth, since=month) == len(recent + older)
+        assert town_counts(get_tile, z, auth) == len(recent + older)
+        short = town_features("incidents", z, auth, since=week)
+        assert {f["id"] for f in short} == {m["id"] for m in recent}
+        assert all("count" not in f["properties"] for f in short)
+    at_14 = town_features("incidents", POINTS_ZOOM, auth, since=month)
+    assert {f["id"] for f in at_14} == {m["id"] for m in recent + older}
+
+
+def test_z12_bins_are_the_cells_of_their_incidents(
+        client: TestClient, town: dict[str, Path], auth: dict[str, str],
+        get_tile: TileGetter) -> None:
+    places = [*PLACES.values(), (PLACES["T-A-1"][0] + 0.0001, PLACES["T-A-1"][1])]
+    for grid in PLACES:
+        post(client, auth, grid)
+    post(client, auth, "T-A-1", nudge=0.0001)
+    for z, side in ((12, 16), (13, 8)):
+        expected: Counter[tuple[int, int, float, float]] = Counter()
+        for lon, lat in places:
+            x, y = tile_of(lon, lat, z)
+            bins = bins_of(Tile(z, x, y))
+            cx, cy = cell_of(lon, lat)
+            bx, by = cx - bins.first_x, cy - bins.first_y  # a bin is a cell
+            assert 0 <= bx < side and 0 <= by < side
+            expected[(x, y, (bx + 0.5) * 4096 / side, (by + 0.5) * 4096 / side)] += 1
+        found = {(x, y, *f["geometry"]["coordinates"]): f["properties"]["count"]
+                 for x, y in town_tiles(z)
+                 for f in features(get_tile("incidents", z, x, y, auth), "incidents")}
+        assert found == dict(expected), z
+
+
+def test_z12_and_z13_counts_of_long_windows_are_exact_for_every_scope(
+        client: TestClient, town: dict[str, Path], auth: dict[str, str], token_for: Token,
+        get_tile: TileGetter, db_session: Session) -> None:
+    now = datetime.now(CHINA_TIME)
+    month = now - timedelta(days=30)
+    # inside and outside the window's partial first day, and older than it
+    times = [now, now - timedelta(days=12), month + timedelta(hours=1),
+             month - timedelta(hours=1), now - timedelta(days=70)]
+    for i, (grid, category) in enumerate((g, c) for g in PLACES
+                                         for c in ("GARBAGE", "BUILDING", "FLOOD")):
+        post(client, auth, grid, category, times[i % len(times)])
+    tokens = [auth, token_for("dispatcher", "T"), token_for("grid_worker", "T-B-1"),
+              token_for("grid_worker", "T-A"), token_for("squad", "D1"),
+              token_for("squad", "Q2"), token_for("department", "HB"),
+              token_for("department", "JS")]
+    windows = [{}, {"since": month.isoformat()},
+               {"since": month.isoformat(), "until": (now - timedelta(days=5)).isoformat()}]
+    for folded in (False, True):
+        if folded:
+            fold(db_session)
+            db_session.commit()
+        for headers in tokens:
+            listed = client.get("/api/v1/incidents", headers=headers,
+                                params={"limit": 500}).json()["items"]
+            for window in windows:
+                since = datetime.fromisoformat(window.get("since", "0001-01-01T00:00+00:00"))
+                until = datetime.fromisoformat(window.get("until", "9999-01-01T00:00+00:00"))
+                expected = sum(1 for item in listed
+                               if since <= datetime.fromisoformat(item["reported_at"]) < until)
+                for z in (12, 13):
+                    assert town_counts(get_tile, z, headers, **window) == expected, (
+                        z, window, folded)
+
+
 def test_status_category_and_time_filters_apply_to_points_and_counts(
         client: TestClient, town: dict[str, Path], auth: dict[str, str], token_for: Token,
         town_features: Collect, get_tile: TileGetter) -> None:
@@ -187,7 +274,7 @@ def test_incident_tiles_are_private_and_answer_304(
         get_tile: TileGetter) -> None:
     post(client, auth, "T-A-1")
     etags = {}
-    for z, (x, y) in ((10, Z10), (13, town_tiles(13)[0])):
+    for z, (x, y) in ((10, Z10), (POINTS_ZOOM, town_tiles(POINTS_ZOOM)[0])):
         first = get_tile("incidents", z, x, y, auth)
         assert first.status_code == 200
         assert first.headers["cache-control"] == "private, max-age=5"

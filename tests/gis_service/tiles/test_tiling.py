@@ -13,6 +13,7 @@ from gis_service.tiles.tiling import (
     Tile,
     bins_of,
     cell_of,
+    counted_per_bin,
     day_start,
     split_window,
     tile_of,
@@ -31,22 +32,38 @@ def test_tiles_outside_the_matrix_are_refused(z: int, x: int, y: int) -> None:
         Tile.checked(z, x, y)
 
 
-def test_incidents_are_aggregated_up_to_zoom_11() -> None:
+def test_incidents_are_counted_up_to_zoom_11_and_up_to_13_for_long_windows() -> None:
+    now = cst(2026, 11, 22, 12)
+    week, month = now - timedelta(days=7), now - timedelta(days=30)
     assert AGGREGATED_MAX_ZOOM == 11
-    assert Tile.checked(11, 0, 0).aggregated and not Tile.checked(12, 0, 0).aggregated
+    for z in range(12):
+        assert counted_per_bin(Tile(z, 0, 0), week, None, now)
+    for z in (12, 13):
+        assert not counted_per_bin(Tile(z, 0, 0), week, None, now)
+        assert not counted_per_bin(Tile(z, 0, 0), month, month + timedelta(days=7), now)
+        assert not counted_per_bin(Tile(z, 0, 0), week - timedelta(minutes=5), None, now)
+        assert counted_per_bin(Tile(z, 0, 0), week - timedelta(hours=2), None, now)
+        assert counted_per_bin(Tile(z, 0, 0), month, None, now)
+        assert counted_per_bin(Tile(z, 0, 0), None, None, now)
+        assert counted_per_bin(Tile(z, 0, 0), None, week, now)
+    for z in (14, 16, 22):
+        assert not counted_per_bin(Tile(z, 0, 0), None, None, now)
 
 
-def test_every_cell_of_a_tile_falls_in_one_of_its_32_by_32_bins() -> None:
+@pytest.mark.parametrize(("z", "side"), [(0, 32), (8, 32), (11, 32), (12, 16), (13, 8)])
+def test_every_cell_of_a_tile_falls_in_one_of_its_bins(z: int, side: int) -> None:
     lon, lat = 120.4123, 30.9087
-    for z in range(AGGREGATED_MAX_ZOOM + 1):
-        tile = Tile(z, *tile_of(lon, lat, z))
-        bins = bins_of(tile)
-        cx, cy = cell_of(lon, lat)
-        assert bins.cells_x[0] <= cx <= bins.cells_x[1]
-        assert bins.cells_y[0] <= cy <= bins.cells_y[1]
-        assert 0 <= (cx >> bins.shift) - bins.first_x < 32
-        assert 0 <= (cy >> bins.shift) - bins.first_y < 32
-        assert bins.size == 128
+    tile = Tile(z, *tile_of(lon, lat, z))
+    bins = bins_of(tile)
+    cx, cy = cell_of(lon, lat)
+    assert bins.cells_x[0] <= cx <= bins.cells_x[1]
+    assert bins.cells_y[0] <= cy <= bins.cells_y[1]
+    assert 0 <= (cx >> bins.shift) - bins.first_x < side
+    assert 0 <= (cy >> bins.shift) - bins.first_y < side
+    assert bins.size * side == 4096
+    # the tile's first and last cells fall in its first and last bins
+    assert (bins.cells_x[0] >> bins.shift) - bins.first_x == 0
+    assert (bins.cells_x[1] >> bins.shift) - bins.first_x == side - 1
 
 
 def test_no_window_reads_every_month_of_the_aggregate() -> None:
