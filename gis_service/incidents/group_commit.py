@@ -53,6 +53,7 @@ class IntakeWriter:
         self._threads = [threading.Thread(target=self._run, name=f"intake-writer-{n}",
                                           daemon=True) for n in range(max(1, threads))]
         self._count = threading.Lock()
+        self.closed = False
         self.batches = 0  # how many transactions were written, and how many reports
         self.reports = 0
 
@@ -62,6 +63,7 @@ class IntakeWriter:
 
     def close(self, timeout: float = 10.0) -> None:
         """Write what is queued, then stop."""
+        self.closed = True
         for _ in self._threads:
             self._queue.put(None)
         for thread in self._threads:
@@ -69,6 +71,8 @@ class IntakeWriter:
 
     async def submit(self, report: Report) -> IntakeResult:
         """The report taken in, once its transaction has committed."""
+        if self.closed:
+            raise RuntimeError("the intake writer is closed")
         loop = asyncio.get_running_loop()
         future: asyncio.Future[IntakeResult] = loop.create_future()
         self._queue.put(_Waiting(report, future, loop))

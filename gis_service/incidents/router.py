@@ -90,7 +90,9 @@ async def create_incident(request: Request, principal: PrincipalDep,
     except ValidationError as exc:
         raise RequestValidationError(exc.errors(include_url=False)) from exc
     writer = getattr(request.app.state, "intake_writer", None)
-    if writer is None or idempotency_key is not None:  # a key is claimed in the same transaction
+    # a key is claimed in the intake's own transaction; a closed writer belongs to a stopped
+    # lifespan (a test harness may start a second one on the same app)
+    if writer is None or writer.closed or idempotency_key is not None:
         return await run_in_threadpool(_intake, request, principal, body, raw, idempotency_key)
     now = datetime.now(UTC)
     result = await writer.submit(service.Report(principal.username, body, now))
