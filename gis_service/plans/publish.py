@@ -12,6 +12,8 @@ roll-back is a draft of an earlier moment published again.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -40,7 +42,13 @@ from gis_service.plans.impact import PlanDiff, diff_plan, version_fields
 from gis_service.plans.models import Plan, PlanGrid, PlanPublication
 from grid_layers.validation import Problem, validate_hierarchy
 
-REATTRIBUTE = text((Path(__file__).parent / "sql" / "reattribute.sql").read_text("utf-8"))
+SQL = Path(__file__).parent / "sql"
+LOCATE_MOVED = text((SQL / "reattribute_locate.sql").read_text("utf-8"))
+REATTRIBUTE = text((SQL / "reattribute.sql").read_text("utf-8"))
+OPEN_BEFORE = text("SELECT id, old_town AS town, old_grid2 AS grid2, old_grid3 AS grid3, "
+                   "old_special AS special FROM reattributed "
+                   "WHERE status = ANY(CAST(:open_states AS text[])) ORDER BY id")
+BIG_WORK_MEM = "256MB"
 POLICIES = ("keep", "reroute")
 # states with a handler at work: a re-route hands them to the new grid's handler
 REROUTABLE = frozenset({"dispatched", "accepted", "in_progress", "returned"})
@@ -60,6 +68,10 @@ def publish_plan(session: Session, *, plan_id: int, actor: str, effective_from: 
     if policy not in POLICIES:
         raise InvalidInputError(f"policy must be one of {', '.join(POLICIES)}")
     session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": IMPORT_LOCK})
+    # Without JIT until the caller's transaction ends: after the re-attribution's big UPDATE
+    # the tile triggers on `incident` keep a plan costed for a million rows, and each open
+    # incident's one-row update below would compile it again (~30 ms apiece).
+    session.execute(text("SET LOCAL jit = off"))
     plan = _locked_draft(session, plan_id, expected_version)
     grids = plan_grids(session, plan_id)
     problems = validate_hierarchy([as_record(g) for g in grids]) if grids else []
@@ -80,7 +92,8 @@ def publish_plan(session: Session, *, plan_id: int, actor: str, effective_from: 
     source = f"plan {plan.id}: {plan.name}"[:400]
     _write_versions(session, diff, grids, versions, effective_from, source)
     reattributed, open_rows = _reattribute(session, diff, effective_from,
-                                           open_too=effective_from <= now)
+                                           open_too=effective_from <= now,
+                                           outer_touched=_outer_touched(diff, grids, versions))
     settled = _settle_open(session, open_rows, policy=policy, actor=actor, now=now,
                            plan=plan, effective_from=effective_from)
     summary = {"new": len(diff.new), "changed": len(diff.changed), "deleted": len(diff.deleted),
@@ -137,15 +150,49 @@ def _write_versions(session: Session, diff: PlanDiff, grids: list[PlanGrid],
 
 
 def _reattribute(session: Session, diff: PlanDiff, effective_from: datetime, *,
-                 open_too: bool) -> tuple[int, list[dict[str, Any]]]:
-    """One UPDATE: incidents in the changed area take the new grids' codes."""
+                 open_too: bool, outer_touched: bool) -> tuple[int, list[dict[str, Any]]]:
+    """Incidents in the changed area take the new grids' codes: found into a temporary table,
+    then written by one UPDATE in id order. The count, and the open ones' codes before."""
     if diff.area.is_empty:
         return 0, []
-    row = session.execute(REATTRIBUTE, {
-        "area": shapely.to_wkb(diff.area), "fresh": [*diff.new, *diff.changed],
-        "touched": diff.touched, "effective_from": effective_from, "open_too": open_too,
-        "open_states": sorted(OPEN_STATES)}).one()
-    return int(row.changed), list(row.open)
+    # Bitmap scans: a fresh grid holding tens of thousands of incidents reads each heap page
+    # once and in order, not once per incident. Memory: the sorts of a million candidates stay
+    # off disk, and the tile trigger's tables of the rows before and after spill less.
+    with _settings(session, enable_indexscan="off", work_mem=BIG_WORK_MEM):
+        session.execute(LOCATE_MOVED, {
+            "area": shapely.to_wkb(diff.area), "fresh": [*diff.new, *diff.changed],
+            "touched": diff.touched, "outer_touched": outer_touched,
+            "effective_from": effective_from, "open_too": open_too,
+            "open_states": sorted(OPEN_STATES)})
+    session.execute(text("ANALYZE reattributed"))  # the UPDATE's plan depends on how many
+    with _settings(session, work_mem=BIG_WORK_MEM):
+        changed = session.execute(REATTRIBUTE).rowcount  # type: ignore[attr-defined]
+    open_rows = [dict(row._mapping) for row in session.execute(OPEN_BEFORE, {
+        "open_states": sorted(OPEN_STATES)})]
+    session.execute(text("DROP TABLE reattributed"))  # a second publish in this transaction
+    return int(changed), open_rows
+
+
+@contextmanager
+def _settings(session: Session, **values: str) -> Iterator[None]:
+    """Settings for the statements inside, as they were afterwards (within the transaction)."""
+    previous = {name: session.scalar(text("SELECT current_setting(:name)"), {"name": name})
+                for name in values}
+    for name, value in values.items():
+        session.execute(text("SELECT set_config(:name, :value, true)"),
+                        {"name": name, "value": value})
+    yield
+    for name, value in previous.items():
+        session.execute(text("SELECT set_config(:name, :value, true)"),
+                        {"name": name, "value": value})
+
+
+def _outer_touched(diff: PlanDiff, grids: list[PlanGrid], versions: list[GridVersion]) -> bool:
+    """True when a touched grid is a town or a special grid (before or after): only those can
+    give up ground that no fresh version takes."""
+    levels = [*((v.code, v.level) for v in versions), *((g.code, g.level) for g in grids)]
+    touched = set(diff.touched)
+    return any(level in (1, None) for code, level in levels if code in touched)
 
 
 def _settle_open(session: Session, rows: list[dict[str, Any]], *, policy: str, actor: str,

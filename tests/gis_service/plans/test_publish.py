@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 import shapely
 from fastapi.testclient import TestClient
 from sqlalchemy import select, text
@@ -17,9 +18,16 @@ from sqlalchemy.orm import Session
 from gis_service.grids.models import GridVersion
 from gis_service.incidents.audit import verify_all
 from gis_service.incidents.models import Incident, IncidentEvent
+from gis_service.plans import publish as publish_module
 from gis_service.plans.drafts import create_plan
 from gis_service.plans.models import Plan, PlanPublication
-from tests.gis_service.plans.test_impact import STRIP, add_incident, move_strip, set_shapes
+from tests.gis_service.plans.test_impact import (
+    STRIP,
+    WEST,
+    add_incident,
+    move_strip,
+    set_shapes,
+)
 
 Headers = dict[str, str]
 STORAGE = {"crs": "cgcs2000"}
@@ -261,3 +269,75 @@ def test_locate_follows_a_scheduled_plan_when_its_moment_comes(
     time.sleep(max((start - datetime.now(UTC)).total_seconds(), 0) + 0.2)
     # no new change is recorded when the moment comes: the locator knows when it expires
     assert grid3_at(client, auth, STRIP, None) == "T-B-1"
+
+
+def row_versions(session: Session, ids: list[int]) -> dict[int, str]:
+    """Where each incident's current row version lies: an UPDATE moves it, even a no-op."""
+    return {row.id: str(row.ctid) for row in session.execute(
+        text("SELECT id, ctid FROM incident WHERE id = ANY(:ids)"), {"ids": ids})}
+
+
+def test_only_incidents_whose_codes_change_are_rewritten(
+        client: TestClient, db_session: Session, town: dict[str, Path], auth: Headers) -> None:
+    age_town(db_session)
+    now = datetime.now(UTC)
+    stale = add_incident(db_session, *STRIP, reported_at=now - timedelta(days=5))
+    # already recorded with the codes the new boundaries give it
+    current = add_incident(db_session, *STRIP, reported_at=now - timedelta(days=5),
+                           grid3="T-B-1")
+    outside = add_incident(db_session, *WEST, reported_at=now - timedelta(days=5))
+    db_session.commit()
+    before = row_versions(db_session, [stale, current, outside])
+    plan = moved_plan(db_session)
+
+    answer = publish(client, auth, plan.id, now - timedelta(days=10))
+
+    assert answer.status_code == 201, answer.text
+    assert answer.json()["summary"]["incidents_reattributed"] == 1
+    db_session.expire_all()
+    after = row_versions(db_session, [stale, current, outside])
+    assert after[stale] != before[stale]
+    assert after[current] == before[current] and after[outside] == before[outside]
+    codes = {i.id: (i.town_code, i.grid2_code, i.grid3_code) for i in db_session.scalars(
+        select(Incident).where(Incident.id.in_([stale, current, outside])))}
+    assert codes == {stale: ("T", "T-B", "T-B-1"), current: ("T", "T-B", "T-B-1"),
+                     outside: ("T", "T-A", "T-A-1")}
+
+
+def test_a_failed_publish_changes_nothing_and_can_be_retried(
+        db_session: Session, town: dict[str, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    age_town(db_session)
+    now = datetime.now(UTC)
+    reported = add_incident(db_session, *STRIP, reported_at=now - timedelta(days=5))
+    opened = add_incident(db_session, *STRIP, reported_at=now - timedelta(days=50),
+                          status="dispatched")
+    plan = moved_plan(db_session)
+    jit = db_session.scalar(text("SELECT current_setting('jit')"))
+
+    def fail(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("the settling of open incidents failed")
+
+    monkeypatch.setattr(publish_module, "_settle_open", fail)
+    with pytest.raises(RuntimeError), db_session.begin_nested():
+        publish_module.publish_plan(db_session, plan_id=plan.id, actor="admin",
+                                    effective_from=now - timedelta(days=10), policy="keep",
+                                    expected_version=1, now=now)
+
+    db_session.expire_all()
+    for incident_id in (reported, opened):
+        incident = db_session.get(Incident, incident_id)
+        assert incident is not None and incident.grid3_code == "T-A-1"
+    assert [v.version for v in db_session.scalars(
+        select(GridVersion).where(GridVersion.code == "T-A-1"))] == [1]
+    assert db_session.get(Plan, plan.id).status == "draft"  # type: ignore[union-attr]
+    assert db_session.scalar(text("SELECT to_regclass('pg_temp.reattributed')")) is None
+    assert db_session.scalar(text("SELECT current_setting('jit')")) == jit
+
+    monkeypatch.undo()
+    made = publish_module.publish_plan(db_session, plan_id=plan.id, actor="admin",
+                                       effective_from=now - timedelta(days=10), policy="keep",
+                                       expected_version=1, now=now)
+    assert (made.summary["incidents_reattributed"], made.summary["open_kept"]) == (2, 1)
+    db_session.expire_all()
+    assert db_session.get(Incident, reported).grid3_code == "T-B-1"  # type: ignore[union-attr]
+    assert db_session.scalar(text("SELECT to_regclass('pg_temp.reattributed')")) is None
