@@ -21,7 +21,6 @@ from psycopg import Connection
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
-from gis_service.incidents.lifecycle import OPEN_STATES
 from gis_service.incidents.models import Incident
 
 SQL = Path(__file__).resolve().parent / "sql"
@@ -32,7 +31,6 @@ STORE_MANY = (SQL / "store_many.sql").read_text(encoding="utf-8").format(
     columns=", ".join(COLUMNS),
     typed_columns=", ".join(f"{c} {_TYPES[c]}" for c in COLUMNS))
 DUPLICATES = (SQL / "possible_duplicates_many.sql").read_text(encoding="utf-8")
-OPEN = sorted(OPEN_STATES)
 
 
 @dataclass(frozen=True)
@@ -61,8 +59,7 @@ def possible_duplicates(session: Session, reports: Sequence[Nearby],
     degrees = radius_m / 100_000  # generous: a degree is >= 100 km in China's latitudes
     params = {"i": list(range(len(reports))), "category": [r.category for r in reports],
               "lon": [r.lon for r in reports], "lat": [r.lat for r in reports],
-              "since": [r.since for r in reports], "open_states": OPEN,
-              "degrees": degrees, "radius_m": radius_m}
+              "since": [r.since for r in reports], "degrees": degrees, "radius_m": radius_m}
     with _driver(session).cursor() as cursor:
         cursor.execute(DUPLICATES, params, prepare=True)
         for index, other in cursor.fetchall():

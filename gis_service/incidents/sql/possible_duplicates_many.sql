@@ -1,6 +1,8 @@
 -- For each new report (its index in the batch, category, point, window start): open
 -- incidents of the same category near it, reported since then. The GiST on
--- (category_code, geom) finds the few neighbours of each; the sphere distance decides.
+-- (category_code, geom) of open incidents finds the few neighbours of each (its predicate is
+-- stated here word for word, so the planner can use it: migration 0014); the sphere
+-- distance decides.
 SELECT q.i, d.id
 FROM unnest(%(i)s::int[], %(category)s::text[], %(lon)s::float8[], %(lat)s::float8[],
             %(since)s::timestamptz[]) AS q(i, category, lon, lat, since)
@@ -8,7 +10,8 @@ CROSS JOIN LATERAL (
     SELECT id FROM incident
     WHERE category_code = q.category
       AND created_at >= q.since
-      AND status = ANY(%(open_states)s::text[])
+      AND status IN ('accepted', 'dispatched', 'in_progress', 'needs_location', 'registered',
+                     'reported', 'resolved', 'returned', 'verified')
       AND ST_DWithin(geom, ST_SetSRID(ST_MakePoint(q.lon, q.lat), 4490), %(degrees)s)
       AND ST_DistanceSphere(geom, ST_SetSRID(ST_MakePoint(q.lon, q.lat), 4490)) <= %(radius_m)s
     ORDER BY id
