@@ -165,28 +165,39 @@ def bulk(factory: sessionmaker[Session], path: Path, n: int) -> dict[str, object
             "counts": report.counts}
 
 
-def copy_floor(factory: sessionmaker[Session], n: int) -> dict[str, object]:
-    """The same rows taken in by plain COPY with no work on our side: what the server alone
-    needs for these rows, indexes and foreign keys (rolled back)."""
+TABLES = ("incident", "incident_event")
+
+
+def _reloaded(factory: sessionmaker[Session], prepare: str, into: str) -> tuple[float, int]:
+    """Seconds to COPY the stored incidents and history back in (`into` formats each table's
+    name into the target's) after `prepare` ran, and the history rows copied; rolled back."""
     with factory() as session, tempfile.TemporaryDirectory() as folder:
         raw = session.connection().connection.driver_connection
         assert raw is not None
         with raw.cursor() as cursor:
-            for table in ("incident", "incident_event"):
+            for table in TABLES:
                 with (Path(folder) / table).open("wb") as out, \
                         cursor.copy(f"COPY {table} TO STDOUT") as copy:
                     for block in copy:
                         out.write(block)
-            # TRUNCATE does not fire the append-only row trigger; all of it is rolled back
-            cursor.execute("TRUNCATE incident, incident_event CASCADE")
+            cursor.execute(prepare)
             start = time.perf_counter()
-            for table in ("incident", "incident_event"):
+            for table in TABLES:
                 with (Path(folder) / table).open("rb") as source, \
-                        cursor.copy(f"COPY {table} FROM STDIN") as copy:
+                        cursor.copy(f"COPY {into.format(table)} FROM STDIN") as copy:
                     while block := source.read(1 << 20):
                         copy.write(block)
             seconds = time.perf_counter() - start
+            events = cursor.execute(f"SELECT count(*) FROM {into.format(TABLES[1])}").fetchone()
         session.rollback()
+    return seconds, events[0] if events else 0
+
+
+def copy_floor(factory: sessionmaker[Session], n: int) -> dict[str, object]:
+    """The same rows taken in by plain COPY with no work on our side: what the server alone
+    needs for these rows, indexes and foreign keys (rolled back)."""
+    # TRUNCATE does not fire the append-only row trigger; all of it is rolled back
+    seconds, _ = _reloaded(factory, "TRUNCATE incident, incident_event CASCADE", "{}")
     return {"seconds": round(seconds, 2), "rows_per_s": round(n / seconds)}
 
 
@@ -194,27 +205,11 @@ def bare_floor(factory: sessionmaker[Session], n: int) -> dict[str, object]:
     """The same rows by COPY into copies of the two tables with no index, constraint or
     trigger: the heap and its WAL alone, below which no import on this machine can go
     (rolled back)."""
-    with factory() as session, tempfile.TemporaryDirectory() as folder:
-        raw = session.connection().connection.driver_connection
-        assert raw is not None
-        with raw.cursor() as cursor:
-            for table in ("incident", "incident_event"):
-                with (Path(folder) / table).open("wb") as out, \
-                        cursor.copy(f"COPY {table} TO STDOUT") as copy:
-                    for block in copy:
-                        out.write(block)
-                cursor.execute(f"CREATE TABLE bare_{table} (LIKE {table})")
-            start = time.perf_counter()
-            for table in ("incident", "incident_event"):
-                with (Path(folder) / table).open("rb") as source, \
-                        cursor.copy(f"COPY bare_{table} FROM STDIN") as copy:
-                    while block := source.read(1 << 20):
-                        copy.write(block)
-            seconds = time.perf_counter() - start
-            events = cursor.execute("SELECT count(*) FROM bare_incident_event").fetchone()
-        session.rollback()
+    seconds, events = _reloaded(factory, "CREATE TABLE bare_incident (LIKE incident); "
+                                "CREATE TABLE bare_incident_event (LIKE incident_event)",
+                                "bare_{}")
     return {"seconds": round(seconds, 2), "rows_per_s": round(n / seconds),
-            "history_rows": events[0] if events else 0}
+            "history_rows": events}
 
 
 def online(factory: sessionmaker[Session], path: Path, n: int) -> dict[str, object]:

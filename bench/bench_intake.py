@@ -34,7 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.bench_locate_service import (
     _milliseconds,
     random_points,
-    serve,
+    served,
     write_town,
 )
 from bench.common import throwaway_database, write_json
@@ -136,20 +136,16 @@ def one_round(url: str, engine: Engine, script: Path, seconds: int, connections:
     """Serve with the given group-commit batch size and drive it with wrk."""
     os.environ["GIS_INTAKE_BATCH_MAX"] = str(batch_max)
     port = 18766
-    process = serve(url, port, workers=workers)
-    postmaster = postmaster_pid(engine)
-    with engine.connect() as connection:
-        before = connection.execute(text("SELECT count(*) FROM incident")).scalar_one()
-    try:
+    with served(url, port, workers=workers) as process:
+        postmaster = postmaster_pid(engine)
+        with engine.connect() as connection:
+            before = connection.execute(text("SELECT count(*) FROM incident")).scalar_one()
         cpu = (cpu_seconds(process.pid), cpu_seconds(postmaster))
         out = subprocess.run(
             ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-s",
              str(script), f"http://127.0.0.1:{port}"],
             capture_output=True, text=True, check=True).stdout
         cpu = (cpu_seconds(process.pid) - cpu[0], cpu_seconds(postmaster) - cpu[1])
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
     with engine.connect() as connection:
         stored = connection.execute(text("SELECT count(*) FROM incident")).scalar_one() - before
     result: dict[str, float] = {

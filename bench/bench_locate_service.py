@@ -22,6 +22,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
@@ -131,6 +133,17 @@ def serve(url: str, port: int, workers: int = 1) -> subprocess.Popen[bytes]:
             time.sleep(0.1)
     process.kill()
     raise RuntimeError("the service did not start")
+
+
+@contextmanager
+def served(url: str, port: int, workers: int = 1) -> Iterator[subprocess.Popen[bytes]]:
+    """`serve` for the block's length."""
+    process = serve(url, port, workers)
+    try:
+        yield process
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
 
 
 def wrk_get(port: int, token: str, x: np.ndarray, y: np.ndarray) -> dict[str, float]:

@@ -44,7 +44,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.bench_locate_service import _milliseconds, serve
+from bench.bench_locate_service import _milliseconds, served
 from bench.common import throwaway_database, write_json
 from bench.tile_aggregate_cost import import_cost, intake_cost, update_cost
 from gis_service import migrations
@@ -250,8 +250,7 @@ def over_http(url: str, engine: Engine, parts: set[str]) -> dict[str, Any]:
     results: dict[str, Any] = {}
     with factory() as session:
         made = tokens(session)
-        process = serve(url, 18771)
-        try:
+        with served(url, 18771):
             with httpx.Client(base_url="http://127.0.0.1:18771", timeout=120) as client:
                 timed(client, made["commander"], layer_paths(session)[:50], {})  # warm up
                 if "points" in parts:
@@ -261,17 +260,10 @@ def over_http(url: str, engine: Engine, parts: set[str]) -> dict[str, Any]:
             if "cached" in parts:
                 results["cached, 1 server process, wrk 1 thread x 8"] = wrk_cached(
                     18771, made["commander"], layer_paths(session), 1, 8)
-        finally:
-            process.terminate()
-            process.wait(timeout=20)
         if "cached" in parts:
-            process = serve(url, 18772, workers=2)
-            try:
+            with served(url, 18772, workers=2):
                 results["cached, 2 server processes, wrk 2 threads x 16"] = wrk_cached(
                     18772, made["commander"], layer_paths(session), 2, 16)
-            finally:
-                process.terminate()
-                process.wait(timeout=20)
         if "baseline" in parts:
             results["raw z8 baseline"] = raw_baseline(engine, session)
     return results

@@ -14,6 +14,10 @@ import json
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.orm import Session
+
+from gis_service.imports.service import run_import
+
 X0, X1, X2 = 120.40, 120.41, 120.42
 Y0, Y1, Y2 = 30.90, 30.91, 30.92
 
@@ -128,3 +132,16 @@ def write_town(folder: Path) -> dict[str, Path]:
             [["TAIHU-1", "1", "no", "POLLUTION;BUILDING", "2", "0.5", "HB", "太湖一级保护区"],
              ["KEY-PROJECT", "", "yes", "BUILDING", "1", "0.75", "", "重点工程区域"]]),
     }
+
+
+ROUTING_KINDS = ("grids", "districts", "zones", "departments", "workers", "responsibilities")
+
+
+def import_town(session: Session, folder: Path) -> dict[str, Path]:
+    """Write the town and import what routing reads, through the ordinary importers (the
+    caller commits)."""
+    files = write_town(folder)
+    for kind in ROUTING_KINDS:
+        report = run_import(session, kind, files[kind])
+        assert report.accepted, report.lines()
+    return files

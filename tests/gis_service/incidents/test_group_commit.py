@@ -16,7 +16,6 @@ from sqlalchemy import create_engine, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from gis_service.errors import InvalidInputError
-from gis_service.imports.service import run_import
 from gis_service.incidents import audit
 from gis_service.incidents.group_commit import IntakeWriter
 from gis_service.incidents.ids import IdBlocks
@@ -24,7 +23,7 @@ from gis_service.incidents.models import Incident, IncidentEvent, IncidentLink
 from gis_service.incidents.schemas import IncidentCreate, Location
 from gis_service.incidents.service import IntakePolicy, IntakeResult, Report, intake_many
 from gis_service.locate.service import LocatorCache
-from tests.town import write_town
+from tests.town import import_town
 
 POLICY = IntakePolicy(duplicate_radius_m=50, duplicate_window_hours=24,
                       geocode_min_confidence=0.5, ids=IdBlocks())
@@ -43,10 +42,7 @@ def factory(scratch_url: str, tmp_path: Path) -> Iterator[sessionmaker[Session]]
     engine = create_engine(scratch_url)
     made = sessionmaker(bind=engine, expire_on_commit=False)
     with made() as session:
-        files = write_town(tmp_path)
-        for kind in ("grids", "districts", "zones", "departments", "workers",
-                     "responsibilities"):
-            assert run_import(session, kind, files[kind]).accepted
+        import_town(session, tmp_path)
         session.commit()
     yield made
     engine.dispose()

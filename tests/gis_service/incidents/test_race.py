@@ -12,22 +12,18 @@ from sqlalchemy.orm import sessionmaker
 
 from gis_service.auth.service import Principal
 from gis_service.errors import PreconditionFailedError
-from gis_service.imports.service import run_import
 from gis_service.incidents.actions import act
 from gis_service.incidents.schemas import ActionRequest, IncidentCreate, Location
 from gis_service.incidents.service import intake
 from gis_service.locate.service import LocatorCache
-from tests.town import write_town
+from tests.town import import_town
 
 
 def test_only_one_of_two_racing_writers_wins(scratch_url: str, tmp_path: Path) -> None:
     engine = create_engine(scratch_url)
     factory = sessionmaker(bind=engine, expire_on_commit=False)
     with factory() as session:
-        files = write_town(tmp_path)
-        for kind in ("grids", "districts", "zones", "departments", "workers",
-                     "responsibilities"):
-            assert run_import(session, kind, files[kind]).accepted
+        import_town(session, tmp_path)
         session.commit()
         snapshot = LocatorCache(factory, 0).current()
         body = IncidentCreate(source="video", category="GARBAGE",
