@@ -7,7 +7,17 @@ from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 import orjson
-from fastapi import APIRouter, Depends, File, Form, Header, Query, Request, UploadFile
+from fastapi import (
+    APIRouter,
+    BackgroundTasks,
+    Depends,
+    File,
+    Form,
+    Header,
+    Query,
+    Request,
+    UploadFile,
+)
 from fastapi.responses import Response
 from pydantic import AwareDatetime, BaseModel
 
@@ -16,11 +26,13 @@ from gis_service.auth.service import Principal
 from gis_service.database import SessionDep
 from gis_service.errors import ForbiddenError
 from gis_service.incidents.actions import parse_etag
-from gis_service.plans import exchange, impact, metrics, publish
+from gis_service.plans import exchange, impact, metrics, publish, sweep
 
 router = APIRouter(prefix="/api/v1", tags=["plans"])
 PLANNERS = frozenset({"planner", "admin"})
 READERS = PLANNERS | {"commander"}
+# beyond the locators' refresh, for a report located just before it to be committed
+SWEEP_MARGIN_SECONDS = 1.0
 
 
 def _reader(principal: PrincipalDep) -> Principal:
@@ -86,14 +98,19 @@ def plan_impact_list(plan_id: int, kind: str, session: SessionDep, _: Reader) ->
                         422: {"description": "the plan does not validate"},
                         428: {"description": "If-Match missing"}})
 def publish_plan(plan_id: int, body: PublishRequest, request: Request, session: SessionDep,
-                 principal: Planner,
+                 principal: Planner, background: BackgroundTasks,
                  if_match: Annotated[str | None, Header()] = None) -> Response:
     """Make the draft live from `effective_from` as new grid versions."""
+    started = datetime.now(UTC)
     made = publish.publish_plan(
         session, plan_id=plan_id, actor=principal.username, effective_from=body.effective_from,
-        policy=body.policy, expected_version=parse_etag(if_match), now=datetime.now(UTC))
+        policy=body.policy, expected_version=parse_etag(if_match), now=started)
     session.commit()
     request.app.state.locator.invalidate()  # this process answers from the new boundaries now
+    # reports other requests located meanwhile against the old boundaries: see sweep.py
+    delay = request.app.state.settings.locator_refresh_seconds + SWEEP_MARGIN_SECONDS
+    background.add_task(sweep.sweep_later, request.app.state.session_factory,
+                        publication_id=made.id, started_at=started, delay_seconds=delay)
     return _json({"id": made.id, "plan_id": made.plan_id,
                   "effective_from": made.effective_from.isoformat(),
                   "published_at": made.published_at.isoformat(),

@@ -94,7 +94,7 @@ def publish_plan(session: Session, *, plan_id: int, actor: str, effective_from: 
     reattributed, open_rows = _reattribute(session, diff, effective_from,
                                            open_too=effective_from <= now,
                                            outer_touched=_outer_touched(diff, grids, versions))
-    settled = _settle_open(session, open_rows, policy=policy, actor=actor, now=now,
+    settled = settle_open(session, open_rows, policy=policy, actor=actor, now=now,
                            plan=plan, effective_from=effective_from)
     summary = {"new": len(diff.new), "changed": len(diff.changed), "deleted": len(diff.deleted),
                "unchanged": len(grids) - len(diff.new) - len(diff.changed),
@@ -195,7 +195,7 @@ def _outer_touched(diff: PlanDiff, grids: list[PlanGrid], versions: list[GridVer
     return any(level in (1, None) for code, level in levels if code in touched)
 
 
-def _settle_open(session: Session, rows: list[dict[str, Any]], *, policy: str, actor: str,
+def settle_open(session: Session, rows: list[dict[str, Any]], *, policy: str, actor: str,
                  now: datetime, plan: Plan, effective_from: datetime) -> Counter[str]:
     """A history row for each open incident whose grid changed: handler kept or re-routed."""
     settled: Counter[str] = Counter(kept=0, rerouted=0)

@@ -317,7 +317,7 @@ def test_a_failed_publish_changes_nothing_and_can_be_retried(
     def fail(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("the settling of open incidents failed")
 
-    monkeypatch.setattr(publish_module, "_settle_open", fail)
+    monkeypatch.setattr(publish_module, "settle_open", fail)
     with pytest.raises(RuntimeError), db_session.begin_nested():
         publish_module.publish_plan(db_session, plan_id=plan.id, actor="admin",
                                     effective_from=now - timedelta(days=10), policy="keep",
