@@ -259,8 +259,19 @@
     });
 
     /* ---------- heat, history tiles, workers ---------- */
+    /* The heat hexagons lie in their own pane, above the tiles and below the other shapes. The
+       30-day tiles beneath them are drawn on canvases that a hexagon would keep every click
+       from: while those tiles are shown, the hexagons let clicks through (wall.css). */
+    var heatPane = map.createPane("wall-heat");
+    heatPane.style.zIndex = 350;
+    function passHeatClicks() {
+      heatPane.classList.toggle("wall-heat-passive", map.hasLayer(layers.history));
+    }
+    map.on("layeradd layerremove", passHeatClicks);
+
     function heatLayer(days) {
       var layer = L.geoJSON(null, {
+        pane: "wall-heat",
         style: function (feature) {
           var share = feature.properties.count / Math.max(layer.maxCount || 1, 1);
           return {weight: 0.5, color: "#ffab40", fillColor: share > 0.66 ? "#ff1744" :

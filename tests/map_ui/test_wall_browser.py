@@ -228,9 +228,7 @@ def test_the_history_layer_bins_30_days_up_to_z13_and_opens_points_from_z14(
         in_window = [m["id"] for m, r in zip(made, REPORTS, strict=True) if r[3] <= 30]
         sign_in(page, live_server, "admin", ADMIN_PASSWORD)
         page.goto(f"{live_server}/?view=analysis")
-        page.wait_for_selector("path.wall-heat")
-        # the heat layer lies above the tiles and takes their clicks: off, as a user would
-        page.evaluate("() => window.wallState.map.removeLayer(window.wallState.layers.heat30)")
+        page.wait_for_selector("path.wall-heat")  # shown, and letting clicks through
         lon, lat = REPORTS[0][0], REPORTS[0][1]
 
         # up to z13 the last 30 days are bins (counts, no ids); clicking one comes closer
