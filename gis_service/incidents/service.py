@@ -187,8 +187,10 @@ def intake_many(session: Session, snapshot: LocatorSnapshot, reports: Sequence[R
         keys.add(key)
         incident.id = _next_id(session, policy)
         taken.append((index, report, incident, located, detail))
+    if not taken:  # nothing to write (no report is a repeat of one not taken)
+        return [outcome for outcome in outcomes if outcome is not None]
     near = _stored_duplicates(session, [incident for _, _, incident, _, _ in taken], policy)
-    book = routing_book(snapshot, session) if taken else None
+    book = routing_book(snapshot, session)
     events: list[dict[str, Any]] = []
     links: list[tuple[int, int, bool]] = []
     done: list[Incident] = []
@@ -200,11 +202,10 @@ def intake_many(session: Session, snapshot: LocatorSnapshot, reports: Sequence[R
             links += [(incident.id, other, other in fresh) for other in duplicates]
         events.append(next_event(incident, actor=report.actor, action="report",
                                  at=report.now, before={}, detail=detail))
-        assert book is not None
         events += route_new(book, incident, located, report.now,
                             aware(report.body.county_due_at))
         done.append(incident)
-    written = store.store_many(session, done, events, links) if done else set()
+    written = store.store_many(session, done, events, links)
     for index, report, incident, _, _ in taken:
         if incident.id in written:
             outcomes[index] = IntakeResult(incident, True)
