@@ -64,7 +64,7 @@ def fill(url: str, n: int) -> str:
     return ",".join(tokens)
 
 
-def timed(client: httpx.Client, params: dict[str, object], token: str,
+def timed(client: httpx.Client, params: dict[str, str], token: str,
           repeat: int = 60) -> dict[str, float]:
     """p50 / p95 milliseconds of one listing."""
     headers = {"Authorization": f"Bearer {token}"}

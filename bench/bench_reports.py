@@ -34,14 +34,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import throwaway_database, write_json
+from bench.common import demo_town_filled, throwaway_database, write_json
 from gis_service import migrations
-from gis_service.demo import load_demo_town
 from gis_service.reports.periods import month_of, previous
 from gis_service.reports.service import monthly_report
 from gis_service.timeutil import CHINA_TIME
 
-DEMO_INCIDENTS = 23_000
 FILL = text("""
 INSERT INTO incident (source, external_id, category_code, description, lon, lat, geom,
     reported_at, status, priority, town_code, grid2_code, grid3_code, district_code,
@@ -106,15 +104,7 @@ def build(url: str, n: int) -> tuple[sessionmaker[Session], dict[str, Any]]:
     factory = sessionmaker(bind=engine)
     took: dict[str, Any] = {}
     with factory() as session:
-        start = time.perf_counter()
-        for line in load_demo_town(session):
-            if "rejected" in line:
-                print(line, flush=True)
-        took["demo town s"] = round(time.perf_counter() - start, 1)
-        start = time.perf_counter()
-        session.execute(FILL, {"n": n, "copies": n // DEMO_INCIDENTS + 2})
-        session.commit()
-        took["incident fill s"] = round(time.perf_counter() - start, 1)
+        took.update(demo_town_filled(session, FILL, n))
         start = time.perf_counter()
         session.execute(HISTORY)
         session.commit()

@@ -45,12 +45,11 @@ from sqlalchemy.orm import Session, sessionmaker
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.bench_locate_service import _milliseconds, served
-from bench.common import throwaway_database, write_json
+from bench.common import demo_town_filled, throwaway_database, write_json
 from bench.tile_aggregate_cost import import_cost, intake_cost, update_cost
 from gis_service import migrations
 from gis_service.auth import service as auth_service
 from gis_service.auth.service import Principal
-from gis_service.demo import load_demo_town
 from gis_service.embedded_pg import EmbeddedCluster
 from gis_service.incidents.scope import visible
 from gis_service.tiles import queries
@@ -60,7 +59,6 @@ from gis_service.tiles.service import TILE_SETTINGS
 from gis_service.tiles.tiling import Tile, tile_of
 
 FILL = text((Path(__file__).resolve().parent / "tiles_fill.sql").read_text(encoding="utf-8"))
-DEMO_INCIDENTS = 23_000
 TOWN_TILES = text("""
     SELECT x, y FROM generate_series(CAST(:x0 AS int), :x1) AS x,
                      generate_series(CAST(:y0 AS int), :y1) AS y
@@ -87,15 +85,7 @@ def build(url: str, n: int) -> tuple[Engine, dict[str, Any]]:
             took["reused database, incidents"] = stored
             print(took, flush=True)
             return engine, took
-        start = time.perf_counter()
-        for line in load_demo_town(session):
-            if "rejected" in line:
-                print(line, flush=True)
-        took["demo town s"] = round(time.perf_counter() - start, 1)
-        start = time.perf_counter()
-        session.execute(FILL, {"n": n, "copies": n // DEMO_INCIDENTS + 2})
-        session.commit()
-        took["fill s (one INSERT, triggers on)"] = round(time.perf_counter() - start, 1)
+        took.update(demo_town_filled(session, FILL, n))
         start = time.perf_counter()
         fold(session)
         session.commit()

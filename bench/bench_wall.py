@@ -36,8 +36,8 @@ from sqlalchemy.orm import sessionmaker
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.bench_locate_service import serve
-from bench.bench_tiles import DEMO_INCIDENTS, FILL
-from bench.common import throwaway_database, write_json
+from bench.bench_tiles import FILL
+from bench.common import DEMO_INCIDENTS, throwaway_database, write_json
 from gis_service import migrations
 from gis_service.auth import service as auth_service
 from gis_service.demo import DEMO_PASSWORD, load_demo_town

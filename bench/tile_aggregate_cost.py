@@ -44,9 +44,10 @@ def alternate(engine: Engine, measure: Callable[[int], float]) -> dict[str, floa
         switch_triggers(engine, on)
         costs[on].append(measure(round_no))
     switch_triggers(engine, True)
-    on, off = statistics.median(costs[True]), statistics.median(costs[False])
-    return {"with_triggers": round(on, 3), "without": round(off, 3),
-            "added": round(on - off, 3), "added_percent": round(100 * (on - off) / off, 1)}
+    with_on, with_off = statistics.median(costs[True]), statistics.median(costs[False])
+    added = with_on - with_off
+    return {"with_triggers": round(with_on, 3), "without": round(with_off, 3),
+            "added": round(added, 3), "added_percent": round(100 * added / with_off, 1)}
 
 
 def demo_points(session: Session, n: int) -> list[tuple[float, float, str]]:
