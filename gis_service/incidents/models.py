@@ -42,6 +42,8 @@ class Incident(Base):
     escalation_level: Mapped[int] = mapped_column(SmallInteger, default=0)
     respond_due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # the first deadline this incident missed; kept when escalation sets a fresh one
+    overdue_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     parent_ticket_id: Mapped[str | None] = mapped_column(String(120))
     resolution: Mapped[str | None] = mapped_column(String(20))
     satisfaction: Mapped[int | None] = mapped_column(SmallInteger)

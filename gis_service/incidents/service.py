@@ -235,6 +235,7 @@ def _placed(session: Session, snapshot: LocatorSnapshot, report: Report,
         due_at=min(due, county_due) if county_due else due, created_at=now, updated_at=now,
         lon=None, lat=None, geom=None, town_code=None, grid2_code=None, grid3_code=None,
         district_code=None, assignee_type=None, assignee_code=None, respond_due_at=None,
+        overdue_since=None,
         resolution=None, satisfaction=None, candidates=None)
     located = None
     detail: dict[str, Any] = {"channel": body.source, "parent_ticket_id": body.parent_ticket_id}
