@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from gis_service.auth.service import Principal
 from gis_service.config import Settings
 from gis_service.grids.service import list_grid_features
+from gis_service.open311.service import list_services
 from gis_service.people.service import grid_worker_names
 from gis_service.places import service as places
 from map_ui.wall import Basemap, WallData
@@ -39,5 +40,6 @@ def gather_wall(session: Session, *, principal: Principal, now: datetime,
         zones=plain(places.zone_features(session)),
         projects=plain(places.project_features(session)),
         stations=plain(places.station_features(session)),
+        categories={s["service_code"]: s["service_name"] for s in list_services(session)},
         basemap=basemap(settings),
     )

@@ -14,7 +14,7 @@ from map_ui import wall_panels as panels
 from map_ui import wall_style as style
 from map_ui.assets import use_local_assets
 from map_ui.geometry import bounds_of
-from map_ui.wall_live import add_live
+from map_ui.wall_live import Names, add_live
 
 Feature = dict[str, Any]
 # Lake Taihu, where the towns this serves lie; used when no town is loaded yet
@@ -43,6 +43,7 @@ class WallData:
     zones: list[Feature] = field(default_factory=list)
     projects: list[Feature] = field(default_factory=list)
     stations: list[Feature] = field(default_factory=list)
+    categories: dict[str, str] = field(default_factory=dict)  # category code -> name
     basemap: Basemap | None = None
 
 
@@ -71,13 +72,16 @@ def build_wall(data: WallData) -> folium.Map:
     panels.decorate(fmap, data.now, town=_town_name(data.grids),
                     projects=[str(_prop(f, "status")) for f in data.projects],
                     empty=not data.grids)
-    add_live(fmap, control, layers, grid_layers)
+    names = Names(categories=data.categories,
+                  grids={str(_prop(g, "code")): str(_prop(g, "name")) for g in data.grids})
+    add_live(fmap, control, layers, grid_layers, names)
     return fmap
 
 
 def _base_map(basemap: Basemap | None) -> folium.Map:
     """A dark map with no tiles, or with the configured basemap."""
-    fmap = folium.Map(location=DEFAULT_CENTER, zoom_start=11, tiles=None, control_scale=True)
+    # no folium scale bar: it shows miles too (wall_live.js adds a metric one)
+    fmap = folium.Map(location=DEFAULT_CENTER, zoom_start=11, tiles=None)
     fmap.options["max_zoom"] = MAX_ZOOM  # clustering needs it; with no tiles nothing sets it
     if basemap is None:
         fmap.options["zoom_snap"] = 0.25  # no tiles to keep sharp: fit the town closely

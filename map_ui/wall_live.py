@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import html
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import folium
@@ -44,6 +44,14 @@ class LiveLinks:
     hotspots: str = "/api/v1/hotspots"
 
 
+@dataclass(frozen=True)
+class Names:
+    """What the cards call codes the API gives: categories and grids (code -> name)."""
+
+    categories: dict[str, str] = field(default_factory=dict)
+    grids: dict[str, str] = field(default_factory=dict)
+
+
 class LiveWall(JSCSSMixin, MacroElement):
     """Starts wall_live.js once the map, its layers and the layer control exist."""
 
@@ -54,6 +62,7 @@ class LiveWall(JSCSSMixin, MacroElement):
     """)
     default_js = [  # noqa: RUF012  (folium reads it)
         ("vectorgrid", f"{VENDOR_URL}/leaflet.vectorgrid/dist/Leaflet.VectorGrid.bundled.min.js"),
+        ("labels", f"{OWN_URL}/labels.js"),  # the pages' words (window.GisLabels)
         ("wall_live", f"{OWN_URL}/wall_live.js"),
     ]
 
@@ -76,8 +85,9 @@ def live_refs(fmap: folium.Map, control: folium.LayerControl,
             f"layers: {{{named}}}, grids: [{grids}]}}")
 
 
-def live_config(links: LiveLinks = LiveLinks()) -> dict[str, Any]:
-    """What the script needs besides the map's objects: links, viewpoints, names, colours."""
+def live_config(links: LiveLinks = LiveLinks(), names: Names = Names()) -> dict[str, Any]:
+    """What the script needs besides the map's objects: links, viewpoints, names, colours
+    (the words for the API's codes are static/labels.js's)."""
     return {
         "names": {style.LAYER_KEYS[name]: name for name in style.LIVE_LAYERS},
         "views": {key: list(shown) for key, _, shown in style.VIEWPOINTS},
@@ -86,10 +96,10 @@ def live_config(links: LiveLinks = LiveLinks()) -> dict[str, Any]:
         "feedMs": FEED_POLL_MS, "kpiMs": KPI_POLL_MS, "resetMs": RESET_MS,
         "warningMs": WARNING_POLL_MS, "warningsShown": WARNINGS_SHOWN,
         "deadlineColours": style.DEADLINE_COLOURS,
-        "statusNames": style.INCIDENT_STATUS,
+        "categories": names.categories,
+        "gridNames": names.grids,
         "statusGroups": [[label, colour, list(statuses)]
                          for label, colour, statuses in style.INCIDENT_GROUPS],
-        "sourceNames": style.SOURCE_NAMES,
     }
 
 
@@ -144,9 +154,11 @@ CARD_HTML = """<section class="wall-card" id="wall-card" hidden>
 
 
 def add_live(fmap: folium.Map, control: folium.LayerControl,
-             layers: dict[str, folium.FeatureGroup], grid_layers: list[folium.GeoJson]) -> None:
+             layers: dict[str, folium.FeatureGroup], grid_layers: list[folium.GeoJson],
+             names: Names = Names()) -> None:
     """The script (after the map, layers and control it names) and its panels."""
-    LiveWall(live_config(), live_refs(fmap, control, layers, grid_layers)).add_to(fmap)
+    LiveWall(live_config(names=names),
+             live_refs(fmap, control, layers, grid_layers)).add_to(fmap)
     root = fmap.get_root()
     assert isinstance(root, Figure)
     for part in (_views_html(), _kpi_html(), REPLAY_HTML, CARD_HTML):

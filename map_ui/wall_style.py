@@ -43,10 +43,11 @@ VIEWPOINTS = (
     ("analysis", "分析研判", ("lake", "grid1", "grid2", "heat30", "history", "warnings")),
 )
 DEFAULT_VIEW = "command"
-SOURCE_NAMES = {"hotline_12345": "12345热线", "mayor_mailbox": "书记市长信箱",
+# the words of static/labels.js (the pages' vocabulary); a browser test holds the two equal
+SOURCE_NAMES = {"hotline_12345": "12345热线", "mayor_mailbox": "书记/镇长信箱",
                 "grid_patrol": "网格巡查", "enforcement_patrol": "执法巡查",
-                "video": "视频监控", "county_ticket": "县级派单", "open311": "网上受理",
-                "walk_in": "来访"}
+                "video": "视频监控", "county_ticket": "上级派单", "open311": "网上受理",
+                "walk_in": "来访", "import": "批量导入"}
 DEADLINE_COLOURS = {"green": "#2ecc71", "yellow": "#ffd740", "red": "#ff1744",
                     "none": "#90a4ae", "done": "#9e9e9e"}
 
@@ -74,14 +75,17 @@ PROJECT_STATUS = {"planned": "规划中", "approved": "已立项", "building": "
                   "suspended": "停工", "completed": "已完工", "done": "已完工"}
 PROJECT_COLORS = ("#ffd54f", "#4dd0e1", "#f06292", "#aed581", "#ba68c8", "#ff8a65")
 
+# the words of static/labels.js (GisLabels.states); a browser test holds the two equal
 INCIDENT_STATUS = {
-    "reported": "已上报", "registered": "已立案", "dispatched": "已派遣", "accepted": "已接收",
-    "in_progress": "处置中", "resolved": "已处置", "verified": "已核查", "closed": "已结案",
-    "rejected": "不予受理", "returned": "已退回", "needs_location": "待定位",
+    "reported": "待登记", "needs_location": "待定位", "needs_confirmation": "待确认",
+    "registered": "已登记", "dispatched": "已派遣", "accepted": "已接单",
+    "in_progress": "处置中", "returned": "已退回", "resolved": "已办结待核查",
+    "verified": "已核查待结案", "closed": "已结案", "rejected": "不予受理",
 }
 # status groups on the wall: (label, colour, statuses)
 INCIDENT_GROUPS = (
-    ("待处理", "#ff5252", ("reported", "registered", "returned", "needs_location")),
+    ("待处理", "#ff5252", ("reported", "registered", "returned", "needs_location",
+                          "needs_confirmation")),
     ("处置中", "#ffab40", ("dispatched", "accepted", "in_progress")),
     ("已处置", "#69f0ae", ("resolved", "verified")),
     ("已结案", "#9e9e9e", ("closed", "rejected")),

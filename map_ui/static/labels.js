@@ -74,11 +74,13 @@
     return withDate === false ? text.slice(11, 16) : text.slice(0, 16).replace("T", " ");
   }
 
-  /** A handler in words: its name when the API gives one, else its kind and code. */
-  function assignee(a) {
+  /** A handler in words: its name when the API gives one (or `nameOf(type, code)`, a page's
+   *  own lookup, knows it), else its kind and code. */
+  function assignee(a, nameOf) {
     if (!a || !a.type) { return "未指派"; }
     var kind = named(assigneeTypes, a.type);
-    if (a.name) { return a.type === "town" || a.type === "county" ? a.name : kind + " " + a.name; }
+    var name = a.name || (nameOf && a.code ? nameOf(a.type, a.code) : "");
+    if (name) { return kind + " " + name; }
     return a.code ? kind + " " + a.code : kind;
   }
 
@@ -104,7 +106,7 @@
   }
 
   /** What a history entry's detail says, in words ("" when it says nothing a person needs). */
-  function detailWords(entry) {
+  function detailWords(entry, nameOf) {
     var d = entry.detail || {};
     var said = [];
     if (d.reason) { said.push(reason(d.reason)); }
@@ -115,8 +117,7 @@
     if (d.named_by === "dispatcher") { said.push("调度员指定"); }
     if (d.post === "B") { said.push("B岗代办，A岗 " + (d.absent || "") + " 不在岗"); }
     if (d.fallback) { said.push(reason(d.fallback)); }
-    if (d.to && entry.action === "escalate") { said.push("升至" + reason(d.to)); }
-    if (d.returned_by) { said.push("由" + assignee(d.returned_by) + "退回"); }
+    if (d.returned_by) { said.push("由" + assignee(d.returned_by, nameOf) + "退回"); }
     if (d.resolution) { said.push("结案方式：" + named(resolutions, d.resolution)); }
     if (d.satisfaction) { said.push("满意度 " + d.satisfaction + "/5"); }
     if (d.merged_into) { said.push("并入事件 " + d.merged_into); }
@@ -131,26 +132,27 @@
   }
 
   /** Where an entry moved the incident (its new handler or state), "" when nowhere new. */
-  function moveWords(entry) {
+  function moveWords(entry, nameOf) {
     var before = entry.before || {}, after = entry.after || {};
     if (after.assignee_type && (after.assignee_type !== before.assignee_type ||
                                 after.assignee_code !== before.assignee_code)) {
       return "→ " + assignee({type: after.assignee_type, code: after.assignee_code,
-                              name: after.assignee_name});
+                              name: after.assignee_name}, nameOf);
     }
     return "";
   }
 
-  /** A history entry's parts in words: who, what, when (China time), why and the note. */
-  function historyParts(entry) {
+  /** A history entry's parts in words: who, what, when (China time), to whom, why and the
+   *  note (`nameOf` as for assignee). */
+  function historyParts(entry, nameOf) {
     return {who: actor(entry.actor), what: named(actions, entry.action),
-            when: chinaTime(entry.at), move: moveWords(entry), reason: detailWords(entry),
-            note: entry.note || ""};
+            when: chinaTime(entry.at), move: moveWords(entry, nameOf),
+            reason: detailWords(entry, nameOf), note: entry.note || ""};
   }
 
   /** A history entry as one line: "调度员甲 · 派遣 → 网格员 张三（按规则自动派遣） · 2024-05-01 09:30". */
-  function historyLine(entry) {
-    var p = historyParts(entry);
+  function historyLine(entry, nameOf) {
+    var p = historyParts(entry, nameOf);
     var what = p.what + (p.move ? " " + p.move : "");
     var why = [p.reason, p.note].filter(Boolean).join("；");
     return p.who + " · " + what + (why ? "（" + why + "）" : "") + " · " + p.when;

@@ -46,6 +46,7 @@
 
   window.startWall = function (config, refs) {
     var map = refs.map;
+    L.control.scale({imperial: false}).addTo(map); // metres and kilometres only
     var links = config.links;
     var layers = Object.assign({}, refs.layers);
     var statusColour = {};
@@ -64,30 +65,52 @@
     function showFailure(what) {
       showCard('<p class="wall-card-error">' + escapeHtml(what) + "读取失败，请稍后再试。</p>");
     }
-    function statusName(value) { return config.statusNames[value] || value; }
+    var words = window.GisLabels; // static/labels.js: the pages' Chinese for the API's codes
+    function statusName(value) { return words.state(value); }
+    function categoryName(code) {
+      return code ? config.categories[code] || code : "未分类";
+    }
+    function gridName(code) {
+      if (!code) { return "—"; }
+      return config.gridNames[code] ? config.gridNames[code] + "（" + code + "）" : code;
+    }
+    // a town's or county's code is its grid's: the wall knows that name
+    function placeName(type, code) {
+      return type === "town" || type === "county" ? config.gridNames[code] || "" : "";
+    }
+
+    function historyRow(event) {
+      var p = words.historyParts(event, placeName);
+      var why = [p.reason, p.note].filter(Boolean).join("；");
+      return '<li data-action="' + escapeHtml(event.action) + '"><time>' + escapeHtml(p.when) +
+        "</time> " + escapeHtml(p.who) + " · <b>" + escapeHtml(p.what) + "</b>" +
+        (p.move ? " " + escapeHtml(p.move) : "") +
+        (why ? '<span class="card-why">' + escapeHtml(why) + "</span>" : "") + "</li>";
+    }
+
+    function dueText(incident) {
+      if (!incident.due_at) { return "—"; }
+      var state = incident.deadline_state;
+      var late = state === "yellow" || state === "red";
+      return chinaTime(incident.due_at, true) + (late ? "（" + words.deadline(state) + "）" : "");
+    }
 
     function incidentCard(id) {
       Promise.all([getJson(links.incident + id), getJson(links.incident + id + "/history")])
         .then(function (both) {
           var incident = both[0], history = both[1];
-          var rows = history.map(function (event) {
-            return "<li><time>" + escapeHtml(chinaTime(event.at, true)) + "</time> " +
-              escapeHtml(event.actor) + " · " + escapeHtml(event.action) +
-              (event.note ? "：" + escapeHtml(event.note) : "") + "</li>";
-          }).join("");
-          var assignee = incident.assignee ?
-            incident.assignee.type + ":" + incident.assignee.code : "—";
+          var rows = history.map(historyRow).join("");
           showCard('<h2 class="card-incident" data-id="' + escapeHtml(incident.id) + '">事件 ' +
             escapeHtml(incident.id) + "</h2><dl>" +
-            "<dt>类别</dt><dd>" + escapeHtml(incident.category || "—") + "</dd>" +
+            "<dt>类别</dt><dd>" + escapeHtml(categoryName(incident.category)) + "</dd>" +
             "<dt>状态</dt><dd>" + escapeHtml(statusName(incident.status)) + "</dd>" +
-            "<dt>来源</dt><dd>" + escapeHtml(config.sourceNames[incident.source] ||
-                                            incident.source) + "</dd>" +
+            "<dt>来源</dt><dd>" + escapeHtml(words.source(incident.source)) + "</dd>" +
             "<dt>地址</dt><dd>" + escapeHtml(incident.address || "—") + "</dd>" +
-            "<dt>网格</dt><dd>" + escapeHtml(incident.grid3 || "—") + "</dd>" +
-            "<dt>承办</dt><dd>" + escapeHtml(assignee) + "</dd>" +
-            "<dt>时限</dt><dd>" + escapeHtml(incident.due_at ?
-              chinaTime(incident.due_at, true) : "—") + "</dd>" +
+            "<dt>网格</dt><dd>" + escapeHtml(gridName(incident.grid3)) + "</dd>" +
+            "<dt>承办</dt><dd>" + escapeHtml(words.assignee(incident.assignee, placeName)) + "</dd>" +
+            "<dt>时限</dt><dd>" + escapeHtml(dueText(incident)) + "</dd>" +
+            (incident.resolution ? "<dt>结案方式</dt><dd>" +
+              escapeHtml(words.resolution(incident.resolution)) + "</dd>" : "") +
             "<dt>描述</dt><dd>" + escapeHtml(incident.description || "—") + "</dd></dl>" +
             "<h3>处置记录</h3><ol class=\"card-history\">" + rows + "</ol>");
         })
@@ -102,7 +125,7 @@
         var items = grid.open_items.map(function (item) {
           return '<li><span class="dot" style="--c:' +
             escapeHtml(config.deadlineColours[item.deadline] || "#90a4ae") + '"></span>' +
-            escapeHtml(item.id) + " " + escapeHtml(item.category || "") + " · " +
+            escapeHtml(item.id) + " " + escapeHtml(categoryName(item.category)) + " · " +
             escapeHtml(statusName(item.status)) + "</li>";
         }).join("");
         var month = grid.month;
@@ -240,7 +263,7 @@
         fillList("kpi-sources", Object.keys(kpi.today.by_source).sort(function (a, b) {
           return kpi.today.by_source[b] - kpi.today.by_source[a];
         }).map(function (source) {
-          return "<li><span>" + escapeHtml(config.sourceNames[source] || source) +
+          return "<li><span>" + escapeHtml(words.source(source)) +
             "</span><b>" + escapeHtml(kpi.today.by_source[source]) + "</b></li>";
         }));
         [["kpi-top-open", kpi.top_open_grids], ["kpi-top-month", kpi.top_month_grids]]
@@ -361,7 +384,7 @@
         onEachFeature: function (feature, shape) {
           var p = feature.properties;
           shape.bindTooltip(escapeHtml(p.worker_name || p.username || "") + " · " +
-                            escapeHtml(p.grid_code || "") + " · " +
+                            escapeHtml(p.grid_code ? gridName(p.grid_code) : "") + " · " +
                             escapeHtml(p.at ? chinaTime(p.at, true) : ""));
         }
       });

@@ -5,6 +5,7 @@ nothing from outside the service."""
 from __future__ import annotations
 
 import math
+import re
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -47,6 +48,17 @@ def slide(page: Page, minute: int) -> None:
         slider.value = String(minute);
         slider.dispatchEvent(new Event("input"));
     }""", minute)
+
+
+# what a person must not read on a card: handler references and the API's action codes
+RAW = re.compile(r"\b(?:town|county|grid_worker|squad|department):|\b(?:report|dispatch|"
+                 r"escalate|accept|resolve|import|system|reported|dispatched|"
+                 r"grid_patrol|hotline_12345)\b")
+
+
+def assert_no_codes(text: str) -> None:
+    """The text a person reads holds no raw code (`town:T`, `import · report`…)."""
+    assert not RAW.findall(text), text
 
 
 def drawn(page: Page, *names: str) -> dict[str, int]:
@@ -102,10 +114,37 @@ def test_the_wall_in_a_browser(live_server: str, town: dict[str, Any],
         page.wait_for_selector("#wall-card .card-grid[data-code='T-A-1']")
         assert "张三" in page.locator("#wall-card").inner_text()
 
-        # clicking an incident opens its card with its history
+        # clicking an incident opens its card with its history, all in words
         page.locator(f"path.wall-live-{new['id']}").click(force=True)
         page.wait_for_selector(f"#wall-card .card-incident[data-id='{new['id']}']")
-        assert "处置记录" in page.locator("#wall-card").inner_text()
+        card_text = page.locator("#wall-card").inner_text()
+        assert "处置记录" in card_text
+        assert "垃圾堆放" in card_text and "GARBAGE" not in card_text  # the category's name
+        assert "已派遣" in card_text and "12345热线" in card_text
+        assert "东村一组（T-B-1）" in card_text and "网格员 " in card_text
+        assert "系统 · 派遣" in card_text and "按规则自动派遣" in card_text
+        assert_no_codes(card_text)
+
+        # an escalated one names the town center by the town's name, and says why
+        third = api.post(f"/api/v1/incidents/{made[2]['id']}/actions",
+                         headers={"If-Match": f'"{made[2]["version"]}"'},
+                         json={"action": "escalate", "note": "村里处理不了"}).json()
+        page.evaluate("id => window.wallState.incidentCard(id)", third["id"])
+        page.wait_for_selector(f"#wall-card .card-incident[data-id='{third['id']}']")
+        page.wait_for_selector("#wall-card li[data-action=escalate]")
+        card_text = page.locator("#wall-card").inner_text()
+        assert "镇指挥中心 七都镇(测试)" in card_text
+        assert "上报升级 → 镇指挥中心 七都镇(测试)" in card_text and "村里处理不了" in card_text
+        assert "网格巡查" in card_text
+        assert_no_codes(card_text)
+
+        # the page's words are labels.js's, and the server-side names agree with them
+        assert page.evaluate("window.GisLabels.states") == style.INCIDENT_STATUS
+        assert page.evaluate("window.GisLabels.sources") == style.SOURCE_NAMES
+        # a metric scale bar only
+        scale = page.locator(".leaflet-control-scale-line")
+        assert scale.count() == 1
+        assert re.fullmatch(r"\d+ k?m", scale.inner_text().strip())
 
         # viewpoints switch layers and are kept in the URL
         page.click(".wall-view[data-view=taihu]")
