@@ -17,10 +17,7 @@ async def current_principal(request: Request) -> Principal:
 
     Async so that the common case (a cached token) costs no thread hand-off.
     """
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    if not (scheme.lower() == "bearer" and token):
-        token = request.cookies.get(request.app.state.settings.session_cookie, "")
+    token = request_token(request)
     if not token:
         raise NotAuthenticatedError("send Authorization: Bearer <token> or sign in at /login")
     cache: TokenCache = request.app.state.token_cache
@@ -36,6 +33,15 @@ async def current_principal(request: Request) -> Principal:
 
 
 PrincipalDep = Annotated[Principal, Depends(current_principal)]
+
+
+def request_token(request: Request) -> str:
+    """The request's bearer token, else its session cookie ("" when it has neither)."""
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() == "bearer" and token:
+        return token
+    return str(request.cookies.get(request.app.state.settings.session_cookie, ""))
 
 
 def _lookup(request: Request, token: str) -> Principal | None:

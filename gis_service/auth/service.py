@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from gis_service.auth.models import ROLES, AccessToken, Account
@@ -36,13 +36,17 @@ def _digest(token: str) -> str:
 
 def add_account(session: Session, *, username: str, role: str, scope_code: str | None = None,
                 password: str | None = None) -> Account:
-    """Create an account; the role must be one of ROLES and the name new."""
+    """Store an account as given; the role must be one of ROLES and the name new.
+
+    It checks neither the password policy nor the scope: people's paths (the command line,
+    the accounts API, the demo) go through `accounts.create_account`, which does; tests and
+    benchmarks call this to make accounts of any shape, unknown scopes included."""
     if role not in ROLES:
-        raise InvalidInputError(f"unknown role {role!r}; roles are {', '.join(ROLES)}")
+        raise InvalidInputError(f"未知角色 {role!r}；角色为 {'、'.join(ROLES)}")
     if not username.strip():
-        raise InvalidInputError("the user name is empty")
+        raise InvalidInputError("用户名为空")
     if session.scalar(select(Account.id).where(Account.username == username)) is not None:
-        raise ConflictError(f"user {username!r} exists already")
+        raise ConflictError(f"用户 {username!r} 已存在")
     account = Account(username=username, role=role, scope_code=scope_code or None,
                       password_hash=_hasher.hash(password) if password else None)
     session.add(account)
@@ -55,13 +59,30 @@ def issue_token(session: Session, *, username: str, kind: str = "api",
     """A new token for the account; only its hash is stored, the token is returned once."""
     account = session.scalar(select(Account).where(Account.username == username))
     if account is None or account.disabled:
-        raise InvalidInputError(f"no active user {username!r}")
+        raise InvalidInputError(f"没有启用中的用户 {username!r}")
     token = secrets.token_urlsafe(32)
     expires = datetime.now(UTC) + lifetime if lifetime else None
     session.add(AccessToken(account_id=account.id, token_hash=_digest(token), kind=kind,
                             expires_at=expires))
     session.flush()
     return token
+
+
+def hash_password(password: str) -> str:
+    """The Argon2 hash stored for a password."""
+    return _hasher.hash(password)
+
+
+def revoke_tokens(session: Session, *, account_id: int, kind: str | None = None,
+                  keep: str | None = None) -> int:
+    """Delete an account's tokens (of one `kind` when given; all but the token `keep`);
+    returns how many. Lookups find them no more: see TokenCache for the cached ones."""
+    query = delete(AccessToken).where(AccessToken.account_id == account_id)
+    if kind is not None:
+        query = query.where(AccessToken.kind == kind)
+    if keep is not None:
+        query = query.where(AccessToken.token_hash != _digest(keep))
+    return int(session.execute(query).rowcount or 0)  # type: ignore[attr-defined]
 
 
 def check_password(session: Session, *, username: str, password: str) -> Account:
@@ -94,7 +115,14 @@ def principal_for_token(session: Session, token: str) -> Principal | None:
 
 
 class TokenCache:
-    """Recently seen tokens, so the hot paths skip a database round trip per request."""
+    """Recently seen tokens, so the hot paths skip a database round trip per request.
+
+    An entry lives `seconds` (GIS_TOKEN_CACHE_SECONDS, 30 by default). A change made through
+    this process's accounts API calls `forget` after its commit, so a disabled, removed or
+    re-scoped account's cached tokens go at once. A change made elsewhere (the command line,
+    another worker of `serve --workers N`) deletes the tokens in the database, and this
+    process notices when its entry runs out: within `seconds`. Set the setting to 0 to look
+    every request up (one indexed query each)."""
 
     def __init__(self, seconds: float) -> None:
         self.seconds = seconds
@@ -105,6 +133,12 @@ class TokenCache:
         if entry is None or entry[0] < time.monotonic():
             return None
         return entry[1]
+
+    def forget(self, username: str) -> None:
+        """Drop every cached token of `username`, so its next request is looked up again."""
+        for token, (_, principal) in list(self._entries.items()):  # a copy: threads insert
+            if principal.username == username:
+                self._entries.pop(token, None)
 
     def put(self, token: str, principal: Principal) -> None:
         if len(self._entries) > 10_000:
