@@ -6,13 +6,16 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import typer
+from pydantic import BaseModel, ValidationError
 from sqlalchemy.orm import Session
 
 from gis_service import migrations
+from gis_service.auth import accounts
 from gis_service.auth import service as auth_service
+from gis_service.auth.schemas import AccountCreate, AccountUpdate
 from gis_service.config import Settings
 from gis_service.database import make_engine, make_session_factory
 from gis_service.embedded_pg import EmbeddedCluster, EmbeddedDatabaseError
@@ -25,11 +28,15 @@ app = typer.Typer(help="Grid management and dispatch GIS service.", no_args_is_h
                   add_completion=False)
 db_app = typer.Typer(help="Manage the embedded PostGIS under .gis/ (or $GIS_SERVICE_HOME).",
                      no_args_is_help=True)
-user_app = typer.Typer(help="Accounts.", no_args_is_help=True)
+user_app = typer.Typer(help="Accounts: add, list, passwd, disable, enable, remove.",
+                       no_args_is_help=True)
 audit_app = typer.Typer(help="Check the incident history.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(audit_app, name="audit")
 app.add_typer(user_app, name="user")
+
+
+Body = TypeVar("Body", bound=BaseModel)
 
 
 def _fail(message: str, code: int) -> typer.Exit:
@@ -157,7 +164,8 @@ def import_file(
         try:
             report = run_import(session, kind, path, crs=crs, check_only=check,
                                 progress=sys.stderr.isatty(),
-                                min_confidence=Settings().geocode_min_confidence)
+                                min_confidence=Settings().geocode_min_confidence,
+                                service_area_names=Settings().service_area_names)
         except (UnreadableInputError, UnknownCRSError) as exc:
             raise _fail(str(exc), 2) from exc
         for line in report.lines():
@@ -203,28 +211,107 @@ def user_add(
     name: str,
     role: Annotated[str, typer.Option(help="admin, commander, dispatcher, planner, "
                                            "grid_worker, squad or department")],
-    scope: Annotated[str | None, typer.Option(help="grid, district or department code")] = None,
-    password: Annotated[str | None, typer.Option(help="for signing in from a browser")] = None,
+    scope: Annotated[str | None, typer.Option(
+        help="grid_worker: a level-2/3 grid; squad: a district or squad; department: a "
+             "department; dispatcher: a town grid or none; others: none")] = None,
+    password: Annotated[str | None, typer.Option(
+        help="for signing in from a browser: at least 10 characters, not the user name, "
+             "not a common password")] = None,
     worker: Annotated[str | None, typer.Option(
         help="the worker code (people table) a field account is, for patrols")] = None,
 ) -> None:
-    """Create an account."""
-    from sqlalchemy import select
-
-    from gis_service.people.models import Worker
-
+    """Create an account (exit 1 when refused: name taken, scope, password)."""
+    data = _valid(AccountCreate, username=name, role=role, scope_code=scope, password=password,
+                  worker_code=worker)
     with _session() as session:
         try:
-            account = auth_service.add_account(session, username=name, role=role,
-                                               scope_code=scope, password=password)
+            accounts.create_account(session, data)
         except DomainError as exc:
             raise _fail(exc.detail, 1) from exc
-        if worker is not None:
-            if session.scalar(select(Worker.id).where(Worker.code == worker)) is None:
-                raise _fail(f"no worker {worker!r}: import the workers first", 1)
-            account.worker_code = worker
         session.commit()
-    typer.echo(f"user {name} ({role}) added")
+    typer.echo(f"已添加用户 {name}（{role}{'，范围 ' + scope if scope else ''}）")
+
+
+@user_app.command("list")
+def user_list() -> None:
+    """Every account: name, role, scope, worker code, disabled, created (China time)."""
+    from gis_service.timeutil import CHINA_TIME
+
+    with _session() as session:
+        rows = [(a.username, a.role, a.scope_code or "-", a.worker_code or "-",
+                 "yes" if a.disabled else "no",
+                 a.created_at.astimezone(CHINA_TIME).strftime("%Y-%m-%d %H:%M"))
+                for a in accounts.list_accounts(session)]
+    header = ("name", "role", "scope", "worker", "disabled", "created")
+    widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
+    for row in [header, *rows]:
+        typer.echo("  ".join(str(v).ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
+
+
+def _valid(model: type[Body], **fields: object) -> Body:
+    """The model of the given fields; exit 1 with one line per problem when they do not fit."""
+    try:
+        return model.model_validate(fields)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}"
+                             for e in exc.errors())
+        raise _fail(problems, 1) from exc
+
+
+def _change(name: str, changes: AccountUpdate) -> None:
+    """Apply changes to an account; exit 1 with one line when refused."""
+    with _session() as session:
+        try:
+            accounts.update_account(session, username=name, changes=changes)
+        except DomainError as exc:
+            raise _fail(exc.detail, 1) from exc
+        session.commit()
+
+
+@user_app.command("passwd")
+def user_passwd(
+    name: str,
+    password: Annotated[str | None, typer.Option(
+        help="the new password (asked twice, unseen, when left out)")] = None,
+) -> None:
+    """Set an account's password (ends its browser sessions; exit 1 when refused)."""
+    if password is None:
+        password = typer.prompt(f"{name} 的新密码", hide_input=True,
+                                confirmation_prompt="再输一次")
+    _change(name, _valid(AccountUpdate, password=password))
+    typer.echo(f"已设置 {name} 的新密码；其浏览器会话已结束")
+
+
+@user_app.command("disable")
+def user_disable(name: str) -> None:
+    """Disable an account: its tokens and browser sessions stop working."""
+    _change(name, AccountUpdate(disabled=True))
+    typer.echo(f"已停用 {name}：其令牌和浏览器会话已作废（运行中的服务最迟在令牌缓存时长内拒绝，"
+               "默认 30 秒）")
+
+
+@user_app.command("enable")
+def user_enable(name: str) -> None:
+    """Enable a disabled account (it signs in again, or gets a new token)."""
+    _change(name, AccountUpdate(disabled=False))
+    typer.echo(f"已启用 {name}：请重新登录或用 `gis-service token {name}` 取新令牌")
+
+
+@user_app.command("remove")
+def user_remove(
+    name: str,
+    yes: Annotated[bool, typer.Option("--yes", help="do not ask")] = False,
+) -> None:
+    """Remove an account that has not acted (one that has is refused: disable it)."""
+    if not yes and not typer.confirm(f"删除用户 {name}？"):
+        raise _fail("未删除", 1)
+    with _session() as session:
+        try:
+            accounts.remove_account(session, username=name)
+        except DomainError as exc:
+            raise _fail(exc.detail, 1) from exc
+        session.commit()
+    typer.echo(f"已删除用户 {name}")
 
 
 @audit_app.command("verify")

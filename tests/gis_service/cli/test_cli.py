@@ -66,12 +66,13 @@ def test_every_kind_imports_in_order(cli_database: str, tmp_path: Path) -> None:
 
 
 def test_user_and_token(cli_database: str) -> None:
-    added = runner.invoke(app, ["user", "add", "li", "--role", "dispatcher", "--password", "pw"])
+    added = runner.invoke(app, ["user", "add", "li", "--role", "dispatcher", "--password",
+                                "a long secret"])
     assert added.exit_code == 0, added.output
     again = runner.invoke(app, ["user", "add", "li", "--role", "dispatcher"])
-    assert again.exit_code == 1 and "exists" in again.output
+    assert again.exit_code == 1 and "已存在" in again.output
     bad_role = runner.invoke(app, ["user", "add", "wu", "--role", "king"])
-    assert bad_role.exit_code == 1 and "role" in bad_role.output
+    assert bad_role.exit_code == 1 and "角色" in bad_role.output
     issued = runner.invoke(app, ["token", "li"])
     assert issued.exit_code == 0 and len(issued.output.strip()) >= 40
     engine = create_engine(cli_database)
