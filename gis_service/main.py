@@ -29,7 +29,7 @@ from gis_service.geocode.router import router as geocode_router
 from gis_service.grids.router import router as grids_router
 from gis_service.health import router as health_router
 from gis_service.hotspots.router import router as hotspots_router
-from gis_service.incidents.deadlines import escalation_loop
+from gis_service.incidents.escalation import escalation_loop
 from gis_service.incidents.group_commit import IntakeWriter
 from gis_service.incidents.ids import IdBlocks
 from gis_service.incidents.router import router as incidents_router

@@ -145,3 +145,9 @@ def import_town(session: Session, folder: Path) -> dict[str, Path]:
         report = run_import(session, kind, files[kind])
         assert report.accepted, report.lines()
     return files
+
+
+def handler(incident: dict[str, Any]) -> tuple[str, str] | None:
+    """An incident's assignee as (type, code), leaving out the name the API adds."""
+    assignee = incident["assignee"]
+    return None if assignee is None else (assignee["type"], assignee["code"])

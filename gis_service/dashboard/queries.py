@@ -11,9 +11,9 @@ from sqlalchemy import ColumnElement, Interval, Select, and_, case, func, or_, s
 
 from gis_service.grids.models import GridVersion
 from gis_service.grids.queries import valid_at
+from gis_service.incidents.deadlines import closed_on_time, deadline_colour
 from gis_service.incidents.lifecycle import OPEN_STATES
 from gis_service.incidents.models import Incident, IncidentEvent
-from gis_service.tiles.queries import deadline_colour
 
 OPEN = sorted(OPEN_STATES)
 Rows = Select[*tuple[Any, ...]]  # a select of any columns
@@ -84,8 +84,7 @@ def open_by_deadline(scope: ColumnElement[bool], now: datetime,
 def closed_since(scope: ColumnElement[bool], since: datetime) -> Rows:
     """Incidents closed since `since`, per resolution (the 721 ratio): how many, how many
     closed by their deadline, and the mean satisfaction."""
-    on_time = case((or_(Incident.due_at.is_(None), IncidentEvent.at <= Incident.due_at), 1),
-                   else_=0)
+    on_time = case((closed_on_time(IncidentEvent.at), 1), else_=0)
     return (select(Incident.resolution, func.count(), func.sum(on_time),
                    func.avg(Incident.satisfaction))
             .join(IncidentEvent, and_(IncidentEvent.incident_id == Incident.id,

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gis_service.auth.service import Principal
@@ -18,12 +19,19 @@ from gis_service.errors import (
     PreconditionRequiredError,
 )
 from gis_service.incidents import queries
-from gis_service.incidents.lifecycle import OPEN_STATES, TRANSITIONS, next_state
+from gis_service.incidents.escalation import MAX_LEVEL, hand_up
+from gis_service.incidents.lifecycle import (
+    BY_AREA,
+    HANDLERS,
+    OPEN_STATES,
+    TRANSITIONS,
+    next_state,
+)
 from gis_service.incidents.models import Incident, IncidentLink
 from gis_service.incidents.routing import Assignment
 from gis_service.incidents.routing_book import routing_book
 from gis_service.incidents.schemas import ActionRequest
-from gis_service.incidents.scope import visible
+from gis_service.incidents.scope import assigned_to, visible
 from gis_service.incidents.service import assign, auto_route, locate, place, record, state_of
 from gis_service.locate.snapshot import LocatorSnapshot
 
@@ -54,6 +62,10 @@ def act(session: Session, snapshot: LocatorSnapshot, principal: Principal, incid
     transition = TRANSITIONS[body.action]
     if principal.role not in transition.roles:
         raise ForbiddenError(f"a {principal.role} may not {body.action}")
+    if (principal.role in HANDLERS and body.action not in BY_AREA
+            and not _assigned(session, principal, incident.id)):
+        raise ForbiddenError(f"事件 #{incident.id} 没有派给您：只能处理派给本人（或您作为 B 岗"
+                             "顶岗的岗位）的事件")
     target = next_state(body.action, incident.status)
     if target is None:
         raise ConflictError(f"cannot {body.action} an incident that is {incident.status}",
@@ -70,6 +82,12 @@ def act(session: Session, snapshot: LocatorSnapshot, principal: Principal, incid
            before=before, note=body.note, detail=detail)
     session.flush()
     return incident
+
+
+def _assigned(session: Session, principal: Principal, incident_id: int) -> bool:
+    """Whether the incident is assigned to the caller (or a post they cover)."""
+    stmt = select(Incident.id).where(Incident.id == incident_id, assigned_to(principal))
+    return session.scalar(stmt) is not None
 
 
 def _nothing(*_: Any) -> dict[str, Any]:
@@ -136,12 +154,34 @@ def _close(session: Session, snapshot: LocatorSnapshot, incident: Incident,
 
 def _escalate(session: Session, snapshot: LocatorSnapshot, incident: Incident,
               body: ActionRequest, now: datetime) -> dict[str, Any]:
-    incident.escalation_level += 1
-    if incident.escalation_level == 1:
-        incident.assignee_type, incident.assignee_code = "town", incident.town_code
-        return {"to": "town command center"}
-    incident.assignee_type, incident.assignee_code = "county", "county"
-    return {"to": "county command center"}
+    if incident.escalation_level >= MAX_LEVEL:
+        raise ConflictError("事件已上报到县指挥中心，不能再上报")
+    if incident.due_at is not None and incident.due_at < now and incident.overdue_since is None:
+        incident.overdue_since = incident.due_at  # handed up late: it stays overdue
+    return {"to": hand_up(incident)}
+
+
+def _categorize(session: Session, snapshot: LocatorSnapshot, incident: Incident,
+                body: ActionRequest, now: datetime) -> dict[str, Any]:
+    book = routing_book(snapshot, session)
+    if not body.category or body.category not in book.rules:
+        raise InvalidInputError(f"类别 {body.category!r} 不在责任清单中")
+    if body.category == incident.category_code:
+        raise InvalidInputError("事件已是这个类别")
+    before, incident.category_code = incident.category_code, body.category
+    return {"category": {"from": before, "to": body.category}}
+
+
+def _place(session: Session, snapshot: LocatorSnapshot, incident: Incident,
+           body: ActionRequest, now: datetime) -> dict[str, Any]:
+    if body.location is None:
+        raise InvalidInputError("重新定位需要 `location`")
+    lon, lat, located = locate(snapshot, body.location)
+    if not located["in_service_area"]:
+        raise InvalidInputError("该位置不在本系统辖区内")
+    was = {"lon": incident.lon, "lat": incident.lat, "grid3": incident.grid3_code}
+    place(incident, lon, lat, located)
+    return {"from": was, "to": {"lon": lon, "lat": lat, "grid3": incident.grid3_code}}
 
 
 def _whistle(session: Session, snapshot: LocatorSnapshot, incident: Incident,
@@ -185,6 +225,6 @@ EFFECTS = {
     "register": _nothing, "reject": _nothing, "dispatch": _dispatch, "accept": _nothing,
     "return": _return, "start": _nothing, "resolve": _nothing, "verify": _nothing,
     "reopen": _reopen, "close": _close, "escalate": _escalate, "whistle": _whistle,
-    "evaluate": _evaluate,
+    "evaluate": _evaluate, "categorize": _categorize, "place": _place,
 }
 NEEDS_PRINCIPAL = {"merge": _merge}

@@ -1,29 +1,29 @@
-"""Deadline colours and the escalation of overdue incidents (grid → town center → county)."""
+"""Deadlines: an incident's colour (in Python and its SQL twin), what counts as overdue, and
+replacing a deadline without forgetting one that was missed.
+
+An incident that missed a deadline stays overdue until it is closed, even after escalation or
+a re-assignment gives its new handler a fresh deadline: `overdue_since` keeps the first missed
+deadline (the wall's 超期, the on-time rate and the assessment read it)."""
 
 from __future__ import annotations
 
-import asyncio
-import logging
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
-from starlette.concurrency import run_in_threadpool
+from sqlalchemy import ColumnElement, Interval, and_, case, or_
 
-from gis_service.incidents import queries
-from gis_service.incidents.lifecycle import OPEN_STATES, TRANSITIONS
+from gis_service.incidents.lifecycle import OPEN_STATES
 from gis_service.incidents.models import Incident
-from gis_service.incidents.service import record, state_of
 
-logger = logging.getLogger(__name__)
-MAX_LEVEL = 2  # 1 = the town command center, 2 = the county
-DEFAULT_EXTENSION_HOURS = 24.0  # a new handler's time when the category names none
+OPEN = sorted(OPEN_STATES)
 
 
 def deadline_state(incident: Incident, now: datetime, yellow_share: float) -> str:
-    """`done`, `none`, `green`, `yellow` (most of the time used) or `red` (overdue)."""
+    """`done`, `none`, `green`, `yellow` (most of the time used) or `red` (overdue, now or
+    at any time before)."""
     if incident.status not in OPEN_STATES:
         return "done"
+    if incident.overdue_since is not None:
+        return "red"
     if incident.due_at is None:
         return "none"
     if now > incident.due_at:
@@ -33,50 +33,32 @@ def deadline_state(incident: Incident, now: datetime, yellow_share: float) -> st
     return "yellow" if allowed <= 0 or used / allowed >= yellow_share else "green"
 
 
-def escalate_overdue(session: Session, now: datetime, limit: int = 500) -> list[int]:
-    """Escalate red incidents one level and give the new handler a fresh deadline; the
-    history says why. Rows another transaction holds are left for the next round."""
-    escalatable = TRANSITIONS["escalate"].sources
-    stmt = (select(Incident).where(Incident.status.in_(escalatable), Incident.due_at < now,
-                                   Incident.escalation_level < MAX_LEVEL)
-            .order_by(Incident.due_at).limit(limit).with_for_update(skip_locked=True))
-    done = []
-    for incident in session.scalars(stmt):
-        before = state_of(incident)
-        was_due = incident.due_at
-        incident.escalation_level += 1
-        if incident.escalation_level == 1:
-            incident.assignee_type, incident.assignee_code = "town", incident.town_code
-        else:
-            incident.assignee_type, incident.assignee_code = "county", "county"
-        rule = queries.rule_for(session, incident.category_code)
-        hours = rule.resolve_hours if rule else DEFAULT_EXTENSION_HOURS
-        incident.due_at = now + timedelta(hours=hours)
-        incident.version += 1
-        incident.updated_at = now
-        record(session, incident, actor="system", action="escalate", at=now, before=before,
-               detail={"reason": "overdue", "was_due": was_due.isoformat() if was_due else None,
-                       "level": incident.escalation_level})
-        done.append(incident.id)
-    session.flush()
-    return done
+def deadline_colour(now: datetime, yellow_share: float) -> ColumnElement[str]:
+    """The SQL twin of `deadline_state` (a test holds the two equal)."""
+    allowed = (Incident.due_at - Incident.created_at).self_group()
+    turns_yellow = Incident.created_at + allowed.op("*", return_type=Interval)(yellow_share)
+    return case(
+        (Incident.status.not_in(OPEN), "done"), (Incident.overdue_since.is_not(None), "red"),
+        (Incident.due_at.is_(None), "none"), (Incident.due_at < now, "red"),
+        (or_(Incident.due_at <= Incident.created_at, turns_yellow <= now), "yellow"),
+        else_="green")
 
 
-async def escalation_loop(factory: sessionmaker[Session], interval: float) -> None:
-    """Run `escalate_overdue` every `interval` seconds until cancelled."""
-    from datetime import UTC
-
-    while True:
-        await asyncio.sleep(interval)
-        try:
-            await run_in_threadpool(_one_round, factory, datetime.now(UTC))
-        except Exception:  # a failed round is logged and retried next time, never fatal
-            logger.exception("escalation round failed")
+def overdue(now: datetime) -> ColumnElement[bool]:
+    """Open incidents past their deadline now, or that missed one before."""
+    return and_(Incident.status.in_(OPEN),
+                or_(Incident.due_at < now, Incident.overdue_since.is_not(None)))
 
 
-def _one_round(factory: sessionmaker[Session], now: datetime) -> None:
-    with factory() as session:
-        escalated = escalate_overdue(session, now)
-        session.commit()
-    if escalated:
-        logger.info("escalated %d overdue incident(s)", len(escalated))
+def replace_deadline(incident: Incident, due_at: datetime | None, now: datetime) -> None:
+    """Give the incident a new deadline; a deadline already missed is kept as the first."""
+    if incident.due_at is not None and incident.due_at < now and incident.overdue_since is None:
+        incident.overdue_since = incident.due_at
+    incident.due_at = due_at
+
+
+def closed_on_time(closed_at: ColumnElement[datetime]) -> ColumnElement[bool]:
+    """Closed by its deadline, and never overdue before (an escalation's fresh deadline does
+    not make a missed one on time)."""
+    return and_(Incident.overdue_since.is_(None),
+                or_(Incident.due_at.is_(None), closed_at <= Incident.due_at))

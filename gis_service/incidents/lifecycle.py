@@ -45,8 +45,14 @@ TRANSITIONS: dict[str, Transition] = {
     "evaluate": Transition(frozenset({"closed"}), None, CENTER),
     # a duplicate ends here; its report lives on in the incident it was merged into
     "merge": Transition(OPEN_STATES - {"resolved", "verified"}, "rejected", CENTER),
+    # the center sets or corrects what kind of matter it is, and where it is
+    "categorize": Transition(OPEN_STATES, None, CENTER),
+    "place": Transition(OPEN_STATES - {"needs_location", "resolved", "verified"}, None, CENTER),
 }
 ACTIONS = tuple(TRANSITIONS)
+# Handlers act only on what is assigned to them, but for the whistle: the grid calls the
+# departments to a matter in its area whoever handles it (网格吹哨、机构报到).
+BY_AREA = frozenset({"whistle"})
 
 
 def next_state(action: str, state: str) -> str | None:

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from gis_service.database import STORAGE_SRID
 from gis_service.grids.models import GridVersion
 from gis_service.grids.queries import valid_at
+from gis_service.incidents.deadlines import overdue
 from gis_service.incidents.lifecycle import OPEN_STATES
 from gis_service.incidents.models import Incident, IncidentEvent, IncidentLink
 from gis_service.incidents.routing import Rule, ZoneRuleData
@@ -34,10 +35,14 @@ from gis_service.responsibilities.models import Category, ZoneRule
 # the handler's own work in hand: what "workload" counts when suggesting a handler
 IN_HAND = ("dispatched", "accepted", "in_progress")
 # the dispatcher console's queues as list filters (an incident may sit in more than one)
+# — together, everything whose next move is the command center's
 QUEUES: dict[str, dict[str, Any]] = {
     "needs_location": {"status": "needs_location"},
     "awaiting": {"status": "reported,registered"},
+    "center": {"assignee_type": "town,county", "status": ",".join(IN_HAND)},
     "returned": {"status": "returned"},
+    "to_verify": {"status": "resolved"},
+    "to_close": {"status": "verified"},
     "overdue": {"overdue": True},
     "whistle": {"whistle": True},
 }
@@ -86,6 +91,9 @@ def conditions(filters: dict[str, Any], now: datetime) -> list[ColumnElement[boo
         grid = filters["grid"]
         where.append(or_(Incident.grid3_code == grid, Incident.grid2_code == grid,
                          Incident.town_code == grid))
+    if filters.get("assignee_type"):
+        kinds = [k.strip() for k in str(filters["assignee_type"]).split(",") if k.strip()]
+        where.append(Incident.assignee_type.in_(kinds))
     if filters.get("district"):
         where.append(Incident.district_code == filters["district"])
     if filters.get("category"):
@@ -95,7 +103,7 @@ def conditions(filters: dict[str, Any], now: datetime) -> list[ColumnElement[boo
         where.append(Incident.geom.intersects(
             gfn.ST_MakeEnvelope(west, south, east, north, 4490)))
     if filters.get("overdue") is not None:
-        late = and_(Incident.due_at < now, Incident.status.in_(OPEN_STATES))
+        late = overdue(now)
         where.append(late if filters["overdue"] else ~late)
     if filters.get("whistle") is not None:
         where.append(whistled() if filters["whistle"] else ~whistled())

@@ -5,12 +5,14 @@ from __future__ import annotations
 import base64
 from dataclasses import asdict
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 import orjson
 from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
+from sqlalchemy import and_
+from sqlalchemy.orm import Session, object_session
 from starlette.concurrency import run_in_threadpool
 
 from gis_service.auth.deps import PrincipalDep
@@ -20,6 +22,7 @@ from gis_service.errors import ConflictError, InvalidInputError
 from gis_service.incidents import actions, idempotency, queries, service, suggestions
 from gis_service.incidents.deadlines import deadline_state
 from gis_service.incidents.models import Incident
+from gis_service.incidents.routing_book import RoutingBook, routing_book
 from gis_service.incidents.schemas import (
     ActionRequest,
     Assignee,
@@ -32,7 +35,7 @@ from gis_service.incidents.schemas import (
     SuggestionRead,
     SuggestionsRead,
 )
-from gis_service.incidents.scope import visible
+from gis_service.incidents.scope import assigned_to, visible
 
 router = APIRouter(prefix="/api/v1", tags=["incidents"])
 REPEATED_ELSEWHERE = "a report with this source and external_id exists already"
@@ -40,10 +43,13 @@ INTAKE_BODY = {"requestBody": {"required": True, "content": {"application/json":
     "schema": IncidentCreate.model_json_schema(ref_template="#/components/schemas/{model}")}}}}
 
 
-def to_read(incident: Incident, yellow_share: float) -> IncidentRead:
-    """The API view of an incident."""
-    assignee = (Assignee(type=incident.assignee_type, code=incident.assignee_code)
-                if incident.assignee_type and incident.assignee_code else None)
+def to_read(incident: Incident, yellow_share: float,
+            names: RoutingBook | None = None) -> IncidentRead:
+    """The API view of an incident (with its handler's name when `names` knows it)."""
+    assignee = None
+    if incident.assignee_type and incident.assignee_code:
+        name = names.handler_name(incident.assignee_type, incident.assignee_code) if names else None
+        assignee = Assignee(type=incident.assignee_type, code=incident.assignee_code, name=name)
     return IncidentRead(
         id=incident.id, status=incident.status, source=incident.source,
         external_id=incident.external_id, category=incident.category_code,
@@ -71,8 +77,18 @@ def _share(request: Request) -> float:
     return float(request.app.state.settings.deadline_yellow_share)
 
 
+def _names(request: Request, session: Session | None) -> RoutingBook | None:
+    """The routing book of the current boundaries (it knows every handler's name): the one
+    held in memory, else read with `session` when there is one."""
+    snapshot = request.app.state.locator.current()
+    if isinstance(snapshot.extra, RoutingBook) or session is None:
+        return snapshot.extra if isinstance(snapshot.extra, RoutingBook) else None
+    return routing_book(snapshot, session)
+
+
 def _respond(request: Request, incident: Incident, status: int = 200) -> Response:
-    body = to_read(incident, _share(request)).model_dump_json()
+    names = _names(request, object_session(incident))
+    body = to_read(incident, _share(request), names).model_dump_json()
     return Response(body, status_code=status, media_type="application/json",
                     headers={"ETag": f'"{incident.version}"'})
 
@@ -168,14 +184,20 @@ def list_incidents(
         description="open incidents whose grid called departments (吹哨)")] = None,
     queue: Annotated[str | None, Query(
         description="a dispatcher-console queue: " + ", ".join(queries.QUEUES))] = None,
+    assignee: Annotated[Literal["me"] | None, Query(
+        description="`me`: only what is assigned to the caller (a grid worker's own post "
+                    "and the A posts they cover as B; a squad's or department's own code; "
+                    "the command center's own)")] = None,
 ) -> IncidentPage:
     """Incidents the caller may see, most urgent (earliest due) first, a page at a time.
     `status` may name several states, comma-separated."""
     filters = {"status": status, "grid": grid, "district": district, "category": category,
                "bbox": _bbox(bbox), "overdue": overdue, "whistle": whistle, "limit": limit,
                "after": _cursor(cursor), **_queue(queue)}
-    rows = list(session.scalars(queries.filtered(visible(principal), filters,
-                                                 datetime.now(UTC))))
+    scope = visible(principal)
+    if assignee == "me":
+        scope = and_(scope, assigned_to(principal))
+    rows = list(session.scalars(queries.filtered(scope, filters, datetime.now(UTC))))
     more = len(rows) > limit
     rows = rows[:limit]
     next_cursor = None
@@ -184,7 +206,9 @@ def list_incidents(
         assert last.due_at is not None
         next_cursor = base64.urlsafe_b64encode(
             orjson.dumps([last.due_at.isoformat(), last.id])).decode()
-    return IncidentPage(items=[to_read(r, _share(request)) for r in rows], next_cursor=next_cursor)
+    names = _names(request, session)
+    return IncidentPage(items=[to_read(r, _share(request), names) for r in rows],
+                        next_cursor=next_cursor)
 
 
 def _queue(name: str | None) -> dict[str, object]:

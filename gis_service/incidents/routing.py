@@ -7,6 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+COUNTY_CENTER = "county"  # the county center's assignee code until the county tier names one
+
 
 @dataclass(frozen=True)
 class Post:

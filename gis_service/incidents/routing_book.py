@@ -6,17 +6,20 @@ import of boundaries, people or rules records a layer change)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import shapely
 from geoalchemy2 import functions as gfn
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from gis_service.grids.models import GridVersion
+from gis_service.grids.queries import valid_at
 from gis_service.incidents.queries import zone_rules
-from gis_service.incidents.routing import Directory, Post, Rule, ZoneRuleData
+from gis_service.incidents.routing import COUNTY_CENTER, Directory, Post, Rule, ZoneRuleData
 from gis_service.locate.snapshot import LocatorSnapshot
-from gis_service.people.models import Worker
-from gis_service.places.models import Project
+from gis_service.people.models import Department, Worker
+from gis_service.places.models import District, Project
 from gis_service.responsibilities.models import Category
 from grid_layers.locator import OverlayLayer
 
@@ -29,6 +32,12 @@ class RoutingBook:
     zone_rules: list[ZoneRuleData]
     directory: Directory
     projects: OverlayLayer
+    # (assignee type, code) -> the name a person reads: workers, squads, departments, centers
+    handler_names: dict[tuple[str, str], str]
+
+    def handler_name(self, kind: str, code: str) -> str | None:
+        """The name of a handler, or None when unknown."""
+        return self.handler_names.get((kind, code))
 
     def in_project(self, lon: float, lat: float) -> bool:
         """True when the point lies in a key project's area."""
@@ -50,7 +59,21 @@ def load_routing_book(session: Session) -> RoutingBook:
                             .where(gfn.ST_Dimension(Project.geom) == 2)).all()
     projects = OverlayLayer([code for code, _ in areas],
                             [shapely.from_wkb(bytes(wkb)) for _, wkb in areas])
-    return RoutingBook(rules, zone_rules(session), Directory(by_grid, posts), projects)
+    return RoutingBook(rules, zone_rules(session), Directory(by_grid, posts), projects,
+                       _handler_names(session, workers))
+
+
+def _handler_names(session: Session, workers: list[Worker]) -> dict[tuple[str, str], str]:
+    names = {("grid_worker", w.code): w.name for w in workers}
+    names.update({("squad", code): name for code, name in session.execute(
+        select(District.squad_code, District.squad_name))})
+    names.update({("department", code): name for code, name in session.execute(
+        select(Department.code, Department.name))})
+    towns = select(GridVersion.code, GridVersion.name).where(
+        GridVersion.level == 1, valid_at(datetime.now(UTC)))
+    names.update({("town", code): f"{name}指挥中心" for code, name in session.execute(towns)})
+    names[("county", COUNTY_CENTER)] = "县指挥中心"
+    return names
 
 
 def routing_book(snapshot: LocatorSnapshot, session: Session) -> RoutingBook:

@@ -15,7 +15,8 @@ SOURCES = ("hotline_12345", "mayor_mailbox", "grid_patrol", "enforcement_patrol"
 Source = Literal["hotline_12345", "mayor_mailbox", "grid_patrol", "enforcement_patrol", "video",
                  "county_ticket", "open311", "walk_in"]
 Action = Literal["register", "reject", "dispatch", "accept", "return", "start", "resolve",
-                 "verify", "reopen", "close", "escalate", "whistle", "evaluate", "merge"]
+                 "verify", "reopen", "close", "escalate", "whistle", "evaluate", "merge",
+                 "categorize", "place"]
 assert set(Action.__args__) == set(ACTIONS)  # type: ignore[attr-defined]
 
 
@@ -58,6 +59,7 @@ class IncidentCreate(BaseModel):
 class Assignee(BaseModel):
     type: str
     code: str
+    name: str | None = Field(default=None, description="the handler's name, when known")
 
 
 class IncidentRead(BaseModel):
@@ -104,7 +106,8 @@ class ActionRequest(BaseModel):
     """An action on an incident. `to` names a handler as `type:code` (grid_worker:W1,
     squad:Q1, department:HB, town:T) for dispatch, or `;`-separated department codes for
     whistle, or the id of the incident to merge into; `location` places a needs_location
-    incident when dispatching it."""
+    incident when dispatching it, or re-places one (`place`); `category` is the
+    responsibility list's code a `categorize` sets."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -114,6 +117,7 @@ class ActionRequest(BaseModel):
     resolution: Literal["service", "management", "enforcement"] | None = None
     satisfaction: int | None = Field(default=None, ge=1, le=5)
     location: Location | None = None
+    category: str | None = Field(default=None, max_length=64)
 
 
 class LinkRead(BaseModel):
@@ -170,7 +174,10 @@ class QueueCounts(BaseModel):
 
     needs_location: int
     awaiting: int
+    center: int
     returned: int
+    to_verify: int
+    to_close: int
     overdue: int
     whistle: int
 

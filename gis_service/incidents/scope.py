@@ -1,13 +1,18 @@
-"""Who may see which incidents: the token's role and area scope, as one SQL condition."""
+"""Who may see which incidents, and which of them are assigned to the caller: the token's
+role and area scope, each as one SQL condition that composes into a query."""
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, false, or_, true
+from sqlalchemy import ColumnElement, and_, false, or_, select, true
 
+from gis_service.auth.models import Account
 from gis_service.auth.service import Principal
 from gis_service.incidents.models import Incident
+from gis_service.people.models import Worker
+from gis_service.places.models import District
 
 EVERYWHERE = frozenset({"admin", "commander", "planner"})
+CENTER_HANDLERS = ("town", "county")  # the assignee types a command center answers for
 
 
 def visible(principal: Principal) -> ColumnElement[bool]:
@@ -27,3 +32,33 @@ def visible(principal: Principal) -> ColumnElement[bool]:
     if principal.role == "department":
         return or_(Incident.assignee_code == scope, Incident.cooperating.any_() == scope)
     return false()
+
+
+def assigned_to(principal: Principal) -> ColumnElement[bool]:
+    """Incidents assigned to the caller: a grid worker's own post or a post they cover as its
+    B (the A post off duty); a squad's or department's own code; for the command center,
+    what is assigned to the center. Handler roles may act only on these."""
+    scope = principal.scope_code
+    if principal.role == "grid_worker":
+        return and_(Incident.assignee_type == "grid_worker",
+                    Incident.assignee_code.in_(_posts_of(principal.account_id)))
+    if principal.role == "squad" and scope:
+        squads = select(District.squad_code).where(District.code == scope)
+        return and_(Incident.assignee_type == "squad",
+                    or_(Incident.assignee_code == scope, Incident.assignee_code.in_(squads)))
+    if principal.role == "department" and scope:
+        return and_(Incident.assignee_type == "department", Incident.assignee_code == scope)
+    if principal.role in EVERYWHERE or principal.role == "dispatcher":
+        center = Incident.assignee_type.in_(CENTER_HANDLERS)
+        return and_(center, visible(principal))
+    return false()
+
+
+def _posts_of(account_id: int) -> ColumnElement[str]:
+    """The worker codes an account answers for: its own, and each A post it backs up while
+    that post is off duty (AB岗)."""
+    own = select(Account.worker_code).where(Account.id == account_id,
+                                            Account.worker_code.is_not(None))
+    covered = (select(Worker.code).join(Account, Account.worker_code == Worker.backup_code)
+               .where(Account.id == account_id, Worker.on_duty.is_(False)))
+    return own.union(covered).scalar_subquery()

@@ -14,13 +14,11 @@ from sqlalchemy import (
     ColumnElement,
     FromClause,
     Integer,
-    Interval,
     Select,
     String,
     Table,
     TextClause,
     and_,
-    case,
     cast,
     func,
     literal,
@@ -35,6 +33,7 @@ from sqlalchemy.sql import operators
 from sqlalchemy.sql.elements import BinaryExpression, CollectionAggregate, Grouping
 from sqlalchemy.sql.visitors import replacement_traverse
 
+from gis_service.incidents.deadlines import deadline_colour
 from gis_service.incidents.lifecycle import OPEN_STATES
 from gis_service.incidents.models import Incident
 from gis_service.tiles.models import (
@@ -150,17 +149,6 @@ def _incident_filters(filters: IncidentFilters) -> list[ColumnElement[bool]]:
     if filters.category is not None:
         wanted.append(Incident.category_code == filters.category)
     return wanted
-
-
-def deadline_colour(now: datetime, yellow_share: float) -> ColumnElement[str]:
-    """The SQL twin of `incidents.deadlines.deadline_state`."""
-    allowed = (Incident.due_at - Incident.created_at).self_group()
-    turns_yellow = Incident.created_at + allowed.op("*", return_type=Interval)(yellow_share)
-    return case(
-        (Incident.status.not_in(OPEN), "done"), (Incident.due_at.is_(None), "none"),
-        (Incident.due_at < now, "red"),
-        (or_(Incident.due_at <= Incident.created_at, turns_yellow <= now), "yellow"),
-        else_="green")
 
 
 def incident_points(tile: Tile, scope: ColumnElement[bool], filters: IncidentFilters,

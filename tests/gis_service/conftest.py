@@ -7,12 +7,14 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from gis_service.auth import service as auth_service
 from gis_service.config import Settings
 from gis_service.imports.service import run_import
 from gis_service.main import create_app
+from gis_service.people.models import Worker
 from tests.town import write_town
 
 
@@ -60,13 +62,20 @@ def auth(admin_token: str) -> dict[str, str]:
 
 @pytest.fixture()
 def token_for(db_session: Session) -> Callable[[str, str | None], dict[str, str]]:
-    """Make an account with a role and scope; returns its Authorization header."""
+    """Make an account with a role and scope; returns its Authorization header. A grid
+    worker's account is the post on duty in its grid, as the demo's is."""
     made: dict[tuple[str, str | None], dict[str, str]] = {}
 
     def make(role: str, scope: str | None = None) -> dict[str, str]:
         if (role, scope) not in made:
             name = f"{role}-{scope or 'all'}"
-            auth_service.add_account(db_session, username=name, role=role, scope_code=scope)
+            account = auth_service.add_account(db_session, username=name, role=role,
+                                               scope_code=scope)
+            if role == "grid_worker":
+                account.worker_code = db_session.scalar(
+                    select(Worker.code).where(Worker.role == "grid_worker",
+                                              Worker.grid_code == scope,
+                                              Worker.on_duty.is_(True)).order_by(Worker.code))
             token = auth_service.issue_token(db_session, username=name)
             db_session.commit()
             made[(role, scope)] = {"Authorization": f"Bearer {token}"}

@@ -12,6 +12,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
 from gis_service.incidents import service
+from tests.town import handler
 
 Token = Callable[..., dict[str, str]]
 
@@ -33,7 +34,7 @@ def test_grid_matter_goes_to_the_grid_worker(client: TestClient, town: dict[str,
     body = response.json()
     assert response.headers["etag"] == f'"{body["version"]}"'
     assert body["status"] == "dispatched"
-    assert body["assignee"] == {"type": "grid_worker", "code": "W1"}
+    assert handler(body) == ("grid_worker", "W1")
     assert (body["town"], body["grid2"], body["grid3"], body["district"]) == \
         ("T", "T-A", "T-A-1", "D1")
     history = client.get(f"/api/v1/incidents/{body['id']}/history", headers=auth).json()
@@ -45,7 +46,7 @@ def test_grid_matter_goes_to_the_grid_worker(client: TestClient, town: dict[str,
 def test_absent_worker_hands_over_to_the_b_post(client: TestClient, town: dict[str, Path],
                                                auth: dict[str, str]) -> None:
     body = report(client, auth, category="GARBAGE", location=at(120.415, 30.902)).json()
-    assert body["assignee"] == {"type": "grid_worker", "code": "W4"}
+    assert handler(body) == ("grid_worker", "W4")
     history = client.get(f"/api/v1/incidents/{body['id']}/history", headers=auth).json()
     assert history[1]["detail"]["post"] == "B" and history[1]["detail"]["absent"] == "W3"
 
@@ -54,12 +55,12 @@ def test_squad_department_and_town_matters(client: TestClient, town: dict[str, P
                                            auth: dict[str, str]) -> None:
     north = at(120.415, 30.915)
     squad = report(client, auth, category="BUILDING", location=north).json()
-    assert squad["assignee"] == {"type": "squad", "code": "Q2"}
+    assert handler(squad) == ("squad", "Q2")
     assert squad["cooperating"] == ["JS"]
     department = report(client, auth, category="POLLUTION", location=north).json()
-    assert department["assignee"] == {"type": "department", "code": "HB"}
+    assert handler(department) == ("department", "HB")
     flood = report(client, auth, category="FLOOD", location=north).json()
-    assert flood["assignee"] == {"type": "town", "code": "T"}
+    assert handler(flood) == ("town", "T")
 
 
 def test_coordinates_in_gcj02_are_located(client: TestClient, town: dict[str, Path],

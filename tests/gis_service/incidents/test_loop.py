@@ -11,6 +11,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from gis_service.incidents.audit import verify_all
+from tests.town import handler
 
 Token = Callable[..., dict[str, str]]
 IN_T_A_1 = {"lon": 120.402, "lat": 30.902, "crs": "wgs84"}
@@ -102,10 +103,10 @@ def test_return_needs_a_reason_and_goes_back_to_the_center(
     assert act(client, worker, incident, "return").status_code == 422
     returned = act(client, worker, incident, "return", note="this is a road matter").json()
     assert returned["status"] == "returned"
-    assert returned["assignee"] == {"type": "town", "code": "T"}
+    assert handler(returned) == ("town", "T")
     redispatched = act(client, auth, returned, "dispatch", to="department:JS").json()
     assert redispatched["status"] == "dispatched"
-    assert redispatched["assignee"] == {"type": "department", "code": "JS"}
+    assert handler(redispatched) == ("department", "JS")
 
 
 def test_needs_location_is_placed_then_routed(client: TestClient, town: dict[str, Path],
@@ -115,7 +116,7 @@ def test_needs_location_is_placed_then_routed(client: TestClient, town: dict[str
     assert incident["status"] == "needs_location"
     placed = act(client, auth, incident, "dispatch", location=IN_T_B_2).json()
     assert placed["status"] == "dispatched" and placed["grid3"] == "T-B-2"
-    assert placed["assignee"] == {"type": "grid_worker", "code": "W4"}
+    assert handler(placed) == ("grid_worker", "W4")
     stored = db_session.execute(text("SELECT ST_X(geom), ST_Y(geom), ST_SRID(geom) "
                                      "FROM incident WHERE id = :i"), {"i": incident["id"]}).one()
     assert tuple(stored) == (120.415, 30.915, 4490)
@@ -132,7 +133,7 @@ def test_escalate_and_whistle(client: TestClient, town: dict[str, Path], auth: d
     history = client.get(f"/api/v1/incidents/{incident['id']}/history", headers=auth).json()
     assert list(history[-1]["detail"]["called"]) == ["HB"]
     escalated = act(client, auth, whistled, "escalate").json()
-    assert escalated["assignee"] == {"type": "town", "code": "T"}
+    assert handler(escalated) == ("town", "T")
     assert escalated["escalation_level"] == 1
     county = act(client, auth, escalated, "escalate").json()
     assert county["assignee"]["type"] == "county"
@@ -196,7 +197,7 @@ def test_overdue_incidents_turn_red_and_escalate(
         db_session: Session) -> None:
     from datetime import UTC, datetime, timedelta
 
-    from gis_service.incidents.deadlines import escalate_overdue
+    from gis_service.incidents.escalation import escalate_overdue
 
     incident = new(client, auth)
     assert incident["deadline_state"] == "green"
@@ -213,11 +214,23 @@ def test_overdue_incidents_turn_red_and_escalate(
     assert escalate_overdue(db_session, now) == []  # the new handler has a fresh deadline
     db_session.commit()
     after = client.get(f"/api/v1/incidents/{incident['id']}", headers=auth).json()
-    assert after["assignee"] == {"type": "town", "code": "T"} and after["escalation_level"] == 1
-    assert after["deadline_state"] == "green"
+    assert handler(after) == ("town", "T") and after["escalation_level"] == 1
+    # the town center has a fresh deadline, but the missed one is not forgotten
+    assert after["deadline_state"] == "red"
+    assert datetime.fromisoformat(after["due_at"]) > now
+    overdue = client.get("/api/v1/incidents", headers=auth, params={"overdue": True}).json()
+    assert [i["id"] for i in overdue["items"]] == [incident["id"]]
+    queued = client.get("/api/v1/incidents", headers=auth, params={"queue": "center"}).json()
+    assert [i["id"] for i in queued["items"]] == [incident["id"]]
+    kpi = client.get("/api/v1/wall/kpi", headers=auth).json()
+    assert kpi["overdue"] == 1
+    missed = db_session.scalar(text("SELECT overdue_since FROM incident WHERE id = :i"),
+                               {"i": incident["id"]})
     history = client.get(f"/api/v1/incidents/{incident['id']}/history", headers=auth).json()
     assert (history[-1]["actor"], history[-1]["action"]) == ("system", "escalate")
     assert history[-1]["detail"]["reason"] == "overdue"
+    assert datetime.fromisoformat(history[-1]["detail"]["was_due"]) == missed
+    assert history[-1]["after"]["overdue_since"] == missed.isoformat()
     assert escalate_overdue(db_session, now + timedelta(hours=25)) == [incident["id"]]
     assert list(verify_all(db_session)) == []
 

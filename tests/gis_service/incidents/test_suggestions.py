@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from gis_service.people.models import Worker
 from tests.gis_service.incidents.test_loop import act, new
+from tests.town import handler
 
 Token = Callable[..., dict[str, str]]
 IN_T_B_1 = {"lon": 120.415, "lat": 30.905, "crs": "wgs84"}
@@ -153,7 +154,7 @@ def test_an_unplaced_incident_offers_the_geocoders_candidates(
                  location={"lon": east["lon"], "lat": east["lat"], "crs": "cgcs2000"})
     assert placed.status_code == 200, placed.text
     assert placed.json()["grid3"] == "T-B-1"
-    assert placed.json()["assignee"] == {"type": "grid_worker", "code": "W4"}
+    assert handler(placed.json()) == ("grid_worker", "W4")
 
 
 def ids(client: TestClient, auth: dict[str, str], **params: Any) -> set[int]:
@@ -180,10 +181,20 @@ def test_the_consoles_queues(client: TestClient, town: dict[str, Path],
     assert ids(client, auth, whistle="true") == {whistled["id"]}
     assert whistled["id"] not in ids(client, auth, whistle="false")
     assert ids(client, auth, queue="whistle", status="dispatched") == {whistled["id"]}
+    escalated = act(client, auth, new(client, auth), "escalate").json()
+    def resolved_one() -> dict[str, Any]:
+        accepted = act(client, auth, new(client, auth), "accept").json()
+        return dict(act(client, auth, accepted, "resolve").json())
+
+    resolved = resolved_one()
+    verified = act(client, auth, resolved_one(), "verify").json()
+    assert ids(client, auth, queue="center") == {escalated["id"]}
+    assert ids(client, auth, queue="to_verify") == {resolved["id"]}
+    assert ids(client, auth, queue="to_close") == {verified["id"]}
     counts = client.get("/api/v1/incidents/queues", headers=auth)
     assert counts.status_code == 200, counts.text
-    assert counts.json() == {"needs_location": 1, "awaiting": 2, "returned": 1, "overdue": 0,
-                             "whistle": 1}
+    assert counts.json() == {"needs_location": 1, "awaiting": 2, "center": 1, "returned": 1,
+                             "to_verify": 1, "to_close": 1, "overdue": 0, "whistle": 1}
     bad = client.get("/api/v1/incidents", headers=auth, params={"queue": "nope"})
     assert bad.status_code == 422
 

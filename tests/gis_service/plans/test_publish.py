@@ -28,6 +28,7 @@ from tests.gis_service.plans.test_impact import (
     move_strip,
     set_shapes,
 )
+from tests.town import handler
 
 Headers = dict[str, str]
 STORAGE = {"crs": "cgcs2000"}
@@ -95,7 +96,7 @@ def test_publish_versions_answers_by_time_and_keeps_handlers(
     after_id = add_incident(db_session, *STRIP, reported_at=now - timedelta(days=5))
     db_session.commit()
     opened = report(client, auth, *STRIP)
-    assert opened["assignee"] == {"type": "grid_worker", "code": "W1"}
+    assert handler(opened) == ("grid_worker", "W1")
     plan = moved_plan(db_session)
 
     answer = publish(client, auth, plan.id, effective)
