@@ -25,12 +25,15 @@ def visible(principal: Principal) -> ColumnElement[bool]:
     if principal.role == "dispatcher":
         # an unplaced report (no town yet) is every dispatcher's to place
         return or_(Incident.town_code == scope, Incident.town_code.is_(None))
+    # a handler sees its area, and whatever is assigned to it wherever it lies (a B post
+    # covering the grid next door)
     if principal.role == "grid_worker":
-        return or_(Incident.grid3_code == scope, Incident.grid2_code == scope)
+        return or_(Incident.grid3_code == scope, Incident.grid2_code == scope,
+                   assigned_to(principal))
     if principal.role == "squad":
-        return or_(Incident.district_code == scope, Incident.assignee_code == scope)
+        return or_(Incident.district_code == scope, assigned_to(principal))
     if principal.role == "department":
-        return or_(Incident.assignee_code == scope, Incident.cooperating.any_() == scope)
+        return or_(assigned_to(principal), Incident.cooperating.any_() == scope)
     return false()
 
 
