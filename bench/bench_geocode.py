@@ -1,7 +1,7 @@
 """The offline geocoder on a gazetteer and a labelled set of messy hotline queries.
 
     .venv/bin/python bench/bench_geocode.py [--json bench/out/geocode.json] [--seed 7]
-        [--demo] [--repeat 2]
+        [--demo] [--repeat 2] [--no-area]
 
 Starts a throw-away embedded PostGIS (or uses DATABASE_URL), imports a gazetteer through the
 ordinary address importer: the synthetic one of `bench/geocode_set.py` (6,000–7,500 points),
@@ -11,6 +11,12 @@ or with --demo the demo town's `data/demo/addresses.csv` (8,197 points, queries 
 share of house-level queries answered within 30 m of the truth (target ≥ 95%), the share of POI
 queries placed at the POI (method poi, within 30 m), the share placed at the right level
 ("none" = rightly not placed), and queries/s (target ≥ 200; with --repeat, the best pass).
+
+The geocoder is given the service area of the gazetteer's town (七都镇 under the default
+`GIS_SERVICE_AREA_NAMES`), as the service gives it; `--no-area` runs it without, as before it
+knew where it is. A second, separate set of queries names other places (吴江区松陵镇…,
+浙江省湖州市…) before the gazetteer's roads and houses: all should be refused ("other places
+refused"); they are not counted in the figures above.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from __future__ import annotations
 import argparse
 import csv
 import math
+import random
 import shutil
 import statistics
 import sys
@@ -34,13 +41,20 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import geocode_demo_set
 from bench.common import throwaway_database, write_json
-from bench.geocode_set import Query, as_rows, build_gazetteer, build_queries
+from bench.geocode_set import AddressPoint, Query, as_rows, build_gazetteer, build_queries
 from gis_service import migrations
 from gis_service.errors import NotFoundError
+from gis_service.geocode.area import DEFAULT_AREA_NAMES, ServiceArea, area_names
 from gis_service.geocode.service import GeocodeResult, geocode
 from gis_service.imports.service import run_import
 
 NEAR_M = 30.0
+# The gazetteers' town under the default setting's county; and places that are not it.
+AREA = ServiceArea(area_names(DEFAULT_AREA_NAMES), ("七都镇",))
+OTHER_PLACES = ("吴江区松陵镇", "平望镇", "江苏省苏州市吴江区盛泽镇", "浙江省湖州市南浔区",
+                "苏州市昆山市周市镇", "上海市青浦区", "江苏省无锡市宜兴市官林镇", "浙江湖州南浔区",
+                "松陵街道", "吴江区震泽镇")
+OTHER_PLACE_QUERIES = 80
 
 
 def load_gazetteer(session: Session, folder: Path, seed: int, demo: bool) -> int:
@@ -74,18 +88,32 @@ def distance_m(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
     return math.hypot(dx, (lat1 - lat2) * 110_574.0)
 
 
-def run_queries(factory: sessionmaker[Session],
-                queries: list[Query]) -> tuple[list[GeocodeResult | None], float]:
+def run_queries(factory: sessionmaker[Session], queries: list[Query],
+                area: ServiceArea | None) -> tuple[list[GeocodeResult | None], float]:
     """Each query's result (None when not placed) and the seconds they took in all."""
     results: list[GeocodeResult | None] = []
     start = time.perf_counter()
     for query in queries:
         with factory() as session:
             try:
-                results.append(geocode(session, query.query))
+                results.append(geocode(session, query.query, area=area))
             except NotFoundError:
                 results.append(None)
     return results, time.perf_counter() - start
+
+
+def other_place_queries(points: list[AddressPoint], seed: int) -> list[Query]:
+    """Houses of the gazetteer behind the name of another town, county or province, with and
+    without their village: none should be placed."""
+    rng = random.Random(seed + 9)
+    houses = [p for p in points if p.number and p.road and not p.road.endswith("组")]
+    queries = []
+    for n in range(OTHER_PLACE_QUERIES):
+        p = rng.choice(houses)
+        body = f"{p.village if n % 2 else ''}{p.road}{p.number}"
+        queries.append(Query(f"{rng.choice(OTHER_PLACES)}{body}", "other_place", "none",
+                             p.lon, p.lat, p.village, p.road))
+    return queries
 
 
 def score(queries: list[Query], results: list[GeocodeResult | None]) -> dict[str, Any]:
@@ -135,7 +163,8 @@ def labelled_queries(seed: int, demo: bool) -> list[Query]:
     return build_queries(build_gazetteer(seed), seed=seed + 4)
 
 
-def run(url: str, seed: int, demo: bool = False, repeat: int = 1) -> dict[str, Any]:
+def run(url: str, seed: int, demo: bool = False, repeat: int = 1,
+        area: ServiceArea | None = AREA) -> dict[str, Any]:
     engine = migrations.migrated_engine(url)
     factory = sessionmaker(bind=engine)
     folder = Path(tempfile.mkdtemp())
@@ -143,8 +172,11 @@ def run(url: str, seed: int, demo: bool = False, repeat: int = 1) -> dict[str, A
         with factory() as session:
             points = load_gazetteer(session, folder, seed, demo)
         queries = labelled_queries(seed, demo)
-        run_queries(factory, queries[:50])  # warm the pool, the caches and the plans
-        passes = [run_queries(factory, queries) for _ in range(repeat)]
+        others = other_place_queries(
+            geocode_demo_set.load_points() if demo else build_gazetteer(seed), seed)
+        run_queries(factory, queries[:50], area)  # warm the pool, the caches and the plans
+        passes = [run_queries(factory, queries, area) for _ in range(repeat)]
+        refused = [r is None for r in run_queries(factory, others, area)[0]]
     finally:
         engine.dispose()
         shutil.rmtree(folder, ignore_errors=True)
@@ -157,12 +189,18 @@ def run(url: str, seed: int, demo: bool = False, repeat: int = 1) -> dict[str, A
             "house_within_30m": table["all house"]["within_30m"],
             "poi_at_poi": table["all poi"]["at_poi"],
             "right_level": table["all"]["right_level"], "by_kind": table,
+            "service_area": area is not None,
+            "other_places_refused": round(sum(refused) / len(refused), 4),
+            "other_places": len(refused),
             "misses": misses(queries, results)}
 
 
 def print_table(results: dict[str, Any]) -> None:
     print(f"{results['gazetteer']}: {results['points']} points, {results['queries']} queries, "
-          f"{results['queries_per_s']} queries/s (passes: {results['queries_per_s_each_pass']})")
+          f"{results['queries_per_s']} queries/s (passes: {results['queries_per_s_each_pass']}), "
+          f"service area {'on' if results['service_area'] else 'off'}")
+    print(f"other places refused: {results['other_places_refused']:.1%} "
+          f"of {results['other_places']}")
     print(f"{'kind':22} {'n':>4} {'right level':>12} {'within 30 m':>12} {'at the POI':>11} "
           f"{'median m':>9}")
     for name, row in sorted(results["by_kind"].items()):
@@ -183,9 +221,11 @@ def main() -> None:
                         help="the demo town's gazetteer (data/demo/addresses.csv)")
     parser.add_argument("--repeat", type=int, default=1,
                         help="passes over the queries; queries/s of the best")
+    parser.add_argument("--no-area", action="store_true",
+                        help="geocode without the service area (other places not refused)")
     args = parser.parse_args()
     with throwaway_database() as url:
-        results = run(url, args.seed, args.demo, args.repeat)
+        results = run(url, args.seed, args.demo, args.repeat, None if args.no_area else AREA)
     print_table(results)
     write_json(results, args.json)
 

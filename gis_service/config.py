@@ -46,6 +46,10 @@ class Settings(BaseSettings):
     gc_freeze: bool = True
     # below this confidence an address is not placed: dispatchers pick from the candidates
     geocode_min_confidence: float = 0.5
+    # GIS_SERVICE_AREA_NAMES: the province, city, county/district (and development zones)
+    # this deployment serves, comma-separated; its towns are its level-1 grids. An address
+    # naming another place is not placed (the default is the demo town's)
+    service_area_names: str = "江苏省,苏州市,吴江区,吴江经济技术开发区,太湖新城"
     # map pages: an optional tile layer (e.g. the county's own tile server, `{z}/{x}/{y}`);
     # none by default, as the command center has no internet
     basemap_url: str | None = None

@@ -8,6 +8,10 @@ half-width forms, Arabic numerals, no punctuation, no leading filler or administ
 village → road (or 组) → lane → number → POI, each token starting where the previous one
 ended, so that complaint text after the address is left.
 
+The administrative names removed from the front are not forgotten: `read_address` returns
+them (`AdminName`: 吴江区, 松陵镇, 江苏…), so that the geocoder can refuse an address of a
+place this deployment does not serve (`gis_service/geocode/area.py`).
+
 `search_key` builds the text the database matches trigrams against; the migration's SQL
 function `address_search_key` builds the same text for stored rows (tests check they agree).
 """
@@ -29,13 +33,20 @@ DEFAULT_PREFIXES: tuple[str, ...] = (
 
 # Administrative levels that may open an address, outermost first; each is removed at most once.
 # A name is Han characters that are no address words, so "开弦弓村水乡路" keeps its village.
+# A bare 州 is left out: the prefectures named so have one-character names (苏州, 湖州), which
+# the two characters asked for never take; 盟 and 旗 (Inner Mongolia) and the autonomous 州
+# and 县 are taken. No level may be followed by an address word: 美丽乡村, 五星红旗路.
 _NAME = r"(?:(?![村路街巷弄号组])[\u4e00-\u9fff])"
+_NOT_ADDRESS = "(?![路街道巷弄桥村])"
 ADMIN_PATTERNS: tuple[re.Pattern[str], ...] = tuple(re.compile(p) for p in (
     rf"{_NAME}{{2,3}}?省|{_NAME}{{2,5}}?自治区",
-    rf"{_NAME}{{2,4}}?(?<![超菜门])市(?![场民])",
-    rf"{_NAME}{{2,4}}?(?<![小社园景厂校营超菜门])(?:区|县|市)(?![场民])",
-    rf"{_NAME}{{2,4}}?(?:镇|乡|街道)(?![路街道巷弄桥])",
+    rf"{_NAME}{{2,4}}?(?<![超菜门])市(?![场民])|{_NAME}{{2,8}}?自治州"
+    rf"|{_NAME}{{2,4}}?盟{_NOT_ADDRESS}",
+    rf"{_NAME}{{2,4}}?(?<![小社园景厂校营超菜门])(?:区|县|市)(?![场民])|{_NAME}{{2,8}}?自治县"
+    rf"|{_NAME}{{2,6}}?旗{_NOT_ADDRESS}",
+    rf"{_NAME}{{2,4}}?(?:镇|乡|街道){_NOT_ADDRESS}",
 ))
+TOWN_LEVEL = len(ADMIN_PATTERNS) - 1  # the last pattern names towns (镇, 乡, 街道)
 
 # Provinces as callers name them without 省/自治区 (江苏苏州吴江…).
 PROVINCE_NAMES: tuple[str, ...] = (
@@ -44,6 +55,7 @@ PROVINCE_NAMES: tuple[str, ...] = (
     "陕西", "甘肃", "青海", "台湾", "内蒙古", "广西", "西藏", "宁夏", "新疆", "香港", "澳门",
 )
 ADMIN_SUFFIXES = ("街道", "省", "市", "区", "县", "镇", "乡")
+TOWN_SUFFIXES = ("街道", "镇", "乡")
 # A bare name (苏州, 七都) may also open a name (七都大道, 七都社区, 苏州银行): it is removed
 # only before another prefix, or before a village or road that does not begin with these.
 NAME_CONTINUATIONS = ("村", "社区", "小区", "大道", "路", "街", "道", "巷", "弄")
@@ -135,6 +147,23 @@ class AddressParts:
         return search_key(self.village, self.road, self.number, self.poi)
 
 
+@dataclass(frozen=True)
+class AdminName:
+    """An administrative name an address opens with, as written (吴江区, 松陵镇, 江苏, 七都):
+    a town's (镇/乡/街道) or one above the towns (province, city, county or district)."""
+
+    name: str
+    town: bool
+
+
+@dataclass(frozen=True)
+class ReadAddress:
+    """A hotline address read: its parts, and the administrative names it opened with."""
+
+    parts: AddressParts
+    named: tuple[AdminName, ...] = ()
+
+
 def chinese_to_int(numeral: str) -> int:
     """十八 → 18, 一百零三 → 103, 一百三 → 130; without 十/百/千 read digit by digit (一零三)."""
     if not any(c in UNITS for c in numeral):
@@ -176,22 +205,59 @@ def strip_punctuation(text: str) -> str:
 def strip_prefixes(text: str, prefixes: tuple[str, ...] = DEFAULT_PREFIXES) -> str:
     """Remove leading filler, the configured prefixes and province…town levels, also when
     named without their 省/市/区/镇 (江苏苏州吴江七都开弦弓村 → 开弦弓村)."""
+    return _strip_named(text, prefixes)[0]
+
+
+def _strip_named(text: str, prefixes: tuple[str, ...]) -> tuple[str, tuple[AdminName, ...]]:
+    """`strip_prefixes`, and the administrative names it removed, in order."""
     ordered = sorted(prefixes, key=len, reverse=True)
+    named: list[AdminName] = []
     level, changed = 0, True
     while changed:
         changed = False
-        for word in (*LEADING_FILLER, *ordered):
+        for word in LEADING_FILLER:
             if text.startswith(word):
                 text, changed = text[len(word):], True
+        for word in ordered:
+            if text.startswith(word):
+                text, changed = text[len(word):], True
+                named += _admin_name(word, word)
         for index in range(level, len(ADMIN_PATTERNS)):
             match = ADMIN_PATTERNS[index].match(text)
             if match:
                 text, level, changed = text[match.end():], index + 1, True
+                named += _split_named(match.group(), index == TOWN_LEVEL, prefixes)
                 break
         bare = _bare_name(text, prefixes)
         if bare:
             text, changed = text[len(bare):], True
-    return text
+            named += _admin_name(bare, _bare_source(bare, prefixes))
+    return text, tuple(named)
+
+
+def _split_named(name: str, town: bool, prefixes: tuple[str, ...]) -> list[AdminName]:
+    """A level's name as the names it is made of: "吴江七都镇" (after 江苏) is 吴江 + 七都镇,
+    one bare name and the level's own."""
+    for bare in bare_names(prefixes):
+        rest = name[len(bare):]
+        if name.startswith(bare) and len(rest) >= 3:
+            return _admin_name(bare, _bare_source(bare, prefixes)) + _split_named(
+                rest, town, prefixes)
+    return [AdminName(name, town)]
+
+
+def _admin_name(name: str, source: str) -> list[AdminName]:
+    """`name` as an administrative name, a town's when `source` (the prefix it stands for)
+    ends in 镇/乡/街道; none when `source` is no administrative name (太湖新城)."""
+    if name in PROVINCE_NAMES or source.endswith(ADMIN_SUFFIXES):
+        return [AdminName(name, source.endswith(TOWN_SUFFIXES))]
+    return []
+
+
+def _bare_source(bare: str, prefixes: tuple[str, ...]) -> str:
+    """The configured prefix a bare name is the stem of (七都 → 七都镇), or the name itself."""
+    return next((p for p in prefixes if p != bare and p.startswith(bare)
+                 and p[len(bare):] in ADMIN_SUFFIXES), bare)
 
 
 @lru_cache(maxsize=64)
@@ -211,8 +277,9 @@ def _bare_name(text: str, prefixes: tuple[str, ...]) -> str | None:
 
 
 def _opens_address(text: str, prefixes: tuple[str, ...]) -> bool:
-    """Whether `text` begins with a prefix, or a village or road of its own (3+ characters)."""
-    if text.startswith(NAME_CONTINUATIONS):
+    """Whether `text` begins with a prefix, or a village or road of its own (3+ characters);
+    not with an administrative suffix: 七都 + 镇庙港社区 is 七都镇 + 庙港社区."""
+    if text.startswith((*NAME_CONTINUATIONS, *ADMIN_SUFFIXES)):
         return False
     if text.startswith((*prefixes, *bare_names(prefixes))):
         return True
@@ -241,18 +308,24 @@ def clean(raw: str, *, prefixes: tuple[str, ...] = DEFAULT_PREFIXES) -> str:
     return _clean_and_rest(raw, prefixes)[0]
 
 
-def _clean_and_rest(raw: str, prefixes: tuple[str, ...]) -> tuple[str, str]:
-    """The cleaned address and the text cut off after it."""
-    text = strip_prefixes(arabic_numerals(strip_punctuation(half_width(raw))), prefixes)
+def _clean_and_rest(raw: str, prefixes: tuple[str, ...]
+                    ) -> tuple[str, str, tuple[AdminName, ...]]:
+    """The cleaned address, the text cut off after it, and the names cut off before it."""
+    text, named = _strip_named(arabic_numerals(strip_punctuation(half_width(raw))), prefixes)
     address = cut_noise(text)
-    return address, text[len(address):]
+    return address, text[len(address):], named
 
 
 def parse(raw: str, *, prefixes: tuple[str, ...] = DEFAULT_PREFIXES) -> AddressParts:
     """Clean a hotline address and split it into village, road, number and POI."""
-    address, rest = _clean_and_rest(raw, prefixes)
+    return read_address(raw, prefixes=prefixes).parts
+
+
+def read_address(raw: str, *, prefixes: tuple[str, ...] = DEFAULT_PREFIXES) -> ReadAddress:
+    """`parse`, with the administrative names the address opened with (江苏省, 松陵镇…)."""
+    address, rest, named = _clean_and_rest(raw, prefixes)
     parts = _parse_clean(address)
-    return _road_mouth(address, parts) if rest.startswith("口") else parts
+    return ReadAddress(_road_mouth(address, parts) if rest.startswith("口") else parts, named)
 
 
 def _road_mouth(address: str, parts: AddressParts) -> AddressParts:

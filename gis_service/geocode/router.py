@@ -10,6 +10,7 @@ from pydantic import BaseModel
 from gis_service.auth.deps import PrincipalDep
 from gis_service.database import SessionDep
 from gis_service.geocode import service
+from gis_service.geocode.area import area_names, service_area
 from gis_service.locate.schemas import LocateResult
 
 router = APIRouter(prefix="/api/v1", tags=["geocode"])
@@ -24,17 +25,25 @@ class GeocodeRead(BaseModel):
     matched: str
     method: str  # house, poi, road or village
     locate: LocateResult
+    # whether a report with this address would be placed here without a person (a house or
+    # POI); a road or village fall-back goes to the console as a candidate
+    auto_place: bool
 
 
 @router.get("/geocode", response_model=GeocodeRead,
-            responses={404: {"description": "cannot place: a problem with `candidates`"}})
+            responses={404: {"description": "cannot place: a problem with `candidates` and "
+                                            "the `reason` (e.g. a town not served here)"}})
 def geocode(request: Request, session: SessionDep, _: PrincipalDep,
             q: Annotated[str, Query(min_length=1, max_length=400,
                                     description="the address as the caller gave it")],
             ) -> dict[str, Any]:
-    """Place an address; 404 with `candidates` when it cannot be placed."""
-    min_confidence = request.app.state.settings.geocode_min_confidence
-    result = service.geocode(session, q, min_confidence=min_confidence)
-    locate = request.app.state.locator.current().locate_point(result.lon, result.lat)
+    """Place an address; 404 with `candidates` and a `reason` when it cannot be placed."""
+    settings = request.app.state.settings
+    snapshot = request.app.state.locator.current()
+    area = service_area(snapshot, area_names(settings.service_area_names))
+    result = service.geocode(session, q, min_confidence=settings.geocode_min_confidence,
+                             area=area)
     return {"lon": result.lon, "lat": result.lat, "confidence": result.confidence,
-            "matched": result.matched, "method": result.method, "locate": locate}
+            "matched": result.matched, "method": result.method,
+            "locate": snapshot.locate_point(result.lon, result.lat),
+            "auto_place": result.auto_place}

@@ -19,6 +19,12 @@ option whose road holds the number asked for becomes a house, so a road found th
 candidate still yields the exact house. An option with a rival almost as good at another
 place (another village or road, over 100 m away) loses up to 55% of its score: an ambiguous
 address ("幸福路18号" in two villages) is not placed but answered with its candidates.
+
+Given the deployment's `ServiceArea`, an address that names another province, city, county
+or town is refused (with its candidates at reduced confidence, and the reason), and a match
+outside the town the address names keeps 40% of its score (`area.py`). Whether an answer may
+place a report without a person seeing it is `GeocodeResult.auto_place`: a house or a POI, not
+a road's or a village's stand-in point.
 """
 
 from __future__ import annotations
@@ -34,15 +40,17 @@ from sqlalchemy.orm import Session
 
 from gis_service.errors import InvalidInputError, NotFoundError
 from gis_service.geocode import queries
+from gis_service.geocode.area import ServiceArea, other_town_reason, outside_reason
 from gis_service.geocode.normalize import (
     DEFAULT_PREFIXES,
     POI_KINDS,
     ROAD,
     AddressParts,
+    AdminName,
     key_part,
     number_key,
-    parse,
     parse_cached,
+    read_address,
     search_key,
     strip_prefixes,
 )
@@ -59,6 +67,15 @@ TIE_FACTOR = 0.45  # an exact tie must fall below any sensible minimum confidenc
 EVIDENCE_KNEE = (0.6, 0.8)  # (similarity, evidence) where the evidence curve bends
 OTHER_KIND = 0.5  # 东庙桥超市 is not 东庙桥菜市场, however alike the names
 VILLAGE_SUFFIXES = ("村", "社区", "小区")  # what a caller may leave off a village's name
+# A match outside the town the address names keeps this share of its score; the candidates of
+# an address naming another place keep this share of their confidence.
+OTHER_TOWN = 0.4
+# Levels whose point is the place asked for; a road's or a village's point only stands in for
+# it (the road's nearest number, the village's middle), so a person must confirm it.
+AUTO_PLACE_METHODS = frozenset({"house", "poi"})
+LOW_CONFIDENCE_REASON = "没有足够把握的匹配地点"
+STAND_IN_REASON = {"road": "只匹配到道路，未找到门牌，请人工确认位置",
+                   "village": "只匹配到村（社区），请人工确认位置"}
 
 
 @dataclass(frozen=True)
@@ -71,6 +88,16 @@ class GeocodeResult:
     matched: str
     method: str
     candidates: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def auto_place(self) -> bool:
+        """Whether a report may be placed here without a person: the one rule for intake and
+        imports. A road or village fall-back goes to the console as a candidate."""
+        return self.method in AUTO_PLACE_METHODS
+
+    def review_reason(self) -> str | None:
+        """Why a person must confirm this answer before a report is placed (None: no need)."""
+        return None if self.auto_place else STAND_IN_REASON.get(self.method, LOW_CONFIDENCE_REASON)
 
 
 @dataclass(frozen=True)
@@ -108,34 +135,69 @@ class _Option:
         """The best score this option can reach once placed."""
         return max(self.score, self.house_score)
 
-    def as_candidate(self) -> dict[str, Any]:
-        return {"address": self.matched, "lon": self.lon, "lat": self.lat,
-                "confidence": self.confidence, "method": self.method}
+    def as_candidate(self, share: float = 1.0) -> dict[str, Any]:
+        """The option as a candidate a dispatcher may pick (`share` of its confidence)."""
+        return {"address": self.matched, "matched": self.matched, "lon": self.lon,
+                "lat": self.lat, "confidence": round(self.confidence * share, 3),
+                "method": self.method}
 
 
 def geocode(session: Session, query: str, *, limit: int = 5,
             min_confidence: float = DEFAULT_MIN_CONFIDENCE,
-            prefixes: tuple[str, ...] = DEFAULT_PREFIXES) -> GeocodeResult:
-    """Place a hotline address; NotFoundError with `candidates` when it cannot be placed."""
+            area: ServiceArea | None = None) -> GeocodeResult:
+    """Place a hotline address; NotFoundError with `candidates` and a `reason` when it cannot
+    be placed. With the deployment's `area`, an address naming another place is refused."""
     if not query.strip():
         raise InvalidInputError("the address is empty")
-    asked = parse(query, prefixes=prefixes)
+    prefixes = area.prefixes if area else DEFAULT_PREFIXES
+    read = read_address(query, prefixes=prefixes)
+    asked = read.parts
     rows = _candidates(session, asked, prefixes)
     parts = _with_named_village(session, asked, rows)
     options = sorted(_best_options(parts, rows, village_written=asked.village is not None),
                      key=lambda o: (-o.potential, LEVEL_ORDER[o.method]))[: limit + 3]
+    foreign = area.foreign(read.named) if area else None
+    town = area.named_town(read.named) if area else None
+    if foreign is not None:
+        ranked = _rank(_in_town(_place(session, parts, options), area, town))
+        reason = outside_reason(foreign)
+        raise NotFoundError(f"cannot place {query!r}: {reason}", reason=reason,
+                            candidates=[o.as_candidate(OTHER_TOWN) for o in ranked[:limit]])
     # Only options that may still win need their point now (a village's costs most) …
     top = options[0].potential - RIVAL_WINDOW if options else 0.0
-    ranked = _rank(_place(session, parts, [o for o in options if o.potential >= top]))
+    placed = _place(session, parts, [o for o in options if o.potential >= top])
+    ranked = _rank(_in_town(placed, area, town))
     if not ranked or ranked[0].confidence < min_confidence:
         # … but an address that cannot be placed is answered with every candidate.
-        ranked = _rank(_place(session, parts, options))
-        raise NotFoundError(f"cannot place {query!r}",
+        ranked = _rank(_in_town(_place(session, parts, options), area, town))
+        reason = _low_reason(placed, area, town)
+        raise NotFoundError(f"cannot place {query!r}", reason=reason,
                             candidates=[o.as_candidate() for o in ranked[:limit]])
     best = ranked[0]
     assert best.lon is not None and best.lat is not None
     return GeocodeResult(best.lon, best.lat, best.confidence, best.matched, best.method,
                          [o.as_candidate() for o in ranked[:limit]])
+
+
+def _in_town(options: list[_Option], area: ServiceArea | None,
+             town: AdminName | None) -> list[_Option]:
+    """The placed options, those outside the town the address names with less score."""
+    if area is None or town is None:
+        return options
+    return [o if o.lon is None or o.lat is None or area.other_town(town, o.lon, o.lat) is None
+            else replace(o, score=o.score * OTHER_TOWN) for o in options]
+
+
+def _low_reason(placed: list[_Option], area: ServiceArea | None,
+                town: AdminName | None) -> str:
+    """Why the best option was not sure enough: it lies in another town than the one named,
+    or nothing matched well enough."""
+    best = max(placed, key=lambda o: o.score, default=None)
+    if area and town and best and best.lon is not None and best.lat is not None:
+        found = area.other_town(town, best.lon, best.lat)
+        if found:
+            return other_town_reason(town.name, found)
+    return LOW_CONFIDENCE_REASON
 
 
 def _candidates(session: Session, asked: AddressParts, prefixes: tuple[str, ...]) -> list[_Row]:

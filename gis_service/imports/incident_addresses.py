@@ -1,5 +1,7 @@
-"""Placing a history file's address-only rows (hotline tickets) with the geocoder, as intake
-places an address-only report: sure enough → the point; not → candidates for a dispatcher."""
+"""Placing a history file's address-only rows (hotline tickets) with the geocoder, by the rule
+intake follows (`gis_service/geocode/placing.py`): the place itself, sure enough, in this
+deployment's area → the point; otherwise → candidates for a dispatcher. A closed ticket keeps
+a road's or village's stand-in point: it was handled, and its history says it is approximate."""
 
 from __future__ import annotations
 
@@ -10,46 +12,45 @@ from typing import Any
 from sqlalchemy.orm import Session
 from tqdm import tqdm
 
-from gis_service.errors import NotFoundError
-from gis_service.geocode.service import geocode
+from gis_service.geocode.area import ServiceArea
+from gis_service.geocode.placing import Answer, Placing, ask, placing
 
 
 @dataclass
 class Geocoded:
-    """Per row: what the geocoder said (None: the row had coordinates or no address) and the
-    candidates of a row it could not place."""
+    """Per row: what the geocoder said and did (None: the row had coordinates or no
+    address), with the candidates of a row left unplaced."""
 
-    detail: list[dict[str, Any] | None]
-    candidates: list[list[dict[str, Any]] | None]
+    placings: list[Placing | None]
+
+    def detail(self, i: int) -> dict[str, Any] | None:
+        """What row `i`'s history records of the geocoder (None: it was not asked)."""
+        found = self.placings[i]
+        return None if found is None else found.detail
+
+    def candidates(self, i: int) -> list[dict[str, Any]] | None:
+        """The candidates of row `i` when it was left unplaced."""
+        found = self.placings[i]
+        return None if found is None or found.placed else found.candidates
 
 
 def geocode_addresses(session: Session, addresses: list[str | None], lon: list[float],
-                      lat: list[float], crs: list[str], *, min_confidence: float,
+                      lat: list[float], crs: list[str], *, handled: list[bool],
+                      min_confidence: float, area: ServiceArea | None,
                       progress: bool = False) -> Geocoded:
     """Geocode every row without coordinates that has an address; placed rows get storage
-    coordinates written into `lon`, `lat` and `crs`. Each distinct address is asked once."""
+    coordinates written into `lon`, `lat` and `crs`. Each distinct address is asked once;
+    `handled` says which rows are closed tickets."""
     wanted = [i for i, address in enumerate(addresses)
               if address and math.isnan(lon[i])]
-    answers: dict[str, tuple[dict[str, Any], list[dict[str, Any]] | None, float, float]] = {}
-    result = Geocoded([None] * len(addresses), [None] * len(addresses))
+    answers: dict[str, Answer] = {}
+    result = Geocoded([None] * len(addresses))
     for i in tqdm(wanted, desc="geocoding", unit="row", disable=not progress, mininterval=0.5):
         address = addresses[i]
         assert address is not None
         if address not in answers:
-            answers[address] = _ask(session, address, min_confidence)
-        detail, candidates, x, y = answers[address]
-        result.detail[i], result.candidates[i] = detail, candidates
-        if candidates is None:
-            lon[i], lat[i], crs[i] = x, y, "cgcs2000"  # the geocoder answers in storage CRS
+            answers[address] = ask(session, address, min_confidence=min_confidence, area=area)
+        found = result.placings[i] = placing(answers[address], handled=handled[i])
+        if found.lon is not None and found.lat is not None:
+            lon[i], lat[i], crs[i] = found.lon, found.lat, "cgcs2000"  # the storage CRS
     return result
-
-
-def _ask(session: Session, address: str, min_confidence: float,
-         ) -> tuple[dict[str, Any], list[dict[str, Any]] | None, float, float]:
-    try:
-        found = geocode(session, address, min_confidence=min_confidence)
-    except NotFoundError as exc:
-        candidates = exc.extra.get("candidates", [])
-        return {"placed": False, "candidates": len(candidates)}, candidates, math.nan, math.nan
-    return ({"placed": True, "matched": found.matched, "method": found.method,
-             "confidence": round(found.confidence, 3)}, None, found.lon, found.lat)

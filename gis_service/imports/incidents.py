@@ -15,8 +15,10 @@ Three decisions, because a history file is not a live report:
 Beyond POST's fields a row may carry what an export knows of the ticket's end: `closed_at`,
 `resolution` (service, management or enforcement) and `satisfaction` (1–5); a routed row that
 was closed gets the handling steps replayed (`handling.py`). A row with an address and no
-coordinates is geocoded as intake does; one the geocoder cannot place waits in
-`needs_location` with its candidates.
+coordinates is placed by intake's rule (`gis_service/geocode/placing.py`); one the geocoder
+cannot place, or places only at a road's or village's stand-in point, waits in
+`needs_location` with its candidates — unless it was closed: a handled ticket keeps that
+point, marked approximate in its history.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from sqlalchemy.orm import Session
 from tqdm import tqdm
 
 from gis_service.database import STORAGE_SRID
+from gis_service.geocode.area import DEFAULT_AREA_NAMES, area_names, service_area
 from gis_service.geocode.service import DEFAULT_MIN_CONFIDENCE
 from gis_service.imports.handling import closing_events
 from gis_service.imports.incident_addresses import Geocoded, geocode_addresses
@@ -106,12 +109,14 @@ def import_incidents(session: Session, path: Path, *, crs: str | None = None,
                      check_only: bool = False, progress: bool = False, actor: str = "import",
                      now: datetime | None = None,
                      min_confidence: float = DEFAULT_MIN_CONFIDENCE,
+                     service_area_names: str = DEFAULT_AREA_NAMES,
                      timings: dict[str, float] | None = None) -> ImportReport:
     """Check every row, then store the rows not stored before, located, routed and recorded.
 
     `crs` is the CRS of rows that name none (default wgs84); `min_confidence` how sure the
-    geocoder must be to place an address-only row; `timings`, when given, receives the
-    seconds each stage took.
+    geocoder must be to place an address-only row, `service_area_names` the province, city
+    and county above the towns (Settings.service_area_names); `timings`, when given, receives
+    the seconds each stage took.
     """
     clock = _Clock(timings)
     default_crs = crs_module.normalize_crs(crs or "wgs84")
@@ -126,10 +131,14 @@ def import_incidents(session: Session, path: Path, *, crs: str | None = None,
     statuses: Counter[str] = Counter()
     if len(rows):
         now = now or datetime.now(UTC)
+        snapshot = LocatorSnapshot(load_layers(session, now))
+        handled = [closed is not None for closed in rows.closed_at]
         geocoded = geocode_addresses(session, rows.address, rows.lon, rows.lat, rows.crs,
-                                     min_confidence=min_confidence, progress=progress)
+                                     handled=handled, min_confidence=min_confidence,
+                                     area=service_area(snapshot, area_names(service_area_names)),
+                                     progress=progress)
         clock.lap("geocode")
-        places = _Places.locate(LocatorSnapshot(load_layers(session, now)), rows)
+        places = _Places.locate(snapshot, rows)
         routing = _Routing(session)
         clock.lap("locate")
         statuses = _store(session, rows, places, routing, _Stamp(actor, now, geocoded),
@@ -649,7 +658,7 @@ def _incident_row(i: int, incident_id: int, rows: _Rows, places: _Places, routin
                    places.lat[i])
     report: dict[str, Any] = {"channel": rows.source[i],
                               "parent_ticket_id": rows.parent_ticket_id[i]}
-    geocoded = stamp.geocoded.detail[i]
+    geocoded = stamp.geocoded.detail(i)
     if geocoded is not None:
         report["geocode"] = geocoded
     history = _history(draft, located, routing, at, county_due, report, stamp.actor)
@@ -663,7 +672,7 @@ def _incident_row(i: int, incident_id: int, rows: _Rows, places: _Places, routin
             statuses["not replayed"] += 1
     statuses[draft.status] += 1
     events += map(_event_row, history)
-    candidates = stamp.geocoded.candidates[i]
+    candidates = stamp.geocoded.candidates(i)
     return (incident_id, rows.source[i], rows.external_id[i], rows.category[i],
             rows.description[i], rows.address[i], draft.lon, draft.lat, places.geom[i],
             reported_at or stamp.now, draft.status, draft.priority, place.town, place.grid2,

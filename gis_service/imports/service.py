@@ -40,15 +40,19 @@ IMPORTERS: dict[str, Importer] = {
 
 def run_import(session: Session, kind: str, path: Path, *, crs: str | None = None,
                check_only: bool = False, progress: bool = False,
-               min_confidence: float | None = None) -> ImportReport:
+               min_confidence: float | None = None,
+               service_area_names: str | None = None) -> ImportReport:
     """Import (or with `check_only` just check) one file; the caller commits when accepted.
-    `min_confidence`: how sure the geocoder must be to place an address-only incident."""
+    `min_confidence`: how sure the geocoder must be to place an address-only incident;
+    `service_area_names`: the province, city, county above the towns (an address-only
+    incident naming others is not placed)."""
     importer = IMPORTERS.get(kind)
     if importer is None:
         raise UnreadableInputError(f"unknown kind {kind!r}; kinds are {', '.join(IMPORTERS)}")
-    if kind == "incidents" and min_confidence is not None:
+    if kind == "incidents":
+        given = {"min_confidence": min_confidence, "service_area_names": service_area_names}
         return importer(session, path, crs=crs, check_only=check_only, progress=progress,
-                        min_confidence=min_confidence)
-    if kind in ("addresses", "incidents"):
+                        **{name: value for name, value in given.items() if value is not None})
+    if kind == "addresses":
         return importer(session, path, crs=crs, check_only=check_only, progress=progress)
     return importer(session, path, crs=crs, check_only=check_only)

@@ -14,7 +14,8 @@ from gis_service.auth.service import Principal
 from gis_service.config import Settings
 from gis_service.database import STORAGE_SRID
 from gis_service.errors import DomainError, InvalidInputError, NotFoundError
-from gis_service.geocode.service import geocode
+from gis_service.geocode.area import DEFAULT_AREA_NAMES, area_names, service_area
+from gis_service.geocode.placing import ask, placing
 from gis_service.incidents import queries, store
 from gis_service.incidents.history import GENESIS, event_hash
 from gis_service.incidents.ids import IdBlocks
@@ -44,12 +45,15 @@ class IntakePolicy:
     duplicate_window_hours: float
     geocode_min_confidence: float
     ids: IdBlocks | None = None  # ids reserved ahead; None = one sequence call per report
+    # the province, city, county… above the towns (an address naming others is not placed)
+    geocode_area_names: tuple[str, ...] = area_names(DEFAULT_AREA_NAMES)
 
 
 def intake_policy(settings: Settings, ids: IdBlocks | None) -> IntakePolicy:
     """What the settings say about duplicates and placing addresses."""
     return IntakePolicy(settings.duplicate_radius_m, settings.duplicate_window_hours,
-                        settings.geocode_min_confidence, ids)
+                        settings.geocode_min_confidence, ids,
+                        area_names(settings.service_area_names))
 
 
 @dataclass(frozen=True)
@@ -243,8 +247,7 @@ def _placed(session: Session, snapshot: LocatorSnapshot, report: Report,
         lon, lat, located = locate(snapshot, body.location)
         place(incident, lon, lat, located)
     elif body.address and policy is not None:
-        located, detail["geocode"] = _geocode(session, snapshot, incident, body.address,
-                                              policy.geocode_min_confidence)
+        located, detail["geocode"] = _geocode(session, snapshot, incident, body.address, policy)
     return incident, located, detail
 
 
@@ -296,18 +299,19 @@ def _fresh_duplicates(session: Session, incident: Incident, earlier: list[Incide
 
 
 def _geocode(session: Session, snapshot: LocatorSnapshot, incident: Incident, address: str,
-             min_confidence: float) -> tuple[dict[str, Any] | None, dict[str, Any]]:
-    """Place a report by its address; when the geocoder is not sure enough, keep its
-    candidates on the incident for a dispatcher to pick from."""
-    try:
-        found = geocode(session, address, min_confidence=min_confidence)
-    except NotFoundError as exc:
-        incident.candidates = exc.extra.get("candidates", [])
-        return None, {"placed": False, "candidates": len(incident.candidates or [])}
+             policy: IntakePolicy) -> tuple[dict[str, Any] | None, dict[str, Any]]:
+    """Place a report by its address when the geocoder found the place itself, sure enough,
+    in this deployment's area; otherwise keep its candidates (best first) on the incident for
+    a dispatcher to pick from (`gis_service/geocode/placing.py`)."""
+    area = service_area(snapshot, policy.geocode_area_names)
+    found = placing(ask(session, address, min_confidence=policy.geocode_min_confidence,
+                        area=area))
+    if found.lon is None or found.lat is None:
+        incident.candidates = found.candidates
+        return None, found.detail
     located = snapshot.locate_point(found.lon, found.lat)
     place(incident, found.lon, found.lat, located)
-    return located, {"placed": True, "matched": found.matched, "method": found.method,
-                     "confidence": round(found.confidence, 3)}
+    return located, found.detail
 
 
 def route_new(book: RoutingBook, incident: Incident, located: dict[str, Any] | None,

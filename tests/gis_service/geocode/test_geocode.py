@@ -213,7 +213,8 @@ def test_the_endpoint_cannot_place(client: TestClient, town: dict[str, Path],
     assert response.headers["content-type"] == "application/problem+json"
     body = response.json()
     assert len(body["candidates"]) >= 2
-    assert set(body["candidates"][0]) == {"address", "lon", "lat", "confidence", "method"}
+    assert set(body["candidates"][0]) == {"address", "matched", "lon", "lat", "confidence",
+                                         "method"}
 
 
 def test_the_endpoint_refuses_bad_input(client: TestClient, auth: dict[str, str]) -> None:
