@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -12,6 +11,8 @@ import shapely
 from shapely.errors import GEOSException
 from shapely.geometry import Point
 from shapely.geometry.base import BaseGeometry
+
+from grid_layers.wording import invalid_because, kind_name, level_name
 
 PROBLEM_TYPES = (
     "invalid_geometry",
@@ -25,7 +26,6 @@ PROBLEM_TYPES = (
     "invalid_attribute",  # importers: a required field empty or malformed
 )
 COMPREHENSIVE = "comprehensive"
-_REASON = re.compile(r"^(.*?)\[\s*(\S+)\s+(\S+)\s*\]")
 
 
 # Limits on what one request or file may carry: a detailed town boundary has ~18,000
@@ -68,7 +68,7 @@ class Problem:
     grids: tuple[str, ...]  # codes involved, sorted
     area_m2: float  # area concerned (0.0 where not meaningful, e.g. duplicate_code, orphan)
     geometry: BaseGeometry | None  # lon/lat, what to highlight
-    message: str  # one plain English sentence
+    message: str  # one plain Chinese sentence (grid_layers.wording), for a planner to read
 
     @property
     def location(self) -> tuple[float, float] | None:
@@ -101,13 +101,14 @@ def _first_point(geometry: BaseGeometry) -> Point | None:
 def shape_defect(geometry: object) -> tuple[str, Point | None] | None:
     """Why a geometry cannot be a grid boundary before any validity test, and where."""
     if not isinstance(geometry, BaseGeometry) or geometry.is_empty:
-        return "geometry is missing or empty", None
+        return "几何为空或缺失", None
     if geometry.geom_type not in ("Polygon", "MultiPolygon"):
-        return f"geometry is a {geometry.geom_type}, not a (Multi)Polygon", _first_point(geometry)
+        return (f"几何类型是 {geometry.geom_type}，不是面（Polygon/MultiPolygon）",
+                _first_point(geometry))
     coords = shapely.get_coordinates(geometry)
     # NaN fails these comparisons too; GEOS validity tests raise on it
     if not ((np.abs(coords[:, 0]) <= 180.0) & (np.abs(coords[:, 1]) <= 90.0)).all():
-        return "coordinates are not lon/lat degrees (EPSG:4490)", None
+        return "坐标不是经纬度（EPSG:4490）", None
     return None
 
 
@@ -115,28 +116,25 @@ def _validity_defect(reason: str, geometry: BaseGeometry) -> tuple[str, Point | 
     """The GEOS invalidity reason, rewritten with its place as (lon, lat); None when valid."""
     if reason == "Valid Geometry":
         return None
-    match = _REASON.match(reason)
-    if match is None:
-        return reason, _first_point(geometry)
-    point = Point(float(match[2]), float(match[3]))
-    return f"{match[1]} at ({point.x:.6f}, {point.y:.6f})", point
+    words, where = invalid_because(reason)
+    return words, Point(where) if where is not None else _first_point(geometry)
 
 
 def _attribute_defect(grid: GridRecord) -> str | None:
     if grid.kind == COMPREHENSIVE:
         if grid.level is None:
-            return "a comprehensive grid needs a level"
+            return "综合网格须填层级"
         if grid.level not in (1, 2, 3):
-            return f"level {grid.level} is not 1, 2 or 3"
+            return f"层级 {grid.level} 不是 1、2 或 3"
     elif grid.level is not None:
-        return f"a special-purpose grid ({grid.kind}) has no level, but level {grid.level} is given"
+        return f"专属网格（{kind_name(grid.kind)}）不分层级，却填了层级 {grid.level}"
     return None
 
 
 def _describe(grid: GridRecord) -> str:
     if grid.kind != COMPREHENSIVE:
-        return f"a special-purpose grid ({grid.kind})"
-    return f"level {grid.level}"
+        return f"专属网格（{kind_name(grid.kind)}）"
+    return level_name(grid.level)
 
 
 def check_records(grids: Sequence[GridRecord]) -> RecordCheck:
@@ -147,7 +145,7 @@ def check_records(grids: Sequence[GridRecord]) -> RecordCheck:
         first.setdefault(grid.code, i)
     for code, count in sorted(Counter(g.code for g in grids).items()):
         if count > 1:
-            text = f"code {code} is used by {count} grids; codes must be unique"
+            text = f"编码 {code} 被 {count} 个网格使用；编码必须唯一"
             problems.append(Problem("duplicate_code", (code,), 0.0, None, text))
 
     defects = [shape_defect(g.geometry) for g in grids]
@@ -163,10 +161,10 @@ def check_records(grids: Sequence[GridRecord]) -> RecordCheck:
         geometry_ok.append(geom is None)
         if attr is not None:
             problems.append(
-                Problem("invalid_geometry", (grid.code,), 0.0, None, f"grid {grid.code}: {attr}")
+                Problem("invalid_geometry", (grid.code,), 0.0, None, f"网格 {grid.code}：{attr}")
             )
         if geom is not None:
-            text = f"grid {grid.code} has an unusable geometry: {geom[0]}"
+            text = f"网格 {grid.code} 的几何无法使用：{geom[0]}"
             problems.append(Problem("invalid_geometry", (grid.code,), 0.0, geom[1], text))
 
     links: dict[int, int] = {}
@@ -178,18 +176,18 @@ def check_records(grids: Sequence[GridRecord]) -> RecordCheck:
         codes = tuple(sorted({grid.code, parent.code})) if parent is not None else (grid.code,)
         if grid.kind == COMPREHENSIVE and grid.level == 1:
             if grid.parent_code:
-                text = f"level-1 grid {grid.code} must have no parent, but names {grid.parent_code}"
+                text = f"一级网格 {grid.code} 不应有上级，却填了 {grid.parent_code}"
                 problems.append(Problem("orphan", codes, 0.0, highlight, text))
             continue
         want = 1 if grid.kind != COMPREHENSIVE else (grid.level or 1) - 1
         if not grid.parent_code:
-            text = f"grid {grid.code} has no parent; it needs a level-{want} parent"
+            text = f"网格 {grid.code} 没有上级；它需要一个{level_name(want)}作上级"
         elif parent is None:
-            text = f"parent {grid.parent_code} of grid {grid.code} does not exist"
+            text = f"网格 {grid.code} 的上级 {grid.parent_code} 不存在"
         elif parent.kind != COMPREHENSIVE or parent.level != want:
             text = (
-                f"parent {parent.code} of grid {grid.code} is {_describe(parent)}, "
-                f"not a level-{want} grid"
+                f"网格 {grid.code} 的上级 {parent.code} 是{_describe(parent)}，"
+                f"不是{level_name(want)}"
             )
         else:
             links[i] = first[parent.code]

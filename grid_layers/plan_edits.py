@@ -180,7 +180,7 @@ def split(shape: BaseGeometry, line: LineString, *,
     left = the rest), so they follow the children's edges exactly.
     """
     if len(polygons(shape)) != 1:
-        raise EditError("only a grid of one piece can be split")
+        raise EditError("只有连成一块的网格才能拆分")
     kids = dict(children or {})
     tol = degrees(tolerance_m, shape.centroid.y)
     reference = shapely.union_all([shape.boundary, *(k.boundary for k in kids.values())])
@@ -188,17 +188,17 @@ def split(shape: BaseGeometry, line: LineString, *,
     pieces = [p for p in polygons(split_by_line(clean(shape), cutter))
               if area_m2(p) > _TOL.noise_area_m2]
     if len(pieces) != 2:
-        raise EditError(f"the line cuts the grid into {len(pieces)} pieces, not two")
+        raise EditError(f"这条线把网格切成了 {len(pieces)} 块，而不是两块")
     if _left_of(cutter, pieces[1].point_on_surface()):
         pieces.reverse()
     if any(solid_parts(p) == 0 for p in pieces):
-        raise EditError("the line cuts off only a sliver")
+        raise EditError("这条线只切下一条狭长碎片")
     if not kids:
         return Split(pieces[0], pieces[1], {})
     where = {code: _holder(code, kid, pieces) for code, kid in kids.items()}
     right = [kids[c] for c, i in where.items() if i == 1]
     if not right or len(right) == len(kids):
-        raise EditError("one piece would hold none of the grid's level-3 grids")
+        raise EditError("拆分后有一块不含任何三级网格")
     right_shape = clean(shapely.union_all(right))
     return Split(clean(shape.difference(right_shape)), right_shape, where)
 
@@ -208,7 +208,7 @@ def _holder(code: str, child: BaseGeometry, pieces: Sequence[BaseGeometry]) -> i
     inside = [area_m2(child.intersection(p)) for p in pieces]
     best = int(np.argmax(inside))
     if not negligible(child.difference(pieces[best])):
-        raise EditError(f"the line runs through level-3 grid {code}; draw it along their edges")
+        raise EditError(f"这条线穿过了三级网格 {code}；请沿三级网格的边界画线")
     return best
 
 
@@ -229,11 +229,11 @@ def merge(a: BaseGeometry, b: BaseGeometry) -> BaseGeometry:
     """Two grids sharing an edge as one; an error if they only touch at a point or not at
     all, or if the union is not one piece."""
     if shared_edge_m(a, b) < _TOL.sliver_width_m:
-        raise EditError("the grids do not share an edge")
+        raise EditError("两个网格没有共同的边界")
     # vertices a hair apart along the shared edge would leave a noise hole: snap them first
     merged = clean(shapely.union(a, shapely.snap(b, a, degrees(0.01, a.centroid.y))))
     if solid_parts(merged) != 1:
-        raise EditError("the merged grid would not be one piece")
+        raise EditError("合并后的网格不能连成一块")
     return merged
 
 
@@ -270,18 +270,18 @@ def move_piece(giver: BaseGeometry, taker: BaseGeometry, piece: BaseGeometry, *,
             elif not negligible(kid.intersection(piece)):
                 cut.append(code)
         if cut:
-            raise EditError(f"the piece cuts level-3 grid(s) {', '.join(sorted(cut))}; "
-                            "draw it along their edges")
+            raise EditError(f"所画的区域切开了三级网格 {'、'.join(sorted(cut))}；"
+                            "请沿三级网格的边界画")
         if not inside:
-            raise EditError("the piece holds no whole level-3 grid")
+            raise EditError("所画的区域不含任何完整的三级网格")
         moved = clean(shapely.union_all([kids[c] for c in inside]))
     else:
         inside, moved = [], clean(giver.intersection(piece))
         if negligible(moved):
-            raise EditError("the piece does not overlap the grid it is taken from")
+            raise EditError("所画的区域与要划出的网格没有重叠")
     if shared_edge_m(moved, taker) < _TOL.sliver_width_m:
-        raise EditError("the piece does not border the grid it is given to")
+        raise EditError("所画的区域与要划入的网格不相邻")
     new_giver, new_taker = transfer(giver, taker, moved)
     if solid_parts(new_giver) == 0:
-        raise EditError("nothing would be left of the grid; merge the two instead")
+        raise EditError("划出后原网格将一点不剩；请改用合并")
     return Move(new_giver, new_taker, tuple(sorted(inside)))

@@ -28,6 +28,7 @@ from grid_layers.hierarchy import (
     check_records,
     shape_defect,
 )
+from grid_layers.wording import level_name
 
 __all__ = [
     "PROBLEM_TYPES",
@@ -39,11 +40,11 @@ __all__ = [
 ]
 
 _POLYGON_TYPE_ID = 3
-# (normal, sliver) message templates per piece type
+# (normal, sliver) message templates per piece type, in the words a planner reads
 _FORMATS = {
-    "gap": ("gap of {area} {text}", "sliver gap {width} wide ({area}) {text}"),
-    "overlap": ("overlap of {area} {text}", "sliver overlap {width} wide ({area}) {text}"),
-    "outside_parent": ("{area} {text}", "sliver {width} wide ({area}) {text}"),
+    "gap": ("缝隙 {area}：{text}", "狭长缝隙，宽 {width}（{area}）：{text}"),
+    "overlap": ("重叠 {area}：{text}", "狭长重叠，宽 {width}（{area}）：{text}"),
+    "outside_parent": ("超出上级 {area}：{text}", "狭长超出，宽 {width}（{area}）：{text}"),
 }
 
 
@@ -104,7 +105,7 @@ def _overlaps(codes: Sequence[str], geoms: np.ndarray, level: int | None) -> lis
     pieces = []
     for i, j, both in zip(a, b, shapely.intersection(geoms[a], geoms[b]), strict=True):
         pair = tuple(sorted((codes[i], codes[j])))
-        pieces.append(_Piece("overlap", pair, level, both, f"between {pair[0]} and {pair[1]}"))
+        pieces.append(_Piece("overlap", pair, level, both, f"{pair[0]} 与 {pair[1]} 之间"))
     return pieces
 
 
@@ -220,15 +221,15 @@ class _Checker:
             code = self.grids[i].code
             mine = np.flatnonzero((owner == k) & (area > self.tol.noise_area_m2))
             for j in mine[width[mine] < self.tol.sliver_width_m]:
-                text = f"grid {code} has a part only {width[j]:.2f} m wide ({area[j]:.1f} m²)"
+                text = f"网格 {code} 有一处宽仅 {width[j]:.2f} m 的狭长部分（{area[j]:.1f} m²）"
                 problems.append(Problem("sliver", (code,), float(area[j]), parts[j], text))
             solid = mine[width[mine] >= self.tol.sliver_width_m]
             if len(solid) > 1 and not self.grids[i].multipart_allowed:
                 apart = solid[np.argsort(-area[solid], kind="stable")[1:]]
                 size = float(area[apart].sum())
                 text = (
-                    f"grid {code} has {len(solid)} separate parts; "
-                    f"{size:.1f} m² lies apart from its largest part"
+                    f"网格 {code} 分成互不相连的 {len(solid)} 块；"
+                    f"{size:.1f} m² 与其最大的一块不相连"
                 )
                 geometry = shapely.union_all(parts[apart])
                 problems.append(Problem("not_contiguous", (code,), size, geometry, text))
@@ -252,7 +253,7 @@ class _Checker:
         ):
             grid, pcode = self.grids[c], self.grids[p].code
             level = grid.level if grid.kind == COMPREHENSIVE else None
-            text = f"of {grid.code} lies outside its parent {pcode}"
+            text = f"{grid.code} 有部分位于上级网格 {pcode} 之外"
             pieces.append(_Piece("outside_parent", (grid.code, pcode), level, diff, text))
         return pieces
 
@@ -279,7 +280,7 @@ class _Checker:
             if inside and shapely.area(self.shapes[p]) - area <= self.tol.noise_area_m2:
                 continue
             code = self.grids[p].code
-            text = f"inside {code} not covered by its level-{level} grids"
+            text = f"{code} 内有区域未被其{level_name(level)}覆盖"
             gap = self.geoms[p].difference(cover)
             pieces.append(_Piece("gap", (code,), level, gap, text, parent=code))
         return pieces

@@ -10,6 +10,7 @@ from typing import Any
 
 import orjson
 
+from gis_service.plans.wording import STATUS_NAMES
 from map_ui.assets import OWN_URL, VENDOR_URL
 from map_ui.wall import Basemap
 
@@ -17,7 +18,6 @@ DRAW_URL = f"{VENDOR_URL}/leaflet-draw/dist"
 EDITORS = frozenset({"planner", "admin"})
 READERS = EDITORS | {"commander"}
 ROLE_NAMES = {"admin": "管理员", "planner": "规划员", "commander": "指挥长"}
-STATUS_NAMES = {"draft": "草稿", "published": "已发布", "discarded": "已废弃"}
 PROBLEM_NAMES = {
     "invalid_geometry": "几何无效", "overlap": "重叠", "gap": "缝隙",
     "outside_parent": "超出上级网格", "not_contiguous": "不连续", "sliver": "碎片",
@@ -25,6 +25,20 @@ PROBLEM_NAMES = {
 }
 IMPACT_LISTS = {"address_points": "地址点", "open_incidents": "未办结事件",
                 "incidents": "历史事件", "workers": "网格员", "memberships": "片区/专项归属"}
+# the impact's totals and per-grid counts as column headers (the API's keys stay its own)
+IMPACT_TOTALS = {"new": "新增网格", "changed": "变更网格", "deleted": "删除网格",
+                 **IMPACT_LISTS}
+IMPACT_COLUMNS = {
+    "address_points_in": "地址点迁入", "address_points_out": "地址点迁出",
+    "open_incidents_in": "未办结事件迁入", "open_incidents_out": "未办结事件迁出",
+    "incidents_in": "历史事件迁入", "incidents_out": "历史事件迁出",
+    "workers_out": "网格员迁出", "workers_affected": "网格员受影响",
+    "districts_joined": "划入执法片区", "districts_left": "划出执法片区",
+    "special_in": "划入专属网格", "special_out": "划出专属网格",
+}
+# the edit log's operations in words
+OPERATION_NAMES = {"put": "修改网格", "delete": "删除网格", "split": "拆分", "merge": "合并",
+                   "move": "划出一块", "reassign": "改隶属", "rebalance": "自动均衡"}
 TABS = (("validation", "校验"), ("balance", "均衡"), ("impact", "影响"), ("log", "记录"))
 # (id, label, title): the tools a planner uses; a commander sees none of them
 TOOLS = (
@@ -179,7 +193,8 @@ def editor_config(data: EditorData) -> dict[str, Any]:
             "editable": can_edit(data.role) and data.status == "draft",
             "can_plan": can_edit(data.role), "band": list(data.band), "basemap": basemap,
             "problems": PROBLEM_NAMES, "statuses": STATUS_NAMES, "impact_lists": IMPACT_LISTS,
-            "user": data.username}
+            "impact_totals": IMPACT_TOTALS, "impact_columns": IMPACT_COLUMNS,
+            "operations": OPERATION_NAMES, "user": data.username}
 
 
 def _tools(enabled: bool) -> str:

@@ -37,13 +37,13 @@ SWEEP_MARGIN_SECONDS = 1.0
 
 def _reader(principal: PrincipalDep) -> Principal:
     if principal.role not in READERS:
-        raise ForbiddenError(f"a {principal.role} may not see plans")
+        raise ForbiddenError("当前角色无权查看边界方案")
     return principal
 
 
 def _planner(principal: PrincipalDep) -> Principal:
     if principal.role not in PLANNERS:
-        raise ForbiddenError(f"a {principal.role} may not change plans")
+        raise ForbiddenError("当前角色无权修改边界方案")
     return principal
 
 

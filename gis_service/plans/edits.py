@@ -51,7 +51,7 @@ class Edit:
     def grid(self, code: str) -> PlanGrid:
         """A grid of the plan; 404 when it has none with this code."""
         if code not in self.grids:
-            raise NotFoundError(f"plan {self.plan.id} has no grid {code}")
+            raise NotFoundError(f"方案 {self.plan.id} 中没有网格 {code}")
         return self.grids[code]
 
     def shape(self, code: str) -> BaseGeometry:
@@ -101,7 +101,7 @@ def undo(session: Session, plan: Plan, *, now: datetime) -> PlanEdit:
     """Put the grids the newest live edit touched back as they were; 409 if none is left."""
     edit = queries.last_edit(session, plan.id)
     if edit is None:
-        raise ConflictError("nothing to undo")
+        raise ConflictError("没有可撤销的修改")
     grids = {g.code: g for g in plan_grids(session, plan.id)}
     for saved in edit.before:
         if not saved["exists"] and saved["code"] in grids:

@@ -43,6 +43,7 @@ from gis_service.plans.metrics import get_plan, plan_metrics
 from gis_service.plans.models import Plan, PlanGrid
 from gis_service.plans.publish import problem_json
 from grid_layers.hierarchy import Problem, shape_defect
+from grid_layers.wording import invalid_because
 
 GRID_LAYER, PLAN_LAYER = "plan_grids", "plan"
 MEDIA_TYPES = {"geojson": "application/geo+json", "gpkg": "application/geopackage+sqlite3"}
@@ -72,7 +73,7 @@ def export_plan(session: Session, *, plan_id: int, fmt: str, band: tuple[int, in
                 now: datetime) -> PlanFile:
     """The plan's grids with scores and provenance as a GeoJSON or GeoPackage file."""
     if fmt not in MEDIA_TYPES:
-        raise InvalidInputError(f"format must be one of {', '.join(MEDIA_TYPES)}")
+        raise InvalidInputError(f"format 须是 {'、'.join(MEDIA_TYPES)} 之一")
     plan = get_plan(session, plan_id)
     grids = plan_grids(session, plan_id)
     scores = {g["code"]: g for g in plan_metrics(session, plan_id=plan_id, band=band,
@@ -140,14 +141,14 @@ def import_plan(session: Session, *, filename: str, content: bytes, owner: str,
     shape or fields are unusable (the hierarchy itself is the validation's business)."""
     suffix = Path(filename).suffix.lower()
     if suffix not in (".geojson", ".json", ".gpkg"):
-        raise InvalidInputError("send a .geojson or .gpkg file")
+        raise InvalidInputError("请上传 .geojson 或 .gpkg 文件")
     with tempfile.TemporaryDirectory(prefix="plan-") as folder:
         path = Path(folder) / f"upload{suffix}"
         path.write_bytes(content)
         features, meta = _read(path, suffix)
     grids, problems = _grids(features)
     if problems:
-        raise InvalidInputError(f"{len(problems)} grid(s) of the file cannot be used",
+        raise InvalidInputError(f"文件中有 {len(problems)} 个网格无法使用",
                                 problems=[problem_json(p) for p in problems])
     plan = Plan(name=name or str(meta.get("name") or Path(filename).stem), owner=owner,
                 note=note if note is not None else str(meta.get("note") or ""),
@@ -175,7 +176,7 @@ def _read(path: Path, suffix: str) -> tuple[list[InputFeature], dict[str, Any]]:
             warnings.simplefilter("ignore", UserWarning)  # the GeoPackage's second layer
             features = read_vector(path, None)
     except UnreadableInputError as exc:
-        raise InvalidInputError(str(exc).replace(str(path), "the file")) from exc
+        raise InvalidInputError(str(exc).replace(str(path), "上传的文件")) from exc
     if suffix == ".gpkg":
         layers = [str(layer) for layer, _ in pyogrio.list_layers(path)]
         if PLAN_LAYER not in layers:
@@ -198,11 +199,11 @@ def _grids(features: list[InputFeature]) -> tuple[list[dict[str, Any]], list[Pro
     problems: list[Problem] = []
     seen: set[str] = set()
     if not features:
-        problems.append(Problem("invalid_attribute", (), 0.0, None, "the file has no grids"))
+        problems.append(Problem("invalid_attribute", (), 0.0, None, "文件中没有网格"))
     for feature in features:
         props, geometry = feature.properties, feature.geometry
         code = str(props.get("code") or "").strip()
-        label = code or f"row {feature.row}"
+        label = code or f"第 {feature.row} 行"
         trouble = _field_trouble(props, code, seen)
         if trouble:
             problems.append(Problem(trouble[0], (label,), 0.0, None, f"{label}: {trouble[1]}"))
@@ -220,12 +221,12 @@ def _grids(features: list[InputFeature]) -> tuple[list[dict[str, Any]], list[Pro
 
 def _field_trouble(props: dict[str, Any], code: str, seen: set[str]) -> tuple[str, str] | None:
     if not code or not str(props.get("kind") or "").strip():
-        return "invalid_attribute", "code and kind are required"
+        return "invalid_attribute", "code（编码）和 kind（类型）必填"
     if code in seen:
-        return "duplicate_code", "the code appears more than once"
+        return "duplicate_code", "编码重复出现"
     level = props.get("level")
     if level not in (None, "", 0) and str(_int(level)) not in VALID_LEVELS:
-        return "invalid_attribute", f"level {level!r} is not 1, 2 or 3"
+        return "invalid_attribute", f"层级 {level!r} 不是 1、2 或 3"
     return None
 
 
@@ -235,9 +236,9 @@ def _shape_trouble(geometry: shapely.Geometry | None) -> str | None:
         return defect[0]
     assert geometry is not None
     if outside_china(geometry):
-        return "coordinates outside China (swapped lon/lat, or a projected file?)"
-    reason = shapely.is_valid_reason(geometry)
-    return None if reason == "Valid Geometry" else str(reason)
+        return "坐标超出中国范围（经纬度写反了，还是投影坐标文件？）"
+    reason = str(shapely.is_valid_reason(geometry))
+    return None if reason == "Valid Geometry" else invalid_because(reason)[0]
 
 
 def _grid_fields(props: dict[str, Any], code: str,

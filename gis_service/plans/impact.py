@@ -207,7 +207,7 @@ def _area_m2(area: BaseGeometry) -> float:
 def impact_csv(session: Session, *, plan_id: int, kind: str, at: datetime) -> str:
     """One kind's list as CSV text: what moves, from which grid to which."""
     if kind not in KINDS:
-        raise NotFoundError(f"no impact list {kind!r}; lists are {', '.join(KINDS)}")
+        raise NotFoundError(f"没有影响清单 {kind!r}；可选清单：{'、'.join(KINDS)}")
     diff = _diff_now(session, plan_id, at)
     header: tuple[str, ...]
     rows: list[tuple[Any, ...]] = []

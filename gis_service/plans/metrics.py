@@ -32,7 +32,7 @@ def get_plan(session: Session, plan_id: int) -> Plan:
     """The plan, or 404."""
     plan = session.get(Plan, plan_id)
     if plan is None:
-        raise NotFoundError(f"no plan {plan_id}")
+        raise NotFoundError(f"没有方案 {plan_id}")
     return plan
 
 
@@ -40,7 +40,7 @@ def parse_band(value: str) -> tuple[int, int]:
     """"low,high" households as a pair; 422 when it is not two ordered whole numbers."""
     parts = [p.strip() for p in value.split(",")]
     if len(parts) != 2 or not all(p.isdigit() for p in parts) or int(parts[0]) > int(parts[1]):
-        raise InvalidInputError(f"band {value!r} is not 'low,high' households, low <= high")
+        raise InvalidInputError(f"户数区间 {value!r} 应写作“下限,上限”，且下限不大于上限")
     return int(parts[0]), int(parts[1])
 
 

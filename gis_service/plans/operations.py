@@ -48,13 +48,13 @@ def _children(edit: Edit, grid: PlanGrid) -> dict[str, BaseGeometry]:
 
 def _one_piece(grid: PlanGrid, geometry: BaseGeometry) -> None:
     if solid_parts(geometry) > 1 and not grid.multipart:
-        raise InvalidInputError(f"grid {grid.code} would fall into several pieces "
-                                "(mark it multipart if that is meant)")
+        raise InvalidInputError(f"网格 {grid.code} 将分成互不相连的几块"
+                                "（如确需如此，请将其标为多块网格 multipart）")
 
 
 def _new_code(edit: Edit, code: str, *allowed: str) -> None:
     if code in edit.grids and code not in allowed:
-        raise InvalidInputError(f"the plan has a grid {code} already")
+        raise InvalidInputError(f"方案中已有网格 {code}")
 
 
 def _copy(grid: PlanGrid) -> dict[str, Any]:
@@ -70,13 +70,13 @@ def split(edit: Edit, op: SplitOp) -> dict[str, Any]:
     """Cut a grid in two; households and population are shared by area."""
     grid = edit.grid(op.grid)
     if grid.kind == COMPREHENSIVE and grid.level == 1:
-        raise InvalidInputError("the town cannot be split")
+        raise InvalidInputError("镇（一级网格）不能拆分")
     first, second = op.codes
     if first == second:
-        raise InvalidInputError("the two pieces need different codes")
+        raise InvalidInputError("拆分后的两块需要不同的编码")
     for code in op.codes:
         _new_code(edit, code, grid.code)
-    line = parse_geometry(op.line, ("LineString",), what="line")
+    line = parse_geometry(op.line, ("LineString",), what="所画的线")
     assert isinstance(line, shapely.LineString)
     result = plan_edits.split(edit.shape(grid.code), line, children=_children(edit, grid))
     names = op.names or [grid.name if first == grid.code else first, second]
@@ -99,11 +99,11 @@ def merge(edit: Edit, op: MergeOp) -> dict[str, Any]:
     """Two neighbours of one level and parent as one grid; children follow."""
     a, b = (edit.grid(c) for c in op.grids)
     if a.code == b.code:
-        raise InvalidInputError("name two different grids")
+        raise InvalidInputError("请选择两个不同的网格")
     if (a.level, a.kind, a.parent_code) != (b.level, b.kind, b.parent_code):
-        raise InvalidInputError("only grids of one level, kind and parent can be merged")
+        raise InvalidInputError("只能合并同一层级、同一类型、同一上级的网格")
     if a.kind == COMPREHENSIVE and a.level == 1:
-        raise InvalidInputError("the town cannot be merged")
+        raise InvalidInputError("镇（一级网格）不能合并")
     into = op.into or a.code
     _new_code(edit, into, a.code, b.code)
     merged = plan_edits.merge(edit.shape(a.code), edit.shape(b.code))
@@ -128,13 +128,13 @@ def move(edit: Edit, op: MoveOp) -> dict[str, Any]:
     """The part of one grid inside a drawn piece goes to a neighbour of the same parent."""
     giver, taker = edit.grid(op.from_), edit.grid(op.to)
     if giver.code == taker.code:
-        raise InvalidInputError("name two different grids")
+        raise InvalidInputError("请选择两个不同的网格")
     if giver.kind != COMPREHENSIVE or taker.kind != COMPREHENSIVE or giver.level == 1:
-        raise InvalidInputError("pieces move between level-2 or level-3 grids")
+        raise InvalidInputError("只能在二级或三级网格之间划转区域")
     if (giver.level, giver.parent_code) != (taker.level, taker.parent_code):
-        raise InvalidInputError("both grids must have the same level and parent; "
-                                "use reassign to move level-3 grids to another parent")
-    piece = parse_geometry(op.piece, ("Polygon", "MultiPolygon"), what="piece")
+        raise InvalidInputError("两个网格须同一层级、同一上级；"
+                                "要把三级网格划归另一个上级，请用改隶属（reassign）操作")
+    piece = parse_geometry(op.piece, ("Polygon", "MultiPolygon"), what="所画的区域")
     result = plan_edits.move_piece(edit.shape(giver.code), edit.shape(taker.code), piece,
                                    children=_children(edit, giver))
     _one_piece(giver, result.giver)
@@ -151,22 +151,22 @@ def reassign(edit: Edit, op: ReassignOp) -> dict[str, Any]:
     """Level-3 grids to another level-2 parent: old parents give up their shapes to it."""
     target = edit.grid(op.parent)
     if target.kind != COMPREHENSIVE or target.level != 2:
-        raise InvalidInputError(f"{target.code} is not a level-2 grid")
+        raise InvalidInputError(f"{target.code} 不是二级网格")
     codes = list(dict.fromkeys(op.grids))
     shapes: dict[str, BaseGeometry] = {target.code: edit.shape(target.code)}
     for code in codes:
         grid = edit.grid(code)
         if grid.kind != COMPREHENSIVE or grid.level != 3:
-            raise InvalidInputError(f"{code} is not a level-3 grid")
+            raise InvalidInputError(f"{code} 不是三级网格")
         if grid.parent_code == target.code:
-            raise InvalidInputError(f"{code} belongs to {target.code} already")
+            raise InvalidInputError(f"{code} 已属于 {target.code}")
         old = edit.grid(grid.parent_code or "")
         shapes.setdefault(old.code, edit.shape(old.code))
         shapes[old.code], shapes[target.code] = plan_edits.transfer(
             shapes[old.code], shapes[target.code], edit.shape(code))
     for code, geometry in shapes.items():
         if solid_parts(geometry) == 0:
-            raise InvalidInputError(f"{code} would be left with no area; merge it instead")
+            raise InvalidInputError(f"{code} 将没有任何面积；请改用合并")
         _one_piece(edit.grid(code), geometry)
     for code, geometry in shapes.items():
         edit.put(code, geometry)
@@ -189,6 +189,6 @@ def apply(session: Session, *, principal: Principal, plan_id: int, op: Op,
     except EditError as exc:
         raise InvalidInputError(str(exc)) from exc
     except GEOSException as exc:  # a drawn shape GEOS cannot overlay: the input's fault
-        raise InvalidInputError(f"the drawn geometry cannot be used: {exc}") from exc
+        raise InvalidInputError(f"所画的图形无法使用：{exc}") from exc
     edit.finish(op.op, detail)
     return plan

@@ -40,6 +40,8 @@ from gis_service.locate.snapshot import LocatorSnapshot
 from gis_service.plans.drafts import as_record, plan_grids
 from gis_service.plans.impact import PlanDiff, diff_plan, version_fields
 from gis_service.plans.models import Plan, PlanGrid, PlanPublication
+from gis_service.plans.wording import stale_version, status_name
+from gis_service.timeutil import CHINA_TIME
 from grid_layers.validation import Problem, validate_hierarchy
 
 SQL = Path(__file__).parent / "sql"
@@ -66,7 +68,7 @@ def publish_plan(session: Session, *, plan_id: int, actor: str, effective_from: 
                  policy: str, expected_version: int, now: datetime) -> PlanPublication:
     """Make a valid draft live from `effective_from`; the caller commits."""
     if policy not in POLICIES:
-        raise InvalidInputError(f"policy must be one of {', '.join(POLICIES)}")
+        raise InvalidInputError(f"policy 须是 {'、'.join(POLICIES)} 之一")
     session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": IMPORT_LOCK})
     # Without JIT until the caller's transaction ends: after the re-attribution's big UPDATE
     # the tile triggers on `incident` keep a plan costed for a million rows, and each open
@@ -76,7 +78,7 @@ def publish_plan(session: Session, *, plan_id: int, actor: str, effective_from: 
     grids = plan_grids(session, plan_id)
     problems = validate_hierarchy([as_record(g) for g in grids]) if grids else []
     if problems or not grids:
-        raise InvalidInputError("the plan does not validate: fix it before publishing",
+        raise InvalidInputError("方案未通过校验：请先修正问题再发布",
                                 problems=[problem_json(p) for p in problems])
     versions = list(session.scalars(select(GridVersion).where(GridVersion.valid_to.is_(None))
                                     .order_by(GridVersion.code)))
@@ -84,11 +86,12 @@ def publish_plan(session: Session, *, plan_id: int, actor: str, effective_from: 
     newest = session.scalar(select(func.max(func.greatest(
         GridVersion.valid_from, func.coalesce(GridVersion.valid_to, GridVersion.valid_from)))))
     if newest is not None and effective_from <= newest:
-        raise ConflictError(f"effective_from must come after {newest.isoformat()}, when the "
-                            "newest published boundaries changed", newest_valid_from=newest)
+        raise ConflictError(f"生效时间须晚于 {newest.astimezone(CHINA_TIME):%Y-%m-%d %H:%M:%S}"
+                            "（北京时间，最近一次发布的边界变更时刻）",
+                            newest_valid_from=newest)
     diff = diff_plan(grids, versions)
     if not diff.touched:
-        raise ConflictError("the plan changes nothing against the published boundaries")
+        raise ConflictError("方案与现行边界相比没有任何变化")
     source = f"plan {plan.id}: {plan.name}"[:400]
     _write_versions(session, diff, grids, versions, effective_from, source)
     reattributed, open_rows = _reattribute(session, diff, effective_from,
@@ -117,12 +120,12 @@ def _locked_draft(session: Session, plan_id: int, expected_version: int) -> Plan
     plan = session.scalar(select(Plan).where(Plan.id == plan_id).with_for_update()
                           .execution_options(populate_existing=True))
     if plan is None:
-        raise NotFoundError(f"no plan {plan_id}")
+        raise NotFoundError(f"没有方案 {plan_id}")
     if plan.version != expected_version:
-        raise PreconditionFailedError(f"the plan is at version {plan.version}, not "
-                                      f"{expected_version}: reload it", version=plan.version)
+        raise PreconditionFailedError(stale_version(plan.version, expected_version),
+                                      version=plan.version)
     if plan.status != "draft":
-        raise ConflictError(f"plan {plan_id} is {plan.status}: only a draft can be published")
+        raise ConflictError(f"方案 {plan_id} {status_name(plan.status)}：只有草稿可以发布")
     return plan
 
 

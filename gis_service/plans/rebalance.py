@@ -153,17 +153,17 @@ def suggest_rebalance(session: Session, *, plan_id: int, owner: str, band: tuple
     default every parent with a grid outside the band), and a summary; the caller commits."""
     source = session.get(Plan, plan_id)
     if source is None:
-        raise NotFoundError(f"no plan {plan_id}")
+        raise NotFoundError(f"没有方案 {plan_id}")
     if source.status == "discarded":
-        raise ConflictError(f"plan {plan_id} is discarded")
+        raise ConflictError(f"方案 {plan_id} 已废弃")
     if band[0] > band[1] or band[0] < 0:
-        raise InvalidInputError(f"band {list(band)} is not [low, high] with 0 <= low <= high")
+        raise InvalidInputError(f"户数区间 {list(band)} 应为 [下限, 上限]，且 0 ≤ 下限 ≤ 上限")
     plan = copy_plan(session, source, owner=owner, name=f"{source.name}{SUFFIX}", now=now)
     grids = plan_grids(session, plan.id)
     level2 = {g.code: g for g in grids if g.kind == COMPREHENSIVE and g.level == 2}
     unknown = sorted(set(parents or ()) - set(level2))
     if unknown:
-        raise InvalidInputError(f"not level-2 grids of plan {plan_id}: {', '.join(unknown)}")
+        raise InvalidInputError(f"以下不是方案 {plan_id} 的二级网格：{'、'.join(unknown)}")
     children = {code: [g for g in grids if g.level == 3 and g.parent_code == code]
                 for code in level2}
     taken = {g.code for g in grids}

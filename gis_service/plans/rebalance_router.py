@@ -21,7 +21,7 @@ PLANNERS = frozenset({"planner", "admin"})
 
 def _planner(principal: PrincipalDep) -> Principal:
     if principal.role not in PLANNERS:
-        raise ForbiddenError(f"a {principal.role} may not make plans")
+        raise ForbiddenError("当前角色无权制作边界方案")
     return principal
 
 

@@ -38,10 +38,12 @@ from gis_service.plans.schemas import (
     ProblemRead,
     ValidationRead,
 )
+from gis_service.plans.wording import stale_version, status_name
 from grid_layers import crs as crs_module
 from grid_layers.hierarchy import COMPREHENSIVE, MAX_VERTICES_PER_GEOMETRY
 from grid_layers.plan_edits import snap_to_neighbours
 from grid_layers.validation import validate_hierarchy
+from grid_layers.wording import invalid_because
 
 EDITORS = ("planner", "admin")
 READERS = (*EDITORS, "commander")
@@ -49,8 +51,7 @@ READERS = (*EDITORS, "commander")
 
 def _require(principal: Principal, roles: tuple[str, ...]) -> None:
     if principal.role not in roles:
-        raise ForbiddenError(f"a {principal.role} may not {'edit' if roles == EDITORS else 'see'}"
-                             " boundary plans")
+        raise ForbiddenError(f"当前角色无权{'编辑' if roles == EDITORS else '查看'}边界方案")
 
 
 def readable(session: Session, *, principal: Principal, plan_id: int) -> Plan:
@@ -58,7 +59,7 @@ def readable(session: Session, *, principal: Principal, plan_id: int) -> Plan:
     _require(principal, READERS)
     plan = queries.plan(session, plan_id)
     if plan is None:
-        raise NotFoundError(f"no plan {plan_id}")
+        raise NotFoundError(f"没有方案 {plan_id}")
     return plan
 
 
@@ -69,12 +70,12 @@ def editable(session: Session, *, principal: Principal, plan_id: int,
     expected = parse_etag(if_match)
     plan = queries.plan(session, plan_id, lock=True)
     if plan is None:
-        raise NotFoundError(f"no plan {plan_id}")
+        raise NotFoundError(f"没有方案 {plan_id}")
     if plan.version != expected:
-        raise PreconditionFailedError(f"the plan is at version {plan.version}, not {expected}: "
-                                      "reload it", version=plan.version)
+        raise PreconditionFailedError(stale_version(plan.version, expected),
+                                      version=plan.version)
     if plan.status != "draft":
-        raise ConflictError(f"the plan is {plan.status}; only a draft can be edited")
+        raise ConflictError(f"方案{status_name(plan.status)}；只有草稿可以编辑")
     return plan
 
 
@@ -91,7 +92,7 @@ def create(session: Session, *, principal: Principal, body: PlanCreate, now: dat
     """A new draft copying the boundaries valid at `body.at` (now by default)."""
     _require(principal, EDITORS)
     if body.at is not None and body.at.tzinfo is None:
-        raise InvalidInputError("`at` needs a time zone, e.g. 2026-01-01T00:00:00+08:00")
+        raise InvalidInputError("`at` 须带时区，例如 2026-01-01T00:00:00+08:00")
     return create_plan(session, owner=principal.username, name=body.name, note=body.note,
                        at=body.at, now=now)
 
@@ -146,31 +147,32 @@ def features(session: Session, *, principal: Principal, plan_id: int,
 
 
 def parse_geometry(value: dict[str, Any], types: tuple[str, ...], crs: str = "wgs84",
-                   what: str = "geometry") -> BaseGeometry:
+                   what: str = "几何") -> BaseGeometry:
     """A GeoJSON geometry in lon/lat (of `crs`) as a valid shapely geometry in storage lon/lat;
     422 when it is not one of `types`, empty, invalid or outside China."""
     try:
         geometry = shape(value)
         name = crs_module.normalize_crs(crs)
     except (ValueError, TypeError, KeyError, AttributeError, IndexError, GEOSException) as exc:
-        raise InvalidInputError(f"{what} is not a GeoJSON geometry: {exc}") from exc
+        raise InvalidInputError(f"{what}不是 GeoJSON 几何：{exc}") from exc
     if geometry.geom_type not in types or geometry.is_empty:
-        raise InvalidInputError(f"{what} must be a non-empty {' or '.join(types)}")
+        raise InvalidInputError(f"{what}须是非空的 {' 或 '.join(types)}")
     if shapely.get_num_coordinates(geometry) > MAX_VERTICES_PER_GEOMETRY:
-        raise InvalidInputError(f"{what} has more than {MAX_VERTICES_PER_GEOMETRY:,} vertices: "
-                                "simplify it first")
+        raise InvalidInputError(f"{what}的顶点超过 {MAX_VERTICES_PER_GEOMETRY:,} 个："
+                                "请先简化")
     coords = shapely.get_coordinates(geometry)
     if not np.isfinite(coords).all():
-        raise InvalidInputError(f"{what} has coordinates that are not numbers")
+        raise InvalidInputError(f"{what}含有不是数字的坐标")
 
     def to_storage(xy: np.ndarray) -> np.ndarray:
         return np.column_stack(crs_module.to_storage(xy[:, 0], xy[:, 1], name))
 
     geometry = shapely.transform(geometry, to_storage)
     if not all(crs_module.inside_china(x, y) for x, y in shapely.get_coordinates(geometry)):
-        raise InvalidInputError(f"{what} lies outside China: send lon/lat")
+        raise InvalidInputError(f"{what}超出中国范围：请用经纬度（经度在前）")
     if not geometry.is_valid:
-        raise InvalidInputError(f"{what} is invalid: {shapely.is_valid_reason(geometry)}")
+        reason, _ = invalid_because(str(shapely.is_valid_reason(geometry)))
+        raise InvalidInputError(f"{what}无效：{reason}")
     return geometry
 
 
@@ -190,7 +192,7 @@ def put_grid(session: Session, *, principal: Principal, plan_id: int, code: str,
     """Create or replace one grid; its shape is snapped to its siblings and parent."""
     props = feature.properties
     if props.code is not None and props.code != code:
-        raise InvalidInputError(f"the feature's code {props.code} is not {code}")
+        raise InvalidInputError(f"要素的编码 {props.code} 与地址中的 {code} 不一致")
     geometry = parse_geometry(feature.geometry, ("Polygon", "MultiPolygon"), props.crs)
     plan = editable(session, principal=principal, plan_id=plan_id, if_match=if_match)
     edit = Edit(session, plan, actor=principal.username, now=now)
@@ -198,9 +200,9 @@ def put_grid(session: Session, *, principal: Principal, plan_id: int, code: str,
     try:
         snapped = snap_to_neighbours(geometry, neighbours=neighbours, parent=parent)
     except GEOSException as exc:  # a drawn shape GEOS cannot overlay: the input's fault
-        raise InvalidInputError(f"the geometry cannot be fitted: {exc}") from exc
+        raise InvalidInputError(f"图形无法与相邻网格贴合：{exc}") from exc
     if snapped.is_empty:
-        raise InvalidInputError("nothing is left of the grid once fitted to its neighbours")
+        raise InvalidInputError("与相邻网格贴合后，网格已不剩任何面积")
     fields = props.model_dump(exclude={"code", "crs"})
     edit.put(code, snapped, **fields)
     edit.finish("put", {"code": code, **fields})

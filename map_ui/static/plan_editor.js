@@ -79,6 +79,7 @@
     L.tileLayer(config.basemap.url, {attribution: config.basemap.attribution, maxZoom: 19})
       .addTo(map);
   }
+  L.control.scale({imperial: false}).addTo(map); // metres and kilometres only
   map.createPane("pe-problems").style.zIndex = 450;
   const gridLayer = L.featureGroup().addTo(map);
   const problemLayer = L.featureGroup().addTo(map);
@@ -212,13 +213,12 @@
     const line = $("validation-state");
     const count = got.body.problems.length;
     line.dataset.valid = String(got.body.valid);
-    line.textContent = got.body.valid ? "校验通过（valid）：没有问题"
-      : `校验未通过（invalid）：${count} 个问题`;
+    line.textContent = got.body.valid ? "校验通过：没有问题" : `校验未通过：${count} 个问题`;
     const list = $("problems");
     list.replaceChildren(...got.body.problems.map((problem, index) => el("li", {
       class: "pe-problem-item", dataset: {type: problem.type, index: String(index)},
       onclick: () => focusProblem(index),
-    }, el("b", {}, `${problemName(problem.type)}（${problem.type}）`), " ",
+    }, el("b", {}, problemName(problem.type)), " ",
     problem.grids.join("、"), ` · ${Math.round(problem.area_m2)} m²`,
     problem.message ? el("div", {class: "pe-problem-message"}, problem.message) : null)));
     drawProblems();
@@ -297,18 +297,27 @@
       return;
     }
     const t = got.body.totals;
-    const labels = {new: "新增网格", changed: "变更网格", deleted: "删除网格",
-                    ...config.impact_lists};
+    const perGrid = Object.entries(got.body.per_grid);
+    // one column per count any grid has, in the page's order; unknown keys last, as they are
+    const present = new Set(perGrid.flatMap(([, counts]) => Object.keys(counts)));
+    const columns = Object.keys(config.impact_columns).filter((k) => present.has(k))
+      .concat([...present].filter((k) => !(k in config.impact_columns)).sort());
+    const gridName = (code) => {
+      const feature = state.byCode[code];
+      return feature && feature.properties.name ? `${feature.properties.name}（${code}）` : code;
+    };
     box.replaceChildren(
       el("p", {}, `变化面积 ${Math.round(got.body.changed_area_m2)} m²`),
       el("table", {class: "pe-table", id: "impact-totals"}, el("tbody", {},
         Object.entries(t).map(([k, v]) => el("tr", {dataset: {key: k}},
-          el("th", {}, labels[k] || k), el("td", {}, v))))),
-      el("table", {class: "pe-table", id: "impact-grids"},
-        el("thead", {}, el("tr", {}, el("th", {}, "网格"), el("th", {}, "迁入/迁出"))),
-        el("tbody", {}, Object.entries(got.body.per_grid).map(([code, counts]) =>
-          el("tr", {}, el("td", {}, code), el("td", {}, Object.entries(counts)
-            .map(([k, v]) => `${k}: ${v}`).join("；")))))));
+          el("th", {}, config.impact_totals[k] || k), el("td", {}, v))))),
+      perGrid.length ? el("table", {class: "pe-table", id: "impact-grids"},
+        el("thead", {}, el("tr", {}, el("th", {}, "网格"), columns.map((k) =>
+          el("th", {dataset: {key: k}}, config.impact_columns[k] || k)))),
+        el("tbody", {}, perGrid.map(([code, counts]) => el("tr", {dataset: {code}},
+          el("td", {}, gridName(code)),
+          columns.map((k) => el("td", {}, counts[k] || "—"))))))
+        : el("p", {id: "impact-none"}, "没有地址点、事件、网格员或片区归属会改变网格"));
   }
 
   async function loadLog() {
@@ -316,7 +325,8 @@
     if (!got.ok) return;
     $("edit-log").replaceChildren(...got.body.slice().reverse().map((e) => el("li", {
       class: e.undone ? "pe-undone" : "", dataset: {seq: String(e.seq), operation: e.operation},
-    }, `#${e.seq} ${new Date(e.at).toLocaleString("zh-CN")} ${e.actor} ${e.operation}`,
+    }, `#${e.seq} ${new Date(e.at).toLocaleString("zh-CN", {timeZone: "Asia/Shanghai"})} ` +
+       `${e.actor} ${config.operations[e.operation] || e.operation}`,
     ` ${summary(e.detail)}`, e.undone ? "（已撤销）" : "")));
   }
 

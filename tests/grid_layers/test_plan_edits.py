@@ -100,15 +100,15 @@ def test_split_keeps_the_hierarchy_clean() -> None:
 
 
 def test_split_refuses_a_line_that_does_not_cut_in_two() -> None:
-    with pytest.raises(EditError, match="1 pieces"):
+    with pytest.raises(EditError, match="切成了 1 块"):
         split(box(X0, Y0, X1, Y1), LineString([(120.405, Y0 + 0.001), (120.405, Y1 - 0.001)]))
-    with pytest.raises(EditError, match="3 pieces"):
+    with pytest.raises(EditError, match="切成了 3 块"):
         split(box(X0, Y0, X1, Y1),
               LineString([(120.403, Y0), (120.403, Y1), (120.406, Y1), (120.406, Y0)]))
     near_edge = LineString([(X0 + 0.5 * M, Y0), (X0 + 0.5 * M, Y1)])
-    with pytest.raises(EditError, match="1 pieces"):  # snapped onto the edge: no cut
+    with pytest.raises(EditError, match="切成了 1 块"):  # snapped onto the edge: no cut
         split(box(X0, Y0, X1, Y1), near_edge)
-    with pytest.raises(EditError, match="sliver"):
+    with pytest.raises(EditError, match="狭长碎片"):
         split(box(X0, Y0, X1, Y1), near_edge, tolerance_m=0.1)
 
 
@@ -135,7 +135,7 @@ def test_merge_needs_a_shared_edge() -> None:
     shapes = town()
     merged = merge(shapes["T-A-1"], shapes["T-A-2"])
     assert shapely.equals(merged, shapes["T-A"]) and solid_parts(merged) == 1
-    with pytest.raises(EditError, match="share an edge"):
+    with pytest.raises(EditError, match="没有共同的边界"):
         merge(shapes["T-A-1"], shapes["T-B-2"])  # corner only
 
 
@@ -143,9 +143,9 @@ def test_move_gives_a_piece_without_a_sliver() -> None:
     shapes = town()
     piece = Polygon([(120.408, Y0 - 0.001), (X1 + 0.001, Y0 - 0.001), (X1 + 0.001, 30.905),
                      (120.4085, 30.9052)])  # the south-east corner: far from T-A-2
-    with pytest.raises(EditError, match="border"):
+    with pytest.raises(EditError, match="不相邻"):
         move_piece(shapes["T-A-1"], shapes["T-A-2"], piece)
-    with pytest.raises(EditError, match="overlap"):
+    with pytest.raises(EditError, match="没有重叠"):
         move_piece(shapes["T-A-1"], shapes["T-A-2"], box(X1 + 0.001, Y0, X2, Y1))
     piece = box(X0 - 0.001, 30.908, X1 + 0.001, Y1 + 0.001)  # the north strip of T-A-1
     result = move_piece(shapes["T-A-1"], shapes["T-A-2"], piece)
@@ -163,9 +163,9 @@ def test_move_between_villages_takes_whole_grids() -> None:
     assert result.children == ("T-A-2",)
     shapes.update({"T-A": result.giver, "T-B": result.taker})
     assert problems(shapes, {**PARENTS, "T-A-2": "T-B"}) == []
-    with pytest.raises(EditError, match="cuts level-3"):
+    with pytest.raises(EditError, match="切开了三级网格"):
         move_piece(shapes["T-A"], shapes["T-B"], box(X0, Y0, X1, 30.905), children=kids)
-    with pytest.raises(EditError, match="nothing would be left"):
+    with pytest.raises(EditError, match="一点不剩"):
         move_piece(shapes["T-A-1"], shapes["T-B-1"], box(X0 - 1, Y0 - 1, X1 + 1, Y2 + 1))
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import random
+import re
 import time
 from collections.abc import Iterable
 from typing import Any
@@ -116,6 +117,7 @@ def test_empty_set_has_no_problems() -> None:
 def test_duplicate_code() -> None:
     problem = only(validate_hierarchy([*CLEAN, CLEAN[3]]))
     assert (problem.type, problem.grids, problem.area_m2) == ("duplicate_code", ("3-01",), 0.0)
+    assert problem.message == "编码 3-01 被 2 个网格使用；编码必须唯一"
 
 
 @pytest.mark.parametrize(
@@ -163,6 +165,10 @@ def test_invalid_geometry(
     assert (problem.type, problem.grids, problem.area_m2) == ("invalid_geometry", (code,), 0.0)
     if where is not None:
         assert inside(problem, *where), problem.message
+    # a planner reads it: in Chinese, GEOS's reason included
+    assert problem.message.startswith(f"网格 {code}"), problem.message
+    english = set(re.findall(r"[A-Za-z]{4,}", problem.message))
+    assert english <= {"Polygon", "MultiPolygon", "Point", "EPSG"}, problem.message
 
 
 @pytest.mark.parametrize(
@@ -182,6 +188,7 @@ def test_orphan(code: str, parent: str | None, grids: tuple[str, ...]) -> None:
         problems = problems[1:]
     problem = only(problems)
     assert (problem.type, problem.grids, problem.area_m2) == ("orphan", grids, 0.0)
+    assert problem.message.startswith(("网格", "一级网格")) and "上级" in problem.message
 
 
 def test_overlap() -> None:
@@ -189,6 +196,7 @@ def test_overlap() -> None:
     assert (problem.type, problem.grids) == ("overlap", ("3-01", "3-02"))
     assert problem.area_m2 == pytest.approx(1000 * 20, rel=REL)
     assert inside(problem, 500, 490, tolerance_m=500)
+    assert re.fullmatch(r"重叠 \d+\.\d m²：3-01 与 3-02 之间", problem.message), problem.message
 
 
 def test_level2_grid_inside_another_overlaps() -> None:
@@ -222,7 +230,7 @@ def test_gap(grids: list[GridRecord], expected_codes: tuple[str, ...], area: flo
     problem = only(validate_hierarchy(grids))
     assert (problem.type, problem.grids) == ("gap", expected_codes)
     assert problem.area_m2 == pytest.approx(area, rel=REL)
-    assert "not covered" in problem.message
+    assert "内有区域未被其" in problem.message and "覆盖" in problem.message
 
 
 def test_childless_parent_is_no_gap_when_the_level_is_unused() -> None:
@@ -251,6 +259,7 @@ def test_outside_parent(code: str, geometry: Polygon, grids: tuple[str, ...], ar
     problem = only(validate_hierarchy(changed(code, geometry=geometry)))
     assert (problem.type, problem.grids) == ("outside_parent", grids)
     assert problem.area_m2 == pytest.approx(area, rel=REL)
+    assert f"{code} 有部分位于上级网格" in problem.message and "之外" in problem.message
 
 
 def exclave_set(allowed: bool) -> list[GridRecord]:
@@ -296,7 +305,7 @@ def test_sliver(code: str, geometry: Polygon, grids: tuple[str, ...]) -> None:
     problem = only(validate_hierarchy(changed(code, geometry=geometry)))
     assert (problem.type, problem.grids) == ("sliver", grids)
     assert problem.area_m2 == pytest.approx(0.3 * 1000, rel=REL)
-    assert "0.30 m wide" in problem.message
+    assert "宽 0.30 m" in problem.message
 
 
 def test_thin_grid_part_is_a_sliver() -> None:

@@ -5,6 +5,7 @@ the service."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +41,7 @@ def sign_in_to_editor(page: Page, origin: str, plan_id: int) -> None:
 def box_of(page: Page, code: str) -> Box:
     box = page.locator(f"path.pe-grid-{code}").bounding_box()
     assert box is not None, code
-    return dict(box)
+    return {"x": box["x"], "y": box["y"], "width": box["width"], "height": box["height"]}
 
 
 def at(box: Box, fx: float, fy: float) -> tuple[float, float]:
@@ -89,7 +90,11 @@ def test_the_plan_editor_in_a_browser(live_server: str, town: dict[str, Path],
             for code in ("T-A-1", "T-A-2", "T-B-1", "T-B-2"):
                 expect(page.locator(f"path.pe-grid-{code}")).to_have_count(1)
             valid(page, True)
-            expect(page.locator("#validation-state")).to_contain_text("valid")
+            expect(page.locator("#validation-state")).to_have_text("校验通过：没有问题")
+            # a metric scale bar only
+            expect(page.locator(".leaflet-control-scale-line")).to_have_count(1)
+            expect(page.locator(".leaflet-control-scale-line")).to_have_text(
+                re.compile(r"^\d+ k?m$"))
 
             # drag T-A-1's south-east corner east into T-B-1 with leaflet-draw's edit handler
             pick(page, "T-A-1")
@@ -108,6 +113,10 @@ def test_the_plan_editor_in_a_browser(live_server: str, town: dict[str, Path],
             expect(page.locator("path.pe-problem-overlap")).to_have_count(1)
             page.click(".pe-problem-item[data-type=overlap]")
             expect(page.locator("path.pe-problem-overlap.pe-focused")).to_have_count(1)
+            # the problem in words: its name and its message, no type code
+            problem_text = page.locator(".pe-problem-item[data-type=overlap]").inner_text()
+            assert problem_text.startswith("重叠 T-A-1、T-B-1") and "overlap" not in problem_text
+            assert "T-A-1 与 T-B-1 之间" in problem_text
             assert any(p["type"] == "overlap" for p in
                        api.get(f"/api/v1/plans/{plan_id}/validation").json()["problems"])
 
@@ -118,6 +127,15 @@ def test_the_plan_editor_in_a_browser(live_server: str, town: dict[str, Path],
             expect(page.locator("path.pe-problem")).to_have_count(0)
             page.click("#fit-all")
             page.wait_for_function(INSIDE_MAP, arg="path.pe-grid-T")
+
+            # a refused edit says why in Chinese: grids of two villages cannot be merged
+            pick(page, "T-A-1")
+            page.click("#tool-merge")
+            page.mouse.click(*at(box_of(page, "T-B-1"), 0.5, 0.5))
+            page.click("#op-submit")
+            expect(page.locator(".pe-refused")).to_have_text(
+                "合并 T-A-1 与 T-B-1失败：只能合并同一层级、同一类型、同一上级的网格")
+            valid(page, True)
 
             # split T-A-2 by a line across it, west to east: two grids, still valid
             pick(page, "T-A-2")
@@ -179,8 +197,17 @@ def test_the_plan_editor_in_a_browser(live_server: str, town: dict[str, Path],
                 "data-dir", "asc")
             page.click("#tab-impact")
             expect(page.locator("#impact-totals")).to_be_visible()
+            # totals and per-grid counts under Chinese headers, never the API's keys
+            expect(page.locator("#impact-totals tr[data-key=changed] th")).to_have_text(
+                "变更网格")
+            heads = page.locator("#impact-grids thead th").all_inner_texts()
+            assert heads[0] == "网格" and len(heads) > 1, heads
+            assert all(re.fullmatch(r"[\u4e00-\u9fff/]+", h) for h in heads), heads
+            impact_text = page.locator("#impact-summary").inner_text()
+            assert not re.search(r"_(in|out)\b|address_points|incidents", impact_text)
             page.click("#tab-log")
             expect(page.locator("#edit-log li[data-operation=move]")).to_have_count(1)
+            expect(page.locator("#edit-log li[data-operation=move]")).to_contain_text("划出一块")
             page.click("#tab-validation")
 
             # publish from now, open incidents keep their handler
@@ -200,13 +227,13 @@ def test_the_plan_editor_in_a_browser(live_server: str, town: dict[str, Path],
         assert located.status_code == 200, located.text
         assert located.json()["grid3"]["code"] == "T-A-1"
 
-    expected = f"412 {plan_url}/undo"
+    expected = [f"422 {plan_url}/operations", f"412 {plan_url}/undo"]
     assert traffic.outside(live_server) == []
-    assert [r for r in traffic.bad_responses if r != expected] == []
-    assert expected in traffic.bad_responses
+    assert traffic.bad_responses == expected
     assert traffic.failed == []
-    # Chromium logs every answer >= 400 to the console: only the provoked 412 may appear
-    assert [e for e in traffic.errors if "status of 412" not in e] == []
+    # Chromium logs every answer >= 400 to the console: only the provoked 422 and 412 may
+    assert [e for e in traffic.errors
+            if "status of 412" not in e and "status of 422" not in e] == []
     assert any(url.endswith("/plan_editor.js") for url in traffic.requests)
     assert any(url.endswith("/leaflet.draw.js") for url in traffic.requests)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import re
 from pathlib import Path
 
 import pytest
@@ -82,6 +83,10 @@ def test_gap_is_reported_with_area_and_place(db_session: Session, tmp_path: Path
     assert gap.location is not None
     lon, lat = gap.location
     assert 120.405 <= lon <= 120.41 and 30.90 <= lat <= 30.91
+    # `import grids --check` keeps its line: type [codes] area at lon,lat message (in Chinese)
+    line = next(text for text in report.lines() if text.strip().startswith("gap"))
+    assert re.fullmatch(r"  gap  \[T-A(, T-A-\d)*\]  \d+\.\d m² at 120\.\d{6},30\.\d{6}  "
+                        r"缝隙 \d+\.\d m²：T-A 内有区域未被其三级网格覆盖", line), line
 
 
 def test_rejected_file_leaves_stored_grids_as_they_were(db_session: Session,

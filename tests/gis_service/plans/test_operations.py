@@ -117,30 +117,30 @@ def test_a_split_shares_households_by_area(
 
 REFUSED = [
     ({"op": "split", "grid": "T", "codes": ["T", "T2"], "line": line((X1, Y0), (X1, Y2))},
-     "town"),
+     "镇（一级网格）不能拆分"),
     ({"op": "split", "grid": "T-A-1", "codes": ["T-A-1", "T-A-3"],
-      "line": line((120.405, 30.902), (120.405, 30.908))}, "1 pieces"),
+      "line": line((120.405, 30.902), (120.405, 30.908))}, "切成了 1 块"),
     ({"op": "split", "grid": "T-A", "codes": ["T-A", "T-C"],
-      "line": line((X0, 30.905), (X1, 30.905))}, "runs through level-3 grid T-A-1"),
+      "line": line((X0, 30.905), (X1, 30.905))}, "穿过了三级网格 T-A-1"),
     ({"op": "split", "grid": "T-A-1", "codes": ["T-A-1", "T-B-1"],
-      "line": line((120.405, Y0), (120.405, Y1))}, "has a grid T-B-1"),
+      "line": line((120.405, Y0), (120.405, Y1))}, "方案中已有网格 T-B-1"),
     ({"op": "split", "grid": "T-A-1", "codes": ["T-A-1", "T-A-3"],
       "line": box(X0, Y0, X1, Y1)}, "LineString"),
-    ({"op": "merge", "grids": ["T-A-1", "T-B-1"]}, "one level, kind and parent"),
-    ({"op": "merge", "grids": ["T-A-1", "T-A-1"]}, "two different"),
-    ({"op": "merge", "grids": ["T-A", "T-B"], "into": "T-A-1"}, "has a grid T-A-1"),
+    ({"op": "merge", "grids": ["T-A-1", "T-B-1"]}, "同一层级、同一类型、同一上级"),
+    ({"op": "merge", "grids": ["T-A-1", "T-A-1"]}, "两个不同的网格"),
+    ({"op": "merge", "grids": ["T-A", "T-B"], "into": "T-A-1"}, "方案中已有网格 T-A-1"),
     ({"op": "move", "from": "T-A-1", "to": "T-B-1", "piece": box(X0, Y0, X1, Y1)},
-     "same level and parent"),
+     "须同一层级、同一上级"),
     ({"op": "move", "from": "T-A", "to": "T-B", "piece": box(X0, Y0, X1, 30.905)},
-     "cuts level-3 grid(s) T-A-1"),
+     "切开了三级网格 T-A-1"),
     ({"op": "move", "from": "T-A-1", "to": "T-A-2", "piece": box(X0, Y0, 120.405, 30.905)},
-     "does not border"),
+     "不相邻"),
     ({"op": "move", "from": "T-A-1", "to": "T-A-2", "piece": box(X0 - 1, Y0 - 1, X2, Y2)},
-     "nothing would be left"),
-    ({"op": "reassign", "grids": ["T-A"], "parent": "T-B"}, "not a level-3 grid"),
-    ({"op": "reassign", "grids": ["T-A-1"], "parent": "T-A-2"}, "not a level-2 grid"),
-    ({"op": "reassign", "grids": ["T-A-1", "T-A-2"], "parent": "T-B"}, "no area"),
-    ({"op": "reassign", "grids": ["T-B-1"], "parent": "T-B"}, "already"),
+     "一点不剩"),
+    ({"op": "reassign", "grids": ["T-A"], "parent": "T-B"}, "T-A 不是三级网格"),
+    ({"op": "reassign", "grids": ["T-A-1"], "parent": "T-A-2"}, "T-A-2 不是二级网格"),
+    ({"op": "reassign", "grids": ["T-A-1", "T-A-2"], "parent": "T-B"}, "将没有任何面积"),
+    ({"op": "reassign", "grids": ["T-B-1"], "parent": "T-B"}, "T-B-1 已属于 T-B"),
     ({"op": "rotate", "grids": ["T-B-1"]}, "op"),
 ]
 
@@ -167,7 +167,8 @@ def test_reassigning_a_grid_that_does_not_border_the_new_parent_is_refused(
     assert response.status_code == 200, response.text
     response = run(client, response.json(), auth,
                    {"op": "reassign", "grids": ["T-A-1"], "parent": "T-B"})
-    assert response.status_code == 422 and "several pieces" in response.json()["detail"]
+    assert response.status_code == 422 and response.json()["detail"] == (
+        "网格 T-B 将分成互不相连的几块（如确需如此，请将其标为多块网格 multipart）")
 
 
 def test_a_missing_grid_is_404(client: TestClient, town: dict[str, Path],

@@ -202,13 +202,13 @@ def test_deleting_grids_leaves_gaps_and_orphans(
 
 
 @pytest.mark.parametrize(("change", "detail"), [
-    ({"properties": {"code": "T-A-2"}}, "code"),
+    ({"properties": {"code": "T-A-2"}}, "要素的编码 T-A-2 与地址中的 T-A-1 不一致"),
     ({"properties": {"colour": "red"}}, "colour"),
     ({"geometry": {"type": "Polygon", "coordinates": [
-        [[X0, Y0], [X1, Y1], [X1, Y0], [X0, Y1], [X0, Y0]]]}}, "invalid"),
+        [[X0, Y0], [X1, Y1], [X1, Y0], [X0, Y1], [X0, Y0]]]}}, "几何无效：边界自相交，位于 ("),
     ({"geometry": {"type": "Point", "coordinates": [X0, Y0]}}, "Polygon"),
     ({"geometry": {"type": "Polygon", "coordinates": "nonsense"}}, "GeoJSON"),
-    ({"geometry": box(30.90, 120.40, 30.92, 120.41)}, "China"),
+    ({"geometry": box(30.90, 120.40, 30.92, 120.41)}, "超出中国范围"),
 ])
 def test_bad_grid_bodies_are_refused(client: TestClient, town: dict[str, Path], auth: Headers,
                                      change: dict[str, Any], detail: str) -> None:

@@ -180,17 +180,24 @@ def test_refusals(client: TestClient, db_session: Session, town: dict[str, Path]
     invalid = publish(client, auth, gap.id, datetime.now(UTC))
     assert invalid.status_code == 422, invalid.text
     assert {p["type"] for p in invalid.json()["problems"]} >= {"gap"}
+    # the editor shows the refusal and each problem as they come: in Chinese
+    assert invalid.json()["detail"] == "方案未通过校验：请先修正问题再发布"
+    assert any("未被其三级网格覆盖" in p["message"] for p in invalid.json()["problems"])
     plan = moved_plan(db_session)
     early = publish(client, auth, plan.id, datetime.now(UTC) - timedelta(days=6))
     assert early.status_code == 409 and "newest_valid_from" in early.json()
-    assert publish(client, auth, plan.id, datetime.now(UTC), version=7).status_code == 412
+    assert early.json()["detail"].startswith("生效时间须晚于 ")
+    stale = publish(client, auth, plan.id, datetime.now(UTC), version=7)
+    assert stale.status_code == 412 and "请重新载入" in stale.json()["detail"]
     assert client.post(f"/api/v1/plans/{plan.id}/publish", headers=auth, json={
         "effective_from": datetime.now(UTC).isoformat()}).status_code == 428
     assert publish(client, token_for("commander"), plan.id,
                    datetime.now(UTC)).status_code == 403
     unchanged = create_plan(db_session, owner="planner", name="原样")
     db_session.commit()
-    assert publish(client, auth, unchanged.id, datetime.now(UTC)).status_code == 409
+    nothing = publish(client, auth, unchanged.id, datetime.now(UTC))
+    assert nothing.status_code == 409
+    assert nothing.json()["detail"] == "方案与现行边界相比没有任何变化"
     assert publish(client, token_for("planner"), plan.id, datetime.now(UTC)).status_code == 201
 
 
