@@ -11,22 +11,22 @@ import orjson
 
 from map_ui.assets import OWN_URL, VENDOR_URL
 from map_ui.wall import Basemap
-from map_ui.wall_style import INCIDENT_STATUS
 
 # (key, label): the queue's key is the list API's `queue=` value
+# together: everything whose next move is the command center's
 QUEUES = (
     ("needs_location", "待定位"),
     ("awaiting", "待派遣"),
+    ("center", "中心承办"),
     ("returned", "已退回"),
+    ("to_verify", "待核查"),
+    ("to_close", "待结案"),
     ("overdue", "已超期"),
     ("whistle", "吹哨报到"),
 )
 REFRESH_MS = 5000
 CONSOLE_URL = OWN_URL  # the console's own script and style
 ROLE_NAMES = {"admin": "管理员", "commander": "指挥长", "dispatcher": "调度员"}
-HANDLER_TYPES = {"grid_worker": "网格员", "squad": "执法中队", "department": "职能部门",
-                 "town": "镇指挥中心", "county": "县指挥中心"}
-
 PAGE = """<!doctype html>
 <html lang="zh-CN"><head><meta charset="utf-8">
 <title>调度台 · 网格化指挥平台</title>
@@ -54,7 +54,7 @@ PAGE = """<!doctype html>
     <div class="dispatch-table">
       <table class="table table-sm table-hover" id="queue-table">
         <thead><tr><th></th><th>编号</th><th>类别</th><th>地址</th><th>网格</th>
-          <th>状态</th><th>期限</th></tr></thead>
+          <th>状态</th><th>期限</th><th>处置人</th></tr></thead>
         <tbody id="queue-rows"></tbody>
       </table>
       <p id="queue-empty" class="dispatch-empty" hidden>此队列暂无事件</p>
@@ -69,6 +69,7 @@ PAGE = """<!doctype html>
 <script type="application/json" id="dispatch-config">{config}</script>
 <script src="{vendor}/leaflet/dist/leaflet.js"></script>
 <script src="{own}/dom.js"></script>
+<script src="{own}/labels.js"></script>
 <script src="{console}/dispatch.js"></script>
 </body></html>"""
 
@@ -113,8 +114,7 @@ def console_config(data: ConsoleData) -> dict[str, Any]:
     basemap = ({"url": data.basemap.url, "attribution": data.basemap.attribution}
                if data.basemap else None)
     return {"queues": [{"key": k, "label": v} for k, v in QUEUES],
-            "statuses": INCIDENT_STATUS, "categories": data.categories,
-            "handlers": HANDLER_TYPES, "basemap": basemap, "refresh_ms": data.refresh_ms,
+            "categories": data.categories, "basemap": basemap, "refresh_ms": data.refresh_ms,
             "user": data.username}
 
 

@@ -87,6 +87,8 @@ class IncidentRead(BaseModel):
     respond_due_at: datetime | None
     due_at: datetime | None
     deadline_state: str = Field(description="green, yellow, red (overdue), done or none")
+    overdue_since: datetime | None = Field(
+        default=None, description="the first deadline it missed (kept after escalation)")
     parent_ticket_id: str | None
     resolution: str | None
     satisfaction: int | None

@@ -4,34 +4,46 @@
 
 (function () {
   const config = JSON.parse(document.getElementById("dispatch-config").textContent);
+  const L10N = window.GisLabels;  // labels.js: the pages' Chinese words for the API's codes
+  // which moves the lifecycle allows from which state (the service refuses the rest: 409)
   const DISPATCHABLE = ["registered", "returned", "needs_location"];
-  const RETURNABLE = ["dispatched", "accepted"];  // re-assigning = return, then dispatch
+  const RETURNABLE = ["dispatched", "accepted", "in_progress"];  // re-assign = return + dispatch
+  const REJECTABLE = ["reported", "needs_location", "registered", "returned"];
+  const MERGEABLE = ["reported", "needs_location", "registered", "dispatched", "accepted",
+                     "in_progress", "returned"];
+  const PLACEABLE = ["reported", "registered", "dispatched", "accepted", "in_progress",
+                     "returned"];
   const STORAGE_CRS = "cgcs2000";  // the map draws stored coordinates as they are
   const state = {
     queue: config.queues[0].key, items: [], counts: {}, selected: null, checked: new Set(),
-    placing: false, busy: false, timer: null, grids: {},
+    placing: false, busy: false, timer: null, grids: {}, found: null, history: [], links: [],
   };
 
   // ---- small helpers ----------------------------------------------------------------------
   const { el } = window.pageDom;  // dom.js
-  const statusName = (s) => config.statuses[s] || s;
+  const statusName = (s) => L10N.state(s);
   const categoryName = (c) => (c ? config.categories[c] || c : "未分类");
   const gridName = (i) => {
     const code = i.grid3 || i.grid2 || i.town;
     if (!code) return "—";
     return state.grids[code] ? `${state.grids[code]}（${code}）` : code;
   };
-  const handlerName = (a) => (a ? `${config.handlers[a.type] || a.type} ${a.code}` : "未指派");
+  const handlerName = (a) => L10N.assignee(a);
+  const noteText = () => {
+    const box = document.getElementById("detail-note");
+    return box ? box.value.trim() : "";
+  };
 
-  function dueText(iso) {
-    if (!iso) return "—";
+  function dueText(iso, missed) {
+    const was = missed ? `；${L10N.chinaTime(missed)} 已超期` : "";
+    if (!iso) return `—${was}`;
     const due = new Date(iso);
     const hours = (due.getTime() - Date.now()) / 3600000;
     const when = due.toLocaleString("zh-CN", {month: "2-digit", day: "2-digit",
                                               hour: "2-digit", minute: "2-digit"});
     const left = Math.abs(hours) < 1 ? `${Math.round(Math.abs(hours) * 60)}分钟`
       : `${Math.round(Math.abs(hours))}小时`;
-    return `${when}（${hours < 0 ? "超期" : "剩余"}${left}）`;
+    return `${when}（${hours < 0 ? "超期" : "剩余"}${left}）${was}`;
   }
 
   function say(kind, text) {
@@ -123,13 +135,42 @@
     });
   }
 
+  // An unplaced incident is placed and dispatched by the rules in one move; a placed one is
+  // re-placed (its grid follows; re-assign it after if its handler should change).
   function placeAt(lon, lat, label) {
     const incident = state.selected;
+    const location = {lon, lat, crs: STORAGE_CRS};
     run(async () => {
-      const done = await dispatch(incident, null, {lon, lat, crs: STORAGE_CRS});
+      if (incident.status !== "needs_location") {
+        const moved = await act(incident, "place", {location, note: noteText()});
+        if (moved) {
+          say("success", `事件 #${moved.id} 已重新定位到${label}（${gridName(moved)}）`);
+          await afterChange(moved);
+        }
+        return;
+      }
+      const done = await dispatch(incident, null, location);
       if (done) {
         say("success", `事件 #${done.id} 已定位到${label}，按规则派遣给 ` +
           `${handlerName(done.assignee)}（第 ${done.version} 版）`);
+        await afterChange(done);
+      }
+    });
+  }
+
+  // One loop move from the detail pane (verify, close, evaluate, reject, merge, categorize…).
+  function move(action, extra, said, needsNote) {
+    const incident = state.selected;
+    const note = noteText();
+    if (needsNote && !note) {
+      say("warning", `请先在“处理意见”中写明${needsNote}`);
+      document.getElementById("detail-note").focus();
+      return;
+    }
+    run(async () => {
+      const done = await act(incident, action, {note, ...(extra || {})});
+      if (done) {
+        say("success", `事件 #${done.id} ${said}（${statusName(done.status)}，第 ${done.version} 版）`);
         await afterChange(done);
       }
     });
@@ -167,14 +208,16 @@
     state.placing = false;
     document.body.classList.remove("dispatch-placing");
     state.selected = incident;
-    renderDetail(incident, null);
+    state.found = null;
+    renderDetail(incident);
     await refresh();
-    await loadSuggestions(incident);
+    await loadDetail(incident);
   }
 
   // ---- the map ------------------------------------------------------------------------------
   const map = L.map("map", {zoomSnap: 0.25, attributionControl: Boolean(config.basemap)})
     .setView([31.0, 120.25], 11);
+  L.control.scale({imperial: false}).addTo(map);
   if (config.basemap) {
     L.tileLayer(config.basemap.url, {attribution: config.basemap.attribution, maxZoom: 19})
       .addTo(map);
@@ -229,10 +272,10 @@
     const marker = L.marker([lat, lng]).addTo(candidatesLayer);
     const lon = Number(lng.toFixed(7));
     const la = Number(lat.toFixed(7));
+    const verb = state.selected.status === "needs_location" ? "在此定位并派遣" : "重新定位到此";
     const button = el("button", {type: "button", class: "btn btn-sm btn-primary",
                                  id: "place-here",
-                                 onclick: () => placeAt(lon, la, "地图点选位置")},
-                      "在此定位并派遣");
+                                 onclick: () => placeAt(lon, la, "地图点选位置")}, verb);
     marker.bindPopup(el("div", {}, `经度 ${lon}，纬度 ${la} `, button)).openPopup();
   });
 
@@ -289,7 +332,8 @@
            incident.address || "—"),
         el("td", {}, gridName(incident)), el("td", {}, statusName(incident.status)),
         el("td", {class: `dispatch-deadline deadline-${incident.deadline_state}`},
-           dueText(incident.due_at)));
+           dueText(incident.due_at)),
+        el("td", {}, handlerName(incident.assignee)));
     }));
     document.getElementById("queue-empty").hidden = state.items.length > 0;
     updateBulk();
@@ -325,55 +369,162 @@
       return;
     }
     state.selected = response.body;
+    state.found = null;
+    state.history = [];
+    state.links = [];
     state.placing = false;
     document.body.classList.remove("dispatch-placing");
     renderRows();
     drawIncidents();
-    renderDetail(state.selected, null);
+    renderDetail(state.selected);
     const {lon, lat} = state.selected;
     if (lon !== null && lat !== null && !map.getBounds().contains([lat, lon])) {
       map.panTo([lat, lon]);
     }
-    await loadSuggestions(state.selected);
+    await loadDetail(state.selected);
   }
 
-  async function loadSuggestions(incident) {
-    const response = await api(`/api/v1/incidents/${incident.id}/suggestions`);
+  // suggestions (and the geocoder's candidates), the history and the possible duplicates
+  async function loadDetail(incident) {
+    const base = `/api/v1/incidents/${incident.id}`;
+    const [found, history, links] = await Promise.all([
+      api(`${base}/suggestions`), api(`${base}/history`), api(`${base}/links`)]);
     if (!state.selected || state.selected.id !== incident.id) return;
-    renderDetail(state.selected, response.ok ? response.body : null);
+    state.found = found.ok ? found.body : null;
+    state.history = history.ok ? history.body : [];
+    state.links = links.ok ? links.body : [];
+    renderDetail(state.selected);
   }
 
-  function renderDetail(incident, found) {
+  function renderDetail(incident) {
     const pane = document.getElementById("detail");
+    const note = noteText();  // kept across a re-render
     const facts = el("dl", {},
-      el("dt", {}, "类别"), el("dd", {}, categoryName(incident.category)),
+      el("dt", {}, "类别"), el("dd", {id: "detail-category"}, categoryName(incident.category)),
       el("dt", {}, "状态"), el("dd", {id: "detail-status"}, statusName(incident.status)),
+      el("dt", {}, "来源"), el("dd", {}, L10N.source(incident.source)),
       el("dt", {}, "地址"), el("dd", {}, incident.address || "—"),
+      el("dt", {}, "定位"), el("dd", {id: "detail-geocode"}, placedHow(incident)),
       el("dt", {}, "网格"), el("dd", {}, gridName(incident)),
       el("dt", {}, "处置人"), el("dd", {id: "detail-assignee"}, handlerName(incident.assignee)),
       el("dt", {}, "协办"), el("dd", {}, incident.cooperating.join("、") || "—"),
       el("dt", {}, "期限"), el("dd", {class: `dispatch-deadline deadline-${incident.deadline_state}`},
-                                 dueText(incident.due_at)),
+                                 dueText(incident.due_at, incident.overdue_since)),
       el("dt", {}, "描述"), el("dd", {}, incident.description || "—"));
     const title = el("h2", {}, `#${incident.id} ${categoryName(incident.category)}`,
                      el("small", {class: "ms-2 text-secondary", id: "detail-version"},
                         `第 ${incident.version} 版`));
-    const parts = [title, facts, placing(incident, found), choices(incident, found)];
+    const noteBox = el("textarea", {id: "detail-note", class: "form-control form-control-sm",
+                                    rows: "2", maxlength: "4000",
+                                    placeholder: "处理意见（退回、不予受理、核查不通过须填写）"});
+    noteBox.value = note;
+    const parts = [title, facts, el("label", {for: "detail-note", class: "dispatch-label"},
+                                    "处理意见"), noteBox,
+                   loopMoves(incident), categorySection(incident), placing(incident),
+                   choices(incident), mergeSection(incident), historySection()];
     pane.replaceChildren(...parts.flat(2).filter(Boolean));
   }
 
-  function placing(incident, found) {
+  // how the report was placed: the geocoder's method and confidence, or by hand
+  function placedHow(incident) {
+    const report = state.history.find((h) => h.action === "report");
+    const geocoded = report && report.detail && report.detail.geocode;
+    const placed = [...state.history].reverse().find((h) => h.action === "place" ||
+      (h.action === "dispatch" && h.before && h.before.lon === null && h.after.lon !== null));
+    if (placed) return `调度员定位（${L10N.actor(placed.actor)}，${L10N.chinaTime(placed.at)}）`;
+    if (geocoded) return L10N.geocode(geocoded);
+    if (incident.lon === null) return "未定位";
+    return state.history.length ? "上报时自带坐标" : "…";
+  }
+
+  function button(label, kind, onclick, attrs) {
+    return el("button", {type: "button", class: `btn btn-sm ${kind}`, onclick, ...(attrs || {})},
+              label);
+  }
+
+  // verify, reopen, close with the 721 class, evaluate, reject: the center's loop moves
+  function loopMoves(incident) {
+    const moves = [];
+    if (incident.status === "resolved") {
+      moves.push(button("核查通过", "btn-success", () => move("verify", {}, "核查通过"),
+                        {id: "verify"}),
+                 button("核查不通过，重新派遣", "btn-outline-warning",
+                        () => move("reopen", {}, "已重新派遣", "核查不通过的原因"), {id: "reopen"}));
+    }
+    if (incident.status === "verified") {
+      const kind = el("select", {id: "close-resolution", class: "form-select form-select-sm",
+                                 "aria-label": "结案方式（721）"},
+        ...Object.entries(L10N.resolutions).map(([code, name]) =>
+          el("option", {value: code}, `${name}解决`)));
+      moves.push(el("div", {class: "dispatch-inline"}, kind,
+        button("结案", "btn-success", () => move("close", {resolution: kind.value}, "已结案"),
+               {id: "close"})),
+        button("重新派遣", "btn-outline-warning",
+               () => move("reopen", {}, "已重新派遣", "重新派遣的原因"), {id: "reopen"}));
+    }
+    if (incident.status === "closed" && incident.satisfaction === null) {
+      const score = el("select", {id: "evaluate-score", class: "form-select form-select-sm",
+                                  "aria-label": "满意度"},
+        ...[5, 4, 3, 2, 1].map((n) => el("option", {value: String(n)}, `${n} 分`)));
+      moves.push(el("div", {class: "dispatch-inline"}, el("span", {}, "回访满意度"), score,
+        button("评价", "btn-success",
+               () => move("evaluate", {satisfaction: Number(score.value)}, "已评价"),
+               {id: "evaluate"})));
+    }
+    if (incident.satisfaction !== null) {
+      moves.push(el("p", {class: "dispatch-hint", id: "evaluated"},
+                    `已结案（${L10N.resolution(incident.resolution)}解决），满意度 ${incident.satisfaction}/5`));
+    }
+    if (REJECTABLE.includes(incident.status)) {
+      moves.push(button("不予受理", "btn-outline-danger",
+                        () => move("reject", {}, "已不予受理", "不予受理的理由"), {id: "reject"}));
+    }
+    return moves.length ? [el("h3", {}, "办理"), el("div", {class: "dispatch-moves"}, moves)] : [];
+  }
+
+  function categorySection(incident) {
+    if (!MERGEABLE.includes(incident.status) && incident.status !== "resolved" &&
+        incident.status !== "verified") return [];
+    const pick = el("select", {id: "category-pick", class: "form-select form-select-sm",
+                               "aria-label": "事件类别"},
+      el("option", {value: ""}, incident.category in config.categories ? "更正类别…" : "设定类别…"),
+      ...Object.entries(config.categories).map(([code, name]) =>
+        el("option", {value: code, selected: code === incident.category}, name)));
+    return [el("div", {class: "dispatch-inline"}, pick,
+      button(incident.category in config.categories ? "更正类别" : "设定类别", "btn-outline-info",
+             () => {
+               if (!pick.value) { say("warning", "请先选择类别"); return; }
+               move("categorize", {category: pick.value},
+                    `类别设为“${categoryName(pick.value)}”`);
+             }, {id: "set-category"}))];
+  }
+
+  function startPlacing(incident) {
+    state.placing = true;
+    document.body.classList.add("dispatch-placing");
+    // at once, not animated: the spot clicked next must be where the town is drawn now
+    if (grids.getLayers().length) {
+      map.fitBounds(grids.getBounds(), {padding: [20, 20], animate: false});
+    }
+    say("info", `请在地图上点击事件 #${incident.id} 的位置`);
+  }
+
+  function placing(incident) {
     candidatesLayer.clearLayers();
-    if (incident.status !== "needs_location") return [];
-    const candidates = (found && found.candidates) || incident.candidates || [];
+    if (incident.status !== "needs_location") {
+      if (!PLACEABLE.includes(incident.status)) return [];
+      return [button(incident.lon === null ? "在地图上点选位置" : "重新定位（地图点选）",
+                     "btn-outline-info mt-2", () => startPlacing(incident), {id: "place-on-map"})];
+    }
+    const candidates = (state.found && state.found.candidates) || incident.candidates || [];
     const rows = candidates.map((c, n) => {
-      const label = `${c.address}（可信度 ${Math.round(c.confidence * 100)}%）`;
+      const how = `${L10N.method(c.method)}，可信度 ${Math.round(c.confidence * 100)}%`;
       L.circleMarker([c.lat, c.lon], {radius: 8, color: "#fff", fillColor: "#ab47bc",
                                       fillOpacity: 0.9, className: "dispatch-candidate"})
-        .bindTooltip(`候选 ${n + 1}：${c.address}`).addTo(candidatesLayer)
+        .bindTooltip(`候选 ${n + 1}：${c.address}（${how}）`).addTo(candidatesLayer)
         .on("click", () => placeAt(c.lon, c.lat, c.address));
       return el("div", {class: "dispatch-choice dispatch-candidate-choice"},
-        el("div", {}, el("strong", {}, `候选 ${n + 1}`), el("small", {}, label)),
+        el("div", {}, el("strong", {}, `候选 ${n + 1}：${c.address}`), el("small", {}, how)),
         el("button", {type: "button", class: "btn btn-sm btn-primary",
                       dataset: {address: c.address},
                       onclick: () => placeAt(c.lon, c.lat, c.address)}, "定位并派遣"));
@@ -381,34 +532,24 @@
     if (candidates.length) {
       map.fitBounds(L.latLngBounds(candidates.map((c) => [c.lat, c.lon])).pad(0.5));
     }
-    const click = el("button", {type: "button", class: "btn btn-sm btn-outline-info",
-                                id: "place-on-map", onclick: () => {
-      state.placing = true;
-      document.body.classList.add("dispatch-placing");
-      // at once, not animated: the spot clicked next must be where the town is drawn now
-      if (grids.getLayers().length) {
-        map.fitBounds(grids.getBounds(), {padding: [20, 20], animate: false});
-      }
-      say("info", `请在地图上点击事件 #${incident.id} 的位置`);
-    }}, "在地图上点选位置");
+    const click = button("在地图上点选位置", "btn-outline-info", () => startPlacing(incident),
+                         {id: "place-on-map"});
     return [el("h3", {}, "定位：地理编码候选"),
             rows.length ? rows : el("p", {class: "dispatch-hint"}, "没有候选地址"), click];
   }
 
-  function choices(incident, found) {
+  function choices(incident) {
+    const found = state.found;
     if (incident.status === "needs_location") return [];
     const open = DISPATCHABLE.includes(incident.status) || incident.status === "reported";
     const reassign = RETURNABLE.includes(incident.status);
-    if (!open && !reassign) {
-      return [el("p", {class: "dispatch-hint"},
-                 `${statusName(incident.status)}的事件不能派遣或改派（流程不允许）`)];
-    }
+    if (!open && !reassign) return [];
     if (!found) return [el("p", {class: "dispatch-hint"}, "正在载入推荐处置人…")];
     const verb = reassign ? "改派" : "派遣";
     const rows = found.suggestions.map((s) => el("div", {
       class: `dispatch-choice dispatch-suggestion${s.rule ? " dispatch-rule" : ""}` +
         `${s.on_duty ? "" : " dispatch-off"}`, dataset: {to: s.to}},
-      el("div", {}, el("strong", {}, `${s.name}（${config.handlers[s.type] || s.type}）`),
+      el("div", {}, el("strong", {}, `${s.name}（${L10N.assigneeType(s.type)}）`),
          el("small", {}, s.reason)),
       el("button", {type: "button", class: "btn btn-sm btn-success",
                     onclick: () => assign(s.to, s.name)}, verb)));
@@ -416,6 +557,32 @@
       type: "button", class: "btn btn-sm btn-outline-warning mt-2", id: "dispatch-by-rule",
       onclick: () => assign(null, "规则指定的处置人")}, "按规则派遣") : null;
     return [el("h3", {}, reassign ? "改派给（先退回，再派遣）" : "推荐处置人"), rows, byRule];
+  }
+
+  function mergeSection(incident) {
+    if (!MERGEABLE.includes(incident.status)) return [];
+    const others = state.links.filter((l) => l.kind === "possible_duplicate")
+      .map((l) => (l.incident_id === incident.id ? l.other_id : l.incident_id));
+    const rows = [...new Set(others)].map((other) => el("div", {class: "dispatch-choice"},
+      el("div", {}, el("strong", {}, `疑似重复：#${other}`)),
+      button(`并入 #${other}`, "btn-outline-secondary",
+             () => move("merge", {to: String(other)}, `已并入 #${other}`),
+             {dataset: {mergeInto: String(other)}})));
+    const target = el("input", {id: "merge-target", class: "form-control form-control-sm",
+                                type: "number", min: "1", placeholder: "事件编号"});
+    return [el("h3", {}, "合并重复事件"), rows,
+      el("div", {class: "dispatch-inline"}, target,
+         button("并入该事件", "btn-outline-secondary", () => {
+           if (!target.value) { say("warning", "请填写要并入的事件编号"); return; }
+           move("merge", {to: target.value}, `已并入 #${target.value}`);
+         }, {id: "merge"}))];
+  }
+
+  function historySection() {
+    if (!state.history.length) return [];
+    const lines = [...state.history].reverse().map((entry) =>
+      el("li", {dataset: {action: entry.action}}, L10N.historyLine(entry)));
+    return [el("h3", {}, "办理记录"), el("ol", {class: "dispatch-history", reversed: true}, lines)];
   }
 
   // ---- start --------------------------------------------------------------------------------

@@ -23,7 +23,7 @@
     "return": "退回", start: "开始处置", resolve: "办结", verify: "核查通过",
     reopen: "重新派遣", close: "结案", escalate: "上报升级", whistle: "吹哨",
     evaluate: "评价", merge: "合并", link: "关联", needs_location: "待定位",
-    regrid: "网格调整", attach_photo: "上传照片", set_category: "设定类别", place: "定位",
+    regrid: "网格调整", attach_photo: "上传照片", categorize: "设定类别", place: "重新定位",
     confirm: "确认", assign: "指派", note: "备注"
   };
 
@@ -128,6 +128,13 @@
     }
     if (d.why) { said.push(reason(d.why)); }
     if (d.photo_id) { said.push("照片 " + d.photo_id); }
+    if (d.category && entry.action === "categorize") {
+      said.push("类别 " + (d.category.from || "未分类") + " → " + d.category.to);
+    }
+    if (entry.action === "place" && d.to) {
+      said.push("网格 " + ((d.from && d.from.grid3) || "—") + " → " + (d.to.grid3 || "—"));
+    }
+    if (d.to && entry.action === "escalate") { said.push("上报至" + reason(d.to)); }
     return said.filter(Boolean).join("；");
   }
 

@@ -4,19 +4,15 @@
   "use strict";
 
   const config = JSON.parse(document.getElementById("worker-config").textContent);
-  const STATES = {
-    reported: "待登记", needs_location: "待定位", registered: "已登记", dispatched: "待接单",
-    accepted: "已接单", in_progress: "处置中", returned: "已退回", resolved: "已办结",
-    verified: "已核查", closed: "已结案", rejected: "不予受理",
-  };
-  const ASSIGNEES = {grid_worker: "网格员", squad: "执法中队", department: "职能部门",
-                     town: "镇指挥中心", county: "县指挥中心"};
-  // what a field account can do next from each state, in button order
+  const L10N = window.GisLabels;  // labels.js: the pages' Chinese words for the API's codes
+  // what a handler can do next from each state, in button order (the API refuses the rest)
   const NEXT = {
     dispatched: [["accept", "接单"], ["return", "退回"]],
-    accepted: [["start", "开始处置"], ["resolve", "办结"], ["return", "退回"]],
-    in_progress: [["resolve", "办结"]],
+    accepted: [["start", "开始处置"], ["resolve", "办结"], ["return", "退回"],
+               ["escalate", "上报指挥中心"]],
+    in_progress: [["resolve", "办结"], ["escalate", "上报指挥中心"]],
   };
+  const NEEDS_NOTE = {"return": "退回须写明原因", escalate: "上报须写明原因"};
   const ACTIVE = Object.keys(NEXT);
   const categories = {};
   const $ = (id) => document.getElementById(id);
@@ -60,6 +56,7 @@
   // ---- the map: my grid's outline, my tasks, where I am ----
   const map = L.map("map", {attributionControl: Boolean(config.basemap)});
   map.setView([31.0, 120.5], 13);
+  L.control.scale({imperial: false}).addTo(map);
   if (config.basemap) {
     L.tileLayer(config.basemap.url, {attribution: config.basemap.attribution, maxZoom: 19})
       .addTo(map);
@@ -127,25 +124,31 @@
                                 "data-id": String(incident.id),
                                 "data-status": incident.status});
     const name = categories[incident.category] || incident.category || "未分类";
-    item.append(element("h3", {}, `${name} · ${STATES[incident.status] || incident.status}`));
+    item.append(element("h3", {}, `${name} · ${L10N.handlerState(incident.status)}`));
     const meta = element("p", {class: "w-meta"});
     meta.append(element("span", {}, `#${incident.id} `),
                 element("span", {class: `w-due ${incident.deadline_state}`}, dueText(incident)));
     item.append(meta);
+    const assignee = incident.assignee;
+    if (assignee && config.worker_code && assignee.type === "grid_worker" &&
+        assignee.code !== config.worker_code) {
+      item.append(element("p", {class: "w-cover"},
+                          `B岗顶岗：A岗 ${assignee.name || assignee.code} 不在岗`));
+    }
     const where = [incident.address, incident.description].filter(Boolean).join(" · ");
     if (where) item.append(element("p", {}, where));
     const noteId = `note-${incident.id}`;
     const photoId = `photo-${incident.id}`;
     item.append(element("label", {for: noteId}, "处置说明"),
                 element("textarea", {id: noteId, rows: "2", maxlength: "4000",
-                                     placeholder: "退回须写明原因"}),
+                                     placeholder: "退回、上报须写明原因"}),
                 element("label", {for: photoId}, "照片（随操作一并上传）"),
                 element("input", {id: photoId, type: "file", accept: "image/*",
                                   capture: "environment", multiple: ""}));
     const buttons = element("div", {class: "w-actions"});
     for (const [action, label] of NEXT[incident.status] || []) {
       const button = element("button", {type: "button", "data-action": action,
-                                        class: action === "return" ? "" : "w-primary"}, label);
+                                        class: action in NEEDS_NOTE ? "" : "w-primary"}, label);
       button.addEventListener("click", () => act(incident, action, item));
       buttons.append(button);
     }
@@ -153,11 +156,24 @@
     return item;
   }
 
+  // Exactly my open tasks (my post's, and an absent A post's while I cover it as B), asked
+  // of the service by a filter rather than picked out of a page of everything in my grid.
+  async function myTasks() {
+    const query = new URLSearchParams({assignee: "me", status: ACTIVE.join(","), limit: "200"});
+    const tasks = [];
+    for (let page = 0; page < 10; page += 1) {  // 2,000 tasks at most: more is not a phone's
+      const answer = await api(`/api/v1/incidents?${query}`);
+      tasks.push(...answer.items);
+      if (!answer.next_cursor) break;
+      query.set("cursor", answer.next_cursor);
+    }
+    return tasks.sort(urgency);
+  }
+
   async function loadTasks() {
     const list = $("tasks");
     try {
-      const page = await api("/api/v1/incidents?limit=200");
-      const tasks = page.items.filter((i) => ACTIVE.includes(i.status)).sort(urgency);
+      const tasks = await myTasks();
       list.replaceChildren(...tasks.map(taskCard));
       if (!tasks.length) list.append(element("li", {class: "w-empty"}, "暂无待办任务"));
       taskLayer.clearLayers();
@@ -188,11 +204,18 @@
     const buttons = item.querySelectorAll("button");
     buttons.forEach((b) => { b.disabled = true; });
     const note = item.querySelector("textarea").value.trim();
+    if (action in NEEDS_NOTE && !note) {
+      say(NEEDS_NOTE[action], true);
+      buttons.forEach((b) => { b.disabled = false; });
+      item.querySelector("textarea").focus();
+      return;
+    }
     try {
       await uploadPhotos(incident.id, item.querySelector("input[type=file]"));
       const done = await api(`/api/v1/incidents/${incident.id}/actions`, {
         method: "POST", headers: {"If-Match": `"${incident.version}"`}, body: {action, note}});
-      say(`#${done.id} 已${STATES[done.status] ? "更新为" + STATES[done.status] : "更新"}`);
+      say(action === "escalate" ? `#${done.id} 已上报${L10N.assignee(done.assignee)}`
+        : `#${done.id} 已${L10N.action(action)}，现为${L10N.handlerState(done.status)}`);
     } catch (error) {
       if (error.status === 412) {
         say("该任务已被他人修改，已重新加载，请确认后再操作", true);
@@ -259,13 +282,11 @@
                description: $("description").value.trim(),
                location: {lon: here.lon, lat: here.lat, crs: $("crs").value},
                reported_at: new Date().toISOString()}});
-      const assignee = incident.assignee
-        ? `${ASSIGNEES[incident.assignee.type] || incident.assignee.type} ${incident.assignee.code}`
-        : "待指挥中心分派";
+      const assignee = incident.assignee ? L10N.assignee(incident.assignee) : "待指挥中心分派";
       result.replaceChildren(
         element("p", {}, `已上报，事件编号 #${incident.id}`),
         element("p", {}, `所属网格：${incident.grid3 || incident.grid2 || "未落入网格"}`),
-        element("p", {}, `分派给：${assignee}（${STATES[incident.status] || incident.status}）`));
+        element("p", {}, `分派给：${assignee}（${L10N.state(incident.status)}）`));
       result.dataset.id = String(incident.id);
       result.hidden = false;
       await uploadPhotos(incident.id, $("report-photo"));

@@ -9,6 +9,7 @@ from pathlib import Path
 import orjson
 from fastapi.testclient import TestClient
 
+from gis_service.incidents import queries as incident_queries
 from map_ui.dispatch_page import QUEUES, ConsoleData, console_page
 from map_ui.wall import Basemap
 from tests.map_ui.fixtures import ADMIN_PASSWORD
@@ -23,13 +24,14 @@ def config_of(page: str) -> dict[str, object]:
     return dict(orjson.loads(found.group(1)))
 
 
-def test_the_builder_lists_the_five_queues_and_loads_only_local_assets() -> None:
+def test_the_builder_lists_the_apis_queues_and_loads_only_local_assets() -> None:
     page = console_page(ConsoleData(username="<b>调度员</b>", role="dispatcher",
                                     categories={"GARBAGE": "垃圾堆放</script>"}))
     for key, label in QUEUES:
         assert f'data-queue="{key}"' in page and label in page
-    assert [key for key, _ in QUEUES] == ["needs_location", "awaiting", "returned", "overdue",
-                                          "whistle"]
+    # the console's tabs are the list API's queues, in the same order
+    assert [key for key, _ in QUEUES] == list(incident_queries.QUEUES)
+    assert {"center", "to_verify", "to_close", "overdue"} <= set(incident_queries.QUEUES)
     assert "&lt;b&gt;调度员&lt;/b&gt;" in page and "<b>调度员" not in page
     assert not re.search(r"https?://", page)
     sources = re.findall(r'(?:src|href)="([^"]+)"', page)

@@ -102,7 +102,7 @@ def test_the_worker_page_on_a_phone(live_server: str, town: dict[str, Any],
         assert abs(reported["lat"] - REPORT_AT[1]) < METRE
         assert reported["source"] == "grid_patrol" and reported["grid3"] == "T-A-1"
         assert handler(reported) == ("grid_worker", "W1")
-        assert "T-A-1" in result.inner_text() and "W1" in result.inner_text()
+        assert "T-A-1" in result.inner_text() and "网格员 张三" in result.inner_text()
 
         # a short patrol: the phone walks, the page records and uploads on stop
         page.click("[data-tab=patrol]")
