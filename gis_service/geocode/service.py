@@ -154,7 +154,8 @@ def geocode(session: Session, query: str, *, limit: int = 5,
     asked = read.parts
     rows = _candidates(session, asked, prefixes)
     parts = _with_named_village(session, asked, rows)
-    options = sorted(_best_options(parts, rows, village_written=asked.village is not None),
+    options = sorted(_best_options(parts, rows, village_written=asked.village is not None,
+                                   prefixes=prefixes),
                      key=lambda o: (-o.potential, LEVEL_ORDER[o.method]))[: limit + 3]
     foreign = area.foreign(read.named) if area else None
     town = area.named_town(read.named) if area else None
@@ -346,7 +347,8 @@ def _road_similarity(parts: AddressParts, road: str) -> float:
     return score
 
 
-def _row_options(parts: AddressParts, row: _Row, village_written: bool) -> list[_Option]:
+def _row_options(parts: AddressParts, row: _Row, village_written: bool,
+                 prefixes: tuple[str, ...]) -> list[_Option]:
     """The options one candidate point offers: its house, its road, its village, its POI.
     A village only read from a name's first characters does not count against a POI: in
     七都农贸市场 or 太湖湖滨公园 they belong to the POI's name."""
@@ -367,7 +369,7 @@ def _row_options(parts: AddressParts, row: _Row, village_written: bool) -> list[
     if village and row.raw_village:
         options.append(_Option("village", LEVEL_WEIGHT["village"] * village, row.raw_village,
                                row.raw_village, None))
-    poi = _poi_evidence(parts, row)
+    poi = _poi_evidence(parts, row, prefixes)
     if poi:
         poi_agrees = agrees if village_written else 1.0
         options.append(_Option("poi", LEVEL_WEIGHT["poi"] * poi * poi_agrees, row.poi or "",
@@ -375,21 +377,21 @@ def _row_options(parts: AddressParts, row: _Row, village_written: bool) -> list[
     return options
 
 
-def _poi_evidence(parts: AddressParts, row: _Row) -> float | None:
+def _poi_evidence(parts: AddressParts, row: _Row, prefixes: tuple[str, ...]) -> float | None:
     """Evidence for the stored POI, each name compared in the ways it may be said."""
     if not (parts.poi and row.poi):
         return None
-    asked = poi_names(parts.poi, parts.village)
-    return evidence(best_poi_similarity(asked, poi_names(row.poi, row.village)))
+    asked = poi_names(parts.poi, parts.village, prefixes)
+    return evidence(best_poi_similarity(asked, poi_names(row.poi, row.village, prefixes)))
 
 
-def _best_options(parts: AddressParts, rows: list[_Row],
-                  village_written: bool) -> list[_Option]:
+def _best_options(parts: AddressParts, rows: list[_Row], village_written: bool,
+                  prefixes: tuple[str, ...]) -> list[_Option]:
     """Each distinct option once, with its best score; a road whose house was among the
     candidates has nothing more to find."""
     best: dict[tuple[str, str | None, str | None, str], _Option] = {}
     for row in rows:
-        for option in _row_options(parts, row, village_written):
+        for option in _row_options(parts, row, village_written, prefixes):
             key = (option.method, option.village, option.road, option.matched)
             if key not in best or option.score > best[key].score:
                 best[key] = option
