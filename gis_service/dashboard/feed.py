@@ -35,6 +35,7 @@ def _item(row: Any) -> dict[str, Any]:
             "category": row.category_code, "priority": row.priority,
             "lon": row.lon, "lat": row.lat, "reported_at": row.reported_at,
             "due_at": row.due_at, "yellow_at": row.yellow_at, "deadline": row.deadline,
+            "overdue_since": row.overdue_since,
             "grid3": row.grid3_code,
             "assignee": (f"{row.assignee_type}:{row.assignee_code}"
                          if row.assignee_type and row.assignee_code else None),

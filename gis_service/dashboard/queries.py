@@ -23,7 +23,8 @@ def live_columns(now: datetime, yellow_share: float) -> tuple[Any, ...]:
     """What the wall draws of an incident, its deadline colour worked out in SQL."""
     return (Incident.id, Incident.status, Incident.source, Incident.category_code,
             Incident.priority, Incident.lon, Incident.lat, Incident.reported_at,
-            Incident.due_at, deadline_colour(now, yellow_share).label("deadline"),
+            Incident.due_at, Incident.overdue_since,
+            deadline_colour(now, yellow_share).label("deadline"),
             _turns_yellow(yellow_share).label("yellow_at"),
             Incident.grid3_code, Incident.assignee_type, Incident.assignee_code,
             Incident.address)

@@ -159,6 +159,7 @@
 
     function deadlineNow(item, now) {
       if (!item.open) { return "done"; }
+      if (item.overdue_since) { return "red"; }  // a missed deadline stays missed
       if (!item.due_at) { return "none"; }
       if (now > Date.parse(item.due_at)) { return "red"; }
       if (item.yellow_at && now >= Date.parse(item.yellow_at)) { return "yellow"; }

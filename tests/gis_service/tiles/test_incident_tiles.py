@@ -75,10 +75,14 @@ def test_deadline_colours_are_the_incident_api_s(
                             "due_at = now() + interval '1 hour' WHERE id = :i"), {"i": ids[2]})
     db_session.execute(text("UPDATE incident SET status = 'closed' WHERE id = :i"),
                        {"i": ids[3]})
+    # escalated: a fresh deadline for the center, the missed one kept
+    db_session.execute(text("UPDATE incident SET overdue_since = now() - interval '2 hours', "
+                            "due_at = now() + interval '20 hours' WHERE id = :i"), {"i": ids[0]})
     db_session.commit()
     colours = {f["id"]: f["properties"]["deadline"]
                for f in town_features("incidents", POINTS_ZOOM, auth)}
-    assert sorted(colours.values()) == ["done", "green", "red", "yellow"]
+    assert sorted(colours.values()) == ["done", "red", "red", "yellow"]
+    assert colours[ids[0]] == "red"
     for incident_id in ids:
         read = client.get(f"/api/v1/incidents/{incident_id}", headers=auth).json()
         assert colours[incident_id] == read["deadline_state"]
