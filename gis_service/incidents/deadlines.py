@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, Interval, and_, case, or_
+from sqlalchemy.orm import InstrumentedAttribute
 
 from gis_service.incidents.lifecycle import OPEN_STATES
 from gis_service.incidents.models import Incident
@@ -57,7 +58,8 @@ def replace_deadline(incident: Incident, due_at: datetime | None, now: datetime)
     incident.due_at = due_at
 
 
-def closed_on_time(closed_at: ColumnElement[datetime]) -> ColumnElement[bool]:
+def closed_on_time(closed_at: ColumnElement[datetime] | InstrumentedAttribute[datetime],
+                   ) -> ColumnElement[bool]:
     """Closed by its deadline, and never overdue before (an escalation's fresh deadline does
     not make a missed one on time)."""
     return and_(Incident.overdue_since.is_(None),
