@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import re
 
+from grid_layers.crs import inside_china
+
 LEVEL_NAMES = {0: "县级网格", 1: "一级网格（镇）", 2: "二级网格", 3: "三级网格"}
 # grid kinds (the import's `kind` column); others are shown as written
 KIND_NAMES = {"comprehensive": "综合网格", "emergency": "应急", "environment": "环保",
@@ -50,3 +52,11 @@ def invalid_because(reason: str) -> tuple[str, tuple[float, float] | None]:
     where = (float(match[2]), float(match[3]))
     words = GEOS_REASONS.get(match[1].strip(), match[1].strip())
     return f"{words}，位于 ({where[0]:.6f}, {where[1]:.6f})", where
+
+
+def swapped_coordinates(lon: float, lat: float) -> str | None:
+    """The hint for a point that lies outside China's box while (lat, lon) lies inside it
+    (latitude sent as longitude and the other way round), else None."""
+    if inside_china(lon, lat) or not inside_china(lat, lon):
+        return None
+    return f"经纬度可能写反了：lon={lon}, lat={lat}"

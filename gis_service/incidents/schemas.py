@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal, TypeGuard
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic_core import PydanticCustomError
 
 from gis_service.incidents.lifecycle import ACTIONS, RESOLUTIONS
 from grid_layers.crs import inside_china
+from grid_layers.wording import swapped_coordinates
 
 SOURCES = ("hotline_12345", "mayor_mailbox", "grid_patrol", "enforcement_patrol", "video",
            "county_ticket", "open311", "walk_in")
@@ -28,6 +30,22 @@ class Location(BaseModel):
     lon: float = Field(ge=-180, le=180)
     lat: float = Field(ge=-90, le=90)
     crs: str = "wgs84"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _not_swapped(cls, data: Any) -> Any:
+        # before the bounds: a swapped pair fails `lat <= 90` first, which hides the cause
+        if isinstance(data, dict):
+            lon, lat = data.get("lon"), data.get("lat")
+            if cls._number(lon) and cls._number(lat):
+                hint = swapped_coordinates(float(lon), float(lat))
+                if hint is not None:
+                    raise PydanticCustomError("swapped_coordinates", hint)
+        return data
+
+    @staticmethod
+    def _number(value: object) -> TypeGuard[float]:
+        return isinstance(value, int | float) and not isinstance(value, bool)
 
     @model_validator(mode="after")
     def _in_china(self) -> Location:

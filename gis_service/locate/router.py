@@ -20,6 +20,7 @@ from gis_service.locate.service import LocatorCache
 from gis_service.locate.snapshot import LocatorSnapshot
 from gis_service.timeutil import aware
 from grid_layers import crs as crs_module
+from grid_layers.wording import swapped_coordinates
 
 router = APIRouter(prefix="/api/v1", tags=["locate"])
 
@@ -37,16 +38,32 @@ def _normalized_crs(name: str) -> str:
         raise InvalidInputError(str(exc)) from exc
 
 
+def _checked_point(lon: float, lat: float) -> None:
+    """A 422 like FastAPI's own for a point that cannot be lon/lat, saying so when the two
+    look swapped (a latitude where the longitude goes, and the other way round)."""
+    hint = swapped_coordinates(lon, lat)
+    if hint is not None:
+        raise RequestValidationError([{"type": "swapped_coordinates", "loc": ("query", "lon"),
+                                       "msg": hint, "input": {"lon": lon, "lat": lat}}])
+    for name, value, limit in (("lon", lon, 180), ("lat", lat, 90)):
+        if not -limit <= value <= limit:
+            raise RequestValidationError([{
+                "type": "out_of_range", "loc": ("query", name), "input": value,
+                "msg": f"Input should be between -{limit} and {limit}"}])
+
+
 @router.get("/locate", response_model=LocateResult)
 async def locate(
     request: Request,
     _: PrincipalDep,
-    lon: Annotated[float, Query(ge=-180, le=180, description="longitude in `crs`")],
-    lat: Annotated[float, Query(ge=-90, le=90, description="latitude in `crs`")],
+    # the bounds are checked in the handler, where a swapped pair can be named as such
+    lon: Annotated[float, Query(description="longitude in `crs`, -180 to 180")],
+    lat: Annotated[float, Query(description="latitude in `crs`, -90 to 90")],
     crs: str = "wgs84",
     at: Annotated[datetime | None, Query(description="ISO time; default now")] = None,
 ) -> Response:
     """The town, grids, special grids, district, zones and worker at one point."""
+    _checked_point(lon, lat)
     x, y = crs_module.point_to_storage(lon, lat, _normalized_crs(crs))
     cache: LocatorCache = request.app.state.locator
     # The answer takes microseconds: stay on the event loop unless the snapshot needs a look
