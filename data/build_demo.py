@@ -15,6 +15,8 @@ import sys
 import time
 from pathlib import Path
 
+from shapely.geometry import shape
+
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE), str(HERE.parent)]  # demo_town/ beside this script; grid_layers
 
@@ -27,9 +29,11 @@ from demo_town.common import (  # noqa: E402
     write_csv,
     write_geojson,
 )
+from demo_town.deadlines import Deadlines  # noqa: E402
 from demo_town.districts import build_districts  # noqa: E402
 from demo_town.grids import TownGrids, build_grids  # noqa: E402
 from demo_town.incidents import HEADER, build_incidents  # noqa: E402
+from demo_town.patrols import SPOT_CHECK_HEADER, build_patrols  # noqa: E402
 from demo_town.people import (  # noqa: E402
     DEPARTMENTS,
     ZONE_RULES,
@@ -57,20 +61,24 @@ def _address_rows(rows: list[Address]) -> list[list[str]]:
             for r in rows]
 
 
-def _write_places(out: Path, rng: random.Random, town: Town, grids: TownGrids) -> list[Address]:
-    """Grids, districts, zones, rivers, projects, addresses and stations."""
+def _write_places(out: Path, rng: random.Random, town: Town,
+                  grids: TownGrids) -> tuple[list[Address], Deadlines]:
+    """Grids, districts, zones, rivers, projects, addresses and stations; the addresses and
+    the zone rules' deadlines over the zones and projects written."""
     write_geojson(out / "grids.geojson", [g.feature() for g in grids.all()])
     write_geojson(out / "districts.geojson", [d.feature() for d in grids.districts])
     taihu = build_taihu(grids.town.geometry)
     write_geojson(out / "zones.geojson", zone_features(taihu))
     write_geojson(out / "rivers.geojson", river_features(taihu))
-    write_geojson(out / "projects.geojson", project_features(town, grids))
+    projects = project_features(town, grids)
+    write_geojson(out / "projects.geojson", projects)
+    deadlines = Deadlines(taihu.zones, [shape(p["geometry"]) for p in projects])
     houses = build_addresses(rng, town, grids)
     pois, stations = build_pois(rng, houses, grids)
     write_geojson(out / "stations.geojson", [s.feature() for s in stations])
     rows = houses + pois
     write_csv(out / "addresses.csv", ADDRESS_HEADER, _address_rows(rows))
-    return rows
+    return rows, deadlines
 
 
 def build(seed: int, out: Path) -> dict[str, float]:
@@ -80,16 +88,20 @@ def build(seed: int, out: Path) -> dict[str, float]:
     town = build_town()
     grids = build_grids(rng, town)
     grids.districts = build_districts(grids)
-    rows = _write_places(out, rng, town, grids)
+    rows, deadlines = _write_places(out, rng, town, grids)
     write_csv(out / "departments.csv", ("code", "name"), DEPARTMENTS)
     workers = build_workers(rng, grids, grids.districts)
     write_csv(out / "workers.csv", WORKER_HEADER, [w.row() for w in workers])
     write_csv(out / "responsibilities.csv", CATEGORY_HEADER, category_rows())
     write_csv(out / "zone_rules.csv", RULE_HEADER, ZONE_RULES)
-    incidents = build_incidents(rng, town, rows)
+    incidents = build_incidents(rng, town, rows, deadlines)
     write_csv(out / "incidents.csv", HEADER, incidents)
+    patrols = build_patrols(rng, grids, workers, rows)
+    write_geojson(out / "patrols.geojson", [w.feature() for w in patrols.walks])
+    write_csv(out / "spot_checks.csv", SPOT_CHECK_HEADER, patrols.checks)
     return {"town_km2": area_km2(grids.town.geometry), "addresses": len(rows),
-            "workers": len(workers), "incidents": len(incidents)}
+            "workers": len(workers), "incidents": len(incidents),
+            "patrols": len(patrols.walks), "spot_checks": len(patrols.checks)}
 
 
 def main() -> None:

@@ -20,6 +20,7 @@ from shapely.geometry import LineString
 from demo_town.addresses import Address
 from demo_town.closure import Closure, close
 from demo_town.common import ANCHOR, coord, iso, points_to_lonlat, to_metric
+from demo_town.deadlines import Deadlines
 from demo_town.people import CATEGORIES
 from demo_town.seasons import category_weights, hour_weights
 from demo_town.sites import HOTSPOTS
@@ -51,6 +52,7 @@ HOTSPOT_SHARE = 0.45  # of a listed category's reports, the share a hotspot draw
 SHORE_SHARE = {"ILLEGAL-FISHING": 0.85, "FLOOD": 0.5, "FLOATING": 0.4, "POLLUTION": 0.2}
 FIELD_CATEGORIES = frozenset({"STRAW-BURNING", "ILLEGAL-LAND"})  # out in the fields
 CAMERAS = 20
+OVERDUE_SHARE = (0.05, 0.15)  # of the reports open when the history ends, how many are late
 HEADER = ("source", "external_id", "category", "description", "address", "lon", "lat", "crs",
           "reported_at", "parent_ticket_id", "county_due_at", "closed_at", "resolution",
           "satisfaction")
@@ -212,7 +214,8 @@ def _coordinates(reports: list[Report]) -> tuple[list[str], list[str]]:
     return lons, lats
 
 
-def build_incidents(rng: random.Random, town: Town, rows: list[Address]) -> list[list[str]]:
+def build_incidents(rng: random.Random, town: Town, rows: list[Address],
+                    deadlines: Deadlines) -> list[list[str]]:
     """incidents.csv rows (without the header), oldest first."""
     places = _Places(rng, town, rows)
     reports = _reports(rng, places)
@@ -220,8 +223,14 @@ def build_incidents(rng: random.Random, town: Town, rows: list[Address]) -> list
     lons, lats = _coordinates(reports)
     hours = {c.code: c for c in CATEGORIES}
     out = []
+    still_open = overdue = 0
     for report, lon, lat in zip(reports, lons, lats, strict=True):
-        closure: Closure = close(rng, hours[report.category], report.reported_at)
+        due = deadlines.due(report.category, report.x, report.y, report.reported_at,
+                            report.county_due_at)
+        closure: Closure = close(rng, hours[report.category], report.reported_at, due)
+        if closure.closed_at is None:
+            still_open += 1
+            overdue += due < ANCHOR
         address = spoken(rng, report.near) if report.source in ADDRESS_ONLY else ""
         out.append([
             report.source, report.external_id, report.category,
@@ -230,4 +239,8 @@ def build_incidents(rng: random.Random, town: Town, rows: list[Address]) -> list
             report.parent_ticket_id, iso(report.county_due_at) if report.county_due_at else "",
             iso(closure.closed_at) if closure.closed_at else "", closure.resolution,
             str(closure.satisfaction) if closure.satisfaction else ""])
+    low, high = OVERDUE_SHARE
+    if not still_open or not low <= overdue / still_open <= high:
+        raise SystemExit(f"{overdue} of {still_open} open reports are overdue when the history "
+                         f"ends: a town center keeps between {low:.0%} and {high:.0%} overdue")
     return out

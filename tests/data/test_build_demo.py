@@ -6,6 +6,7 @@ import csv
 import json
 import subprocess
 import sys
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ import shapely
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
+from gis_service.demo import HISTORY_ENDS
 from grid_layers import crs as crs_module
 from grid_layers.validation import GridRecord, validate_hierarchy
 
@@ -22,7 +24,8 @@ ROOT = Path(__file__).resolve().parents[2]
 COMMITTED = ROOT / "data" / "demo"
 FILES = ("grids.geojson", "districts.geojson", "zones.geojson", "rivers.geojson",
          "projects.geojson", "stations.geojson", "departments.csv", "workers.csv",
-         "responsibilities.csv", "zone_rules.csv", "addresses.csv", "incidents.csv")
+         "responsibilities.csv", "zone_rules.csv", "addresses.csv", "incidents.csv",
+         "patrols.geojson", "spot_checks.csv")
 
 
 @pytest.fixture(scope="module")
@@ -104,3 +107,32 @@ def test_incidents_lie_in_the_town_and_use_known_categories(built: Path) -> None
     assert shapely.contains_xy(town, lon, lat).all()
     keys = [(r["source"], r["external_id"]) for r in rows]
     assert len(set(keys)) == len(keys)
+
+
+def test_patrols_walk_the_workers_own_grids_in_the_last_weeks(built: Path) -> None:
+    grids = {g["code"]: g["geometry"] for g in _grids(built)}
+    workers = {w["code"]: w for w in _rows(built / "workers.csv") if w["role"] == "grid_worker"}
+    walks = _features(built / "patrols.geojson")
+    first, last = HISTORY_ENDS - timedelta(days=40), HISTORY_ENDS
+    walked = set()
+    for walk in walks:
+        props = walk["properties"]
+        worker = workers[props["worker_code"]]
+        assert props["grid_code"] == worker["grid_code"]
+        started = datetime.fromisoformat(props["started_at"])
+        ended = datetime.fromisoformat(props["ended_at"])
+        assert first <= started < ended < last
+        line = shape(walk["geometry"])
+        # GPS noise of a few metres may cross the grid's edge, never further
+        assert grids[worker["grid_code"]].buffer(0.0003).contains(line), props
+        walked.add(props["worker_code"])
+    assert walked == set(workers)  # every grid worker and grid head has walked
+
+
+def test_spot_checks_are_of_grid_workers_and_vary(built: Path) -> None:
+    workers = {w["code"] for w in _rows(built / "workers.csv") if w["role"] == "grid_worker"}
+    checks = _rows(built / "spot_checks.csv")
+    assert len(checks) >= 10
+    assert {c["worker_code"] for c in checks} <= workers
+    assert {c["passed"] for c in checks} == {"yes", "no"}
+    assert all(datetime.fromisoformat(c["checked_at"]) < HISTORY_ENDS for c in checks)
