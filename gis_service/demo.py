@@ -1,29 +1,44 @@
 """Loading the demo town from `data/demo/` through the ordinary importers (idempotent).
 
-The demo's year of incidents ends at a fixed moment (`HISTORY_ENDS`) so that its files are
-the same on every rebuild; on loading, every time in them is moved forward by whole days so
-that the year ends today and the wall's "last 30 days" is never empty.
+The demo's files end at a fixed moment (`HISTORY_ENDS`) so that they are the same on every
+rebuild. On loading, every time in them (incidents, patrol tracks, spot checks) is moved
+forward by the exact time since then, so that the history ends now: today has its reports up
+to this hour, and what was open or overdue when the files end is open or overdue now. Times of
+day move with it (loaded at 18:00 China time, the day's rhythm is as built); a shift by whole
+days would keep the rhythm but leave today empty until the evening.
+
+Every grid worker gets an account without a password (an operator gives one with
+`gis-service user passwd`), so that their month of patrol tracks and their last position have
+an owner, as the phone app's would.
 """
 
 from __future__ import annotations
 
 import csv
+import json
 import tempfile
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
-from sqlalchemy import select
+import numpy as np
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from gis_service.assessment.models import SpotCheck
+from gis_service.assessment.schemas import SpotCheckCreate
+from gis_service.assessment.service import record_spot_check
 from gis_service.auth.accounts import create_account
 from gis_service.auth.models import Account
 from gis_service.auth.schemas import AccountCreate
 from gis_service.grids.models import GridVersion
 from gis_service.grids.queries import valid_at
 from gis_service.imports.service import run_import
+from gis_service.patrols.models import PatrolTrack
+from gis_service.patrols.service import WalkedTrack, store_tracks
 from gis_service.people.models import Department, Worker
 from gis_service.places.models import District
+from grid_layers import crs as crs_module
 
 DEMO_DIR = Path(__file__).resolve().parent.parent / "data" / "demo"
 TOWN_CODE = "QD"
@@ -50,14 +65,15 @@ def load_demo_town(session: Session, folder: Path = DEMO_DIR, *, progress: bool 
     if not folder.exists():
         yield f"no demo town at {folder}: nothing to load"
         return
-    shift = history_shift(now or datetime.now(UTC))
+    now = now or datetime.now(UTC)
+    shift = history_shift(now)
     for kind, name in DEMO_FILES:
         path = folder / name
         if not path.exists():
             continue
         yield f"loading {kind} from {path.name}"
         if kind == "incidents":
-            yield f"(times moved forward {shift.days} days, so that the history ends today)"
+            yield f"(times moved forward {_span(shift)}, so that the history ends now)"
             with tempfile.TemporaryDirectory(prefix="gis-demo-") as scratch:
                 moved = shift_times(path, Path(scratch) / path.name, shift)
                 report = run_import(session, kind, moved, progress=progress,
@@ -70,6 +86,10 @@ def load_demo_town(session: Session, folder: Path = DEMO_DIR, *, progress: bool 
             raise RuntimeError(f"the demo file {path} was rejected")
         session.commit()
     yield from _accounts(session)
+    session.commit()
+    yield from _field_accounts(session)
+    yield from _patrols(session, folder / "patrols.geojson", shift, now)
+    yield from _spot_checks(session, folder / "spot_checks.csv", shift, now)
     session.commit()
 
 
@@ -84,8 +104,13 @@ def demo_town_loaded(session: Session) -> bool | None:
 
 
 def history_shift(now: datetime) -> timedelta:
-    """Whole days that move the history's end to the last such moment before `now`."""
-    return timedelta(days=(now - HISTORY_ENDS) // timedelta(days=1))
+    """What moves the history's end to `now` (whole seconds, so written times stay short)."""
+    return timedelta(seconds=(now - HISTORY_ENDS) // timedelta(seconds=1))
+
+
+def _span(shift: timedelta) -> str:
+    hours, seconds = divmod(shift.seconds, 3600)
+    return f"{shift.days} days {hours} h {seconds // 60} min"
 
 
 def shift_times(source: Path, target: Path, shift: timedelta) -> Path:
@@ -130,3 +155,78 @@ def _accounts(session: Session) -> Iterator[str]:
                 Worker.on_duty.is_(True)).order_by(Worker.code))
         where = f" (scope {scope})" if scope else ""
         yield f"demo account {username}: {role}{where}, password {DEMO_PASSWORD!r}"
+
+
+def _field_accounts(session: Session) -> Iterator[str]:
+    """An account without a password for every grid worker who has none, named by the
+    worker's code in lower case."""
+    linked = set(session.scalars(select(Account.worker_code)))
+    taken = set(session.scalars(select(Account.username)))
+    made = 0
+    for worker in session.scalars(select(Worker).where(Worker.role == "grid_worker")
+                                  .order_by(Worker.code)):
+        name = worker.code.lower()
+        if worker.code in linked or name in taken or not worker.grid_code:
+            continue
+        create_account(session, AccountCreate(username=name, role="grid_worker",
+                                              scope_code=worker.grid_code,
+                                              worker_code=worker.code))
+        made += 1
+    if made:
+        yield (f"{made} field accounts for the grid workers (gw-01-02, …; no password: give "
+               "one with `gis-service user passwd`)")
+
+
+def _owners(session: Session) -> dict[str, int]:
+    """The account of each worker that has one (the oldest, when several name it)."""
+    owners: dict[str, int] = {}
+    for code, account_id in session.execute(select(Account.worker_code, Account.id)
+                                            .where(Account.worker_code.is_not(None))
+                                            .order_by(Account.id)):
+        if code is not None:
+            owners.setdefault(code, account_id)
+    return owners
+
+
+def _patrols(session: Session, path: Path, shift: timedelta, now: datetime) -> Iterator[str]:
+    """The grid workers' patrol tracks, their times moved by `shift`; each account's last
+    position is the end of its latest track."""
+    if not path.exists():
+        return
+    if session.scalar(select(func.count()).select_from(PatrolTrack)):
+        yield "patrol tracks: stored before, none loaded"
+        return
+    owners = _owners(session)
+    tracks = []
+    for feature in json.loads(path.read_text(encoding="utf-8"))["features"]:
+        props = feature["properties"]
+        account = owners.get(props["worker_code"])
+        if account is None:
+            continue
+        points = np.asarray(feature["geometry"]["coordinates"], dtype=np.float64)
+        lons, lats = crs_module.to_storage(points[:, 0], points[:, 1], "wgs84")
+        tracks.append(WalkedTrack(
+            account_id=account, worker_code=props["worker_code"], grid_code=props["grid_code"],
+            started_at=datetime.fromisoformat(props["started_at"]) + shift,
+            ended_at=datetime.fromisoformat(props["ended_at"]) + shift,
+            points=list(zip(lons.tolist(), lats.tolist(), strict=True))))
+    stored = store_tracks(session, tracks=tracks, now=now)
+    yield f"{stored} patrol tracks of {len({t.account_id for t in tracks})} grid workers"
+
+
+def _spot_checks(session: Session, path: Path, shift: timedelta,
+                 now: datetime) -> Iterator[str]:
+    """The center's spot checks of grid workers, their times moved by `shift`."""
+    if not path.exists():
+        return
+    if session.scalar(select(func.count()).select_from(SpotCheck)):
+        yield "spot checks: stored before, none loaded"
+        return
+    with path.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    for row in rows:
+        record_spot_check(session, checker=row["checker"], now=now, body=SpotCheckCreate(
+            worker_code=row["worker_code"], passed=row["passed"] == "yes",
+            score=int(row["score"]) if row["score"] else None, note=row["note"],
+            checked_at=datetime.fromisoformat(row["checked_at"]) + shift))
+    yield f"{len(rows)} spot checks"

@@ -122,6 +122,13 @@ def add_spot_check(session: Session, *, principal: Principal, body: SpotCheckCre
     """Record a spot check of a grid worker (command center roles only)."""
     if principal.role not in CHECKERS:
         raise ForbiddenError(f"a {principal.role} does not record spot checks")
+    return record_spot_check(session, checker=principal.username, body=body, now=now)
+
+
+def record_spot_check(session: Session, *, checker: str, body: SpotCheckCreate,
+                      now: datetime) -> SpotCheck:
+    """Store a spot check made by `checker` (a user name): of a grid worker, not ahead of
+    `now`."""
     worker = next(iter(queries.grid_workers(session, code=body.worker_code)), None)
     if worker is None:
         raise InvalidInputError(f"no grid worker {body.worker_code!r}")
@@ -129,7 +136,7 @@ def add_spot_check(session: Session, *, principal: Principal, body: SpotCheckCre
     if checked_at > now + timedelta(minutes=5):
         raise InvalidInputError("checked_at lies in the future")
     check = SpotCheck(worker_code=worker.code, grid_code=worker.grid_code,
-                      checked_at=checked_at, checker=principal.username, passed=body.passed,
+                      checked_at=checked_at, checker=checker, passed=body.passed,
                       score=body.score, note=body.note, created_at=now)
     session.add(check)
     session.flush()

@@ -7,7 +7,7 @@ from datetime import datetime
 from geoalchemy2 import Geography, Geometry
 from geoalchemy2 import functions as gfn
 from geoalchemy2.elements import WKBElement
-from sqlalchemy import ColumnElement, bindparam, cast, func, select, true
+from sqlalchemy import ColumnElement, bindparam, cast, func, select, true, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -27,6 +27,12 @@ def geodesic_length(session: Session, line: WKBElement) -> float:
     """The line's length in metres on the CGCS2000 ellipsoid."""
     geom = bindparam("line", line, type_=Geometry(srid=STORAGE_SRID))
     return float(session.scalar(select(gfn.ST_Length(cast(geom, GEOGRAPHY)))) or 0.0)
+
+
+def measure_tracks(session: Session, ids: list[int]) -> None:
+    """Set each track's length in metres on the CGCS2000 ellipsoid, as `geodesic_length`."""
+    session.execute(update(PatrolTrack).where(PatrolTrack.id.in_(ids)).values(
+        length_m=gfn.ST_Length(cast(PatrolTrack.geom, GEOGRAPHY))))
 
 
 def move_position(session: Session, *, account_id: int, lon: float, lat: float,

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -74,6 +76,42 @@ def record_track(session: Session, *, principal: Principal, body: PatrolCreate,
                           at=ended)
     session.flush()
     return track
+
+
+@dataclass(frozen=True)
+class WalkedTrack:
+    """A track recorded elsewhere (a history file): whose account walked it, the points in
+    storage lon/lat, when."""
+
+    account_id: int
+    worker_code: str | None
+    grid_code: str | None
+    started_at: datetime
+    ended_at: datetime
+    points: list[tuple[float, float]]
+
+
+def store_tracks(session: Session, *, tracks: Sequence[WalkedTrack], now: datetime) -> int:
+    """Store tracks in bulk, measured as `record_track` measures one, and move each account's
+    last known position to the end of its latest track; how many were stored."""
+    rows = [PatrolTrack(account_id=t.account_id, worker_code=t.worker_code,
+                        grid_code=t.grid_code, started_at=t.started_at, ended_at=t.ended_at,
+                        geom=from_shape(LineString(t.points), srid=STORAGE_SRID),
+                        point_count=len(t.points), length_m=0.0, created_at=now)
+             for t in tracks]
+    session.add_all(rows)
+    session.flush()
+    queries.measure_tracks(session, [row.id for row in rows])
+    latest: dict[int, WalkedTrack] = {}
+    for track in tracks:
+        if track.account_id not in latest or track.ended_at > latest[track.account_id].ended_at:
+            latest[track.account_id] = track
+    for account_id, track in latest.items():
+        lon, lat = track.points[-1]
+        queries.move_position(session, account_id=account_id, lon=lon, lat=lat,
+                              at=track.ended_at)
+    session.flush()
+    return len(rows)
 
 
 def ping(session: Session, *, principal: Principal, location: Location,
