@@ -6,9 +6,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Float, Select, and_, cast, func, or_, select, true
+from sqlalchemy import ColumnElement, Float, Select, and_, cast, func, or_, select, text, true
 
 from gis_service.auth.models import Account
+from gis_service.database import STORAGE_SRID
 from gis_service.grids.models import GridVersion
 from gis_service.grids.queries import valid_at
 from gis_service.incidents.models import Incident, IncidentEvent
@@ -95,3 +96,17 @@ def reports_per_grid3(scope: ColumnElement[bool], start: datetime, end: datetime
             .where(scope, Incident.reported_at >= start, Incident.reported_at < end,
                    Incident.grid3_code.is_not(None))
             .group_by(Incident.grid3_code))
+
+
+# the address point nearest each (lon, lat), when within :radius metres: the KNN order serves
+# the nearest from the GiST index, the sphere distance then keeps it or not
+NEAREST_ADDRESSES = text("""
+SELECT p.i, a.address
+FROM unnest(CAST(:lons AS float8[]), CAST(:lats AS float8[])) WITH ORDINALITY AS p(lon, lat, i)
+LEFT JOIN LATERAL (
+    SELECT address, geom FROM address_point
+    ORDER BY geom <-> ST_SetSRID(ST_MakePoint(p.lon, p.lat), :srid)
+    LIMIT 1
+) a ON ST_DistanceSphere(a.geom, ST_SetSRID(ST_MakePoint(p.lon, p.lat), :srid)) <= :radius
+ORDER BY p.i
+""").bindparams(srid=STORAGE_SRID)

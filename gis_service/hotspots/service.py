@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from gis_service.auth.service import Principal
 from gis_service.config import Settings
 from gis_service.hotspots import queries
-from gis_service.hotspots.repeats import repeat_warnings
+from gis_service.hotspots.repeats import PLACE_RADIUS_M, RepeatGroup, repeat_groups, repeat_warnings
 from gis_service.hotspots.scan import (
     Binned,
     Thresholds,
@@ -84,13 +84,24 @@ def scan_hotspots(session: Session, *, principal: Principal | None, area: str | 
                   pairs(session, queries.category_names()))
     cell_found, cells = _cell_warnings(binned, limits, names)
     points = session.execute(queries.addressed_reports(condition, week_start, week_end)).all()
+    groups = repeat_groups(points, limits)
     # the surprising first: a wall that shows only the first few shows those
     warnings = [*cell_found, *_key_warnings(binned, "category", limits, names),
                 *_key_warnings(binned, "grid", limits, names),
-                *repeat_warnings(points, limits, names)]
+                *repeat_warnings(groups, _places(session, groups), limits, names)]
     return {"week": {"start": week_start.isoformat(), "end": week_end.isoformat()},
             "baseline_weeks": limits.baseline_weeks, "thresholds": asdict(limits),
             "warnings": warnings, "cells": cells}
+
+
+def _places(session: Session, groups: list[RepeatGroup]) -> list[str | None]:
+    """The address point near each group's centre (None where none is near)."""
+    if not groups:
+        return []
+    rows = session.execute(queries.NEAREST_ADDRESSES, {
+        "lons": [g.lon for g in groups], "lats": [g.lat for g in groups],
+        "radius": PLACE_RADIUS_M}).all()
+    return [row.address for row in rows]
 
 
 def scan_year(session: Session, *, principal: Principal | None, area: str | None,

@@ -13,6 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
+from gis_service.addresses.models import AddressPoint
 from gis_service.config import Settings
 from gis_service.hotspots.service import scan_hotspots
 from gis_service.main import create_app
@@ -86,15 +87,26 @@ def test_a_rising_hotspot_is_warned_with_its_cell(
 
 
 def test_a_new_cluster_and_repeat_addresses(
-        client: TestClient, town: dict[str, Path], auth: dict[str, str]) -> None:
+        client: TestClient, town: dict[str, Path], auth: dict[str, str],
+        db_session: Session) -> None:
     now = datetime.now(UTC)
+    # the town's address point where the callers of the first group live
+    db_session.add(AddressPoint(address="东村一组河边路3号", village="东村", road="河边路",
+                                number="3号", poi=None, attributes={},
+                                geom="SRID=4490;POINT(120.4142 30.9021)"))
+    db_session.commit()
     for i, point in enumerate(spots(*NEW, 6, step=0.001)):
         report(client, auth, point, now - timedelta(hours=1 + i), category="BUILDING")
-    for i, address in enumerate(["东村一组 河边3号", "东村一组河边 3 号", "东村一组，河边3号"]):
+    # the callers' own words: never a place name on the wall
+    for i, address in enumerate(["我家住在东村一组 河边3号", "我家住在东村一组河边 3 号",
+                                 "我家住在东村一组，河边3号"]):
         report(client, auth, (120.412 + i * 0.002, 30.902), now - timedelta(hours=i + 1),
                address=address)
     for i in range(3):  # no address, but within ~30 m of each other
         report(client, auth, (120.4085 + i * 0.0001, 30.9065), now - timedelta(hours=i + 1))
+    for i in range(3):  # the same words, far from any address point
+        report(client, auth, (120.402 + i * 0.002, 30.918), now - timedelta(hours=i + 1),
+               address="张三家门口 电话13800000000")
     answer = hotspots(client, auth)
 
     cluster = of_kind(answer, "new_cluster")
@@ -103,11 +115,15 @@ def test_a_new_cluster_and_repeat_addresses(
     assert cluster[0]["geometry"]["type"] == "MultiPolygon"
     assert "东村二组附近出现新的聚集" in cluster[0]["message"]
 
-    repeats = {w["address"]: w for w in of_kind(answer, "repeat_address")}
-    assert set(repeats) == {"东村一组 河边3号", None}
-    assert repeats["东村一组 河边3号"]["count"] == 3
-    assert repeats[None]["count"] == 3 and "30米内" in repeats[None]["message"]
-    assert repeats[None]["geometry"]["type"] == "Point"
+    repeats = of_kind(answer, "repeat_address")
+    assert sorted(w["message"] for w in repeats) == sorted([
+        "东村一组河边路3号附近本周重复上报3起（多为垃圾堆放类）",
+        "西村一组附近同一地点（30米内）本周重复上报3起（多为垃圾堆放类）",
+        "西村二组同一地址本周重复上报3起（多为垃圾堆放类）"])
+    assert sorted(str(w["address"]) for w in repeats) == ["None", "None", "东村一组河边路3号"]
+    assert all(w["count"] == 3 and w["geometry"]["type"] == "Point" for w in repeats)
+    shown = " ".join(str(w.get(key)) for w in answer["warnings"] for key in ("message", "address"))
+    assert "我家" not in shown and "张三" not in shown and "138" not in shown
 
 
 def test_a_rising_category_spread_over_the_town(
