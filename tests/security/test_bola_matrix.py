@@ -525,9 +525,41 @@ def probe_assessment(world: World, account: Prober) -> Iterator[Row]:
                           response.status_code, (403, 404), anonymous=303)
 
 
+ACCOUNT_TARGETS = ("grid_worker T-A-1", "department JS")  # another's account; no records
+
+
+def probe_accounts(world: World, account: Prober) -> Iterator[Row]:
+    """Accounts are the admin's to run, whatever the area; anyone signed in changes their own
+    password (and only their own: the route takes no name)."""
+    client, headers, admin = world.client, account.headers, account.role == "admin"
+    response = client.get("/api/v1/accounts", headers=headers)
+    yield _object_row(account, "GET accounts", "all", admin, response.status_code, (403,))
+    with world.rolled_back():
+        response = client.post("/api/v1/accounts", headers=headers,
+                               json={"username": "sec-probe-new", "role": "planner"})
+        yield _object_row(account, "POST account", "new", admin, response.status_code, (403,))
+    for target in ACCOUNT_TARGETS:
+        path = f"/api/v1/accounts/{world.username(target)}"
+        with world.rolled_back():
+            response = client.patch(path, headers=headers, json={"disabled": True})
+            yield _object_row(account, "PATCH account", target, admin, response.status_code,
+                              (403,))
+        with world.rolled_back():  # an account with patrol tracks is kept (409)
+            response = client.delete(path, headers=headers)
+            yield _object_row(account, "DELETE account", target,
+                              admin and target not in WALKS, response.status_code,
+                              (409,) if admin else (403,))
+    with world.rolled_back():
+        response = client.post("/api/v1/me/password", headers=headers, json={
+            "current_password": "s3cret-pw-" + account.username,
+            "new_password": "Probe-lakeshore-2026"})
+        yield _object_row(account, "POST own password", "own", account.role is not None,
+                          response.status_code, (403,))
+
+
 PROBES = (probe_incident_reads, probe_pages, probe_photo_reads, probe_incident_writes,
           probe_listings, probe_patrols, probe_open311, probe_plans, probe_reports,
-          probe_assessment)
+          probe_assessment, probe_accounts)
 
 # Every route with an object or scoped data, and the probe group(s) that cover it.
 MATRIX_ROUTES: dict[tuple[str, str], str] = {
@@ -577,6 +609,11 @@ MATRIX_ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/spot-checks"): "GET spot checks",
     ("GET", "/assessment"): "page /assessment",
     ("GET", "/assessment/{worker_code}"): "page /assessment/{code}",
+    ("GET", "/api/v1/accounts"): "GET accounts",
+    ("POST", "/api/v1/accounts"): "POST account",
+    ("PATCH", "/api/v1/accounts/{username}"): "PATCH account",
+    ("DELETE", "/api/v1/accounts/{username}"): "DELETE account",
+    ("POST", "/api/v1/me/password"): "POST own password",
 }
 PLAN_ROUTES: dict[tuple[str, str], str] = {  # probed when the app has them
     ("GET", "/api/v1/plans"): "GET plans (list)",
@@ -721,6 +758,8 @@ FAMILIES = (  # the summary's columns: endpoint groups by kind
     ("pages", ("page /", "page /dispatch", "page /worker", "page /reports/weekly",
                "page /reports/monthly", "page /assessment", "page /assessment/{code}")),
     ("Open311 (public)", ("Open311 requests (public view)",)),
+    ("accounts", ("GET accounts", "POST account", "PATCH account", "DELETE account",
+                  "POST own password")),
 )
 
 

@@ -241,6 +241,10 @@ NUL_PROBES = [  # (method, path, request arguments): a NUL where each route take
     ("GET", "/open311/v2/requests.json", {"params": {"service_code": NUL}}),
     ("GET", "/open311/v2/services/a%00b.json", {}),
     ("POST", "/login", {"data": {"username": NUL, "password": "x"}}),
+    ("POST", "/api/v1/accounts", {"json": {"username": NUL, "role": "planner"}}),
+    ("POST", "/api/v1/accounts", {"json": {"username": "n", "role": "squad", "scope_code": NUL}}),
+    ("PATCH", "/api/v1/accounts/a%00b", {"json": {"disabled": True}}),
+    ("POST", "/api/v1/me/password", {"json": {"current_password": NUL, "new_password": NUL}}),
 ]
 
 

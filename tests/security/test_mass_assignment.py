@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import select
 
 from gis_service.attachments.models import IncidentPhoto
+from gis_service.auth.models import Account
 from gis_service.incidents.models import Incident
 from tests.security.conftest import ARTIFACTS, PNG, World
 
@@ -297,7 +298,47 @@ def plans(world: World) -> Iterator[MassRow]:
             yield _judge("POST /api/v1/plans/import", name, response.status_code, taken)
 
 
-TABLES = (incident_intake, incident_actions, open311_intake, patrols, photos, login, plans)
+ACCOUNT_FIELDS = {"id": 1, "password_hash": "$argon2id$forged", "created_at": OLD,
+                  "has_password": True, "token": "forged", "account_id": 1}
+
+
+def _account(world: World, username: str) -> Account | None:
+    with world.factory() as session:
+        return session.scalar(select(Account).where(Account.username == username))
+
+
+def accounts(world: World) -> Iterator[MassRow]:
+    """Server-owned account fields to the admin's routes; role, scope or another name to a
+    user's own password change."""
+    client, admin = world.client, world.admin()
+    target = world.username("grid_worker T-A-1")
+    for name, value in ACCOUNT_FIELDS.items():
+        with world.rolled_back():
+            response = client.post("/api/v1/accounts", headers=admin,
+                                   json={"username": "sec-ma", "role": "planner", name: value})
+            yield _judge("POST /api/v1/accounts", name, response.status_code,
+                         lambda n=name, v=value: _same(getattr(_account(world, "sec-ma"), n,
+                                                               None), v))
+        with world.rolled_back():
+            response = client.patch(f"/api/v1/accounts/{target}", headers=admin,
+                                    json={"disabled": False, name: value})
+            yield _judge("PATCH /api/v1/accounts/{username}", name, response.status_code,
+                         lambda n=name, v=value: _same(getattr(_account(world, target), n,
+                                                               None), v))
+    walker = world.accounts["grid_worker T-A-1"]
+    for name, value in (("role", "admin"), ("scope_code", "T"), ("username", "sec-admin"),
+                        ("disabled", False), ("worker_code", "W4")):
+        with world.rolled_back():
+            response = client.post("/api/v1/me/password", headers=walker.headers, json={
+                "current_password": "s3cret-pw-" + walker.username,
+                "new_password": "Probe-lakeshore-2026", name: value})
+            yield _judge("POST /api/v1/me/password", name, response.status_code,
+                         lambda n=name, v=value: _same(getattr(_account(world, target), n,
+                                                               None), v))
+
+
+TABLES = (incident_intake, incident_actions, open311_intake, patrols, photos, login, plans,
+          accounts)
 
 
 @pytest.fixture(scope="module")
@@ -316,7 +357,9 @@ def test_the_table_covers_every_write_endpoint(world: World, mass_rows: list[Mas
     endpoints = {r.endpoint for r in mass_rows}
     wanted = {"POST /api/v1/incidents", "POST /api/v1/incidents/{id}/actions",
               "POST /open311/v2/requests.json", "POST /api/v1/patrols",
-              "POST /api/v1/patrols/ping", "POST /api/v1/incidents/{id}/photos", "POST /login"}
+              "POST /api/v1/patrols/ping", "POST /api/v1/incidents/{id}/photos", "POST /login",
+              "POST /api/v1/accounts", "PATCH /api/v1/accounts/{username}",
+              "POST /api/v1/me/password"}
     if world.plan_id is not None:
         wanted |= {"POST /api/v1/plans", "PATCH /api/v1/plans/{id}",
                    "PUT /api/v1/plans/{id}/grids/{code}", "POST /api/v1/plans/{id}/publish",
