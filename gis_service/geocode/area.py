@@ -74,13 +74,14 @@ class ServiceArea:
 
     def foreign(self, named: tuple[AdminName, ...]) -> AdminName | None:
         """The first name that is not this deployment's: a town none of its towns, a region
-        none of its regions (nor towns); None when every name is its own."""
-        towns = {admin_stem(t) for t in self.towns}
-        regions = {admin_stem(r) for r in self.regions} | towns
+        none of its regions (nor towns); None when every name is its own. A name that opens
+        with one of its own is its own too (七都古镇 is in 七都镇)."""
+        towns = tuple(admin_stem(t) for t in self.towns)
+        regions = (*(admin_stem(r) for r in self.regions), *towns)
         for name in named:
-            if name.town and towns and admin_stem(name.name) not in towns:
+            if name.town and towns and not _is_one_of(name.name, towns):
                 return name
-            if not name.town and admin_stem(name.name) not in regions:
+            if not name.town and not _is_one_of(name.name, regions):
                 return name
         return None
 
@@ -98,6 +99,12 @@ class ServiceArea:
         if found is None or admin_stem(found) == admin_stem(town.name):
             return None
         return without_note(found)
+
+
+def _is_one_of(name: str, stems: tuple[str, ...]) -> bool:
+    """Whether a name is, or opens with, one of the stems."""
+    stem = admin_stem(name)
+    return any(stem == own or (len(own) >= 2 and stem.startswith(own)) for own in stems)
 
 
 def service_area(snapshot: LocatorSnapshot | None, regions: tuple[str, ...]) -> ServiceArea:

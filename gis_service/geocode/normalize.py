@@ -47,6 +47,10 @@ ADMIN_PATTERNS: tuple[re.Pattern[str], ...] = tuple(re.compile(p) for p in (
     rf"{_NAME}{{2,4}}?(?:镇|乡|街道){_NOT_ADDRESS}",
 ))
 TOWN_LEVEL = len(ADMIN_PATTERNS) - 1  # the last pattern names towns (镇, 乡, 街道)
+# Areas that end like a level but name no administrative unit: removed as before, but no
+# evidence of another place (太湖保护区, 七都工业区, 太湖小镇).
+NOT_ADMIN_ENDINGS = ("工业区", "开发区", "保护区", "生活区", "住宅区", "商业区", "度假区",
+                     "旅游区", "示范区", "集中区", "服务区", "养殖区", "小镇")
 
 # Provinces as callers name them without 省/自治区 (江苏苏州吴江…).
 PROVINCE_NAMES: tuple[str, ...] = (
@@ -237,7 +241,9 @@ def _strip_named(text: str, prefixes: tuple[str, ...]) -> tuple[str, tuple[Admin
 
 def _split_named(name: str, town: bool, prefixes: tuple[str, ...]) -> list[AdminName]:
     """A level's name as the names it is made of: "吴江七都镇" (after 江苏) is 吴江 + 七都镇,
-    one bare name and the level's own."""
+    one bare name and the level's own; none for an area that is no administrative unit."""
+    if name.endswith(NOT_ADMIN_ENDINGS):
+        return []
     for bare in bare_names(prefixes):
         rest = name[len(bare):]
         if name.startswith(bare) and len(rest) >= 3:

@@ -71,6 +71,8 @@ def gazetteer(db_session: Session) -> None:
     # village and road names ending like a level are none
     ("庙港社区书院路18号", []), ("美丽乡村路5号", []), ("七都社区朝阳路5号", []),
     ("阳光小区5栋", []), ("太湖新城开弦弓村", []),
+    # areas that end like a level but are none
+    ("太湖保护区内开弦弓村", []), ("七都工业区书院路5号", []), ("太湖小镇3栋", []),
 ])
 def test_the_names_an_address_opens_with(raw: str, named: list[tuple[str, bool]]) -> None:
     read = read_address(raw, prefixes=AREA.prefixes)
@@ -91,6 +93,8 @@ def test_names_are_compared_by_their_stem() -> None:
     ([("吴江区", False), ("松陵镇", True)], "松陵镇"),
     ([("浙江省", False)], "浙江省"),
     ([("苏州市", False), ("昆山市", False)], "昆山市"),
+    ([("七都古镇", True)], None),  # opens with the town's name
+    ([("同里古镇", True)], "同里古镇"),
 ])
 def test_which_name_is_foreign(named: list[tuple[str, bool]], foreign: str | None) -> None:
     found = AREA.foreign(tuple(AdminName(n, t) for n, t in named))
