@@ -525,7 +525,7 @@ def probe_assessment(world: World, account: Prober) -> Iterator[Row]:
                           response.status_code, (403, 404), anonymous=303)
 
 
-ACCOUNT_TARGETS = ("grid_worker T-A-1", "department JS")  # another's account; no records
+ACCOUNT_TARGETS = ("grid_worker T-A-1", "department JS")  # with patrol tracks (kept), without
 
 
 def probe_accounts(world: World, account: Prober) -> Iterator[Row]:
