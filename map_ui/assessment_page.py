@@ -63,6 +63,7 @@ class LeagueView:
     rows: list[WorkerScore]
     sort: str = "rank"
     descending: bool = False
+    nav: str = ""  # the links to other pages (map_ui.nav)
 
 
 @dataclass(frozen=True)
@@ -75,14 +76,22 @@ class WorkerView:
     score: WorkerScore
     map: WorkerMap
     buffer_m: float
+    nav: str = ""  # the links to other pages (map_ui.nav)
 
 
 def _head(title: str) -> str:
     return HEAD.format(title=html.escape(title), own=OWN_URL, style=STYLE)
 
 
+NO_DATA = "无数据"  # an item with nothing to measure: it earns nothing
+
+
 def _percent(value: float | None) -> str:
     return "—" if value is None else f"{value * 100:.1f}%"
+
+
+def _measured(value: float | None) -> str:
+    return NO_DATA if value is None else f"{value * 100:.1f}%"
 
 
 def _number(value: float | None) -> str:
@@ -121,17 +130,20 @@ def _header(view: LeagueView) -> str:
 
 def _row(row: WorkerScore, month: str) -> str:
     link = f"/assessment/{quote(row.worker_code)}?{urlencode({'month': month})}"
-    checks = f"{_percent(row.spot_pass_rate)}（{row.spot_checks}次）"
+    checks = (f"{_percent(row.spot_pass_rate)}（{row.spot_checks}次）" if row.spot_checks
+              else NO_DATA)
+    on_time = (f"{_percent(row.on_time_rate)}（{row.closed_on_time}/{row.closed}）"
+               if row.on_time_rate is not None else NO_DATA)
     return (f'<tr data-worker="{html.escape(row.worker_code)}">'
             f'<td class="num">{row.rank}</td>'
             f'<td><a href="{html.escape(link)}">{html.escape(row.worker_name)}</a> '
             f'<span class="muted">{html.escape(row.worker_code)}</span></td>'
             f'<td>{html.escape(row.grid_code or "—")}</td>'
-            f'<td class="num">{_percent(row.coverage_share)}</td>'
+            f'<td class="num">{_measured(row.coverage_share)}</td>'
             f'<td class="num">{row.days_active}</td>'
             f'<td class="num">{row.events_found}（加权 {row.events_weighted:g}）</td>'
-            f'<td class="num">{_percent(row.on_time_rate)}（{row.closed_on_time}/{row.closed}）'
-            f'</td><td class="num">{row.returns}</td><td class="num">{checks}</td>'
+            f'<td class="num">{on_time}</td>'
+            f'<td class="num">{row.returns}</td><td class="num">{checks}</td>'
             f'<td class="num total">{row.total:g}</td></tr>')
 
 
@@ -141,7 +153,7 @@ def league_page(view: LeagueView) -> str:
     body = "".join(_row(r, view.month) for r in rows) or (
         '<tr><td colspan="10" class="muted">本月没有可显示的网格员</td></tr>')
     csv = f"/api/v1/assessment.csv?{urlencode({'month': view.month})}"
-    return (_head("网格员月度考核") +
+    return (_head("网格员月度考核") + view.nav +
             f"<header><h1>网格员月度考核 · {html.escape(view.month)}</h1>"
             f"{_month_form('/assessment', view.month)}"
             f'<a href="{html.escape(csv)}">导出CSV</a>'
@@ -184,6 +196,8 @@ def _facts_text(entry: ItemScore) -> str:
 def _explain_row(entry: ItemScore) -> str:
     value = (_percent(entry.value) if entry.item in ("coverage", "closure_on_time", "spot_checks")
              else _number(entry.value))
+    if entry.value is None:
+        value = f'{NO_DATA}<br><span class="muted">{html.escape(entry.missing or "")}</span>'
     target = (_percent(entry.target) if entry.item in ("coverage", "closure_on_time",
                                                        "spot_checks") else _number(entry.target))
     facts = html.escape(json.dumps(entry.facts, ensure_ascii=False, indent=1))
@@ -246,7 +260,7 @@ def worker_page(view: WorkerView) -> str:
     s = view.score
     here = f"/assessment/{quote(s.worker_code)}"
     rows = "".join(_explain_row(entry) for entry in s.explain)
-    return (_head(f"{s.worker_name} 月度考核") +
+    return (_head(f"{s.worker_name} 月度考核") + view.nav +
             f"<header><h1>{html.escape(s.worker_name)}（{html.escape(s.worker_code)}）"
             f" · {html.escape(view.month)}</h1>{_month_form(here, view.month)}"
             f'<a href="/assessment?{html.escape(urlencode({"month": view.month}))}">考核排名</a>'
@@ -258,7 +272,7 @@ def worker_page(view: WorkerView) -> str:
             '<th>项目</th><th class="num">实测</th><th class="num">目标</th>'
             '<th class="num">权重</th><th class="num">得分</th><th>依据</th></tr></thead>'
             f"<tbody>{rows}</tbody></table>"
-            '<p class="muted">得分 = 权重 × min(实测 / 目标, 1)；无可计量时按方案给分；'
+            '<p class="muted">得分 = 权重 × min(实测 / 目标, 1)；无数据的项目不得分；'
             "退回按次扣分，封顶。总分为各项之和。</p></section>"
             f"<section><h2>网格与本月巡查轨迹（{len(view.map.tracks)} 条）</h2>"
             f"{svg_map(view.map, view.buffer_m)}"

@@ -9,15 +9,18 @@ from geoalchemy2 import functions as gfn
 from sqlalchemy import (
     ColumnElement,
     Date,
+    ScalarSelect,
     SQLColumnExpression,
     and_,
+    case,
     cast,
     func,
     literal,
+    or_,
     select,
     true,
 )
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from gis_service.assessment.models import SpotCheck
 from gis_service.auth.models import Account
@@ -25,6 +28,7 @@ from gis_service.database import STORAGE_SRID
 from gis_service.geojson import COORDINATE_DECIMALS
 from gis_service.grids.models import GridVersion
 from gis_service.grids.queries import valid_at
+from gis_service.incidents.deadlines import closed_on_time
 from gis_service.incidents.models import Incident, IncidentEvent
 from gis_service.patrols.models import PatrolTrack, WorkerPosition
 from gis_service.patrols.queries import GEOGRAPHY
@@ -57,12 +61,15 @@ class Found:
 
 @dataclass(frozen=True)
 class Closed:
-    """An incident assigned to a worker and closed: its last close in the month, its due time."""
+    """An incident a worker held, closed: its last close in the month, its due time, when it
+    first missed a deadline, and whether it was closed on time (`deadlines.closed_on_time`)."""
 
     worker_code: str
     incident_id: int
     closed_at: datetime
     due_at: datetime | None
+    overdue_since: datetime | None
+    on_time: bool
 
 
 def _china_day(column: SQLColumnExpression[datetime]) -> ColumnElement[date]:
@@ -83,7 +90,7 @@ def grid_workers(session: Session, *, code: str | None = None) -> list[Worker]:
 
 def coverage(session: Session, *, start: datetime, end: datetime, grids_at: datetime,
              buffer_m: float) -> dict[str, Coverage]:
-    """Per grid worker: home grid area (None without a level-3 grid valid at `grids_at`) and
+    """Per grid worker: home grid area (None without a grid valid at `grids_at`) and
     the area of it within `buffer_m` metres of their own tracks started within [start, end)."""
     # buffered on the ellipsoid as in patrols.queries.coverage, but only the worker's tracks
     buffered = gfn.ST_SetSRID(
@@ -93,8 +100,9 @@ def coverage(session: Session, *, start: datetime, end: datetime, grids_at: date
              .join(Account, Account.id == PatrolTrack.account_id)
              .where(_between(PatrolTrack.started_at, start, end), track_owner.is_not(None))
              .group_by(track_owner).subquery())
+    # the worker's home grid: level 3 for a grid worker, the village for a village's head
     grid = (select(GridVersion.code, GridVersion.geom)
-            .where(GridVersion.level == 3, valid_at(grids_at)).subquery())
+            .where(GridVersion.level.in_((2, 3)), valid_at(grids_at)).subquery())
     covered = func.coalesce(
         gfn.ST_Area(cast(gfn.ST_Intersection(grid.c.geom, cover.c.geom), GEOGRAPHY)), 0.0)
     stmt = (select(Worker.code, gfn.ST_Area(cast(grid.c.geom, GEOGRAPHY)), covered, cover.c.ids)
@@ -145,18 +153,33 @@ def found_on_patrol(session: Session, *, start: datetime, end: datetime) -> list
             if code is not None]
 
 
+def _escalated_from() -> ScalarSelect[str]:
+    """The grid worker an incident was first handed up from (its deadline missed)."""
+    step = aliased(IncidentEvent)  # the outer query reads the closes
+    return (select(step.before["assignee_code"].astext)
+            .where(step.incident_id == Incident.id, step.action == "escalate",
+                   step.before["assignee_type"].astext == "grid_worker")
+            .order_by(step.seq).limit(1).correlate(Incident).scalar_subquery())
+
+
 def closed_assigned(session: Session, *, start: datetime, end: datetime) -> list[Closed]:
-    """Incidents assigned to a grid worker whose (last) close falls within [start, end)."""
+    """Incidents a grid worker held whose (last) close falls within [start, end): assigned to
+    them when closed, or escalated away from them (overdue, it counts against them)."""
     closed_at = func.max(IncidentEvent.at)
-    stmt = (select(Incident.assignee_code, Incident.id, closed_at, Incident.due_at)
+    holder = func.coalesce(
+        case((Incident.assignee_type == "grid_worker", Incident.assignee_code)),
+        _escalated_from())
+    stmt = (select(holder, Incident.id, closed_at, Incident.due_at, Incident.overdue_since,
+                   closed_on_time(closed_at))
             .join(IncidentEvent, IncidentEvent.incident_id == Incident.id)
-            .where(Incident.assignee_type == "grid_worker", Incident.status == "closed",
-                   IncidentEvent.action == "close")
+            .where(or_(Incident.assignee_type == "grid_worker", Incident.escalation_level > 0),
+                   Incident.status == "closed", IncidentEvent.action == "close")
             .group_by(Incident.id)
             .having(_between(closed_at, start, end))
             .order_by(Incident.id))
-    return [Closed(code, incident_id, at, due) for code, incident_id, at, due
-            in session.execute(stmt) if code is not None]
+    return [Closed(code, incident_id, at, due, missed, bool(on_time))
+            for code, incident_id, at, due, missed, on_time in session.execute(stmt)
+            if code is not None]
 
 
 def returns(session: Session, *, start: datetime,
@@ -182,7 +205,7 @@ def spot_checks(session: Session, *, start: datetime, end: datetime,
 def grid_outline(session: Session, *, code: str, at: datetime) -> str | None:
     """The level-3 grid's geometry valid at `at`, as GeoJSON text."""
     stmt = select(gfn.ST_AsGeoJSON(GridVersion.geom, COORDINATE_DECIMALS, 0)).where(
-        GridVersion.code == code, GridVersion.level == 3, valid_at(at))
+        GridVersion.code == code, GridVersion.level.in_((2, 3)), valid_at(at))
     return session.scalar(stmt)
 
 

@@ -15,11 +15,12 @@ class ItemScore(BaseModel):
     item: str
     label: str
     value: float | None = Field(description="the measure; None when there was nothing to "
-                                            "measure (the scheme's `when_none` applies)")
+                                            "measure (无数据: the item earns nothing)")
     target: float | None
     weight: float
     points: float
     facts: dict[str, Any]
+    missing: str | None = Field(default=None, description="why there was nothing to measure")
 
 
 class WorkerScore(BaseModel):
@@ -30,7 +31,7 @@ class WorkerScore(BaseModel):
     worker_name: str
     grid_code: str | None
     on_duty: bool
-    coverage_share: float
+    coverage_share: float | None
     days_active: int
     events_found: int
     events_weighted: float

@@ -6,8 +6,9 @@ from __future__ import annotations
 import json
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 DEFAULT_SCHEME = Path(__file__).resolve().parent / "scheme.json"
 
@@ -17,16 +18,23 @@ class SchemeError(ValueError):
 
 
 class Item(BaseModel):
-    """A scored item: `weight` points at or above `target`, pro rata below it; `when_none`
-    is the share of the weight given when there is nothing to measure (no closed events,
-    no spot checks)."""
+    """A scored item: `weight` points at or above `target`, pro rata below it. An item with
+    nothing to measure (no tracks, no closed events, no spot checks) earns nothing: missing
+    data is never full marks."""
 
     model_config = ConfigDict(extra="forbid")
 
     label: str
     weight: float = Field(ge=0)
     target: float = Field(gt=0)
-    when_none: float = Field(default=0.0, ge=0, le=1)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_points_for_nothing(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "when_none" in data:
+            raise ValueError("`when_none` is no more: an item with nothing to measure earns "
+                             "nothing; remove it from the scheme")
+        return data
 
 
 class Penalty(BaseModel):

@@ -27,24 +27,28 @@ class WorkerFacts:
 
 
 def ratio_points(item: Item, value: float | None) -> float:
-    """`weight` at or above `target`, pro rata below; `weight × when_none` with no measure."""
+    """`weight` at or above `target`, pro rata below; nothing without a measure."""
     if value is None:
-        return round(item.weight * item.when_none, 2)
+        return 0.0
     return round(item.weight * min(max(value, 0.0) / item.target, 1.0), 2)
 
 
-def _entry(key: str, item: Item, value: float | None, facts: dict[str, Any]) -> ItemScore:
+def _entry(key: str, item: Item, value: float | None, facts: dict[str, Any],
+           missing: str | None = None) -> ItemScore:
     return ItemScore(item=key, label=item.label, value=value, target=item.target,
-                     weight=item.weight, points=ratio_points(item, value), facts=facts)
+                     weight=item.weight, points=ratio_points(item, value), facts=facts,
+                     missing=missing if value is None else None)
 
 
 def _coverage(scheme: Scheme, worker: Worker, cover: Coverage, buffer_m: float) -> ItemScore:
+    measured = bool(cover.area_m2) and bool(cover.track_ids)
     share = (round(min(cover.covered_m2 / cover.area_m2, 1.0), 4)
-             if cover.area_m2 else None)
+             if measured and cover.area_m2 else None)
     return _entry("coverage", scheme.coverage, share, {
         "grid_code": worker.grid_code, "buffer_m": buffer_m,
         "area_m2": round(cover.area_m2, 1) if cover.area_m2 is not None else None,
-        "covered_m2": round(cover.covered_m2, 1), "track_ids": cover.track_ids})
+        "covered_m2": round(cover.covered_m2, 1), "track_ids": cover.track_ids},
+        "本月无巡查轨迹" if cover.area_m2 else "无所属网格")
 
 
 def _days(scheme: Scheme, days: dict[date, set[str]]) -> ItemScore:
@@ -72,11 +76,13 @@ def _found(scheme: Scheme, worker: Worker, found: list[Found]) -> tuple[ItemScor
 def _closure(scheme: Scheme, closed: list[Closed]) -> tuple[ItemScore, int]:
     rows = [{"id": c.incident_id, "closed_at": c.closed_at.isoformat(),
              "due_at": c.due_at.isoformat() if c.due_at else None,
-             "on_time": c.due_at is None or c.closed_at <= c.due_at} for c in closed]
+             "overdue_since": c.overdue_since.isoformat() if c.overdue_since else None,
+             "on_time": c.on_time} for c in closed]
     on_time = sum(1 for row in rows if row["on_time"])
     rate = round(on_time / len(rows), 4) if rows else None
     return _entry("closure_on_time", scheme.closure_on_time, rate, {
-        "closed": len(rows), "on_time": on_time, "incidents": rows}), on_time
+        "closed": len(rows), "on_time": on_time, "incidents": rows},
+        "本月无办结的交办事件"), on_time
 
 
 def check_result(check: SpotCheck) -> float:
@@ -90,7 +96,8 @@ def _checks(scheme: Scheme, checks: list[SpotCheck]) -> ItemScore:
     results = [check_result(c) for c in checks]
     scores = [c.score for c in checks if c.score is not None]
     return _entry("spot_checks", scheme.spot_checks,
-                  round(sum(results) / len(results), 4) if results else None, {
+                  round(sum(results) / len(results), 4) if results else None, missing="本月无抽查",
+                  facts={
                       "count": len(checks), "passed": sum(1 for c in checks if c.passed),
                       "pass_rate": (round(sum(1 for c in checks if c.passed) / len(checks), 4)
                                     if checks else None),
@@ -122,7 +129,7 @@ def score_worker(scheme: Scheme, worker: Worker, facts: WorkerFacts,
                _returns(scheme, facts.returns)]
     return WorkerScore(
         worker_code=worker.code, worker_name=worker.name, grid_code=worker.grid_code,
-        on_duty=worker.on_duty, coverage_share=coverage.value or 0.0,
+        on_duty=worker.on_duty, coverage_share=coverage.value,
         days_active=len(facts.days), events_found=found_count,
         events_weighted=found.value or 0.0, closed=len(facts.closed), closed_on_time=on_time,
         on_time_rate=closure.value, returns=len(facts.returns), spot_checks=len(facts.checks),

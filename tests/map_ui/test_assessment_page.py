@@ -107,7 +107,11 @@ def test_the_center_sees_the_league_and_every_worker(client: TestClient,
     month = facts["month"]
     league = client.get(f"/assessment?month={month}&sort=total&order=desc")
     assert league.status_code == 200
-    assert re.findall(r'data-worker="(\w+)"', league.text) == ["W2", "W3", "W4", "W1"]
+    assert re.findall(r'data-worker="(\w+)"', league.text) == ["W1", "W2", "W3", "W4"]
+    # W3 walked nothing, closed nothing and was never checked: said so, not full marks
+    w3 = re.search(r'<tr data-worker="W3">(.*?)</tr>', league.text)
+    assert w3 is not None and w3.group(1).count("无数据") == 3
+    assert re.findall(r'class="num total">([\d.]+)<', w3.group(1)) == ["0"]
     for url in local_only(league.text):
         if url.startswith("/static/"):
             assert client.get(url).status_code == 200, url
@@ -120,6 +124,13 @@ def test_the_center_sees_the_league_and_every_worker(client: TestClient,
     assert page.text.count('<polyline class="track"') == 1  # W1's own walk of this month
     assert page.text.count('<path class="grid"') == 1
     local_only(page.text)
+    empty = client.get(f"/assessment/W3?month={month}").text
+    for item, why in (("coverage", "本月无巡查轨迹"), ("closure_on_time", "本月无办结的交办事件"),
+                      ("spot_checks", "本月无抽查")):
+        cells = re.search(rf'<tr data-item="{item}">(.*?)</tr>', empty, re.S)
+        assert cells is not None and "无数据" in cells.group(1) and why in cells.group(1)
+        assert re.findall(r'<td class="num">([\d.-]+)</td><td>', cells.group(1)) == ["0"]
+    assert "无数据的项目不得分" in empty
 
 
 def test_a_grid_worker_opens_only_their_own_page(client: TestClient, facts: dict[str, Any],  # noqa: F811

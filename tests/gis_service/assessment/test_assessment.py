@@ -7,7 +7,7 @@ import csv
 import io
 import json
 from collections.abc import Callable, Iterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,7 @@ from gis_service.assessment.scheme import DEFAULT_SCHEME, SchemeError, load_sche
 from gis_service.assessment.scoring import ranked
 from gis_service.auth.models import Account
 from gis_service.config import Settings
+from gis_service.incidents.escalation import escalate_overdue
 from gis_service.main import create_app
 from gis_service.migrations import ALEMBIC_DIR
 from gis_service.patrols.queries import move_position
@@ -111,6 +112,17 @@ def facts(client: TestClient, town: dict[str, Path], token_for: Token, db_sessio
     db_session.commit()
     late = client.get(f"/api/v1/incidents/{late['id']}", headers=auth).json()
     close(client, w1, auth, late)
+    # overdue, handed up to the town center with a fresh deadline, closed well before it:
+    # still late, and still W1's (its first deadline was missed while W1 held it)
+    escalated = report(client, w1, "GARBAGE", 120.403, 30.903)
+    assert escalated["assignee"]["code"] == "W1"
+    db_session.execute(text("UPDATE incident SET due_at = now() - interval '1 hour' "
+                            "WHERE id = :id"), {"id": escalated["id"]})
+    assert escalated["id"] in escalate_overdue(db_session, datetime.now(UTC))
+    db_session.commit()
+    escalated = client.get(f"/api/v1/incidents/{escalated['id']}", headers=auth).json()
+    assert escalated["assignee"]["type"] == "town"
+    close(client, auth, auth, escalated)
     hotline = report(client, auth, "GARBAGE", 120.408, 30.902, source="hotline_12345")
     act(client, w1, hotline, "return", note="不属于本网格")
 
@@ -122,7 +134,7 @@ def facts(client: TestClient, town: dict[str, Path], token_for: Token, db_sessio
     today = datetime.now(CHINA_TIME).date()
     days = {(start + timedelta(days=1)).date(), (start + timedelta(days=5)).date(), today}
     return {"month": month, "w1": w1, "w2": w2, "days": days, "late": late["id"],
-            "on_time": on_time["id"], "hotline": hotline["id"]}
+            "on_time": on_time["id"], "escalated": escalated["id"], "hotline": hotline["id"]}
 
 
 def items(score: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -158,15 +170,19 @@ def test_every_item_and_the_total_follow_the_scheme(client: TestClient, facts: d
     found = explained["events_found"]
     assert found["facts"]["by_category"] == {
         "POLLUTION": {"count": 1, "weight": 2.0, "weighted": 2.0},
-        "GARBAGE": {"count": 2, "weight": 1.0, "weighted": 2.0}}
-    assert found["value"] == 4.0 and found["points"] == 10.0  # 20 × 4 / 8
-    assert score["events_found"] == 3 and score["events_weighted"] == 4.0
+        "GARBAGE": {"count": 3, "weight": 1.0, "weighted": 3.0}}
+    assert found["value"] == 5.0 and found["points"] == 12.5  # 20 × 5 / 8
+    assert score["events_found"] == 4 and score["events_weighted"] == 5.0
 
     closure = explained["closure_on_time"]
-    assert closure["value"] == 0.5 and closure["points"] == round(20 * 0.5 / 0.95, 2)
+    assert closure["value"] == 0.3333 and closure["points"] == round(20 * 0.3333 / 0.95, 2)
     assert {row["id"]: row["on_time"] for row in closure["facts"]["incidents"]} == {
-        facts["on_time"]: True, facts["late"]: False}
-    assert score["closed"] == 2 and score["closed_on_time"] == 1
+        facts["on_time"]: True, facts["late"]: False, facts["escalated"]: False}
+    escalated = next(row for row in closure["facts"]["incidents"]
+                     if row["id"] == facts["escalated"])
+    assert escalated["overdue_since"] is not None
+    assert escalated["closed_at"] < escalated["due_at"]  # before the fresh deadline: late
+    assert score["closed"] == 3 and score["closed_on_time"] == 1
 
     checks = explained["spot_checks"]
     assert checks["value"] == 0.6  # (0.8 + 0 + 1) / 3
@@ -187,12 +203,13 @@ def test_the_league_table_ranks_every_grid_worker(client: TestClient, facts: dic
     league = client.get(f"/api/v1/assessment?month={facts['month']}", headers=auth).json()
     rows = {row["worker_code"]: row for row in league["workers"]}
     assert sorted(rows) == ["W1", "W2", "W3", "W4"]  # grid workers only, not the squad
-    # W2: one day (its walk), nothing closed or checked (full marks for those by the scheme)
-    assert rows["W2"]["total"] == round(20 / 22, 2) + 20 + 15
+    # W2: one day (its walk), nothing closed or checked: no data earns nothing
+    assert rows["W2"]["total"] == round(20 / 22, 2)
     assert rows["W2"]["coverage_share"] == 0  # it walked in W1's grid, not its own
-    assert rows["W3"]["total"] == rows["W4"]["total"] == 35
-    assert [row["rank"] for row in league["workers"]] == [1, 2, 2, 4]
-    assert league["workers"][-1]["worker_code"] == "W1"
+    assert rows["W3"]["total"] == rows["W4"]["total"] == 0
+    assert rows["W3"]["coverage_share"] is None  # no track: nothing measured
+    assert [row["worker_code"] for row in league["workers"]] == ["W1", "W2", "W3", "W4"]
+    assert [row["rank"] for row in league["workers"]] == [1, 2, 3, 3]
     assert league["scheme"] == load_scheme(None).name and league["buffer_m"] == 30
 
 
@@ -201,7 +218,7 @@ def test_a_grid_worker_sees_only_their_own_score(
     month = facts["month"]
     mine = client.get(f"/api/v1/assessment?month={month}", headers=facts["w1"]).json()
     assert [row["worker_code"] for row in mine["workers"]] == ["W1"]
-    assert mine["workers"][0]["rank"] == 4  # still ranked among all
+    assert mine["workers"][0]["rank"] == 1  # ranked among all
     assert client.get(f"/api/v1/assessment/W1?month={month}",
                       headers=facts["w1"]).status_code == 200
     assert client.get(f"/api/v1/assessment/W2?month={month}",
@@ -271,10 +288,10 @@ def test_a_custom_scheme_file_changes_the_weights(
     assert response.status_code == 200, response.text
     score = response.json()
     explained = items(score)
-    assert explained["events_found"]["value"] == 7.0  # 5 + 1 + 1
-    assert explained["events_found"]["points"] == 35.0  # 50 × 7 / 10
+    assert explained["events_found"]["value"] == 8.0  # 5 + 1 + 1 + 1
+    assert explained["events_found"]["points"] == 40.0  # 50 × 8 / 10
     assert explained["returns"]["points"] == -5
-    assert score["total"] == 30.0 and score["best_total"] == 50
+    assert score["total"] == 35.0 and score["best_total"] == 50
     league = custom_client.get(f"/api/v1/assessment?month={facts['month']}", headers=auth)
     assert league.json()["scheme"] == "只看发现"
 
@@ -294,10 +311,11 @@ def test_the_league_table_as_csv(client: TestClient, facts: dict[str, Any],
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(response.text.removeprefix("\ufeff"))))
-    assert [row["worker_code"] for row in rows] == ["W2", "W3", "W4", "W1"]
-    w1 = rows[-1]
-    assert w1["events_found"] == "3" and w1["closed_on_time"] == "1" and w1["returns"] == "1"
-    assert w1["points_events_found"] == "10.0" and w1["points_returns"] == "-2.0"
+    assert [row["worker_code"] for row in rows] == ["W1", "W2", "W3", "W4"]
+    w1 = rows[0]
+    assert w1["events_found"] == "4" and w1["closed_on_time"] == "1" and w1["returns"] == "1"
+    assert w1["points_events_found"] == "12.5" and w1["points_returns"] == "-2.0"
+    assert rows[2]["coverage_share"] == "" and rows[2]["points_coverage"] == "0.0"
     assert float(w1["total"]) == pytest.approx(
         sum(float(w1[f"points_{item}"]) for item in ("coverage", "days_active", "events_found",
                                                      "closure_on_time", "spot_checks",
@@ -336,7 +354,25 @@ def test_the_migration_goes_down_and_up_again(scratch_url: str) -> None:
         engine.dispose()
 
 
-def test_no_facts_no_points_beyond_the_scheme_defaults(
+def test_no_data_says_so_and_earns_nothing(
         client: TestClient, town: dict[str, Path], auth: dict[str, str]) -> None:
-    league = client.get("/api/v1/assessment?month=2020-01", headers=auth).json()
-    assert {row["total"] for row in league["workers"]} == {35.0}
+    league = client.get(f"/api/v1/assessment?month={month_now()}", headers=auth).json()
+    assert {row["total"] for row in league["workers"]} == {0.0}
+    explained = items(league["workers"][0])
+    for item, why in (("coverage", "本月无巡查轨迹"), ("closure_on_time", "本月无办结的交办事件"),
+                      ("spot_checks", "本月无抽查")):
+        assert explained[item]["value"] is None and explained[item]["points"] == 0
+        assert explained[item]["missing"] == why
+    assert explained["days_active"]["value"] == 0 and explained["days_active"]["missing"] is None
+    # before the grids were drawn there is no grid to cover either
+    before = client.get("/api/v1/assessment?month=2020-01", headers=auth).json()
+    assert items(before["workers"][0])["coverage"]["missing"] == "无所属网格"
+
+
+def test_a_scheme_that_still_gives_points_for_no_data_is_refused(tmp_path: Path) -> None:
+    scheme = json.loads(DEFAULT_SCHEME.read_text(encoding="utf-8"))
+    scheme["spot_checks"]["when_none"] = 1.0
+    path = tmp_path / "old.json"
+    path.write_text(json.dumps(scheme, ensure_ascii=False), encoding="utf-8")
+    with pytest.raises(SchemeError, match="when_none"):
+        load_scheme(path)
