@@ -351,7 +351,7 @@ def report(
     area: Annotated[str, typer.Option(help="a grid (level 1, 2 or 3) or district code")],
     out: Annotated[Path, typer.Option(help="the file to write: .html, .json or .csv")],
     day: Annotated[str | None, typer.Option(
-        "--date", help="YYYY-MM-DD, a day of the week (weekly; today)")] = None,
+        "--date", help="YYYY-MM-DD, a day of the week (weekly; the last full week)")] = None,
     month: Annotated[str | None, typer.Option(help="YYYY-MM (monthly; this month)")] = None,
 ) -> None:
     """Write the weekly review or monthly analysis of an area as HTML, JSON or CSV (by the
@@ -373,7 +373,7 @@ def report(
                     f"{', '.join(REPORT_SUFFIXES)}", 2)
     today = datetime.now(UTC).astimezone(CHINA_TIME).date()
     try:
-        week_day = date.fromisoformat(day) if day else today
+        week_day = date.fromisoformat(day) if day else None
         first = parse_month(month) if month else today.replace(day=1)
     except (ValueError, DomainError) as exc:
         raise _fail(f"bad --date or --month: {exc}", 2) from exc

@@ -9,7 +9,9 @@ from collections.abc import Iterable, Sequence
 from datetime import date, timedelta
 from html import escape
 from typing import Any
+from urllib.parse import quote
 
+from map_ui.assets import OWN_URL
 from map_ui.wall_style import SOURCE_NAMES
 
 KINDS = {"weekly": "周研判报告", "monthly": "月分析报告"}
@@ -33,7 +35,8 @@ table { border-collapse: collapse; width: 100%; } th, td { border: 1px solid #bb
 .two { display: flex; gap: 6mm; } .two > section { flex: 1; }
 .up { color: #c62828; } .down { color: #2e7d32; } .note { color: #666; font-size: 9pt; }
 svg text { font-size: 10px; fill: #333; }
-@media print { a { color: inherit; text-decoration: none; } }
+nav.periods { margin-top: 1mm; }
+@media print { a { color: inherit; text-decoration: none; } nav.periods { display: none; } }
 """
 
 
@@ -220,16 +223,60 @@ def _warnings(report: dict[str, Any]) -> str:
     return f'<section id="warnings"><h2>早期预警（热点）</h2>{body}</section>'
 
 
+def _minute(moment: str) -> str:
+    """An ISO time (the report gives China time) as 2026-12-07 10:32."""
+    return moment[:16].replace("T", " ")
+
+
+def _span(start: str, end: str) -> str:
+    """[start, end) as people say it: the last day when it ends at midnight, else the minute."""
+    if end[11:19] == "00:00:00":
+        last = (date.fromisoformat(end[:10]) - timedelta(days=1)).isoformat()
+        return f"{start[:10]} 至 {last}"
+    return f"{start[:10]} 至 {_minute(end)}"
+
+
 def _title(report: dict[str, Any]) -> tuple[str, str]:
+    covers = report["covers"]
+    where = covers["name"] + (f"（{covers['code']}）" if report["area"] else "")
+    period = report["period"]
+    span = _span(period["start"], period["until"] if period["to_date"] else period["end"])
+    if period["to_date"]:
+        span += "（截至生成时）"
+    return f"{where} {KINDS.get(report.get('kind', ''), '分析报告')}", span
+
+
+def _previous_note(report: dict[str, Any]) -> str:
+    before = report["previous_period"]
+    span = _span(before["start"], before["end"])
+    if report["period"]["to_date"]:
+        return f"上期：{span}（上期同一时段，与本期至今对比）。"
+    return f"上期：{span}。"
+
+
+def _other_periods(report: dict[str, Any]) -> str:
+    """Links to the period before and after (content of the page, not its navigation)."""
+    kind, start = report.get("kind"), date.fromisoformat(report["period"]["start"][:10])
     area = report["area"]
-    where = f"{area['name']}（{area['code']}）" if area else "全部可见范围"
-    start, end = report["period"]["start"][:10], report["period"]["end"]
-    last = (date.fromisoformat(end[:10]) - timedelta(days=1)).isoformat()
-    return f"{where} {KINDS.get(report.get('kind', ''), '分析报告')}", f"{start} 至 {last}"
+    extra = f"&area={quote(area['code'])}" if area else ""
+    if kind == "weekly":
+        links = [("上一周", f"/reports/weekly?date={start - timedelta(days=7)}{extra}")]
+        if not report["period"]["to_date"]:
+            links.append(("下一周", f"/reports/weekly?date={start + timedelta(days=7)}{extra}"))
+    elif kind == "monthly":
+        before = (start - timedelta(days=1)).strftime("%Y-%m")
+        after = (start + timedelta(days=32)).strftime("%Y-%m")
+        links = [("上月", f"/reports/monthly?month={before}{extra}")]
+        if not report["period"]["to_date"]:
+            links.append(("下月", f"/reports/monthly?month={after}{extra}"))
+    else:
+        return ""
+    return ('<nav class="periods">' + " · ".join(
+        f'<a href="{escape(href)}">{label}</a>' for label, href in links) + "</nav>")
 
 
-def report_page(report: dict[str, Any], grids: Sequence[dict[str, Any]]) -> str:
-    """The whole printable page."""
+def report_page(report: dict[str, Any], grids: Sequence[dict[str, Any]], nav: str = "") -> str:
+    """The whole printable page (`nav`: the links to other pages, map_ui.nav)."""
     title, period = _title(report)
     intake, steps, flow = report["intake"], report["on_time"], report["flow"]
     closures, returns = report["closures"], report["returns"]
@@ -251,8 +298,7 @@ def report_page(report: dict[str, Any], grids: Sequence[dict[str, Any]]) -> str:
         f'<section id="summary"><h2>一、总体情况</h2>{_headlines(report["comparison"])}'
         f"<p>期初在办 {flow['open_at_start']} 件，本期受理 {flow['opened']} 件、结案 "
         f"{flow['closed']} 件，期末在办 {flow['open_at_end']} 件。</p>"
-        f'<p class="note">上期：{escape(report["previous_period"]["start"][:10])} 起同长周期。'
-        "</p></section>",
+        f'<p class="note">{escape(_previous_note(report))}</p></section>',
         '<div class="two">'
         f'<section id="channels"><h2>二、受理渠道</h2>{svg_bars(channels)}</section>'
         f'<section id="categories"><h2>三、事项类别</h2>{svg_bars(categories)}</section></div>',
@@ -288,7 +334,10 @@ def report_page(report: dict[str, Any], grids: Sequence[dict[str, Any]]) -> str:
         _warnings(report),
     ]
     return ("<!DOCTYPE html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\">"
-            f"<title>{escape(title)}</title><style>{STYLE}</style></head><body>"
+            f"<title>{escape(title)}</title><style>{STYLE}</style>"
+            f'<link rel="icon" href="{OWN_URL}/favicon.svg" type="image/svg+xml"></head>'
+            f"<body>{nav}"
             f"<h1>{escape(title)}</h1><div class=\"meta\">统计周期：{escape(period)}（北京时间）"
-            f"· 生成于 {escape(report['generated_at'][:16].replace('T', ' '))} UTC</div>"
+            f" · 生成于 {escape(_minute(report['generated_at']))}（北京时间）"
+            f"{_other_periods(report)}</div>"
             + "".join(sections) + "</body></html>")

@@ -14,6 +14,7 @@ from gis_service.database import SessionDep
 from gis_service.reports.periods import parse_month
 from gis_service.reports.service import monthly_report, report_map, weekly_report
 from gis_service.timeutil import CHINA_TIME
+from map_ui.nav import nav_html
 from map_ui.report_page import report_page
 from map_ui.router import OptionalPrincipalDep
 
@@ -34,11 +35,13 @@ def _today() -> date:
 def weekly_page(request: Request, session: SessionDep, principal: OptionalPrincipalDep,
                 area: Area = None, day: Annotated[date | None, Query(alias="date")] = None
                 ) -> Response:
-    """The weekly review of the week of `date` (today), as the caller may see it."""
+    """The weekly review of the week of `date` (by default the last full week), as the caller
+    may see it."""
     if principal is None:
         return _sign_in(request)
-    report = weekly_report(session, principal=principal, area=area, day=day or _today())
-    return HTMLResponse(report_page(report, report_map(session, report=report)))
+    report = weekly_report(session, principal=principal, area=area, day=day)
+    return HTMLResponse(report_page(report, report_map(session, report=report),
+                                    nav=nav_html(principal.role, "weekly")))
 
 
 @router.get("/reports/monthly", response_class=HTMLResponse)
@@ -49,4 +52,5 @@ def monthly_page(request: Request, session: SessionDep, principal: OptionalPrinc
         return _sign_in(request)
     first = parse_month(month) if month else _today().replace(day=1)
     report = monthly_report(session, principal=principal, area=area, month=first)
-    return HTMLResponse(report_page(report, report_map(session, report=report)))
+    return HTMLResponse(report_page(report, report_map(session, report=report),
+                                    nav=nav_html(principal.role, "monthly")))

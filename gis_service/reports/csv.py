@@ -18,9 +18,10 @@ def _counted(section: str, items: list[dict[str, Any]]) -> Iterator[Row]:
 
 
 def _rows(report: dict[str, Any]) -> Iterator[Row]:
-    area = report["area"] or {}
-    yield "period", area.get("code", ""), area.get("name", ""), "start", report["period"]["start"]
-    yield "period", area.get("code", ""), area.get("name", ""), "end", report["period"]["end"]
+    area = report["area"] or report["covers"]
+    code, name = area["code"] or "", area["name"]
+    for metric in ("start", "end", "until"):
+        yield "period", code, name, metric, report["period"][metric]
     intake = report["intake"]
     yield "intake", "", "", "total", intake["total"]
     yield from _counted("intake_channel", intake["by_channel"])

@@ -51,3 +51,18 @@ def days(start: datetime, end: datetime) -> list[date]:
     first = start.astimezone(CHINA_TIME).date()
     last = (end - timedelta(microseconds=1)).astimezone(CHINA_TIME).date()
     return [first + timedelta(days=n) for n in range((last - first).days + 1)]
+
+
+def last_full_week(today: date) -> Period:
+    """The last Monday–Sunday week (China time) that has ended by `today`."""
+    return week_of(today - timedelta(days=7))
+
+
+def comparable(start: datetime, end: datetime, until: datetime) -> Period:
+    """The period [start, end) is compared with: the one before it (`previous`), or, while it
+    runs (`until` before `end`), as much of that one as has passed of this: the first 7 days
+    of November for the first 7 days of December, not all of November."""
+    before_start, before_end = previous(start, end)
+    if until < end:
+        before_end = min(before_end, before_start + (until - start))
+    return before_start, before_end

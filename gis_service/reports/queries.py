@@ -15,7 +15,9 @@ from sqlalchemy import (
     case,
     cast,
     func,
+    literal,
     literal_column,
+    not_,
     or_,
     select,
     text,
@@ -27,8 +29,10 @@ from sqlalchemy.sql.expression import ColumnClause
 from gis_service.geojson import geometry_json
 from gis_service.grids.models import GridVersion
 from gis_service.grids.queries import valid_at
+from gis_service.incidents.deadlines import closed_on_time
 from gis_service.incidents.lifecycle import OPEN_STATES, RESOLUTIONS
 from gis_service.incidents.models import Incident, IncidentEvent
+from gis_service.people.models import Department
 from gis_service.places.models import District
 from gis_service.responsibilities.models import Category
 
@@ -54,6 +58,25 @@ def grid_area(code: str) -> Rows:
 def district_area(code: str) -> Rows:
     """An enforcement district's code and name."""
     return select(District.code, District.name).where(District.code == code)
+
+
+def scope_name(code: str) -> Rows:
+    """What an account's scope code names: (name, kind) of the grid (newest version), the
+    district (by its code or its squad's) or the department, in that order."""
+    grid = (select(GridVersion.name, literal("grid").label("kind"), literal(0).label("rank"))
+            .where(GridVersion.code == code).order_by(GridVersion.valid_from.desc()).limit(1))
+    district = select(District.name, literal("district"), literal(1)).where(
+        or_(District.code == code, District.squad_code == code)).limit(1)
+    department = select(Department.name, literal("department"), literal(2)).where(
+        Department.code == code)
+    found = union(grid, district, department).subquery()
+    return select(found.c.name, found.c.kind).order_by(found.c.rank).limit(1)
+
+
+def towns(at: datetime) -> Rows:
+    """The towns and counties (level 0 and 1 grids) valid at `at`: code, name, level."""
+    return (select(GridVersion.code, GridVersion.name, GridVersion.level)
+            .where(GridVersion.level.in_((0, 1)), valid_at(at)).order_by(GridVersion.code))
 
 
 def in_area(kind: str, code: str, level: int | None) -> ColumnElement[bool]:
@@ -145,30 +168,38 @@ def _steps(scope: ColumnElement[bool], start: datetime, end: datetime) -> Any:
             .cte("steps"))
 
 
-def _judged(done: Any, due: Any, end: datetime, judged: ColumnElement[bool]) -> tuple[Any, Any]:
-    """(on time, late) counts of a step: done by its deadline (or with none); late when done
-    after it, or not done while the deadline passed before `end`. Only incidents reported in
-    the period that were not rejected are `judged`."""
-    on_time = and_(judged, done.is_not(None), or_(due.is_(None), done <= due))
-    late = and_(judged, due.is_not(None),
-                or_(done > due, and_(done.is_(None), due < end)))
+def _judged(done: Any, in_time: ColumnElement[bool], missed_before: Any, end: datetime,
+            judged: ColumnElement[bool]) -> tuple[Any, Any]:
+    """(on time, late) counts of a step: done `in_time`; late when done otherwise, or not
+    done while its deadline was missed before `end` (`missed_before`: when it was, or None).
+    Only incidents reported in the period that were not rejected are `judged`."""
+    on_time = and_(judged, done.is_not(None), in_time)
+    late = and_(judged, or_(and_(done.is_not(None), not_(in_time)),
+                            and_(done.is_(None), missed_before < end)))
     return func.count().filter(on_time), func.count().filter(late)
 
 
 def step_figures(scope: ColumnElement[bool], start: datetime, end: datetime) -> Rows:
     """On time per step, closures (on time, handling hours median and p90, the 721 counts,
-    satisfaction), returns and escalations — per category and in total (rollup)."""
-    s = _steps(scope, start, end).c
+    satisfaction), returns and escalations — per category and in total (rollup).
+
+    Resolving and closing are on time by `deadlines.closed_on_time`: an incident that ever
+    missed its deadline is late however long the deadline it was given afterwards."""
+    steps = _steps(scope, start, end)
+    s = steps.c
     judged = and_(s.reported_at >= start, s.status != "rejected")
     closed_in = s.closed >= start
     hours = func.extract("epoch", s.closed - s.reported_at) / 3600.0
+    missed = func.coalesce(Incident.overdue_since, s.due_at)  # the first deadline missed
     columns: list[Any] = [func.grouping(s.category_code).label("total"), s.category_code]
-    for done, due in ((s.dispatched, s.respond_due_at), (s.accepted, s.respond_due_at),
-                      (s.resolved, s.due_at), (s.closed, s.due_at)):
-        columns += _judged(done, due, end, judged)
+    for done in (s.dispatched, s.accepted):
+        in_time = or_(s.respond_due_at.is_(None), done <= s.respond_due_at)
+        columns += _judged(done, in_time, s.respond_due_at, end, judged)
+    for done in (s.resolved, s.closed):
+        columns += _judged(done, closed_on_time(done), missed, end, judged)
     columns += [
         func.count().filter(closed_in),
-        func.count().filter(closed_in, or_(s.due_at.is_(None), s.closed <= s.due_at)),
+        func.count().filter(closed_in, closed_on_time(s.closed)),
         func.percentile_cont(0.5).within_group(hours).filter(closed_in),
         func.percentile_cont(0.9).within_group(hours).filter(closed_in),
         *(func.count().filter(closed_in, s.resolution == r) for r in RESOLUTIONS),
@@ -176,7 +207,9 @@ def step_figures(scope: ColumnElement[bool], start: datetime, end: datetime) -> 
         func.coalesce(func.sum(s.returns), 0),
         func.coalesce(func.sum(s.escalations), 0),
     ]
-    return select(*columns).group_by(func.rollup(s.category_code))
+    # the incident row again (by its key) for the rule's columns, read where it is written
+    return (select(*columns).select_from(steps.join(Incident, Incident.id == s.id))
+            .group_by(func.rollup(s.category_code)))
 
 
 def closure_figures(scope: ColumnElement[bool], start: datetime, end: datetime) -> Rows:
@@ -186,12 +219,12 @@ def closure_figures(scope: ColumnElement[bool], start: datetime, end: datetime) 
                .where(IncidentEvent.action == CLOSE, IncidentEvent.at >= start,
                       IncidentEvent.at < end)
                .group_by(IncidentEvent.incident_id).subquery("closing"))
-    one = (select(Incident.reported_at, Incident.due_at, Incident.satisfaction)
+    one = (select(Incident.reported_at, Incident.satisfaction,
+                  closed_on_time(closing.c.closed).label("on_time"))
            .where(Incident.id == closing.c.incident_id, scope).limit(1).lateral("one"))
     hours = func.extract("epoch", closing.c.closed - one.c.reported_at) / 3600.0
     return (select(func.count(),
-                   func.count().filter(or_(one.c.due_at.is_(None),
-                                           closing.c.closed <= one.c.due_at)),
+                   func.count().filter(one.c.on_time),
                    func.percentile_cont(0.5).within_group(hours),
                    func.percentile_cont(0.9).within_group(hours),
                    func.sum(one.c.satisfaction), func.count(one.c.satisfaction))

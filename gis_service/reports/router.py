@@ -46,11 +46,11 @@ def report(session: SessionDep, principal: PrincipalDep, start: datetime, end: d
 
 @router.get("/reports/weekly", tags=["reports"])
 def weekly(session: SessionDep, principal: PrincipalDep,
-           date: Annotated[date | None, Query(description="a day of the week; today")] = None,
+           date: Annotated[date | None, Query(
+               description="a day of the week; by default the last full week")] = None,
            area: Area = None, format: Format = "json") -> Response:
     """The weekly review of the Monday–Sunday week (China time) of `date`."""
-    day = date or datetime.now(UTC).astimezone(CHINA_TIME).date()
-    return _answer(weekly_report(session, principal=principal, area=area, day=day), format)
+    return _answer(weekly_report(session, principal=principal, area=area, day=date), format)
 
 
 @router.get("/reports/monthly", tags=["reports"])

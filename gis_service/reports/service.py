@@ -16,13 +16,15 @@ from sqlalchemy.orm import Session
 from gis_service.auth.service import Principal
 from gis_service.errors import NotFoundError
 from gis_service.incidents.lifecycle import RESOLUTIONS
-from gis_service.incidents.scope import visible
+from gis_service.incidents.scope import EVERYWHERE, visible
 from gis_service.reports import queries
-from gis_service.reports.periods import days, month_of, previous, week_of
+from gis_service.reports.periods import comparable, days, last_full_week, month_of, week_of
+from gis_service.timeutil import CHINA_TIME
 
 logger = logging.getLogger(__name__)
 STEPS = ("dispatch", "accept", "resolve", "close")
 TOP = 10
+UNCATEGORISED = "未分类"
 
 
 def resolve_area(session: Session, code: str) -> dict[str, Any]:
@@ -34,6 +36,25 @@ def resolve_area(session: Session, code: str) -> dict[str, Any]:
     if district is not None:
         return {"code": district[0], "name": district[1], "kind": "district", "level": None}
     raise NotFoundError(f"no grid or district {code!r}")
+
+
+def covered_area(session: Session, principal: Principal | None,
+                 area: dict[str, Any] | None) -> dict[str, Any]:
+    """What the report covers, for its title: the area asked for, else the caller's scope
+    (town, grid, district, squad or department), else the one town (or county) there is."""
+    if area is not None:
+        return {"code": area["code"], "name": area["name"], "kind": area["kind"]}
+    scope = principal.scope_code if principal is not None else None
+    if scope and principal is not None and principal.role not in EVERYWHERE:
+        found = session.execute(queries.scope_name(scope)).first()
+        if found is not None:
+            return {"code": scope, "name": found[0], "kind": found[1]}
+    towns = session.execute(queries.towns(datetime.now(UTC))).all()
+    counties = [t for t in towns if t[2] == 0]
+    if len(counties) == 1 or len(towns) == 1:
+        code, name, _ = counties[0] if counties else towns[0]
+        return {"code": code, "name": name, "kind": "grid"}
+    return {"code": None, "name": f"全部{len(towns)}个镇" if towns else "全部", "kind": "all"}
 
 
 def _condition(principal: Principal | None, area: dict[str, Any] | None) -> ColumnElement[bool]:
@@ -51,19 +72,24 @@ def _hours(value: Any) -> float | None:
     return round(float(value), 2) if value is not None else None
 
 
+def _ranked(counts: dict[str | None, int]) -> list[dict[str, Any]]:
+    """Most first, then by code (no code — no category, no grid — last among equals)."""
+    ordered = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0] is None, kv[0] or ""))
+    return [{"code": code, "count": count} for code, count in ordered]
+
+
 def _intake(session: Session, scope: ColumnElement[bool], start: datetime,
             end: datetime) -> dict[str, Any]:
-    sets: dict[str, dict[str, int]] = {"channel": {}, "category": {}, "day": {}, "grid3": {}}
+    sets: dict[str, dict[str | None, int]] = {"channel": {}, "category": {}, "day": {},
+                                              "grid3": {}}
     for which, key, count in session.execute(queries.intake(scope, start, end)):
-        sets[which][key if key is not None else "unknown"] = count
-    ranked = {name: sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
-              for name, counts in sets.items()}
+        sets[which][key] = count
     return {"total": sum(sets["channel"].values()),
-            "by_channel": [{"code": k, "count": n} for k, n in ranked["channel"]],
-            "by_category": [{"code": k, "count": n} for k, n in ranked["category"]],
+            "by_channel": _ranked(sets["channel"]),
+            "by_category": _ranked(sets["category"]),
             "daily": [{"date": d.isoformat(), "count": sets["day"].get(d.isoformat(), 0)}
                       for d in days(start, end)],
-            "by_grid3": [{"code": k, "count": n} for k, n in ranked["grid3"] if k != "unknown"]}
+            "by_grid3": [r for r in _ranked(sets["grid3"]) if r["code"] is not None]}
 
 
 def _step_block(row: Any, offset: int) -> dict[str, Any]:
@@ -84,15 +110,13 @@ def _steps(session: Session, scope: ColumnElement[bool], start: datetime,
     returns, escalations = total[i + 12:i + 14]
     resolved = sum(resolutions.values())
     rated = sum(ratings.values())
-    returned = sorted(((r[1] or "unknown", r[i + 12]) for r in rows if r[0] == 0 and r[i + 12]),
-                      key=lambda kv: (-kv[1], kv[0]))
+    returned = _ranked({r[1]: int(r[i + 12]) for r in rows if r[0] == 0 and r[i + 12]})
     return {
         "on_time": {step: _step_block(total, 2 + 2 * n) for n, step in enumerate(STEPS)},
         "closures": {"closed": closed, "on_time": on_time, "on_time_rate": _rate(on_time, closed),
                      "handling_hours": {"median": _hours(median), "p90": _hours(p90)}},
         "returns": {"returns": int(returns), "escalations": int(escalations),
-                    "top_returned_categories": [{"code": c, "count": int(n)}
-                                                for c, n in returned[:TOP]]},
+                    "top_returned_categories": returned[:TOP]},
         "ratio_721": {"counts": resolutions,
                       "ratio": ([round(10 * resolutions[r] / resolved, 1) for r in RESOLUTIONS]
                                 if resolved else None),
@@ -165,40 +189,57 @@ def _name(rows: list[dict[str, Any]], names: dict[str, str]) -> None:
         row["name"] = names.get(row["code"], row["code"])
 
 
+def category_name(code: str | None, names: dict[str, str]) -> str:
+    """A category's name in the responsibility list; 未分类 for an incident without one (a
+    code no longer in the list is shown as it is)."""
+    return UNCATEGORISED if code is None else names.get(code, code)
+
+
 def _add_names(session: Session, report: dict[str, Any]) -> None:
     intake = report["intake"]
     categories = [r["code"] for r in intake["by_category"]]
     categories += [r["code"] for r in report["returns"]["top_returned_categories"]]
-    categories += [r["category"] for r in report["repeat_locations"] if r["category"]]
-    names = {code: name for code, name in session.execute(queries.category_names(categories))}
-    _name(intake["by_category"], names)
-    _name(report["returns"]["top_returned_categories"], names)
+    categories += [r["category"] for r in report["repeat_locations"]]
+    names = {code: name for code, name in session.execute(
+        queries.category_names([c for c in categories if c is not None]))}
+    for row in (*intake["by_category"], *report["returns"]["top_returned_categories"]):
+        row["name"] = category_name(row["code"], names)
     for place in report["repeat_locations"]:
-        place["category_name"] = names.get(place["category"] or "", place["category"])
+        place["category_name"] = category_name(place["category"], names)
     grids = [r["code"] for r in intake["by_grid3"]]
     grid_names = {code: name for code, name in session.execute(queries.grid_names(grids))}
     _name(intake["by_grid3"], grid_names)
     report["top_grids"] = intake["by_grid3"][:TOP]
 
 
+def _china(moment: datetime) -> str:
+    return moment.astimezone(CHINA_TIME).isoformat(timespec="seconds")
+
+
 def build_report(session: Session, *, principal: Principal | None, area: str | None,
-                 start: datetime, end: datetime) -> dict[str, Any]:
+                 start: datetime, end: datetime, now: datetime | None = None) -> dict[str, Any]:
     """The report of [start, end) for the area (any grid or district code; None = all the
     caller may see), with the period before for comparison; NotFoundError for an unknown
-    area. `principal` None is the command line: everything."""
+    area. `principal` None is the command line: everything. A period still running at `now`
+    is counted to `now` and compared with as much of the period before (month to date
+    against the same days of the month before). Times are China time."""
     place = resolve_area(session, area) if area else None
     scope = _condition(principal, place)
     session.execute(queries.without_jit())
-    before_start, before_end = previous(start, end)
-    now = figures(session, scope, start, end)
-    before = headline(session, scope, before_start, before_end,
-                      now["flow"]["open_at_start"])
+    moment = now or datetime.now(UTC)
+    until = max(start, min(end, moment))
+    before_start, before_end = comparable(start, end, until)
+    current = figures(session, scope, start, until)
+    open_before = (current["flow"]["open_at_start"] if before_end == start
+                   else session.execute(queries.open_at(scope, before_start, before_end)).one()[1])
+    before = headline(session, scope, before_start, before_end, open_before)
     report: dict[str, Any] = {
-        "area": place, "period": {"start": start.isoformat(), "end": end.isoformat(),
-                                  "days": (end - start).days},
-        "previous_period": {"start": before_start.isoformat(), "end": before_end.isoformat()},
-        "generated_at": datetime.now(UTC).isoformat(), **now,
-        "comparison": comparison(now, before),
+        "area": place, "covers": covered_area(session, principal, place),
+        "period": {"start": _china(start), "end": _china(end), "days": (end - start).days,
+                   "until": _china(until), "to_date": until < end},
+        "previous_period": {"start": _china(before_start), "end": _china(before_end)},
+        "generated_at": _china(moment), **current,
+        "comparison": comparison(current, before),
     }
     _add_names(session, report)
     return report
@@ -224,29 +265,34 @@ def _warnings(session: Session, principal: Principal | None, area: str | None,
 
 
 def weekly_report(session: Session, *, principal: Principal | None, area: str | None,
-                  day: date) -> dict[str, Any]:
-    """The weekly review (周研判) of the Monday–Sunday week of `day`, with early warnings."""
-    start, end = week_of(day)
-    report = build_report(session, principal=principal, area=area, start=start, end=end)
+                  day: date | None = None, now: datetime | None = None) -> dict[str, Any]:
+    """The weekly review (周研判) of the Monday–Sunday week of `day` (None: the last full
+    week), with early warnings."""
+    moment = now or datetime.now(UTC)
+    start, end = (week_of(day) if day is not None
+                  else last_full_week(moment.astimezone(CHINA_TIME).date()))
+    report = build_report(session, principal=principal, area=area, start=start, end=end,
+                          now=moment)
     report["kind"] = "weekly"
     report["early_warnings"] = _warnings(session, principal, area, end)
     return report
 
 
 def monthly_report(session: Session, *, principal: Principal | None, area: str | None,
-                   month: date) -> dict[str, Any]:
-    """The monthly analysis (月分析) of the calendar month of `month`."""
+                   month: date, now: datetime | None = None) -> dict[str, Any]:
+    """The monthly analysis (月分析) of the calendar month of `month` (this month: to date)."""
     start, end = month_of(month)
-    report = build_report(session, principal=principal, area=area, start=start, end=end)
+    report = build_report(session, principal=principal, area=area, start=start, end=end,
+                          now=now)
     report["kind"] = "monthly"
     return report
 
 
 def report_map(session: Session, *, report: dict[str, Any]) -> list[dict[str, Any]]:
     """The area's level-3 grids (code, name, GeoJSON geometry) with the period's intake."""
-    area = report["area"]
-    end = datetime.fromisoformat(report["period"]["end"])
-    at = min(end, datetime.now(UTC)) - timedelta(microseconds=1)
+    covers = report["covers"]
+    area = report["area"] or (covers if covers["kind"] in ("grid", "district") else None)
+    at = datetime.fromisoformat(report["period"]["until"]) - timedelta(microseconds=1)
     counts = {r["code"]: r["count"] for r in report["intake"]["by_grid3"]}
     kind, code = (area["kind"], area["code"]) if area else (None, None)
     rows = session.execute(queries.area_grids(kind, code, at)).all()

@@ -21,6 +21,7 @@ STATE_AFTER = {"dispatch": "dispatched", "accept": "accepted", "return": "return
                "resolve": "resolved", "verify": "verified", "close": "closed"}
 GRIDS = {"T-A-1": ("T-A", "D1"), "T-A-2": ("T-A", "D2"), "T-B-1": ("T-B", "D1"),
          "T-B-2": ("T-B", "D2")}
+WORKERS = {"T-A-1": "W1", "T-A-2": "W2", "T-B-1": "W3", "T-B-2": "W4"}  # each grid's post
 
 
 def at(day: int, hour: int, minute: int = 0, month: int = 3) -> datetime:
@@ -30,7 +31,7 @@ def at(day: int, hour: int, minute: int = 0, month: int = 3) -> datetime:
 
 def make(session: Session, *, reported: datetime, grid3: str, lon: float, lat: float,
          steps: list[tuple[str, datetime]], source: str = "hotline_12345",
-         category: str = "GARBAGE", respond_due: datetime | None = None,
+         category: str | None = "GARBAGE", respond_due: datetime | None = None,
          due: datetime | None = None, resolution: str | None = None,
          satisfaction: int | None = None) -> Incident:
     """An incident with a report event and then `steps` (action, when), chained."""
@@ -43,7 +44,7 @@ def make(session: Session, *, reported: datetime, grid3: str, lon: float, lat: f
         district_code=district, zone_codes=[], special_codes=[], cooperating=[],
         escalation_level=0, respond_due_at=respond_due, due_at=due, history_head="",
         history_length=0, version=1, created_at=reported, updated_at=reported,
-        assignee_type="grid_worker", assignee_code="W1")
+        assignee_type="grid_worker", assignee_code=WORKERS[grid3])
     session.add(incident)
     session.flush()
     record(session, incident, actor="test", action="report", at=reported, before={})

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -21,8 +22,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from gis_service.reports.periods import month_of, parse_month, previous, week_of
-from tests.gis_service.reports.history import WEEK_DAY, at, week_of_incidents
+from gis_service.reports.periods import last_full_week, month_of, parse_month, previous, week_of
+from gis_service.reports.service import monthly_report, weekly_report
+from tests.gis_service.reports.history import WEEK_DAY, at, make, week_of_incidents
 
 Token = Callable[..., dict[str, str]]
 
@@ -157,6 +159,9 @@ def test_csv_is_one_flat_table(client: TestClient, week: dict[str, Any],
     assert list(rows[0]) == ["section", "key", "name", "metric", "value"]
     figures = {(r["section"], r["key"], r["metric"]): r["value"] for r in rows}
     assert figures[("intake", "", "total")] == "5"
+    assert figures[("period", "T", "start")] == "2026-03-02T00:00:00+08:00"
+    assert figures[("period", "T", "until")] == "2026-03-09T00:00:00+08:00"
+    assert {r["name"] for r in rows if r["section"] == "period"} == {"七都镇(测试)"}
     assert figures[("intake_channel", "hotline_12345", "count")] == "2"
     assert figures[("on_time", "accept", "rate")] == "0.25"
     assert figures[("closures", "", "handling_median_hours")] == "42.0"
@@ -190,3 +195,96 @@ def test_a_failing_hotspot_scan_leaves_the_report_whole(
     report = weekly(client, auth)
     assert report["early_warnings"]["available"] is False
     assert report["closures"]["closed"] == 4
+
+
+def test_an_incident_that_ever_missed_its_deadline_is_not_closed_on_time(
+        client: TestClient, week: dict[str, Any], auth: dict[str, str],
+        db_session: Session) -> None:
+    # A was resolved and closed well within its deadline; had it been handed up overdue
+    # before (a fresh deadline given), it would still be late
+    week["A"].overdue_since = at(2, 10)
+    db_session.commit()
+    report = weekly(client, auth)
+    assert report["closures"]["closed"] == 4 and report["closures"]["on_time"] == 0
+    assert report["on_time"]["resolve"] == {"on_time": 0, "late": 4, "rate": 0.0}
+    assert report["on_time"]["close"] == {"on_time": 0, "late": 4, "rate": 0.0}
+    assert report["on_time"]["accept"] == {"on_time": 1, "late": 3, "rate": 0.25}  # unchanged
+    assert report["comparison"]["close_on_time_rate"]["value"] == 0.0
+
+
+def test_an_open_incident_whose_deadline_was_missed_counts_late_before_its_new_one(
+        client: TestClient, week: dict[str, Any], auth: dict[str, str],
+        db_session: Session) -> None:
+    # F has no deadline; say it missed one on Friday and was given another after the week
+    week["F"].overdue_since, week["F"].due_at = at(6, 9), at(20, 9)
+    db_session.commit()
+    steps = weekly(client, auth)["on_time"]
+    assert steps["resolve"]["late"] == 4 and steps["close"]["late"] == 4
+
+
+def test_month_to_date_is_compared_with_the_same_days_of_the_month_before(
+        db_session: Session, week: dict[str, Any]) -> None:
+    # on 4 March at noon: 1–4 March 12:00 against 1–4 February 12:00, not all of February
+    report = monthly_report(db_session, principal=None, area=None,
+                            month=parse_month("2026-03"), now=at(4, 12))
+    assert report["period"]["to_date"] is True
+    assert report["period"]["until"] == "2026-03-04T12:00:00+08:00"
+    assert report["previous_period"] == {"start": "2026-02-01T00:00:00+08:00",
+                                         "end": "2026-02-04T12:00:00+08:00"}
+    assert report["intake"]["total"] == 3  # A, B, C (D and F come later)
+    assert len(report["intake"]["daily"]) == 4
+    assert report["comparison"]["intake"] == {"value": 3, "previous": 0, "delta": 3}
+    # at the month's end the month before is compared whole (February has 28 days)
+    late = monthly_report(db_session, principal=None, area=None,
+                          month=parse_month("2026-03"), now=at(31, 12))
+    assert late["previous_period"]["end"] == "2026-03-01T00:00:00+08:00"
+    assert late["comparison"]["intake"]["previous"] == 1  # E, 26 February
+    assert late["comparison"]["open_at_end"]["previous"] == 1  # E was open on 1 March
+    # a month that is over is compared with the whole month before
+    done = monthly_report(db_session, principal=None, area=None,
+                          month=parse_month("2026-03"), now=at(2, 0, month=5))
+    assert done["period"]["to_date"] is False and len(done["intake"]["daily"]) == 31
+
+
+def test_the_weekly_report_opens_on_the_last_full_week(
+        db_session: Session, week: dict[str, Any]) -> None:
+    # on Wednesday 11 March the last full week is 2–8 March, not the two days of this one
+    report = weekly_report(db_session, principal=None, area=None, now=at(11, 15))
+    assert (report["period"]["start"], report["period"]["end"]) == (
+        "2026-03-02T00:00:00+08:00", "2026-03-09T00:00:00+08:00")
+    assert report["period"]["to_date"] is False and report["intake"]["total"] == 5
+    assert last_full_week(at(9, 0).date()) == week_of(at(2, 0).date())
+    assert last_full_week(at(8, 23).date()) == week_of(at(23, 0, month=2).date())
+
+
+def test_times_are_china_time_and_the_title_names_the_area(
+        client: TestClient, week: dict[str, Any], auth: dict[str, str],
+        token_for: Token, db_session: Session) -> None:
+    report = weekly(client, auth)
+    assert report["generated_at"].endswith("+08:00")
+    assert report["period"]["start"] == "2026-03-02T00:00:00+08:00"
+    # one town: the unscoped center reports on it by name
+    assert report["covers"] == {"code": "T", "name": "七都镇(测试)", "kind": "grid"}
+    assert weekly(client, token_for("dispatcher", "T"))["covers"]["name"] == "七都镇(测试)"
+    assert weekly(client, token_for("grid_worker", "T-A-1"))["covers"] == {
+        "code": "T-A-1", "name": "西村一组", "kind": "grid"}
+    assert weekly(client, token_for("squad", "D2"))["covers"]["name"] == "北片区"
+    assert weekly(client, token_for("department", "JS"))["covers"] == {
+        "code": "JS", "name": "建设局", "kind": "department"}
+    assert weekly(client, auth, area="T-B")["covers"] == {
+        "code": "T-B", "name": "东村", "kind": "grid"}
+
+
+def test_an_incident_without_a_category_is_named_uncategorised(
+        client: TestClient, week: dict[str, Any], auth: dict[str, str],
+        db_session: Session) -> None:
+    make(db_session, reported=at(5, 11), grid3="T-B-1", lon=120.416, lat=30.906,
+         category=None, steps=[("dispatch", at(5, 12)), ("return", at(5, 13))])
+    db_session.commit()
+    report = weekly(client, auth)
+    categories = {r["code"]: r for r in report["intake"]["by_category"]}
+    assert categories[None] == {"code": None, "count": 1, "name": "未分类"}
+    assert categories["GARBAGE"]["name"] == "垃圾堆放"
+    returned = {r["code"]: r["name"] for r in report["returns"]["top_returned_categories"]}
+    assert returned == {"BUILDING": "违章搭建", None: "未分类"}
+    assert "unknown" not in json.dumps(report, ensure_ascii=False)
