@@ -16,6 +16,7 @@ from gis_service.database import SessionDep
 from gis_service.errors import ForbiddenError, NotFoundError
 from gis_service.timeutil import CHINA_TIME
 from map_ui.assessment_page import LeagueView, WorkerView, league_page, message_page, worker_page
+from map_ui.nav import nav_html
 from map_ui.router import OptionalPrincipalDep
 
 router = APIRouter(include_in_schema=False)
@@ -48,7 +49,8 @@ def league(request: Request, session: SessionDep, principal: OptionalPrincipalDe
         return HTMLResponse(message_page("无权查看考核", exc.detail), status_code=403)
     return HTMLResponse(league_page(LeagueView(
         username=principal.username, month=_month(month), scheme=scheme.name, rows=rows,
-        sort=sort, descending=order == "desc")), headers=NO_STORE)
+        sort=sort, descending=order == "desc", nav=nav_html(principal.role, "assessment"))),
+        headers=NO_STORE)
 
 
 @router.get("/assessment/{worker_code}", response_class=HTMLResponse)
@@ -73,4 +75,5 @@ def worker(request: Request, worker_code: str, session: SessionDep,
     walks = service.worker_map(session, month=_month(month), code=worker_code, now=now)
     return HTMLResponse(worker_page(WorkerView(
         username=principal.username, month=_month(month), scheme=scheme.name, score=score,
-        map=walks, buffer_m=settings.patrol_buffer_m)), headers=NO_STORE)
+        map=walks, buffer_m=settings.patrol_buffer_m,
+        nav=nav_html(principal.role, "assessment"))), headers=NO_STORE)

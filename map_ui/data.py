@@ -41,5 +41,6 @@ def gather_wall(session: Session, *, principal: Principal, now: datetime,
         projects=plain(places.project_features(session)),
         stations=plain(places.station_features(session)),
         categories={s["service_code"]: s["service_name"] for s in list_services(session)},
+        role=principal.role, username=principal.username,
         basemap=basemap(settings),
     )

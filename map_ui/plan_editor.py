@@ -12,12 +12,12 @@ import orjson
 
 from gis_service.plans.wording import STATUS_NAMES
 from map_ui.assets import OWN_URL, VENDOR_URL
+from map_ui.nav import nav_html, role_name
 from map_ui.wall import Basemap
 
 DRAW_URL = f"{VENDOR_URL}/leaflet-draw/dist"
 EDITORS = frozenset({"planner", "admin"})
 READERS = EDITORS | {"commander"}
-ROLE_NAMES = {"admin": "管理员", "planner": "规划员", "commander": "指挥长"}
 PROBLEM_NAMES = {
     "invalid_geometry": "几何无效", "overlap": "重叠", "gap": "缝隙",
     "outside_parent": "超出上级网格", "not_contiguous": "不连续", "sliver": "碎片",
@@ -66,8 +66,7 @@ PAGE = """<!doctype html>
   <span id="plan-status" class="pe-status" data-status="{status_key}">{status}</span>
   <span id="plan-version" class="pe-version">第 {version} 版</span>
   <span class="pe-user">{role}：{user}</span>
-  <a class="pe-link" href="/plans">全部方案</a>
-  <a class="pe-link" href="/">一张图</a>
+  {nav}
 </header>
 <nav class="pe-toolbar" aria-label="工具">
   <span class="pe-selected">所选网格：<b id="selected-grid">未选择</b></span>
@@ -145,7 +144,7 @@ LIST_PAGE = """<!doctype html>
 <link rel="stylesheet" href="{own}/plan_editor.css"></head>
 <body class="plan-editor pe-list-page"><main>
 <h1>边界方案</h1>
-<p class="pe-user">{role}：{user} · <a href="/">一张图</a></p>
+{nav}<p class="pe-user">{role}：{user}</p>
 {new_form}
 <table class="pe-table" id="plans"><thead><tr><th>编号</th><th>名称</th><th>状态</th>
 <th>版本</th><th>网格数</th><th>创建人</th><th>更新时间</th></tr></thead>
@@ -225,7 +224,8 @@ def editor_page(data: EditorData) -> str:
         own=OWN_URL, vendor=VENDOR_URL, draw=DRAW_URL, name=html.escape(data.name),
         status_key=html.escape(data.status),
         status=STATUS_NAMES.get(data.status, html.escape(data.status)), version=data.version,
-        role=ROLE_NAMES.get(data.role, html.escape(data.role)), user=html.escape(data.username),
+        role=html.escape(role_name(data.role)), user=html.escape(data.username),
+        nav=nav_html(data.role, "plans"),
         readonly_class="" if config["editable"] else " pe-readonly",
         tools=_tools(bool(config["editable"])), tabs=_tabs(), metric_heads=heads,
         band_low=data.band[0], band_high=data.band[1], downloads=_downloads(data.plan_id),
@@ -234,7 +234,7 @@ def editor_page(data: EditorData) -> str:
 
 def forbidden_page(username: str, role: str, next_path: str) -> str:
     """The answer to a signed-in user whose role may not see plans."""
-    text = (f"账号 {html.escape(username)}（{html.escape(role)}）不能查看边界方案："
+    text = (f"账号 {html.escape(username)}（{html.escape(role_name(role))}）不能查看边界方案："
             "方案仅供规划员、管理员和指挥长使用。")
     return MESSAGE_PAGE.format(own=OWN_URL, title="无权访问方案编辑", kind="forbidden",
                                text=text, next=html.escape(next_path))
@@ -256,7 +256,8 @@ def list_page(plans: list[dict[str, Any]], *, username: str, role: str) -> str:
         f'<td>{p["version"]}</td><td>{p["grid_count"]}</td>'
         f'<td>{html.escape(str(p["owner"]))}</td><td>{html.escape(str(p["updated_at"]))}</td>'
         "</tr>" for p in plans) or '<tr><td colspan="7">尚无方案</td></tr>'
-    return LIST_PAGE.format(own=OWN_URL, role=ROLE_NAMES.get(role, html.escape(role)),
+    return LIST_PAGE.format(own=OWN_URL, role=html.escape(role_name(role)),
+                            nav=nav_html(role, "plans"),
                             user=html.escape(username), rows=rows,
                             new_form=NEW_FORM if can_edit(role) else "",
                             config=_json_for_script({"list": True}))

@@ -14,6 +14,7 @@ from map_ui import wall_panels as panels
 from map_ui import wall_style as style
 from map_ui.assets import use_local_assets
 from map_ui.geometry import bounds_of
+from map_ui.nav import nav_html
 from map_ui.wall_live import Names, add_live
 
 Feature = dict[str, Any]
@@ -44,6 +45,8 @@ class WallData:
     projects: list[Feature] = field(default_factory=list)
     stations: list[Feature] = field(default_factory=list)
     categories: dict[str, str] = field(default_factory=dict)  # category code -> name
+    role: str = ""  # who looks (the links to other pages follow it); none: no links
+    username: str = ""
     basemap: Basemap | None = None
 
 
@@ -71,7 +74,8 @@ def build_wall(data: WallData) -> folium.Map:
         fmap.fit_bounds(bounds)
     panels.decorate(fmap, data.now, town=_town_name(data.grids),
                     projects=[str(_prop(f, "status")) for f in data.projects],
-                    empty=not data.grids)
+                    empty=not data.grids,
+                    nav=nav_html(data.role, "wall", username=data.username) if data.role else "")
     names = Names(categories=data.categories,
                   grids={str(_prop(g, "code")): str(_prop(g, "name")) for g in data.grids})
     add_live(fmap, control, layers, grid_layers, names)

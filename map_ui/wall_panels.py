@@ -50,11 +50,12 @@ def legend_html(project_statuses: list[str]) -> str:
     return f'<div class="wall-legend"><h3>图例</h3>{"".join(rows)}</div>'
 
 
-def title_html(now: datetime, town: str) -> str:
-    """The title bar: the town, and a status line the live script keeps current."""
+def title_html(now: datetime, town: str, nav: str = "") -> str:
+    """The title bar: the town, a status line the live script keeps current, and the links
+    to the other pages (map_ui.nav)."""
     name = html.escape(f"{town} · {TITLE}" if town else TITLE)
     return (f'<div class="wall-title"><h1>{name}</h1>'
-            f'<p id="wall-status">页面生成于 {china_time(now)} · 正在连接…</p></div>')
+            f'<p id="wall-status">页面生成于 {china_time(now)} · 正在连接…</p>{nav}</div>')
 
 
 class WallStyle(JSCSSMixin):
@@ -64,15 +65,16 @@ class WallStyle(JSCSSMixin):
 
 
 def decorate(fmap: folium.Map, now: datetime, *, town: str, projects: list[str],
-             empty: bool) -> None:
-    """Add the stylesheet, icon, title, legend and (with no town loaded) the empty message."""
+             empty: bool, nav: str = "") -> None:
+    """Add the stylesheet, icon, title (with the links to other pages), legend and (with no
+    town loaded) the empty message."""
     root = fmap.get_root()
     assert isinstance(root, Figure)  # a Map always sits in a Figure
     root.header.add_child(folium.Element(
         f'<title>{html.escape(town or "")} {TITLE}</title>'
         f'<link rel="icon" href="{OWN_URL}/favicon.svg" type="image/svg+xml">'))
     WallStyle().add_to(fmap)  # added last, so rendered (and linked) after the libraries
-    root.html.add_child(folium.Element(title_html(now, town)))
+    root.html.add_child(folium.Element(title_html(now, town, nav)))
     root.html.add_child(folium.Element(legend_html(projects)))
     if empty:
         root.html.add_child(folium.Element(EMPTY_MESSAGE))

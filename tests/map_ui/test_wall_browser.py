@@ -15,6 +15,7 @@ import httpx
 from playwright.sync_api import Page
 
 from gis_service.tiles.tiling import cell_of
+from map_ui import nav
 from map_ui import wall_style as style
 from tests.gis_service.hotspots.test_hotspots import HOT, spots
 from tests.map_ui.browser import ARTIFACTS, chromium_page, live_drawn, sign_in, wait_for_live
@@ -59,6 +60,13 @@ RAW = re.compile(r"\b(?:town|county|grid_worker|squad|department):|\b(?:report|d
 def assert_no_codes(text: str) -> None:
     """The text a person reads holds no raw code (`town:T`, `import · report`…)."""
     assert not RAW.findall(text), text
+
+
+def nav_links(page: Page) -> list[tuple[str, str]]:
+    """The page's bar of links to the other pages: (words, path) in order."""
+    found: list[list[str]] = page.eval_on_selector_all(
+        ".gis-nav a", "links => links.map(a => [a.textContent, a.getAttribute('href')])")
+    return [(text, href) for text, href in found]
 
 
 def drawn(page: Page, *names: str) -> dict[str, int]:
@@ -170,6 +178,22 @@ def test_the_wall_in_a_browser(live_server: str, town: dict[str, Any],
         assert live_drawn(page) == 0  # the live layer steps aside while replaying
         page.click("#replay-toggle")
         page.wait_for_selector(f"path.wall-live-{new['id']}")
+
+        # the links between the pages: what an admin may open, each page carrying the bar
+        page.goto(f"{live_server}/")
+        wait_for_live(page)
+        assert nav_links(page) == [(link.label, link.href) for link in nav.links_for("admin")]
+        assert page.locator(".gis-nav [aria-current=page]").inner_text() == "一张图"
+        assert page.evaluate("window.GisLabels.roles") == nav.ROLE_NAMES
+        for label, path, heading in (("边界方案", "/plans", "边界方案"),
+                                     ("周报", "/reports/weekly", "周"),
+                                     ("考核", "/assessment", "网格员月度考核"),
+                                     ("一张图", "/", "网格化管理一张图")):
+            page.locator(".gis-nav a", has_text=label).click()
+            page.wait_for_url(f"{live_server}{path}")
+            assert heading in page.locator("h1").first.inner_text()
+            assert page.locator(".gis-nav [aria-current=page]").inner_text() == label
+            assert len(nav_links(page)) == len(nav.links_for("admin"))
 
         ARTIFACTS.mkdir(exist_ok=True)
         page.goto(f"{live_server}/")
