@@ -92,7 +92,11 @@
 
   function actor(name) { return named(actors, name, "系统"); }
 
-  function reason(code) { return named(reasons, code, ""); }
+  function reason(code) {
+    var kept = /^not re-routed: ([a-z_]+)$/.exec(code || "");
+    if (kept && states[kept[1]]) { return "未改派：事件" + states[kept[1]]; }
+    return named(reasons, code, "");
+  }
 
   function geocodeWords(g) {
     if (!g) { return ""; }
@@ -126,6 +130,7 @@
     if (d.possible_duplicates && d.possible_duplicates.length) {
       said.push("疑似重复：" + d.possible_duplicates.join("、"));
     }
+    if (d.handler === "rerouted") { said.push("按新边界改派"); }
     if (d.why) { said.push(reason(d.why)); }
     if (d.photo_id) { said.push("照片 " + d.photo_id); }
     if (d.category && entry.action === "categorize") {

@@ -149,6 +149,22 @@ def test_the_wall_in_a_browser(live_server: str, town: dict[str, Any],
         # the page's words are labels.js's, and the server-side names agree with them
         assert page.evaluate("window.GisLabels.states") == style.INCIDENT_STATUS
         assert page.evaluate("window.GisLabels.sources") == style.SOURCE_NAMES
+        # its helpers, as the console and the phone page use them too
+        assert page.evaluate("""() => [
+            GisLabels.assignee({type: "grid_worker", code: "W1", name: "张三"}),
+            GisLabels.assignee({type: "squad", code: "Q1"}), GisLabels.assignee(null),
+            GisLabels.historyLine({actor: "import", action: "report", note: "",
+              at: "2024-05-01T01:30:00Z", before: {}, after: {}, detail: {
+                channel: "hotline_12345",
+                geocode: {placed: true, method: "village", matched: "东村", confidence: 0.7}}}),
+            GisLabels.historyLine({actor: "system", action: "escalate", note: "",
+              at: "2024-05-01T16:00:00Z", detail: {reason: "overdue"},
+              before: {assignee_type: "grid_worker", assignee_code: "W1"},
+              after: {assignee_type: "town", assignee_code: "T"}})]""") == [
+            "网格员 张三", "执法中队 Q1", "未指派",
+            "批量导入 · 上报（按村/社区定位：东村，可信度 70%；渠道：12345热线）"
+            " · 2024-05-01 09:30",
+            "系统 · 上报升级 → 镇指挥中心 T（超期未办结） · 2024-05-02 00:00"]
         # a metric scale bar only
         scale = page.locator(".leaflet-control-scale-line")
         assert scale.count() == 1
