@@ -160,7 +160,7 @@ def geocode(session: Session, query: str, *, limit: int = 5,
     foreign = area.foreign(read.named) if area else None
     town = area.named_town(read.named) if area else None
     if foreign is not None:
-        ranked = _rank(_in_town(_place(session, parts, options), area, town))
+        ranked = _rank(_place(session, parts, options))
         reason = outside_reason(foreign)
         raise NotFoundError(f"cannot place {query!r}: {reason}", reason=reason,
                             candidates=[o.as_candidate(OTHER_TOWN) for o in ranked[:limit]])
