@@ -61,4 +61,4 @@ def test_a_plan_grid_with_too_many_vertices_is_422(client: TestClient, town: dic
                         json={"type": "Feature", "geometry": mapping(circle), "properties": {
                             "name": "西村一组", "level": 3, "kind": "comprehensive",
                             "parent_code": "T-A"}})
-    assert answer.status_code == 422 and "vertices" in answer.json()["detail"]
+    assert answer.status_code == 422 and "顶点超过 200,000 个" in answer.json()["detail"]
