@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from geoalchemy2 import functions as gfn
 from sqlalchemy import (
     ColumnElement,
     Date,
     ScalarSelect,
+    Select,
     SQLColumnExpression,
     and_,
     case,
@@ -20,6 +22,7 @@ from sqlalchemy import (
     select,
     true,
 )
+from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.orm import Session, aliased
 
 from gis_service.assessment.models import SpotCheck
@@ -27,7 +30,6 @@ from gis_service.auth.models import Account
 from gis_service.database import STORAGE_SRID
 from gis_service.geojson import COORDINATE_DECIMALS
 from gis_service.grids.models import GridVersion
-from gis_service.grids.queries import valid_at
 from gis_service.incidents.deadlines import closed_on_time
 from gis_service.incidents.models import Incident, IncidentEvent
 from gis_service.patrols.models import PatrolTrack, WorkerPosition
@@ -88,9 +90,20 @@ def grid_workers(session: Session, *, code: str | None = None) -> list[Worker]:
     return list(session.scalars(stmt.order_by(Worker.code)))
 
 
+def home_grids(at: datetime) -> Select[tuple[str, Any]]:
+    """Every worker's possible home grid (level 3 for a grid worker, the village for its
+    head) as valid at `at`, or as first drawn when that was later: a month assessed from
+    history imported after it is measured against the grids the town then drew."""
+    not_ended = or_(GridVersion.valid_to.is_(None), GridVersion.valid_to > at)
+    return (select(GridVersion.code, GridVersion.geom)
+            .where(GridVersion.level.in_((2, 3)), not_ended)
+            .order_by(GridVersion.code, GridVersion.valid_from)
+            .ext(distinct_on(GridVersion.code)))
+
+
 def coverage(session: Session, *, start: datetime, end: datetime, grids_at: datetime,
              buffer_m: float) -> dict[str, Coverage]:
-    """Per grid worker: home grid area (None without a grid valid at `grids_at`) and
+    """Per grid worker: home grid area (None without a grid `home_grids` finds) and
     the area of it within `buffer_m` metres of their own tracks started within [start, end)."""
     # buffered on the ellipsoid as in patrols.queries.coverage, but only the worker's tracks
     buffered = gfn.ST_SetSRID(
@@ -100,9 +113,7 @@ def coverage(session: Session, *, start: datetime, end: datetime, grids_at: date
              .join(Account, Account.id == PatrolTrack.account_id)
              .where(_between(PatrolTrack.started_at, start, end), track_owner.is_not(None))
              .group_by(track_owner).subquery())
-    # the worker's home grid: level 3 for a grid worker, the village for a village's head
-    grid = (select(GridVersion.code, GridVersion.geom)
-            .where(GridVersion.level.in_((2, 3)), valid_at(grids_at)).subquery())
+    grid = home_grids(grids_at).subquery()
     covered = func.coalesce(
         gfn.ST_Area(cast(gfn.ST_Intersection(grid.c.geom, cover.c.geom), GEOGRAPHY)), 0.0)
     stmt = (select(Worker.code, gfn.ST_Area(cast(grid.c.geom, GEOGRAPHY)), covered, cover.c.ids)
@@ -203,10 +214,9 @@ def spot_checks(session: Session, *, start: datetime, end: datetime,
 
 
 def grid_outline(session: Session, *, code: str, at: datetime) -> str | None:
-    """The level-3 grid's geometry valid at `at`, as GeoJSON text."""
-    stmt = select(gfn.ST_AsGeoJSON(GridVersion.geom, COORDINATE_DECIMALS, 0)).where(
-        GridVersion.code == code, GridVersion.level.in_((2, 3)), valid_at(at))
-    return session.scalar(stmt)
+    """A worker's home grid as `home_grids` finds it, as GeoJSON text."""
+    grid = home_grids(at).where(GridVersion.code == code).subquery()
+    return session.scalar(select(gfn.ST_AsGeoJSON(grid.c.geom, COORDINATE_DECIMALS, 0)))
 
 
 def worker_tracks(session: Session, *, code: str, start: datetime,

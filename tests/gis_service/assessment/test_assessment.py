@@ -364,9 +364,11 @@ def test_no_data_says_so_and_earns_nothing(
         assert explained[item]["value"] is None and explained[item]["points"] == 0
         assert explained[item]["missing"] == why
     assert explained["days_active"]["value"] == 0 and explained["days_active"]["missing"] is None
-    # before the grids were drawn there is no grid to cover either
+    # a month before the grids were drawn (history imported later) is measured against
+    # the grids as first drawn
     before = client.get("/api/v1/assessment?month=2020-01", headers=auth).json()
-    assert items(before["workers"][0])["coverage"]["missing"] == "无所属网格"
+    coverage = items(before["workers"][0])["coverage"]
+    assert coverage["facts"]["area_m2"] > 0 and coverage["missing"] == "本月无巡查轨迹"
 
 
 def test_a_scheme_that_still_gives_points_for_no_data_is_refused(tmp_path: Path) -> None:
