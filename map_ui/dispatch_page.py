@@ -10,6 +10,7 @@ from typing import Any
 import orjson
 
 from map_ui.assets import OWN_URL, VENDOR_URL
+from map_ui.nav import nav_html, role_name
 from map_ui.wall import Basemap
 
 # (key, label): the queue's key is the list API's `queue=` value
@@ -26,7 +27,6 @@ QUEUES = (
 )
 REFRESH_MS = 5000
 CONSOLE_URL = OWN_URL  # the console's own script and style
-ROLE_NAMES = {"admin": "管理员", "commander": "指挥长", "dispatcher": "调度员"}
 PAGE = """<!doctype html>
 <html lang="zh-CN"><head><meta charset="utf-8">
 <title>调度台 · 网格化指挥平台</title>
@@ -41,7 +41,7 @@ PAGE = """<!doctype html>
   <h1>指挥中心调度台</h1>
   <span class="dispatch-user">{role}：{user}</span>
   <span id="refreshed" class="dispatch-refreshed">正在载入…</span>
-  <a class="dispatch-link" href="/">一张图</a>
+  <span class="dispatch-nav">{nav}</span>
 </header>
 <main class="dispatch-main">
   <section class="dispatch-queues" aria-label="待办队列">
@@ -122,7 +122,8 @@ def console_page(data: ConsoleData) -> str:
     """The dispatcher console as a complete HTML page."""
     return PAGE.format(own=OWN_URL, vendor=VENDOR_URL, console=CONSOLE_URL, tabs=_tabs(),
                        user=html.escape(data.username),
-                       role=ROLE_NAMES.get(data.role, html.escape(data.role)),
+                       role=html.escape(role_name(data.role)),
+                       nav=nav_html(data.role, "dispatch"),
                        config=_json_for_script(console_config(data)))
 
 

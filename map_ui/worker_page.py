@@ -9,11 +9,9 @@ from dataclasses import dataclass
 import orjson
 
 from map_ui.assets import OWN_URL, VENDOR_URL
+from map_ui.nav import role_name
 from map_ui.wall import Basemap
 
-ROLE_NAMES = {"grid_worker": "网格员", "squad": "执法中队", "admin": "管理员",
-              "commander": "指挥长", "dispatcher": "调度员", "planner": "规划员",
-              "department": "职能部门"}
 PATROL_FLUSH_SECONDS = 120  # a recording patrol is uploaded this often, so little is lost
 
 
@@ -87,7 +85,7 @@ PAGE = """<!doctype html>
 
 
 def _who(view: WorkerView) -> str:
-    role = ROLE_NAMES.get(view.role, view.role)
+    role = role_name(view.role)
     name = view.worker_name or view.username
     grid = f" · 网格 {view.grid_code}" if view.grid_code else ""
     code = f"（{view.worker_code}）" if view.worker_code else ""

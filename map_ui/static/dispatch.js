@@ -516,7 +516,9 @@
       return [button(incident.lon === null ? "在地图上点选位置" : "重新定位（地图点选）",
                      "btn-outline-info mt-2", () => startPlacing(incident), {id: "place-on-map"})];
     }
-    const candidates = (state.found && state.found.candidates) || incident.candidates || [];
+    const offered = (state.found && state.found.candidates) || incident.candidates || [];
+    // a candidate the geocoder could not put on the map is no place to pick
+    const candidates = offered.filter((c) => Number.isFinite(c.lon) && Number.isFinite(c.lat));
     const rows = candidates.map((c, n) => {
       const how = `${L10N.method(c.method)}，可信度 ${Math.round(c.confidence * 100)}%`;
       L.circleMarker([c.lat, c.lon], {radius: 8, color: "#fff", fillColor: "#ab47bc",
@@ -530,7 +532,9 @@
                       onclick: () => placeAt(c.lon, c.lat, c.address)}, "定位并派遣"));
     });
     if (candidates.length) {
-      map.fitBounds(L.latLngBounds(candidates.map((c) => [c.lat, c.lon])).pad(0.5));
+      // maxZoom: one candidate makes a bounds of no size, which Leaflet cannot fit
+      map.fitBounds(L.latLngBounds(candidates.map((c) => [c.lat, c.lon])).pad(0.5),
+                    {maxZoom: 16});
     }
     const click = button("在地图上点选位置", "btn-outline-info", () => startPlacing(incident),
                          {id: "place-on-map"});

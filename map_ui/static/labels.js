@@ -101,7 +101,12 @@
   function geocodeWords(g) {
     if (!g) { return ""; }
     if (g.placed === false) {
-      return "地址未能自动定位" + (g.candidates ? "，候选 " + g.candidates + " 处" : "");
+      var best = g.method ? "；最佳匹配：" + named(methods, g.method) +
+        (g.matched ? " " + g.matched : "") +
+        (typeof g.confidence === "number" ? "，可信度 " + Math.round(g.confidence * 100) + "%" : "")
+        : "";
+      return "地址未能自动定位" + (g.reason ? "（" + g.reason + "）" : "") + best +
+        (g.candidates ? "；候选 " + g.candidates + " 处" : "");
     }
     var how = g.method ? "按" + named(methods, g.method) + "定位" : "已定位";
     var sure = typeof g.confidence === "number" ?
