@@ -241,9 +241,8 @@ def _title(report: dict[str, Any]) -> tuple[str, str]:
     where = covers["name"] + (f"（{covers['code']}）" if report["area"] else "")
     period = report["period"]
     span = _span(period["start"], period["until"] if period["to_date"] else period["end"])
-    if period["to_date"]:
-        span += "（截至生成时）"
-    return f"{where} {KINDS.get(report.get('kind', ''), '分析报告')}", span
+    zone = "（北京时间，截至生成时）" if period["to_date"] else "（北京时间）"
+    return f"{where} {KINDS.get(report.get('kind', ''), '分析报告')}", span + zone
 
 
 def _previous_note(report: dict[str, Any]) -> str:
@@ -337,7 +336,7 @@ def report_page(report: dict[str, Any], grids: Sequence[dict[str, Any]], nav: st
             f"<title>{escape(title)}</title><style>{STYLE}</style>"
             f'<link rel="icon" href="{OWN_URL}/favicon.svg" type="image/svg+xml"></head>'
             f"<body>{nav}"
-            f"<h1>{escape(title)}</h1><div class=\"meta\">统计周期：{escape(period)}（北京时间）"
+            f"<h1>{escape(title)}</h1><div class=\"meta\">统计周期：{escape(period)}"
             f" · 生成于 {escape(_minute(report['generated_at']))}（北京时间）"
             f"{_other_periods(report)}</div>"
             + "".join(sections) + "</body></html>")

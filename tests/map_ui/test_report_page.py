@@ -102,7 +102,8 @@ def test_this_month_is_to_date_and_compared_with_the_same_days_before(
     sign_in(client, auth)
     page = client.get("/reports/monthly").text
     today = datetime.now(CHINA_TIME).date()
-    assert f"统计周期：{today.replace(day=1)} 至 {today}" in page and "（截至生成时）" in page
+    assert f"统计周期：{today.replace(day=1)} 至 {today}" in page
+    assert "（北京时间，截至生成时）" in page
     assert "（上期同一时段，与本期至今对比）" in page
     assert ">下月<" not in page and ">上月<" in page
 
