@@ -73,7 +73,8 @@ INCIDENT_COLUMNS = (
     "id", "source", "external_id", "category_code", "description", "address", "lon", "lat",
     "geom", "reported_at", "status", "priority", "town_code", "grid2_code", "grid3_code",
     "district_code", "zone_codes", "special_codes", "assignee_type", "assignee_code",
-    "cooperating", "escalation_level", "respond_due_at", "due_at", "parent_ticket_id",
+    "cooperating", "escalation_level", "respond_due_at", "due_at", "overdue_since",
+    "parent_ticket_id",
     "resolution", "satisfaction", "candidates", "history_head", "history_length", "version",
     "created_at", "updated_at")
 EVENT_COLUMNS = ("incident_id", "seq", "at", "actor", "action", "before", "after", "note",
@@ -529,6 +530,7 @@ class _Draft:
     assignee_code: str | None = None
     cooperating: list[str] = field(default_factory=list)
     respond_due_at: datetime | None = None
+    overdue_since: datetime | None = None
     priority: int = 0
     escalation_level: int = 0
     resolution: str | None = None
@@ -678,6 +680,7 @@ def _incident_row(i: int, incident_id: int, rows: _Rows, places: _Places, routin
             reported_at or stamp.now, draft.status, draft.priority, place.town, place.grid2,
             place.grid3, place.district, place.zones, place.special, draft.assignee_type,
             draft.assignee_code, routing.array(draft.cooperating), draft.escalation_level,
-            draft.respond_due_at, draft.due_at, rows.parent_ticket_id[i], draft.resolution,
+            draft.respond_due_at, draft.due_at, draft.overdue_since, rows.parent_ticket_id[i],
+            draft.resolution,
             draft.satisfaction, None if candidates is None else _json_list(candidates),
             draft.history_head, draft.history_length, draft.version, stamp.now, stamp.now)

@@ -17,6 +17,7 @@ from gis_service.errors import DomainError, InvalidInputError, NotFoundError
 from gis_service.geocode.area import DEFAULT_AREA_NAMES, area_names, service_area
 from gis_service.geocode.placing import ask, placing
 from gis_service.incidents import queries, store
+from gis_service.incidents.deadlines import replace_deadline
 from gis_service.incidents.history import GENESIS, event_hash
 from gis_service.incidents.ids import IdBlocks
 from gis_service.incidents.lifecycle import OPEN_STATES
@@ -70,6 +71,8 @@ def state_of(incident: Incident) -> dict[str, Any]:
         "status": incident.status, "assignee_type": incident.assignee_type,
         "assignee_code": incident.assignee_code, "cooperating": list(incident.cooperating),
         "due_at": incident.due_at.isoformat() if incident.due_at else None,
+        "overdue_since": incident.overdue_since.isoformat() if incident.overdue_since else None,
+        "category": incident.category_code,
         "priority": incident.priority, "escalation_level": incident.escalation_level,
         "resolution": incident.resolution, "satisfaction": incident.satisfaction,
         "grid3": incident.grid3_code, "lon": incident.lon, "lat": incident.lat,
@@ -133,12 +136,14 @@ def assign(incident: Incident, assignment: Assignment, rule: Rule | None, now: d
     incident.cooperating = sorted(set(incident.cooperating) | set(assignment.cooperating)
                                   | set(adjustment.cooperating))
     incident.priority = max(incident.priority, adjustment.priority)
+    due = incident.due_at
     if rule is not None:
         factor = adjustment.deadline_factor
         incident.respond_due_at = now + timedelta(hours=rule.respond_hours * factor)
-        incident.due_at = now + timedelta(hours=rule.resolve_hours * factor)
-    if county_due_at is not None and (incident.due_at is None or county_due_at < incident.due_at):
-        incident.due_at = county_due_at
+        due = now + timedelta(hours=rule.resolve_hours * factor)
+    if county_due_at is not None and (due is None or county_due_at < due):
+        due = county_due_at
+    replace_deadline(incident, due, now)
 
 
 def auto_route(book: RoutingBook, located: dict[str, Any], rule: Rule) -> Assignment:
