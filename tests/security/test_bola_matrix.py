@@ -94,7 +94,6 @@ class Row:
 def may_see(account: Prober, incident: dict[str, Any]) -> bool:
     """The contract's scope rule, from the incident's public fields."""
     role, scope = account.role, account.scope
-    assignee = (incident.get("assignee") or {}).get("code")
     if role is None:
         return False
     if role in EVERYWHERE or (role == "dispatcher" and not scope):
@@ -104,12 +103,40 @@ def may_see(account: Prober, incident: dict[str, Any]) -> bool:
     if role == "dispatcher":  # an unplaced report is every dispatcher's to place
         return incident["town"] in (scope, None)
     if role == "grid_worker":
-        return scope in (incident["grid3"], incident["grid2"])
+        return scope in (incident["grid3"], incident["grid2"]) or holds(account, incident)
     if role == "squad":
-        return scope in (incident["district"], assignee)
+        return scope == incident["district"] or holds(account, incident)
     if role == "department":
-        return scope == assignee or scope in incident["cooperating"]
+        return holds(account, incident) or scope in incident["cooperating"]
     return False
+
+
+# the assignee dimension: a handler moves only what is assigned to it, or to the A post it
+# covers as B while A is off duty (tests/town.py: W3 is off duty, W4 its B post)
+COVERS = {"W4": {"W3"}}
+SQUAD_OF = {"D1": "Q1", "D2": "Q2"}
+
+
+def holds(account: Prober, incident: dict[str, Any]) -> bool:
+    """Whether the incident is assigned to the handler account (or a post it covers)."""
+    kind, code = ((incident.get("assignee") or {}).get(k) for k in ("type", "code"))
+    if account.role == "grid_worker":
+        own = WORKER_OF.get(account.label)
+        return kind == "grid_worker" and own is not None and code in {own} | COVERS.get(own,
+                                                                                      set())
+    if account.role == "squad":
+        return kind == "squad" and code in {account.scope, SQUAD_OF.get(account.scope or "")}
+    if account.role == "department":
+        return kind == "department" and code == account.scope
+    return False
+
+
+def may_act(account: Prober, incident: dict[str, Any]) -> bool:
+    """Who may move an incident along: the center on what it sees, a handler on what it
+    holds (the grid's whistle aside)."""
+    if account.role in CENTER:
+        return may_see(account, incident)
+    return account.role in HANDLERS and holds(account, incident)
 
 
 def visible_ids(world: World, account: Prober) -> set[int]:
@@ -204,12 +231,12 @@ def probe_incident_writes(world: World, account: Prober) -> Iterator[Row]:
                 f"/api/v1/incidents/{incident['id']}/photos", headers=account.headers,
                 files={"file": ("p.png", PNG, "image/png")})
             yield _object_row(account, "POST photo", label, sees, response.status_code)
-        with world.rolled_back():  # escalate: open to handlers and the center, in any open state
+        with world.rolled_back():  # escalate: the center, or the handler holding it
             response = world.client.post(
                 f"/api/v1/incidents/{incident['id']}/actions",
                 headers={**account.headers, "If-Match": f'"{incident["version"]}"'},
                 json={"action": "escalate", "note": "probe"})
-            expected = sees and account.role in HANDLERS | CENTER
+            expected = may_act(account, incident)
             yield _object_row(account, "POST action", label, expected, response.status_code)
         with world.rolled_back():  # the same report again answers with the stored incident
             body = {"source": incident["source"], "external_id": incident["external_id"],
