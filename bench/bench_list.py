@@ -56,8 +56,9 @@ def fill(url: str, n: int) -> str:
         session.commit()
         print(f"filled {n} incidents in {time.perf_counter() - start:.0f} s", flush=True)
         auth_service.add_account(session, username="chief", role="commander")
-        auth_service.add_account(session, username="worker", role="grid_worker",
-                                 scope_code="T1-05-02")
+        worker = auth_service.add_account(session, username="worker", role="grid_worker",
+                                          scope_code="T1-05-02")
+        worker.worker_code = "W5"  # the phone page asks for this post's open tasks
         tokens = [auth_service.issue_token(session, username=u) for u in ("chief", "worker")]
         session.commit()
     engine.dispose()
@@ -120,6 +121,10 @@ def run(url: str, n: int) -> dict[str, object]:
                 "status+grid+category": ({"status": "accepted", "grid": "T1-03",
                                           "category": "C07"}, chief),
                 "grid worker (own grid)": ({}, worker),
+                "grid worker's open tasks (assignee=me)": (
+                    {"assignee": "me", "status": "dispatched,accepted,in_progress"}, worker),
+                "commander's overdue (after escalation too)": ({"overdue": "true",
+                                                                 "limit": "200"}, chief),
             }
             for name, (params, token) in cases.items():
                 results[name] = timed(client, params, token)

@@ -9,13 +9,10 @@ import html
 from dataclasses import dataclass
 
 from gis_service.assessment.service import VIEWERS as ASSESSMENT_VIEWERS
+from gis_service.auth.models import ROLE_NAMES
 from gis_service.incidents.lifecycle import CENTER, HANDLERS
 from gis_service.plans.service import READERS as PLAN_READERS
 from map_ui.assets import OWN_URL
-
-ROLE_NAMES = {"admin": "管理员", "commander": "指挥长", "dispatcher": "调度员",
-              "planner": "规划员", "grid_worker": "网格员", "squad": "执法队员",
-              "department": "部门人员"}
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from gis_service.incidents.lifecycle import STATE_NAMES
+
 BACKGROUND = "#0b1622"
 
 LAKE = "太湖水域"
@@ -76,12 +78,7 @@ PROJECT_STATUS = {"planned": "规划中", "approved": "已立项", "building": "
 PROJECT_COLORS = ("#ffd54f", "#4dd0e1", "#f06292", "#aed581", "#ba68c8", "#ff8a65")
 
 # the words of static/labels.js (GisLabels.states); a browser test holds the two equal
-INCIDENT_STATUS = {
-    "reported": "待登记", "needs_location": "待定位", "needs_confirmation": "待确认",
-    "registered": "已登记", "dispatched": "已派遣", "accepted": "已接单",
-    "in_progress": "处置中", "returned": "已退回", "resolved": "已办结待核查",
-    "verified": "已核查待结案", "closed": "已结案", "rejected": "不予受理",
-}
+INCIDENT_STATUS = STATE_NAMES  # the domain's words for the states
 # status groups on the wall: (label, colour, statuses)
 INCIDENT_GROUPS = (
     ("待处理", "#ff5252", ("reported", "registered", "returned", "needs_location",

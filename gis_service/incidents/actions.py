@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from gis_service.auth.models import ROLE_NAMES
 from gis_service.auth.service import Principal
 from gis_service.errors import (
     ConflictError,
@@ -19,11 +20,14 @@ from gis_service.errors import (
     PreconditionRequiredError,
 )
 from gis_service.incidents import queries
+from gis_service.incidents.deadlines import keep_missed
 from gis_service.incidents.escalation import MAX_LEVEL, hand_up
 from gis_service.incidents.lifecycle import (
+    ACTION_NAMES,
     BY_AREA,
     HANDLERS,
     OPEN_STATES,
+    STATE_NAMES,
     TRANSITIONS,
     next_state,
 )
@@ -42,10 +46,10 @@ WHISTLE_RESPOND_HOURS = 2.0  # departments called by the grid must report within
 def parse_etag(if_match: str | None) -> int:
     """The version an If-Match header names; 428 when absent, 412 when unreadable."""
     if not if_match:
-        raise PreconditionRequiredError('send If-Match: "<version>" (the incident\'s ETag)')
+        raise PreconditionRequiredError('请带上 If-Match: "<版本号>"（事件的 ETag）')
     value = if_match.strip().removeprefix("W/").strip('"')
     if not value.isdigit():
-        raise PreconditionFailedError(f"If-Match {if_match!r} names no version")
+        raise PreconditionFailedError(f"If-Match {if_match!r} 不是版本号")
     return int(value)
 
 
@@ -55,20 +59,22 @@ def act(session: Session, snapshot: LocatorSnapshot, principal: Principal, incid
     expected = parse_etag(if_match)
     incident = queries.locked(session, incident_id, visible(principal))
     if incident is None:
-        raise NotFoundError(f"no incident {incident_id}")
+        raise NotFoundError(f"没有事件 #{incident_id}")
     if incident.version != expected:
-        raise PreconditionFailedError(f"the incident is at version {incident.version}, "
-                                      f"not {expected}: reload it", version=incident.version)
+        raise PreconditionFailedError(f"事件已是第 {incident.version} 版，不是第 {expected} 版："
+                                      "已被他人修改，请重新载入", version=incident.version)
     transition = TRANSITIONS[body.action]
     if principal.role not in transition.roles:
-        raise ForbiddenError(f"a {principal.role} may not {body.action}")
+        raise ForbiddenError(f"{ROLE_NAMES.get(principal.role, principal.role)}不能"
+                             f"{ACTION_NAMES[body.action]}")
     if (principal.role in HANDLERS and body.action not in BY_AREA
             and not _assigned(session, principal, incident.id)):
         raise ForbiddenError(f"事件 #{incident.id} 没有派给您：只能处理派给本人（或您作为 B 岗"
                              "顶岗的岗位）的事件")
     target = next_state(body.action, incident.status)
     if target is None:
-        raise ConflictError(f"cannot {body.action} an incident that is {incident.status}",
+        raise ConflictError(f"事件处于“{STATE_NAMES.get(incident.status, incident.status)}”，"
+                            f"不能{ACTION_NAMES[body.action]}",
                             allowed_from=sorted(transition.sources))
     before = state_of(incident)
     if body.action in NEEDS_PRINCIPAL:
@@ -100,10 +106,10 @@ def _dispatch(session: Session, snapshot: LocatorSnapshot, incident: Incident,
     if body.location is not None:
         lon, lat, located = locate(snapshot, body.location)
         if not located["in_service_area"]:
-            raise InvalidInputError("that location is outside the service area")
+            raise InvalidInputError("该位置不在本系统辖区内")
         place(incident, lon, lat, located)
     elif incident.status == "needs_location":
-        raise InvalidInputError("this incident needs a location: send `location`")
+        raise InvalidInputError("事件尚未定位：请给出位置（`location`）")
     book = routing_book(snapshot, session)
     rule = book.rules.get(incident.category_code or "")
     if body.to:
@@ -114,7 +120,7 @@ def _dispatch(session: Session, snapshot: LocatorSnapshot, incident: Incident,
             located = snapshot.locate_point(incident.lon, incident.lat)
         assignment = auto_route(book, located, rule)
     else:
-        raise InvalidInputError("unknown category: name the handler in `to` (type:code)")
+        raise InvalidInputError("类别不在责任清单中：请指定处置人（`to`，类型:编号）")
     assign(incident, assignment, rule, now)
     return {"auto": not body.to, **assignment.why}
 
@@ -122,15 +128,14 @@ def _dispatch(session: Session, snapshot: LocatorSnapshot, incident: Incident,
 def _named_handler(to: str) -> Assignment:
     kind, _, code = to.partition(":")
     if kind not in ASSIGNEE_TYPES or not code:
-        raise InvalidInputError(f"`to` must be type:code with type one of "
-                                f"{', '.join(ASSIGNEE_TYPES)}")
+        raise InvalidInputError(f"`to` 应为 类型:编号，类型是 {', '.join(ASSIGNEE_TYPES)} 之一")
     return Assignment(kind, code, (), {"named_by": "dispatcher"})
 
 
 def _return(session: Session, snapshot: LocatorSnapshot, incident: Incident,
             body: ActionRequest, now: datetime) -> dict[str, Any]:
     if not body.note.strip():
-        raise InvalidInputError("say why in `note` when returning an incident")
+        raise InvalidInputError("退回须在 `note` 中写明原因")
     returned_by = {"type": incident.assignee_type, "code": incident.assignee_code}
     incident.assignee_type, incident.assignee_code = "town", incident.town_code
     return {"returned_by": returned_by}
@@ -139,7 +144,7 @@ def _return(session: Session, snapshot: LocatorSnapshot, incident: Incident,
 def _reopen(session: Session, snapshot: LocatorSnapshot, incident: Incident,
             body: ActionRequest, now: datetime) -> dict[str, Any]:
     if not body.note.strip():
-        raise InvalidInputError("say why in `note` when reopening an incident")
+        raise InvalidInputError("重新派遣须在 `note` 中写明原因")
     incident.resolution = None
     return {}
 
@@ -147,7 +152,8 @@ def _reopen(session: Session, snapshot: LocatorSnapshot, incident: Incident,
 def _close(session: Session, snapshot: LocatorSnapshot, incident: Incident,
            body: ActionRequest, now: datetime) -> dict[str, Any]:
     if body.resolution is None:
-        raise InvalidInputError("closing needs `resolution`: service, management or enforcement")
+        raise InvalidInputError("结案须给出结案方式 `resolution`：service（服务）、"
+                                "management（管理）或 enforcement（执法）")
     incident.resolution = body.resolution
     return {"resolution": body.resolution}
 
@@ -156,8 +162,7 @@ def _escalate(session: Session, snapshot: LocatorSnapshot, incident: Incident,
               body: ActionRequest, now: datetime) -> dict[str, Any]:
     if incident.escalation_level >= MAX_LEVEL:
         raise ConflictError("事件已上报到县指挥中心，不能再上报")
-    if incident.due_at is not None and incident.due_at < now and incident.overdue_since is None:
-        incident.overdue_since = incident.due_at  # handed up late: it stays overdue
+    keep_missed(incident, now)  # handed up late: it stays overdue
     return {"to": hand_up(incident)}
 
 
@@ -190,7 +195,7 @@ def _whistle(session: Session, snapshot: LocatorSnapshot, incident: Incident,
     named = [code.strip() for code in (body.to or "").split(";") if code.strip()]
     departments = named or list(rule.cooperating if rule else ())
     if not departments:
-        raise InvalidInputError("name the departments to call in `to` (code;code)")
+        raise InvalidInputError("请在 `to` 中写明要通知的部门（编号;编号）")
     incident.cooperating = sorted(set(incident.cooperating) | set(departments))
     respond_by = (now + timedelta(hours=WHISTLE_RESPOND_HOURS)).isoformat()
     return {"called": {code: {"respond_by": respond_by} for code in departments}}
@@ -199,7 +204,7 @@ def _whistle(session: Session, snapshot: LocatorSnapshot, incident: Incident,
 def _evaluate(session: Session, snapshot: LocatorSnapshot, incident: Incident,
               body: ActionRequest, now: datetime) -> dict[str, Any]:
     if body.satisfaction is None:
-        raise InvalidInputError("evaluating needs `satisfaction` from 1 to 5")
+        raise InvalidInputError("评价须给出满意度 `satisfaction`（1–5）")
     incident.satisfaction = body.satisfaction
     return {"satisfaction": body.satisfaction}
 
@@ -208,12 +213,13 @@ def _merge(session: Session, snapshot: LocatorSnapshot, incident: Incident,
            body: ActionRequest, now: datetime, principal: Principal) -> dict[str, Any]:
     target_id = (body.to or "").removeprefix("incident:")
     if not target_id.isdigit() or int(target_id) == incident.id:
-        raise InvalidInputError("name the incident to merge into in `to` (its id)")
+        raise InvalidInputError("请在 `to` 中写明要并入的事件编号")
     target = queries.locked(session, int(target_id), visible(principal))
     if target is None:
-        raise NotFoundError(f"no incident {target_id}")
+        raise NotFoundError(f"没有事件 #{target_id}")
     if target.status not in OPEN_STATES:
-        raise ConflictError(f"incident {target_id} is {target.status}: merge into an open one")
+        state = STATE_NAMES.get(target.status, target.status)
+        raise ConflictError(f"事件 #{target_id} 已{state}：只能并入未办结的事件")
     session.add(IncidentLink(incident_id=incident.id, other_id=target.id, kind="merged_into",
                              created_at=now))
     record(session, target, actor=principal.username, action="link", at=now,

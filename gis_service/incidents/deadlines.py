@@ -51,10 +51,15 @@ def overdue(now: datetime) -> ColumnElement[bool]:
                 or_(Incident.due_at < now, Incident.overdue_since.is_not(None)))
 
 
-def replace_deadline(incident: Incident, due_at: datetime | None, now: datetime) -> None:
-    """Give the incident a new deadline; a deadline already missed is kept as the first."""
+def keep_missed(incident: Incident, now: datetime) -> None:
+    """Record the incident's deadline as missed when it has passed (the first one only)."""
     if incident.due_at is not None and incident.due_at < now and incident.overdue_since is None:
         incident.overdue_since = incident.due_at
+
+
+def replace_deadline(incident: Incident, due_at: datetime | None, now: datetime) -> None:
+    """Give the incident a new deadline; a deadline already missed is kept as the first."""
+    keep_missed(incident, now)
     incident.due_at = due_at
 
 

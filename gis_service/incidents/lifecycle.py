@@ -51,6 +51,21 @@ TRANSITIONS: dict[str, Transition] = {
     "place": Transition(OPEN_STATES - {"needs_location", "resolved", "verified"}, None, CENTER),
 }
 ACTIONS = tuple(TRANSITIONS)
+# the words a person reads for states and actions (refusals here; the pages' static/labels.js
+# says the same, a browser test holds the two equal)
+STATE_NAMES = {
+    "reported": "待登记", "needs_location": "待定位", "needs_confirmation": "待确认",
+    "registered": "已登记", "dispatched": "已派遣", "accepted": "已接单",
+    "in_progress": "处置中", "returned": "已退回", "resolved": "已办结待核查",
+    "verified": "已核查待结案", "closed": "已结案", "rejected": "不予受理",
+}
+ACTION_NAMES = {
+    "register": "登记", "reject": "不予受理", "dispatch": "派遣", "accept": "接单",
+    "return": "退回", "start": "开始处置", "resolve": "办结", "verify": "核查通过",
+    "reopen": "重新派遣", "close": "结案", "escalate": "上报升级", "whistle": "吹哨",
+    "evaluate": "评价", "merge": "合并", "categorize": "设定类别", "place": "重新定位",
+}
+
 # Handlers act only on what is assigned to them, but for the whistle: the grid calls the
 # departments to a matter in its area whoever handles it (网格吹哨、机构报到).
 BY_AREA = frozenset({"whistle"})

@@ -14,6 +14,8 @@ import h3
 import httpx
 from playwright.sync_api import Page
 
+from gis_service.auth.models import ROLE_NAMES
+from gis_service.incidents.lifecycle import ACTION_NAMES
 from gis_service.tiles.tiling import cell_of
 from map_ui import nav
 from map_ui import wall_style as style
@@ -149,6 +151,9 @@ def test_the_wall_in_a_browser(live_server: str, town: dict[str, Any],
         # the page's words are labels.js's, and the server-side names agree with them
         assert page.evaluate("window.GisLabels.states") == style.INCIDENT_STATUS
         assert page.evaluate("window.GisLabels.sources") == style.SOURCE_NAMES
+        actions = page.evaluate("window.GisLabels.actions")
+        assert {code: actions[code] for code in ACTION_NAMES} == ACTION_NAMES
+        assert page.evaluate("window.GisLabels.roles") == ROLE_NAMES
         # its helpers, as the console and the phone page use them too
         assert page.evaluate("""() => [
             GisLabels.assignee({type: "grid_worker", code: "W1", name: "张三"}),

@@ -96,3 +96,22 @@ def test_the_center_sets_the_category_and_re_places(
     assert history[-4]["detail"]["category"] == {"from": "UFO", "to": "GARBAGE"}
     assert history[-1]["detail"]["from"]["grid3"] == "T-A-1"
     assert history[-1]["before"]["grid3"] == "T-A-1" and history[-1]["after"]["grid3"] == "T-B-2"
+
+
+def test_handing_up_late_by_hand_keeps_it_overdue(
+        client: TestClient, town: dict[str, Path], auth: dict[str, str], token_for: Token,
+        db_session: Session) -> None:
+    worker = token_for("grid_worker", "T-A-1")
+    late = new(client, auth)
+    db_session.execute(text("UPDATE incident SET due_at = now() - interval '1 hour' "
+                            "WHERE id = :i"), {"i": late["id"]})
+    db_session.commit()
+    late = client.get(f"/api/v1/incidents/{late['id']}", headers=auth).json()
+    handed = act(client, worker, late, "escalate", note="村里处理不了").json()
+    assert handler(handed) == ("town", "T") and handed["deadline_state"] == "red"
+    assert handed["overdue_since"] == late["due_at"]
+    # the center hands it on: a fresh deadline, the missed one kept
+    returned = act(client, auth, handed, "return", note="转执法中队").json()
+    moved = act(client, auth, returned, "dispatch", to="squad:Q1").json()
+    assert moved["due_at"] > late["due_at"] and moved["overdue_since"] == late["due_at"]
+    assert moved["deadline_state"] == "red"

@@ -91,7 +91,8 @@ def test_if_match_rules(client: TestClient, town: dict[str, Path], auth: dict[st
     stale = act(client, auth, incident, "return", note="not mine")  # still version 1
     assert stale.status_code == 412
     illegal = act(client, auth, first.json(), "close", resolution="service")
-    assert illegal.status_code == 409 and "accepted" in illegal.json()["detail"]
+    assert illegal.status_code == 409 and "已接单" in illegal.json()["detail"]
+    assert illegal.json()["allowed_from"] == ["verified"]
     assert illegal.headers["content-type"] == "application/problem+json"
 
 

@@ -240,5 +240,5 @@ def test_user_add_links_a_field_account_to_its_worker(
     assert db_session.scalar(text("SELECT worker_code FROM account WHERE username = 'zs'")) \
         == "W1"
     unknown = runner.invoke(cli.app, ["user", "add", "ls", "--role", "grid_worker",
-                                      "--worker", "NOBODY"])
-    assert unknown.exit_code == 1 and "no worker" in unknown.output
+                                      "--scope", "T-A-1", "--worker", "NOBODY"])
+    assert unknown.exit_code == 1 and "人员编号 'NOBODY' 不存在" in unknown.output
