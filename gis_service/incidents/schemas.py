@@ -50,8 +50,8 @@ class Location(BaseModel):
     @model_validator(mode="after")
     def _in_china(self) -> Location:
         if not inside_china(self.lon, self.lat):
-            raise ValueError(f"({self.lon}, {self.lat}) lies outside China: lon and lat "
-                             "swapped, or projected coordinates?")
+            raise ValueError(f"({self.lon}, {self.lat}) 不在中国境内：是投影坐标（米），"
+                             "还是坐标写错了？")
         return self
 
 

@@ -28,12 +28,12 @@ class PatrolCreate(BaseModel):
     def _sane(self) -> PatrolCreate:
         for number, point in enumerate(self.points):
             if not inside_china(point[0], point[1]):
-                raise ValueError(f"point {number} ({point[0]}, {point[1]}) lies outside China: "
-                                 "lon and lat swapped, or projected coordinates?")
+                raise ValueError(f"第 {number} 个点 ({point[0]}, {point[1]}) 不在中国境内："
+                                 "经纬度写反了，还是投影坐标？")
         times = self.times()
         for number, (earlier, later) in enumerate(pairwise(times)):
             if earlier is not None and later is not None and later < earlier:
-                raise ValueError(f"point {number + 1} is earlier than the point before it")
+                raise ValueError(f"第 {number + 1} 个点的时间早于前一个点")
         start, end = aware(self.started_at), aware(self.ended_at)
         if start is not None and end is not None and end < start:
             raise ValueError("ended_at is before started_at")

@@ -20,7 +20,7 @@ def test_coordinates_outside_china_are_refused(client: TestClient, town: dict[st
         "location": {"lon": lon, "lat": lat, "crs": "wgs84"}})
     assert response.status_code == 422
     assert response.headers["content-type"] == "application/problem+json"
-    assert "outside China" in response.json()["detail"]
+    assert "不在中国境内" in response.json()["detail"]
     assert db_session.scalar(text("SELECT count(*) FROM incident")) == 0
 
 
