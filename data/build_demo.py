@@ -15,7 +15,7 @@ import sys
 import time
 from pathlib import Path
 
-from shapely.geometry import shape
+from shapely.geometry import Polygon, shape
 
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE), str(HERE.parent)]  # demo_town/ beside this script; grid_layers
@@ -37,6 +37,7 @@ from demo_town.patrols import SPOT_CHECK_HEADER, build_patrols  # noqa: E402
 from demo_town.people import (  # noqa: E402
     DEPARTMENTS,
     ZONE_RULES,
+    Worker,
     build_workers,
     category_rows,
 )
@@ -81,6 +82,19 @@ def _write_places(out: Path, rng: random.Random, town: Town,
     return rows, deadlines
 
 
+def _patrolled(grids: TownGrids, workers: list[Worker]) -> list[tuple[str, Polygon]]:
+    """(worker code, grid) of who walks each level-3 grid: its grid worker, or the B post
+    while that worker is away; their grid-app reports are theirs."""
+    by_code = {w.code: w for w in workers}
+    walks = []
+    for cell in grids.cells:
+        worker = next(w for w in workers if w.role == "grid_worker" and w.grid_code == cell.code)
+        if worker.on_duty != "yes" and worker.backup_code in by_code:
+            worker = by_code[worker.backup_code]
+        walks.append((worker.code, cell.geometry))
+    return walks
+
+
 def build(seed: int, out: Path) -> dict[str, float]:
     """Write every file of the demo town; returns a few figures for the log."""
     rng = random.Random(seed)
@@ -94,7 +108,7 @@ def build(seed: int, out: Path) -> dict[str, float]:
     write_csv(out / "workers.csv", WORKER_HEADER, [w.row() for w in workers])
     write_csv(out / "responsibilities.csv", CATEGORY_HEADER, category_rows())
     write_csv(out / "zone_rules.csv", RULE_HEADER, ZONE_RULES)
-    incidents = build_incidents(rng, town, rows, deadlines)
+    incidents = build_incidents(rng, town, rows, deadlines, _patrolled(grids, workers))
     write_csv(out / "incidents.csv", HEADER, incidents)
     patrols = build_patrols(rng, grids, workers, rows)
     write_geojson(out / "patrols.geojson", [w.feature() for w in patrols.walks])

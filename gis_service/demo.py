@@ -60,8 +60,9 @@ DEMO_PASSWORD = "demo"  # the demo's accounts only; README says so
 def load_demo_town(session: Session, folder: Path = DEMO_DIR, *, progress: bool = False,
                    now: datetime | None = None,
                    min_confidence: float | None = None) -> Iterator[str]:
-    """Import every demo file, committing each, then make the demo accounts; re-running
-    stores nothing new."""
+    """Import every demo file, committing each, with the demo accounts made before the
+    incidents (a grid worker's reports are theirs), then the patrols; re-running stores
+    nothing new."""
     if not folder.exists():
         yield f"no demo town at {folder}: nothing to load"
         return
@@ -71,6 +72,11 @@ def load_demo_town(session: Session, folder: Path = DEMO_DIR, *, progress: bool 
         path = folder / name
         if not path.exists():
             continue
+        if kind == "incidents":  # grid-app reports name their worker's account
+            yield from _accounts(session)
+            session.commit()
+            yield from _field_accounts(session)
+            session.commit()
         yield f"loading {kind} from {path.name}"
         if kind == "incidents":
             yield f"(times moved forward {_span(shift)}, so that the history ends now)"
@@ -85,9 +91,6 @@ def load_demo_town(session: Session, folder: Path = DEMO_DIR, *, progress: bool 
         if not report.accepted:
             raise RuntimeError(f"the demo file {path} was rejected")
         session.commit()
-    yield from _accounts(session)
-    session.commit()
-    yield from _field_accounts(session)
     yield from _patrols(session, folder / "patrols.geojson", shift, now)
     yield from _spot_checks(session, folder / "spot_checks.csv", shift, now)
     session.commit()

@@ -15,7 +15,7 @@ from itertools import accumulate
 
 import numpy as np
 import shapely
-from shapely.geometry import LineString
+from shapely.geometry import LineString, Polygon
 
 from demo_town.addresses import Address
 from demo_town.closure import Closure, close
@@ -55,7 +55,7 @@ CAMERAS = 20
 OVERDUE_SHARE = (0.05, 0.15)  # of the reports open when the history ends, how many are late
 HEADER = ("source", "external_id", "category", "description", "address", "lon", "lat", "crs",
           "reported_at", "parent_ticket_id", "county_due_at", "closed_at", "resolution",
-          "satisfaction")
+          "satisfaction", "reporter")
 
 
 @dataclass
@@ -214,17 +214,33 @@ def _coordinates(reports: list[Report]) -> tuple[list[str], list[str]]:
     return lons, lats
 
 
+def _reporters(reports: list[Report], patrolled: list[tuple[str, Polygon]]) -> list[str]:
+    """Who reported each grid-app report: the worker patrolling the level-3 grid it lies in
+    (`patrolled`: (worker code, grid outline in lon/lat)); "" for the other channels."""
+    lon, lat = points_to_lonlat(np.array([r.x for r in reports]),
+                                np.array([r.y for r in reports]))
+    codes = [code for code, _ in patrolled]
+    tree = shapely.STRtree([outline for _, outline in patrolled])
+    found = dict(zip(*tree.query(shapely.points(lon, lat), predicate="intersects").tolist(),
+                     strict=True))
+    return [codes[found[i]] if r.source == "grid_patrol" and i in found else ""
+            for i, r in enumerate(reports)]
+
+
 def build_incidents(rng: random.Random, town: Town, rows: list[Address],
-                    deadlines: Deadlines) -> list[list[str]]:
-    """incidents.csv rows (without the header), oldest first."""
+                    deadlines: Deadlines,
+                    patrolled: list[tuple[str, Polygon]]) -> list[list[str]]:
+    """incidents.csv rows (without the header), oldest first; a grid-app report names the
+    grid worker who made it (`patrolled`: (worker code, the grid they patrol))."""
     places = _Places(rng, town, rows)
     reports = _reports(rng, places)
     _number(rng, reports)
     lons, lats = _coordinates(reports)
+    reporters = _reporters(reports, patrolled)
     hours = {c.code: c for c in CATEGORIES}
     out = []
     still_open = overdue = 0
-    for report, lon, lat in zip(reports, lons, lats, strict=True):
+    for report, lon, lat, reporter in zip(reports, lons, lats, reporters, strict=True):
         due = deadlines.due(report.category, report.x, report.y, report.reported_at,
                             report.county_due_at)
         closure: Closure = close(rng, hours[report.category], report.reported_at, due)
@@ -238,7 +254,7 @@ def build_incidents(rng: random.Random, town: Town, rows: list[Address],
             CRS.get(report.source, "") if lon else "", iso(report.reported_at),
             report.parent_ticket_id, iso(report.county_due_at) if report.county_due_at else "",
             iso(closure.closed_at) if closure.closed_at else "", closure.resolution,
-            str(closure.satisfaction) if closure.satisfaction else ""])
+            str(closure.satisfaction) if closure.satisfaction else "", reporter])
     low, high = OVERDUE_SHARE
     if not still_open or not low <= overdue / still_open <= high:
         raise SystemExit(f"{overdue} of {still_open} open reports are overdue when the history "

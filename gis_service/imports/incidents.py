@@ -36,10 +36,11 @@ import numpy as np
 import orjson
 from psycopg import Cursor
 from pydantic import Field, ValidationError, model_validator
-from sqlalchemy import text
+from sqlalchemy import or_, select, text
 from sqlalchemy.orm import Session
 from tqdm import tqdm
 
+from gis_service.auth.models import Account
 from gis_service.database import STORAGE_SRID
 from gis_service.geocode.area import DEFAULT_AREA_NAMES, area_names, service_area
 from gis_service.geocode.service import DEFAULT_MIN_CONFIDENCE
@@ -65,7 +66,8 @@ from grid_layers import crs as crs_module
 from grid_layers.validation import Problem
 
 TEXT_COLUMNS = ("source", "external_id", "category", "description", "address", "reported_at",
-                "parent_ticket_id", "county_due_at", "closed_at", "resolution", "satisfaction")
+                "parent_ticket_id", "county_due_at", "closed_at", "resolution", "satisfaction",
+                "reporter")
 CSV_COLUMNS = (*TEXT_COLUMNS, "lon", "lat", "crs")
 JSON_SUFFIXES = (".jsonl", ".ndjson", ".json")
 CHUNK = 20_000  # rows per COPY pair: bounds the memory held for history rows
@@ -91,6 +93,9 @@ class HistoryRow(IncidentCreate):
     closed_at: datetime | None = None
     resolution: str | None = Field(default=None, description="service, management or enforcement")
     satisfaction: int | None = Field(default=None, ge=1, le=5)
+    reporter: str | None = Field(default=None, max_length=100, description=(
+        "who reported (a grid worker's patrol): an account name, or a worker code with an "
+        "account; the history's report row is theirs"))
 
     @model_validator(mode="after")
     def _closing_is_whole(self) -> HistoryRow:
@@ -123,6 +128,7 @@ def import_incidents(session: Session, path: Path, *, crs: str | None = None,
     default_crs = crs_module.normalize_crs(crs or "wgs84")
     report = ImportReport("incidents", str(path), 0, checked_only=check_only)
     rows = _check(_records(path, default_crs, progress), report)
+    reporters = _reporters(session, rows, report)
     clock.lap("read")
     if report.problems or check_only:
         return report
@@ -142,8 +148,8 @@ def import_incidents(session: Session, path: Path, *, crs: str | None = None,
         places = _Places.locate(snapshot, rows)
         routing = _Routing(session)
         clock.lap("locate")
-        statuses = _store(session, rows, places, routing, _Stamp(actor, now, geocoded),
-                          progress)
+        statuses = _store(session, rows, places, routing,
+                          _Stamp(actor, now, geocoded, reporters), progress)
         clock.lap("store")
     report.counts = {"stored": len(rows)}
     report.counts |= {STATUS_COUNTS[s]: n for s, n in sorted(statuses.items())}
@@ -285,6 +291,7 @@ class _Rows:
     closed_at: list[datetime | None]
     resolution: list[str | None]
     satisfaction: list[int | None]
+    reporter: list[str | None]
     lon: list[float]  # NaN: no location
     lat: list[float]
     crs: list[str]  # canonical name ("" without a location)
@@ -308,7 +315,7 @@ def _row(line: int, body: HistoryRow, crs: str) -> tuple[Any, ...]:
     where = body.location
     return (line, body.source, body.external_id or "", body.category, body.description,
             body.address, body.parent_ticket_id, body.reported_at, body.county_due_at,
-            body.closed_at, body.resolution, body.satisfaction,
+            body.closed_at, body.resolution, body.satisfaction, body.reporter,
             where.lon if where else np.nan, where.lat if where else np.nan, crs)
 
 
@@ -333,6 +340,28 @@ def _check(records: Iterator[tuple[int, Record]], report: ImportReport) -> _Rows
         else:
             valid.append(_row(line, body, crs or ""))
     return _Rows.of(valid)
+
+
+def _reporters(session: Session, rows: _Rows, report: ImportReport) -> dict[str, str]:
+    """The account each row's `reporter` names (an account name, or the worker code of an
+    account); a reporter no account answers to is a problem of its rows."""
+    named = {r for r in rows.reporter if r}
+    if not named:
+        return {}
+    found: dict[str, str] = {}
+    for username, worker in session.execute(
+            select(Account.username, Account.worker_code)
+            .where(or_(Account.username.in_(named), Account.worker_code.in_(named)))
+            .order_by(Account.id)):
+        if worker in named:
+            found.setdefault(worker, username)
+        if username in named:
+            found[username] = username  # an account's own name wins over a worker code
+    for line, reporter in zip(rows.line, rows.reporter, strict=True):
+        if reporter and reporter not in found:
+            report.problems.append(_bad(line, f"reporter {reporter!r}: no account of that "
+                                              "name or worker code"))
+    return found
 
 
 def _crs_of(body: HistoryRow, known: dict[str, str | None]) -> str | None:
@@ -553,6 +582,7 @@ class _Stamp:
     actor: str
     now: datetime
     geocoded: Geocoded
+    reporters: dict[str, str]  # a row's `reporter` -> the account its report row names
 
 
 def _history(draft: _Draft, located: Located | None, routing: _Routing, at: datetime,
@@ -663,7 +693,9 @@ def _incident_row(i: int, incident_id: int, rows: _Rows, places: _Places, routin
     geocoded = stamp.geocoded.detail(i)
     if geocoded is not None:
         report["geocode"] = geocoded
-    history = _history(draft, located, routing, at, county_due, report, stamp.actor)
+    reporter = rows.reporter[i]
+    history = _history(draft, located, routing, at, county_due, report,
+                       stamp.reporters[reporter] if reporter else stamp.actor)
     closed, resolution = aware(rows.closed_at[i]), rows.resolution[i]
     if closed is not None and resolution is not None:
         if draft.status == "dispatched":

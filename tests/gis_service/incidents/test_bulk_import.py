@@ -325,3 +325,31 @@ def test_command_line_import(scratch_url: str, monkeypatch: pytest.MonkeyPatch,
     assert again.exit_code == 0 and "30 already stored" in again.output
     verified = runner.invoke(app, ["audit", "verify"])
     assert verified.exit_code == 0, verified.output
+
+
+def test_a_grid_workers_report_is_theirs(db_session: Session, town: dict[str, Path],
+                                         tmp_path: Path) -> None:
+    """`reporter` names the account (by its name or its worker's code) whose report row it
+    is, as the assessment counts a worker's finds; an unknown reporter refuses the file."""
+    from gis_service.auth.service import add_account
+
+    add_account(db_session, username="zhangsan", role="grid_worker",
+                scope_code="T-A-1").worker_code = "W1"
+    add_account(db_session, username="lisi", role="grid_worker", scope_code="T-A-2")
+    db_session.flush()
+    rows = [{"source": "grid_patrol", "external_id": f"P{i}", "category": "GARBAGE",
+             "location": {"lon": 120.402, "lat": 30.902, "crs": "cgcs2000"},
+             "reporter": reporter} for i, reporter in enumerate(("W1", "lisi", None))]
+    bad = write_rows_jsonl(tmp_path / "bad.jsonl", [*rows, {**rows[0], "external_id": "P9",
+                                                             "reporter": "W9"}])
+    refused = run_import(db_session, "incidents", bad)
+    assert not refused.accepted and count(db_session) == 0
+    assert [p.message for p in refused.problems] == [
+        "line 4: reporter 'W9': no account of that name or worker code"]
+    report = run_import(db_session, "incidents", write_rows_jsonl(tmp_path / "ok.jsonl", rows))
+    assert report.accepted, report.problems
+    actors = db_session.execute(text(
+        "SELECT i.external_id, e.actor FROM incident i JOIN incident_event e "
+        "ON e.incident_id = i.id AND e.action = 'report' ORDER BY i.external_id")).all()
+    assert [tuple(a) for a in actors] == [("P0", "zhangsan"), ("P1", "lisi"), ("P2", "import")]
+    assert list(verify_all(db_session)) == []
