@@ -82,9 +82,9 @@ def _names(request: Request, session: Session | None) -> RoutingBook | None:
     """The routing book of the current boundaries (it knows every handler's name): the one
     held in memory, else read with `session` when there is one."""
     snapshot = request.app.state.locator.current()
-    if isinstance(snapshot.extra, RoutingBook) or session is None:
-        return snapshot.extra if isinstance(snapshot.extra, RoutingBook) else None
-    return routing_book(snapshot, session)
+    if isinstance(snapshot.extra, RoutingBook):
+        return snapshot.extra
+    return routing_book(snapshot, session) if session is not None else None
 
 
 def _respond(request: Request, incident: Incident, status: int = 200) -> Response:

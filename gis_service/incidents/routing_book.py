@@ -71,7 +71,7 @@ def _handler_names(session: Session, workers: list[Worker]) -> dict[tuple[str, s
         select(Department.code, Department.name))})
     towns = select(GridVersion.code, GridVersion.name).where(
         GridVersion.level == 1, valid_at(datetime.now(UTC)))
-    names.update({("town", code): f"{name}指挥中心" for code, name in session.execute(towns)})
+    names.update({("town", code): name for code, name in session.execute(towns)})
     names[("county", COUNTY_CENTER)] = "县指挥中心"
     return names
 

@@ -80,6 +80,7 @@
     if (!a || !a.type) { return "未指派"; }
     var kind = named(assigneeTypes, a.type);
     var name = a.name || (nameOf && a.code ? nameOf(a.type, a.code) : "");
+    if (name === kind) { return kind; }  // the county center is named by its kind alone
     if (name) { return kind + " " + name; }
     return a.code ? kind + " " + a.code : kind;
   }

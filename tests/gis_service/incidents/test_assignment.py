@@ -109,6 +109,7 @@ def test_handing_up_late_by_hand_keeps_it_overdue(
     late = client.get(f"/api/v1/incidents/{late['id']}", headers=auth).json()
     handed = act(client, worker, late, "escalate", note="村里处理不了").json()
     assert handler(handed) == ("town", "T") and handed["deadline_state"] == "red"
+    assert handed["assignee"]["name"] == "七都镇(测试)"  # the town center, by its town
     assert handed["overdue_since"] == late["due_at"]
     # the center hands it on: a fresh deadline, the missed one kept
     returned = act(client, auth, handed, "return", note="转执法中队").json()
