@@ -191,3 +191,88 @@ def test_the_console_in_a_browser(live_server: str, town: dict[str, Path],
     # Chromium logs every answer >= 400 to the console: only the provoked 412 may appear
     assert [e for e in traffic.errors if "status of 412" not in e] == []
     assert any(url.endswith("/dispatch.js") for url in traffic.requests)
+
+
+def test_the_console_closes_what_it_opened(live_server: str, town: dict[str, Path],
+                                           auth: dict[str, str], db_session: Session) -> None:
+    """The center's own moves in the page: reject with a reason, merge a possible duplicate,
+    re-place on the map, send a poor result back, then verify and close."""
+    auth_service.add_account(db_session, username="diaodu", role="dispatcher",
+                             password=PASSWORD)
+    db_session.commit()
+    near = {"lon": 120.4022, "lat": 30.9021, "crs": "wgs84"}  # ~25 m from IN_T_A_1
+    with httpx.Client(base_url=live_server, headers=auth) as api:
+        def report(**fields: Any) -> dict[str, Any]:
+            return post(api, "/api/v1/incidents", {"source": "hotline_12345", **fields})
+
+        prank = report(category="UFO", location=IN_T_A_1, description="恶作剧来电")
+        first = report(category="GARBAGE", location=IN_T_A_1, address="西村口")
+        again = action(api, report(category="GARBAGE", location=near, address="西村口边上"),
+                       "return", note="与前一件重复")
+        misplaced = action(api, report(category="GARBAGE", location=IN_T_A_1), "return",
+                           note="地点不在我的网格")
+        done = action(api, action(api, report(category="GARBAGE", location=IN_T_A_1),
+                                  "accept"), "resolve", note="已清理")
+        with chromium_page() as (page, traffic):
+            sign_in_to_console(page, live_server)
+            page.wait_for_selector("path.dispatch-grid3")
+
+            # reject: the page asks for a reason first
+            open_queue(page, "awaiting")
+            pick(page, prank)
+            page.click("#reject")
+            expect(page.locator(".dispatch-message[data-kind=warning]")).to_contain_text(
+                "不予受理的理由")
+            page.fill("#detail-note", "恶作剧，已电话告知")
+            page.click("#reject")
+            succeeded(page, f"事件 #{prank['id']} 已不予受理")
+            assert get(api, prank)["status"] == "rejected"
+
+            # merge: the returned report is a possible duplicate of the first
+            open_queue(page, "returned")
+            pick(page, again)
+            page.click(f"[data-merge-into='{first['id']}']")
+            succeeded(page, f"已并入 #{first['id']}")
+            assert get(api, again)["status"] == "rejected"
+            links = api.get(f"/api/v1/incidents/{again['id']}/links").json()
+            assert {"merged_into"} <= {link["kind"] for link in links}
+
+            # re-place: a click inside T-B-2, then dispatched by the rules there
+            pick(page, misplaced)
+            page.click("#place-on-map")
+            box = page.locator("path.dispatch-grid-T-B-2").bounding_box()
+            assert box is not None
+            page.mouse.click(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.5)
+            page.click("#place-here")
+            succeeded(page, f"事件 #{misplaced['id']} 已重新定位到地图点选位置")
+            moved = get(api, misplaced)
+            assert moved["grid3"] == "T-B-2" and moved["status"] == "returned"
+            page.click("#dispatch-by-rule")
+            succeeded(page, f"事件 #{misplaced['id']} 已派遣给")
+            assert handler(get(api, misplaced)) == ("grid_worker", "W4")
+
+            # a poor result goes back with a reason; a good one is verified and closed
+            open_queue(page, "to_verify")
+            pick(page, done)
+            page.fill("#detail-note", "现场仍有垃圾")
+            page.click("#reopen")
+            succeeded(page, f"事件 #{done['id']} 已重新派遣")
+            redone = action(api, action(api, get(api, done), "accept"), "resolve",
+                            note="已彻底清理")
+            page.click("#tab-to_verify")
+            pick(page, redone)
+            page.click("#verify")
+            succeeded(page, "核查通过")
+            open_queue(page, "to_close")
+            pick(page, redone)
+            page.select_option("#close-resolution", "management")
+            page.click("#close")
+            succeeded(page, "已结案")
+            closed = get(api, redone)
+            assert (closed["status"], closed["resolution"]) == ("closed", "management")
+            history = [h["action"] for h in api.get(
+                f"/api/v1/incidents/{redone['id']}/history").json()]
+            assert history[-6:] == ["resolve", "reopen", "accept", "resolve", "verify", "close"]
+            expect(page.locator(".dispatch-history li").first).to_contain_text("结案")
+    assert traffic.outside(live_server) == []
+    assert traffic.bad_responses == [] and traffic.failed == [] and traffic.errors == []
