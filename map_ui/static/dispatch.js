@@ -396,9 +396,22 @@
     renderDetail(state.selected);
   }
 
+  // What the dispatcher has typed or chosen is kept while the same version of the same
+  // incident is drawn again (its suggestions and history arrive after it); a new incident or
+  // a new version starts empty.
+  const KEPT = ["detail-note", "close-resolution", "evaluate-score", "category-pick",
+                "merge-target"];
+
+  function typedIn(pane, shown) {
+    if (pane.dataset.shown !== shown) return [];
+    return KEPT.map((id) => document.getElementById(id)).filter(Boolean)
+      .map((node) => [node.id, node.value]);
+  }
+
   function renderDetail(incident) {
     const pane = document.getElementById("detail");
-    const note = noteText();  // kept across a re-render
+    const shown = `${incident.id}:${incident.version}`;
+    const typed = typedIn(pane, shown);
     const facts = el("dl", {},
       el("dt", {}, "类别"), el("dd", {id: "detail-category"}, categoryName(incident.category)),
       el("dt", {}, "状态"), el("dd", {id: "detail-status"}, statusName(incident.status)),
@@ -417,12 +430,16 @@
     const noteBox = el("textarea", {id: "detail-note", class: "form-control form-control-sm",
                                     rows: "2", maxlength: "4000",
                                     placeholder: "处理意见（退回、不予受理、核查不通过须填写）"});
-    noteBox.value = note;
     const parts = [title, facts, el("label", {for: "detail-note", class: "dispatch-label"},
                                     "处理意见"), noteBox,
                    loopMoves(incident), categorySection(incident), placing(incident),
                    choices(incident), mergeSection(incident), historySection()];
     pane.replaceChildren(...parts.flat(2).filter(Boolean));
+    pane.dataset.shown = shown;
+    for (const [id, value] of typed) {
+      const node = document.getElementById(id);
+      if (node) node.value = value;
+    }
   }
 
   // how the report was placed: the geocoder's method and confidence, or by hand
