@@ -46,6 +46,17 @@ def client(session_factory: sessionmaker[Session]) -> Iterator[TestClient]:
 
 
 @pytest.fixture()
+def client_elsewhere(session_factory: sessionmaker[Session]) -> Iterator[TestClient]:
+    """The HTTP service deployed under another county (GIS_SERVICE_AREA_NAMES: 浙江省湖州市
+    南浔区), on the test's transaction."""
+    settings = Settings(database_url="postgresql+psycopg://unused/unused",
+                        locator_refresh_seconds=0, escalation_interval_seconds=0,
+                        service_area_names="浙江省,湖州市,南浔区")
+    with TestClient(create_app(settings, session_factory=session_factory)) as test_client:
+        yield test_client
+
+
+@pytest.fixture()
 def admin_token(db_session: Session) -> str:
     """A bearer token of an admin account."""
     auth_service.add_account(db_session, username="admin", role="admin", password="s3cret-pw")

@@ -11,15 +11,13 @@ The gazetteer is the test town's (level-1 grid "七都镇(测试)" over [120.40,
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from gis_service.addresses.models import AddressPoint
-from gis_service.config import Settings
 from gis_service.errors import NotFoundError
 from gis_service.geocode.area import (
     DEFAULT_AREA_NAMES,
@@ -30,7 +28,6 @@ from gis_service.geocode.area import (
 )
 from gis_service.geocode.normalize import AdminName, read_address
 from gis_service.geocode.service import OTHER_TOWN, geocode
-from gis_service.main import create_app
 
 STEP = 0.0003
 AREA = ServiceArea(area_names(DEFAULT_AREA_NAMES), ("七都镇(测试)",))
@@ -159,16 +156,6 @@ def test_a_match_outside_the_named_town_is_not_placed(gazetteer: None,
     assert geocode(db_session, "西山镇书院路5号", area=area).matched == "开弦弓村书院路5号"
 
 
-@pytest.fixture()
-def client_here(session_factory: sessionmaker[Session]) -> Iterator[TestClient]:
-    """The service deployed in another county: 浙江省湖州市南浔区."""
-    settings = Settings(database_url="postgresql+psycopg://unused/unused",
-                        locator_refresh_seconds=0, escalation_interval_seconds=0,
-                        service_area_names="浙江省,湖州市,南浔区")
-    with TestClient(create_app(settings, session_factory=session_factory)) as test_client:
-        yield test_client
-
-
 def test_the_endpoint_says_why_and_whether_it_would_place(
         client: TestClient, town: dict[str, Path], gazetteer: None,
         auth: dict[str, str]) -> None:
@@ -186,12 +173,14 @@ def test_the_endpoint_says_why_and_whether_it_would_place(
     assert village["confidence"] >= 0.5  # sure enough to show, not to place unseen
 
 
-def test_the_service_area_is_a_setting(client_here: TestClient, town: dict[str, Path],
+def test_the_service_area_is_a_setting(client_elsewhere: TestClient, town: dict[str, Path],
                                        gazetteer: None, auth: dict[str, str]) -> None:
-    refused = client_here.get("/api/v1/geocode", params={"q": "江苏省苏州市吴江区" + HOUSE},
-                              headers=auth)
+    refused = client_elsewhere.get("/api/v1/geocode",
+                                   params={"q": "江苏省苏州市吴江区" + HOUSE},
+                                   headers=auth)
     assert refused.status_code == 404
     assert refused.json()["reason"] == "地址中的江苏省不在本系统辖区"
-    here = client_here.get("/api/v1/geocode", params={"q": "浙江省湖州市南浔区七都镇" + HOUSE},
-                           headers=auth)
+    here = client_elsewhere.get("/api/v1/geocode",
+                                params={"q": "浙江省湖州市南浔区七都镇" + HOUSE},
+                                headers=auth)
     assert here.status_code == 200 and here.json()["matched"] == HOUSE

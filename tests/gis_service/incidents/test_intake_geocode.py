@@ -9,19 +9,16 @@ T-A-1), 西村 has no other road; 东村 渔港路 1–5号 along y = 30.915 (in
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
-from gis_service.config import Settings
 from gis_service.imports.incidents import import_incidents
 from gis_service.imports.service import run_import
-from gis_service.main import create_app
 from tests.town import write_csv
 
 HISTORY = ["source", "external_id", "category", "lon", "lat", "address", "reported_at",
@@ -136,16 +133,6 @@ def test_the_import_follows_the_rule_and_closed_tickets_keep_their_point(
     other = stored["F-CLOSED"]
     assert (other.status, other.lon) == ("needs_location", None)
     assert other.geocode["reason"] == "地址中的松陵镇不在本系统辖区"
-
-
-@pytest.fixture()
-def client_elsewhere(session_factory: sessionmaker[Session]) -> Iterator[TestClient]:
-    """The service deployed under another county (GIS_SERVICE_AREA_NAMES)."""
-    settings = Settings(database_url="postgresql+psycopg://unused/unused",
-                        locator_refresh_seconds=0, escalation_interval_seconds=0,
-                        service_area_names="浙江省,湖州市,南浔区")
-    with TestClient(create_app(settings, session_factory=session_factory)) as test_client:
-        yield test_client
 
 
 def test_intake_follows_the_service_area_setting(client_elsewhere: TestClient,
