@@ -17,7 +17,6 @@ import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from grid_layers.crs import to_metric_transformer
 from grid_layers.hierarchy import (
     COMPREHENSIVE,
     PROBLEM_TYPES,
@@ -28,6 +27,7 @@ from grid_layers.hierarchy import (
     check_records,
     shape_defect,
 )
+from grid_layers.metric import POLYGON_TYPE_ID, Metric, objects
 from grid_layers.wording import level_name
 
 __all__ = [
@@ -39,19 +39,12 @@ __all__ = [
     "validate_hierarchy",
 ]
 
-_POLYGON_TYPE_ID = 3
 # (normal, sliver) message templates per piece type, in the words a planner reads
 _FORMATS = {
     "gap": ("缝隙 {area}：{text}", "狭长缝隙，宽 {width}（{area}）：{text}"),
     "overlap": ("重叠 {area}：{text}", "狭长重叠，宽 {width}（{area}）：{text}"),
     "outside_parent": ("超出上级 {area}：{text}", "狭长超出，宽 {width}（{area}）：{text}"),
 }
-
-
-def _objects(items: Sequence[BaseGeometry]) -> np.ndarray:
-    array = np.empty(len(items), dtype=object)
-    array[:] = list(items)
-    return array
 
 
 @dataclass(frozen=True)
@@ -62,35 +55,6 @@ class _Piece:
     geometry: BaseGeometry  # lon/lat
     text: str  # the end of the message, saying where
     parent: str | None = None  # for gaps: only this grid's children are neighbours
-
-
-class _Metric:
-    """Measures lon/lat geometries in metres, in the zone of their mean longitude."""
-
-    def __init__(self, geometries: np.ndarray) -> None:
-        bounds = shapely.bounds(geometries)
-        # with nothing to measure any zone will do
-        lon = float(np.mean((bounds[:, 0] + bounds[:, 2]) / 2.0)) if len(bounds) else 120.0
-        self.transformer = to_metric_transformer(lon)
-
-    def project(self, geometries: np.ndarray) -> np.ndarray:
-        """All geometries to metres in one vectorised transform."""
-
-        def forward(xy: np.ndarray) -> np.ndarray:
-            return np.column_stack(self.transformer.transform(xy[:, 0], xy[:, 1]))
-
-        return shapely.transform(geometries, forward)
-
-    def polygons(self, geometries: np.ndarray) -> tuple[np.ndarray, ...]:
-        """Polygon components (lon/lat), owner index, metric geometry, area and mean width."""
-        parts, owner = shapely.get_parts(geometries, return_index=True)
-        parts, inner = shapely.get_parts(parts, return_index=True)  # collections may nest multis
-        keep = shapely.get_type_id(parts) == _POLYGON_TYPE_ID  # lines, points of overlays go
-        parts, owner = parts[keep], owner[inner][keep]
-        metric = self.project(parts)
-        area = shapely.area(metric)
-        width = 2.0 * area / np.maximum(shapely.length(metric), 1e-12)
-        return parts, owner, metric, area, width
 
 
 def _overlaps(codes: Sequence[str], geoms: np.ndarray, level: int | None) -> list[_Piece]:
@@ -136,7 +100,7 @@ def _bordering(
     )
     if not len(neighbours) or not len(want):
         return {}
-    tree = shapely.STRtree(_objects([n.shape for n in neighbours]))
+    tree = shapely.STRtree(objects([n.shape for n in neighbours]))
     found, t = tree.query(shapes[want], predicate="dwithin", distance=tol.touch_distance_m)
     k = want[found]
     fits = [
@@ -148,7 +112,7 @@ def _bordering(
     # a neighbour must share a stretch of boundary longer than twice the part's width (at most
     # sliver_width_m): a grid touching only a sliver's end, or a corner, is not named
     zones = shapely.buffer(shapes[k], tol.touch_distance_m, quad_segs=2)
-    edges = shapely.boundary(_objects([neighbours[b].shape for b in t]))
+    edges = shapely.boundary(objects([neighbours[b].shape for b in t]))
     shared = shapely.length(shapely.intersection(edges, zones))
     enough = shared > np.minimum(2.0 * width[k], tol.sliver_width_m)
     nearby: dict[int, set[str]] = {}
@@ -158,12 +122,12 @@ def _bordering(
 
 
 def _report(
-    pieces: list[_Piece], metric: _Metric, tol: Tolerances, neighbours: Sequence[_Neighbour]
+    pieces: list[_Piece], metric: Metric, tol: Tolerances, neighbours: Sequence[_Neighbour]
 ) -> list[Problem]:
     """Split pieces into connected parts, drop noise, and turn the rest into problems."""
     if not pieces:
         return []
-    parts, owner, shapes, area, width = metric.polygons(_objects([p.geometry for p in pieces]))
+    parts, owner, shapes, area, width = metric.polygons(objects([p.geometry for p in pieces]))
     keep = area > tol.noise_area_m2
     parts, owner, shapes, area, width = (x[keep] for x in (parts, owner, shapes, area, width))
     nearby = _bordering(pieces, owner, shapes, width, neighbours, tol)
@@ -187,7 +151,7 @@ def _polygonal(geometry: BaseGeometry) -> BaseGeometry:
     if shape_defect(geometry) is not None:
         return shapely.Polygon()  # empty, not polygonal or not lon/lat: nothing it could cover
     repaired = shapely.get_parts(shapely.get_parts(shapely.make_valid(geometry)))
-    return shapely.union_all(repaired[shapely.get_type_id(repaired) == _POLYGON_TYPE_ID])
+    return shapely.union_all(repaired[shapely.get_type_id(repaired) == POLYGON_TYPE_ID])
 
 
 class _Checker:
@@ -195,14 +159,14 @@ class _Checker:
 
     def __init__(self, grids: Sequence[GridRecord], rec: RecordCheck, tol: Tolerances) -> None:
         self.grids, self.rec, self.tol = grids, rec, tol
-        self.geoms = _objects([g.geometry for g in grids])
+        self.geoms = objects([g.geometry for g in grids])
         # usable: valid geometry and attributes, and the first record of its code
         self.usable = [
             i
             for i, g in enumerate(grids)
             if rec.attrs_ok[i] and rec.geometry_ok[i] and rec.first[g.code] == i
         ]
-        self.metric = _Metric(self.geoms[self.usable])
+        self.metric = Metric(self.geoms[self.usable])
         projected = self.metric.project(self.geoms[self.usable])
         self.shapes = dict(zip(self.usable, projected, strict=True))  # metres, projected once
         self.contained: set[int] = set()  # children known to lie inside their parent
@@ -271,7 +235,7 @@ class _Checker:
                 families.append((p, level, kids, shapely.union_all(cover)))
         if not families:
             return []
-        covered = shapely.area(self.metric.project(_objects([f[3] for f in families])))
+        covered = shapely.area(self.metric.project(objects([f[3] for f in families])))
         pieces = []
         for (p, level, kids, cover), area in zip(families, covered, strict=True):
             # children all inside their parent: the area difference bounds every gap part, and
@@ -324,8 +288,8 @@ def find_overlaps(
     codes = sorted(geometries)
     if not codes:
         return []
-    geoms = _objects([geometries[c] for c in codes])
-    metric = _Metric(geoms)
+    geoms = objects([geometries[c] for c in codes])
+    metric = Metric(geoms)
     shapes = metric.project(geoms)
     neighbours = [_Neighbour(c, None, None, s) for c, s in zip(codes, shapes, strict=True)]
     pieces = _overlaps(codes, geoms, None)
