@@ -9,7 +9,7 @@ import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from grid_layers.crs import to_metric_transformer
+from grid_layers.crs import from_metric_transformer, to_metric_transformer
 
 POLYGON_TYPE_ID = 3
 
@@ -29,6 +29,7 @@ class Metric:
         # with nothing to measure any zone will do
         lon = float(np.mean((bounds[:, 0] + bounds[:, 2]) / 2.0)) if len(bounds) else 120.0
         self.transformer = to_metric_transformer(lon)
+        self.inverse = from_metric_transformer(lon)
 
     def project(self, geometries: np.ndarray) -> np.ndarray:
         """All geometries to metres in one vectorised transform."""
@@ -37,6 +38,14 @@ class Metric:
             return np.column_stack(self.transformer.transform(xy[:, 0], xy[:, 1]))
 
         return shapely.transform(geometries, forward)
+
+    def unproject(self, geometries: np.ndarray) -> np.ndarray:
+        """Metric geometries back to lon/lat."""
+
+        def back(xy: np.ndarray) -> np.ndarray:
+            return np.column_stack(self.inverse.transform(xy[:, 0], xy[:, 1]))
+
+        return shapely.transform(geometries, back)
 
     def points(self, xy: np.ndarray) -> np.ndarray:
         """Lon/lat coordinate rows to metres."""
