@@ -45,6 +45,7 @@ DEFAULT_TOLERANCE_M = 0.5
 MAX_TOLERANCE_M = 5.0  # beyond a few metres a "repair" redraws boundaries: a planner's decision
 _M_PER_DEGREE_MAX = 111_700.0  # a degree of latitude near the poles; longitude's is shorter
 _NOISE = Tolerances().noise_area_m2
+_ATTEMPTS = 4  # cleanings of one family, holding back each time the grids that moved too far
 _SAME = np.zeros((0, 2))  # marks a grid whose vertices the repair left exactly as they were
 
 _WORDS = {
@@ -98,6 +99,28 @@ def repair_hierarchy(
     return _Repairer(grids, check_records(grids), tolerance_m, frozenset(fixed)).run()
 
 
+def _troubled(grids: Sequence[GridRecord]) -> set[int]:
+    """Indexes of the grids validation finds a problem with, at the deepest level each
+    problem names (a gap in a parent is its children's problem, not the parent's family's)."""
+    from grid_layers.validation import validate_hierarchy  # validation's module sizes pieces
+
+    index: dict[str, int] = {}
+    for i, grid in enumerate(grids):
+        index.setdefault(grid.code, i)
+
+    def depth(i: int) -> int:
+        level = grids[i].level
+        return 9 if grids[i].kind != COMPREHENSIVE or level is None else level
+
+    found: set[int] = set()
+    for problem in validate_hierarchy(grids):
+        named = [index[c] for c in problem.grids if c in index]
+        if named:
+            deepest = max(depth(i) for i in named)
+            found.update(i for i in named if depth(i) == deepest or depth(i) == 9)
+    return found
+
+
 def _polygonal(geometry: BaseGeometry) -> BaseGeometry:
     """The polygon parts of an overlay's result, as one (Multi)Polygon."""
     parts = shapely.get_parts(shapely.get_parts(geometry))
@@ -106,6 +129,29 @@ def _polygonal(geometry: BaseGeometry) -> BaseGeometry:
 
 def _complex(xy: np.ndarray) -> np.ndarray:
     return xy[:, 0] + 1j * xy[:, 1]
+
+
+class _Lines:
+    """The boundaries of some lon/lat shapes as an STRtree of metric segments, for the
+    distance from many points to the nearest of them (a detailed grid has thousands of
+    vertices; most points move nowhere and are not asked about)."""
+
+    def __init__(self, metric: Metric, shapes: Sequence[BaseGeometry]) -> None:
+        self.metric = metric
+        lines = shapely.get_parts(shapely.boundary(objects(list(shapes))))
+        coords, ring = shapely.get_coordinates(lines, return_index=True)
+        xy = metric.points(coords)
+        same = ring[:-1] == ring[1:]
+        self.tree = shapely.STRtree(shapely.linestrings(np.stack([xy[:-1][same], xy[1:][same]],
+                                                                 axis=1)))
+
+    def distance(self, xy: np.ndarray) -> np.ndarray:
+        """Metres from each lon/lat point to the nearest line."""
+        if not len(xy):
+            return np.zeros(0)
+        _, metres = self.tree.query_nearest(shapely.points(self.metric.points(xy)),
+                                            return_distance=True, all_matches=False)
+        return np.asarray(metres)
 
 
 class _Repairer:
@@ -126,6 +172,9 @@ class _Repairer:
         measurable = [g.geometry for g in grids if shape_defect(g.geometry) is None]
         self.metric = Metric(objects(measurable))
         self.repairs: list[Repair] = []
+        self.troubled = _troubled(grids)
+        self.usable = [i for i, g in enumerate(grids) if shape_defect(g.geometry) is None]
+        self.lines: _Lines | None = None
         self.shift = [0.0] * len(grids)
         self.moved: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # lon/lat points, metres
 
@@ -202,14 +251,42 @@ class _Repairer:
         return {g.level for g in self.grids if g.kind == COMPREHENSIVE and g.level is not None}
 
     def _family(self, parent: int | None, members: list[int]) -> None:
-        """Clean one parent's children (or the top level) as one coverage."""
+        """Clean one parent's children (or the top level) as one coverage. A child the
+        cleaning would move further than the tolerance is held as it is in the file and the
+        rest cleaned again around it, so one real defect does not leave its family unrepaired."""
         if parent is not None and not self.valid[parent]:
             return  # nothing to fit the children to
         members = [i for i in members if self.valid[i]]
-        movable = [i for i in members if self.movable[i]]
-        steady = [i for i in members if not self.movable[i]]
-        if not movable or (parent is None and len(members) < 2):
+        if not any(self.movable[i] for i in members) or (parent is None and len(members) < 2):
             return
+        moved_parent = parent is not None and self.now[parent] is not self.original[parent]
+        if not moved_parent and not self.troubled.intersection(members):
+            return  # nothing wrong here: valid data is never touched
+        held: set[int] = set()
+        for _ in range(_ATTEMPTS):
+            movable = [i for i in members if self.movable[i] and i not in held]
+            steady = [i for i in members if i not in movable]
+            shapes = self._clean(parent, movable, steady)
+            if shapes is None:
+                return
+            beyond = self._beyond_bound(movable, shapes)
+            if not beyond:
+                break
+            held |= beyond
+        else:
+            return
+        before = {i: self.now[i] for i in members}
+        for i, shape in zip(movable, shapes, strict=True):
+            if self.moved[i][0] is not _SAME:  # grids only reordered keep their rings as given
+                self._accept(i, shape)
+        self._report_family(parent, members, movable, before)
+
+    def _clean(self, parent: int | None, movable: list[int],
+               steady: list[int]) -> list[BaseGeometry] | None:
+        """The movable children cleaned with their fixed siblings and fitted to the parent;
+        None where GEOS cannot."""
+        if not movable:
+            return []
         outline = self.now[parent] if parent is not None else None
         # the frame goes first: the cleaner snaps later vertices to earlier ones, so the
         # parent's vertices stay where they are and the children's come to them
@@ -223,17 +300,10 @@ class _Repairer:
             if outline is not None:
                 shapes = self._fit(movable, shapes, outline, [self.now[i] for i in steady])
         except GEOSException:
-            return
+            return None
         if not all(s.is_valid and not s.is_empty for s in shapes):
-            return
-        if not self._within_bound(movable, shapes):
-            return
-        before = {i: self.now[i] for i in members}
-        unchanged = {i for i in movable if self.moved[i][0] is _SAME}
-        for i, shape in zip(movable, shapes, strict=True):
-            if i not in unchanged:  # grids the cleaner only reordered keep their rings as given
-                self._accept(i, shape)
-        self._report_family(parent, members, movable, before)
+            return None
+        return shapes
 
     def _frame(self, outline: BaseGeometry) -> BaseGeometry:
         """The parent's complement in a box around it: children cannot be cleaned into it."""
@@ -260,26 +330,35 @@ class _Repairer:
         edges = shapely.boundary(objects(shapes))
         for bit in narrow:
             # a strip along the parent's edge can run past several children: each takes what
-            # lies within the tolerance of its own edge in the file, longest border first
+            # lies within the tolerance of its own line in the file, longest border first; a
+            # tail left over (where the parent's line came from a neighbour's) goes whole to
+            # the longest border if it lies within the tolerance of any line in the file
             near = shapely.buffer(bit, self.deg * 1e-3, quad_segs=2)  # overlay noise aside
             border = shapely.length(shapely.intersection(edges, near))
+            order = [k for k in np.argsort(-border, kind="stable") if border[k] > 0.0]
             left = bit
-            for k in np.argsort(-border, kind="stable"):
-                if border[k] <= 0.0 or left.is_empty:
-                    break  # what is left borders only grids that are not to move
-                take = _polygonal(shapely.intersection(left, self._reach(movable[k], bit)))
-                if take.is_empty:
-                    continue
+            for k in order:
+                take = _polygonal(shapely.intersection(left, self._reach([movable[k]], bit)))
+                if not take.is_empty:
+                    shapes[k] = _polygonal(shapely.union(shapes[k], take))
+                    edges[k] = shapely.boundary(shapes[k])
+                    left = _polygonal(shapely.difference(left, take))
+            if order and not left.is_empty:
+                k = order[0]
+                take = _polygonal(shapely.intersection(left, self._reach(self.usable, bit)))
                 shapes[k] = _polygonal(shapely.union(shapes[k], take))
                 edges[k] = shapely.boundary(shapes[k])
-                left = _polygonal(shapely.difference(left, take))
         return shapes
 
-    def _reach(self, i: int, bit: BaseGeometry) -> BaseGeometry:
-        """Where grid i may grow near `bit`: within the tolerance of its line in the file."""
+    def _reach(self, grids: Sequence[int], bit: BaseGeometry) -> BaseGeometry:
+        """Where a grid may grow near `bit`: within the tolerance of these grids' lines in the
+        file."""
         zone = shapely.buffer(bit, 2.0 * self.deg)
-        along = shapely.intersection(shapely.boundary(self._reference(i)), zone)
-        grown = shapely.buffer(self.metric.project(objects([along])), self.tol * 0.999)
+        lines = shapely.boundary(objects([self._reference(i) for i in grids]))
+        along = shapely.intersection(lines, zone)
+        along = along[~shapely.is_empty(along)]
+        grown = shapely.buffer(self.metric.project(objects([shapely.union_all(along)])),
+                               self.tol * 0.999)
         return self.metric.unproject(grown)[0]
 
     def _clip_special(self) -> None:
@@ -291,7 +370,7 @@ class _Repairer:
             if not (self.valid[i] and self.valid[parent]):
                 continue
             shape, outline = self.now[i], self.now[parent]
-            if shapely.covers(outline, shape):
+            if i not in self.troubled or shapely.covers(outline, shape):
                 continue
             try:
                 clipped = _polygonal(shapely.intersection(shape, outline))
@@ -309,54 +388,51 @@ class _Repairer:
     # -- measuring and reporting ---------------------------------------------------------------
 
     def _within_bound(self, indices: list[int], shapes: list[BaseGeometry]) -> bool:
-        """Whether these shapes stay within the tolerance of the file's: every vertex of the
-        new line lies within it of the file's line, and what changed hands is nowhere thicker
-        than it (a 6 cm wide, 300 m long spike folded by rounding may go; a 28 m bite may not).
-        """
-        found = {}
+        """Whether all these shapes stay within the tolerance of the file."""
+        return not self._beyond_bound(indices, shapes)
+
+    def _beyond_bound(self, indices: list[int], shapes: list[BaseGeometry]) -> set[int]:
+        """The grids whose new shape leaves the tolerance of the file: a new vertex further
+        than it from every line in the file (a rounded spike of a neighbour may change hands),
+        or a changed area thicker than it (a 6 cm wide, 300 m long spike may go; a 28 m bite
+        may not). The moves of the others are kept for reporting."""
+        lines = self._file_lines()
+        beyond = set()
         for i, shape in zip(indices, shapes, strict=True):
             before = self.original[i]
             old, new = shapely.get_coordinates(before), shapely.get_coordinates(shape)
             added = new[~np.isin(_complex(new), _complex(old))]
             if not len(added) and np.isin(_complex(old), _complex(new)).all():
-                found[i] = (_SAME, np.zeros(0))  # the same vertices: at most rings reordered
+                self.moved[i] = (_SAME, np.zeros(0))  # the same vertices, at most reordered
                 continue
-            metres = self._distance(added, before)
+            metres = lines.distance(added)
             if len(metres) and metres.max() > self.tol:
-                return False
+                beyond.add(i)
+                continue
             try:
                 changed = shapely.symmetric_difference(self._reference(i), shape)
             except GEOSException:
-                return False
-            changed = self.metric.project(objects([changed]))
-            core = shapely.buffer(changed, -self.tol / 2.0, quad_segs=2)
+                beyond.add(i)
+                continue
+            core = shapely.buffer(self.metric.project(objects([changed])), -self.tol / 2.0,
+                                  quad_segs=2)
             if shapely.area(core)[0] > _NOISE:
-                return False
-            found[i] = (added, metres)
-        self.moved.update(found)
-        return True
+                beyond.add(i)
+                continue
+            self.moved[i] = (added, _Lines(self.metric, [before]).distance(added))  # own move
+        return beyond
+
+    def _file_lines(self) -> _Lines:
+        """Every line of the file's usable shapes, built once."""
+        if self.lines is None:
+            self.lines = _Lines(self.metric, [self._reference(i) for i in self.usable])
+        return self.lines
 
     def _reference(self, i: int) -> BaseGeometry:
         """The file's shape to measure change against (its area, if the ring is invalid)."""
         if self.rec.geometry_ok[i]:
             return self.original[i]
         return shapely.make_valid(self.original[i], method="structure", keep_collapsed=False)
-
-    def _distance(self, xy: np.ndarray, shape: BaseGeometry) -> np.ndarray:
-        """Metres from each lon/lat point to the shape's boundary, through an STRtree of its
-        segments (a detailed grid has thousands of vertices; most move nowhere)."""
-        if not len(xy):
-            return np.zeros(0)
-        lines = shapely.get_parts(shapely.boundary(shape))
-        coords, ring = shapely.get_coordinates(lines, return_index=True)
-        metric = self.metric.points(coords)
-        same = ring[:-1] == ring[1:]
-        segments = shapely.linestrings(
-            np.stack([metric[:-1][same], metric[1:][same]], axis=1))
-        tree = shapely.STRtree(segments)
-        _, distance = tree.query_nearest(shapely.points(self.metric.points(xy)),
-                                         return_distance=True, all_matches=False)
-        return np.asarray(distance)
 
     def _accept(self, i: int, shape: BaseGeometry) -> None:
         self.now[i] = shape
