@@ -1,5 +1,7 @@
 """Editing a draft's grids with an undo log: every grid an edit touches is snapshotted first
-(exact WKB, every column), and undo writes the snapshots back."""
+(exact WKB, every column), and undo writes the snapshots back. Every edit ends noded: a grid
+whose edge holds a vertex of a reshaped grid takes that vertex too (and the other way round),
+so what a plan stores, validates, publishes and exports shares its edges vertex for vertex."""
 
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from gis_service.errors import ConflictError, NotFoundError
 from gis_service.plans import queries
 from gis_service.plans.drafts import as_stored, plan_grids, shape_of
 from gis_service.plans.models import Plan, PlanEdit, PlanGrid
+from grid_layers.plan_edits import node
 
 # columns a snapshot keeps besides code and geometry
 _COLUMNS = ("name", "level", "kind", "parent_code", "households", "population", "multipart",
@@ -47,6 +50,7 @@ class Edit:
         self.session, self.plan, self.actor, self.now = session, plan, actor, now
         self.grids = {g.code: g for g in plan_grids(session, plan.id)}
         self.before: dict[str, dict[str, Any]] = {}
+        self.reshaped: set[str] = set()  # grids given a new geometry, to node at the end
 
     def grid(self, code: str) -> PlanGrid:
         """A grid of the plan; 404 when it has none with this code."""
@@ -75,6 +79,7 @@ class Edit:
             setattr(grid, name, value)
         if geometry is not None:
             grid.geom = as_stored(geometry)
+            self.reshaped.add(code)
         grid.edited_at, grid.edited_by = self.now, self.actor
         return grid
 
@@ -83,10 +88,13 @@ class Edit:
         self._touch(code)
         self.session.delete(self.grid(code))
         del self.grids[code]
+        self.reshaped.discard(code)
         self.session.flush()
 
     def finish(self, operation: str, detail: dict[str, Any]) -> PlanEdit:
-        """Log the edit with its snapshots and move the plan's version on."""
+        """Node the reshaped grids with those they touch, log the edit with its snapshots and
+        move the plan's version on."""
+        self._node()
         edit = PlanEdit(plan_id=self.plan.id, seq=queries.next_seq(self.session, self.plan.id),
                         at=self.now, actor=self.actor, operation=operation, detail=detail,
                         before=list(self.before.values()), undone=False)
@@ -95,6 +103,15 @@ class Edit:
         self.plan.updated_at = self.now
         self.session.flush()
         return edit
+
+    def _node(self) -> None:
+        """Neighbours take the reshaped grids' vertices on their edges, and the other way
+        round (snapshotted like any grid the edit touches, so undo restores them too)."""
+        if not self.reshaped:
+            return
+        shapes = {code: shape_of(grid) for code, grid in self.grids.items()}
+        for code, geometry in node(shapes, self.reshaped).items():
+            self.put(code, geometry)
 
 
 def undo(session: Session, plan: Plan, *, now: datetime) -> PlanEdit:

@@ -3,17 +3,20 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import shapely
 from shapely.geometry import LineString, Polygon, box
 from shapely.geometry.base import BaseGeometry
 
 from grid_layers.plan_edits import (
+    NODE_TOLERANCE_M,
     EditError,
     area_m2,
     degrees,
     merge,
     move_piece,
+    node,
     snap_to_neighbours,
     solid_parts,
     split,
@@ -39,8 +42,13 @@ PARENTS = {"T": None, "T-A": "T", "T-B": "T", "T-A-1": "T-A", "T-A-2": "T-A",
            "T-B-1": "T-B", "T-B-2": "T-B"}
 
 
-def problems(shapes: dict[str, BaseGeometry], parents: dict[str, str | None]) -> list[str]:
-    """validate_hierarchy's problems as short strings."""
+def problems(shapes: dict[str, BaseGeometry], parents: dict[str, str | None],
+             decimals: int | None = None) -> list[str]:
+    """validate_hierarchy's problems as short strings (coordinates rounded to `decimals`, as a
+    file written with that many would hold them)."""
+    if decimals is not None:
+        shapes = {code: shapely.transform(geom, lambda xy: np.round(xy, decimals))
+                  for code, geom in shapes.items()}
     records = [GridRecord(code, code, "comprehensive", code.count("-") + 1, parents[code], geom)
                for code, geom in shapes.items()]
     return [f"{p.type} {p.grids} {p.area_m2:.2f}" for p in validate_hierarchy(records)]
@@ -97,6 +105,63 @@ def test_split_keeps_the_hierarchy_clean() -> None:
     result = split(shapes["T-A-1"], line)
     shapes.update({"T-A-1": result.left, "T-A-3": result.right})
     assert problems(shapes, {**PARENTS, "T-A-3": "T-A"}) == []
+
+
+BORDER = (120.41043, 30.90351)  # the T-A/T-B border's middle dragged east: no longer straight
+
+
+def slanted_town() -> dict[str, BaseGeometry]:
+    """The test town with the T-A/T-B border bent at BORDER (every grid on it has the vertex)."""
+    r = BORDER
+    return {**town(),
+            "T-A": Polygon([(X0, Y0), (X1, Y0), r, (X1, Y1), (X1, Y2), (X0, Y2)]),
+            "T-B": Polygon([(X1, Y0), (X2, Y0), (X2, Y2), (X1, Y2), (X1, Y1), r]),
+            "T-A-1": Polygon([(X0, Y0), (X1, Y0), r, (X1, Y1), (X0, Y1)]),
+            "T-B-1": Polygon([(X1, Y0), (X2, Y0), (X2, Y1), (X1, Y1), r])}
+
+
+def test_a_split_line_ending_inside_the_neighbour_leaves_no_sliver() -> None:
+    shapes = slanted_town()
+    parents = {**PARENTS, "T-A-3": "T-A"}
+    assert problems(shapes, PARENTS, decimals=7) == []
+    # from 3 m west of the town to 3 m inside T-B-1, across the bent border
+    east_y = 30.9071
+    border_x = float(np.interp(east_y, [Y0, BORDER[1], Y1], [X1, BORDER[0], X1]))
+    line = LineString([(X0 - 3 * M, 30.9050), (border_x + 3 * M, east_y)])
+    result = split(shapes["T-A-1"], line)
+    shapes.update({"T-A-1": result.left, "T-A-3": result.right})
+    # the crossing is a vertex of the pieces only: T-A, T-B and T-B-1 lack it, and a file
+    # written with 7 decimals shows slivers where it lies
+    assert problems(shapes, parents, decimals=7) != []
+    noded = node(shapes, ["T-A-1", "T-A-3"])
+    # the town and T-A take the west crossing too, T the corner of T-A-1 it lacked
+    assert sorted(noded) == ["T", "T-A", "T-B", "T-B-1"]
+    for code, geometry in noded.items():  # vertices added, nothing moved more than a hair
+        assert shapely.get_num_coordinates(geometry) > shapely.get_num_coordinates(shapes[code])
+        assert shapely.hausdorff_distance(geometry, shapes[code]) < degrees(NODE_TOLERANCE_M, Y1)
+    shapes.update(noded)
+    for decimals in (None, 7, 6, 5):
+        assert problems(shapes, parents, decimals) == [], decimals
+    assert node(shapes, ["T-A-1", "T-A-3"]) == {}  # noded once is noded
+
+
+def test_a_split_line_stopping_short_of_the_boundary_is_extended_to_it() -> None:
+    shapes = slanted_town()
+    short = 0.8 * M  # within SNAP_TOLERANCE_M of the west edge and of the bent border
+    east_y = 30.9062
+    border_x = float(np.interp(east_y, [Y0, BORDER[1], Y1], [X1, BORDER[0], X1]))
+    line = LineString([(X0 + short, 30.9041), (border_x - short, east_y)])
+    result = split(shapes["T-A-1"], line)
+    assert shapely.union(result.left, result.right).symmetric_difference(
+        shapes["T-A-1"]).area < 1e-16
+    assert area_m2(result.left) > 1e5 and area_m2(result.right) > 1e5
+    shapes.update({"T-A-1": result.left, "T-A-3": result.right})
+    shapes.update(node(shapes, ["T-A-1", "T-A-3"]))
+    for decimals in (None, 7):
+        assert problems(shapes, {**PARENTS, "T-A-3": "T-A"}, decimals) == [], decimals
+    too_short = LineString([(X0 + 3 * M, 30.9041), (border_x - 3 * M, east_y)])
+    with pytest.raises(EditError, match="切成了 1 块"):
+        split(shapes["T-A-1"], too_short)
 
 
 def test_split_refuses_a_line_that_does_not_cut_in_two() -> None:
