@@ -23,6 +23,7 @@ from gis_service.errors import DomainError
 from gis_service.imports.readers import UnreadableInputError
 from gis_service.imports.service import IMPORTERS, run_import
 from grid_layers.crs import UnknownCRSError
+from grid_layers.repair import DEFAULT_TOLERANCE_M
 
 app = typer.Typer(help="Grid management and dispatch GIS service.", no_args_is_help=True,
                   add_completion=False)
@@ -158,14 +159,23 @@ def import_file(
     path: Annotated[Path, typer.Argument(help="GeoJSON, GeoPackage, Shapefile… or CSV")],
     crs: Annotated[str | None, typer.Option(help="wgs84, cgcs2000, gcj02 or bd09")] = None,
     check: Annotated[bool, typer.Option("--check", help="validate only")] = False,
+    repair: Annotated[bool, typer.Option(
+        "--repair", help="grids: first repair gaps, overlaps and slivers within the tolerance, "
+                         "listing each repair")] = False,
+    tolerance: Annotated[float | None, typer.Option(
+        help=f"--repair: how far a vertex may move, metres (default {DEFAULT_TOLERANCE_M})")]
+        = None,
 ) -> None:
     """Import a file. Exit 0 = imported (or valid), 1 = rejected, 2 = unreadable input."""
+    if tolerance is not None and not repair:
+        raise _fail("--tolerance goes with --repair", 2)
     with _session() as session:
         try:
             report = run_import(session, kind, path, crs=crs, check_only=check,
                                 progress=sys.stderr.isatty(),
                                 min_confidence=Settings().geocode_min_confidence,
-                                service_area_names=Settings().service_area_names)
+                                service_area_names=Settings().service_area_names,
+                                repair=repair, tolerance_m=tolerance)
         except (UnreadableInputError, UnknownCRSError) as exc:
             raise _fail(str(exc), 2) from exc
         for line in report.lines():

@@ -175,7 +175,6 @@ class _Repairer:
         self.troubled = _troubled(grids)
         self.usable = [i for i, g in enumerate(grids) if shape_defect(g.geometry) is None]
         self.lines: _Lines | None = None
-        self.shift = [0.0] * len(grids)
         self.moved: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # lon/lat points, metres
 
     # -- the steps -----------------------------------------------------------------------------
@@ -419,7 +418,11 @@ class _Repairer:
             if shapely.area(core)[0] > _NOISE:
                 beyond.add(i)
                 continue
-            self.moved[i] = (added, _Lines(self.metric, [before]).distance(added))  # own move
+            # how far each vertex moved: from the grid's own line; a vertex further than the
+            # tolerance from it came with a thin piece of a neighbour's (the bound above holds
+            # it to the file's lines), so its move is its distance from those
+            own = _Lines(self.metric, [before]).distance(added)
+            self.moved[i] = (added, np.where(own > self.tol, metres, own))
         return beyond
 
     def _file_lines(self) -> _Lines:
@@ -436,8 +439,6 @@ class _Repairer:
 
     def _accept(self, i: int, shape: BaseGeometry) -> None:
         self.now[i] = shape
-        metres = self.moved[i][1] if i in self.moved else np.zeros(0)
-        self.shift[i] = float(metres.max()) if len(metres) else 0.0
 
     def _area(self, shape: BaseGeometry) -> float:
         return float(shapely.area(self.metric.project(objects([shape])))[0])
@@ -454,10 +455,21 @@ class _Repairer:
                 largest = max(largest, float(metres[near].max()))
         return largest
 
+    def _largest_move(self, indices: Sequence[int]) -> tuple[float, BaseGeometry | None]:
+        best, where = 0.0, None
+        for i in indices:
+            points, metres = self.moved.get(i, (_SAME, np.zeros(0)))
+            if len(metres) and metres.max() >= best:
+                k = int(np.argmax(metres))
+                best, where = float(metres[k]), shapely.Point(points[k])
+        return best, where
+
     def _add(self, kind: str, codes: tuple[str, ...], area: float, indices: Sequence[int],
              where: BaseGeometry | None, pieces: int) -> None:
-        shift = self._local_shift(indices, where) if where is not None else max(
-            (self.shift[i] for i in indices), default=0.0)
+        if where is None:  # a whole grid: shown where its vertices moved furthest
+            shift, where = self._largest_move(indices)
+        else:
+            shift = self._local_shift(indices, where)
         words = _WORDS[kind].format(codes="、".join(codes))
         if kind in ("snapped", "made_valid"):
             text = f"{words}：顶点最多移动 {shift:.2f} m，面积变化 {area:.2f} m²"

@@ -18,6 +18,7 @@ from gis_service.grids.models import GridVersion, LayerChange
 from gis_service.grids.queries import current_versions
 from gis_service.imports.readers import InputFeature, outside_china, read_vector, require_columns
 from gis_service.imports.report import ImportReport
+from grid_layers.repair import DEFAULT_TOLERANCE_M, repair_hierarchy
 from grid_layers.validation import GridRecord, Problem, validate_hierarchy
 
 REQUIRED = ("code", "name", "kind", "level", "parent_code")
@@ -26,8 +27,10 @@ IMPORT_LOCK = 0x67726964  # advisory lock: one boundary import at a time
 
 
 def import_grids(session: Session, path: Path, *, crs: str | None = None,
-                 check_only: bool = False) -> ImportReport:
-    """Validate the file with the stored hierarchy; store new versions unless rejected."""
+                 check_only: bool = False, repair: bool = False,
+                 tolerance_m: float = DEFAULT_TOLERANCE_M) -> ImportReport:
+    """Validate the file with the stored hierarchy (after repairing what lies within
+    `tolerance_m`, with `repair`); store new versions unless rejected."""
     features = read_vector(path, crs)
     require_columns(path, set(features[0].properties) if features else set(REQUIRED), REQUIRED)
     report = ImportReport("grids", str(path), len(features), checked_only=check_only)
@@ -36,15 +39,32 @@ def import_grids(session: Session, path: Path, *, crs: str | None = None,
     stored = {g.code: g for g in current_versions(session, now)}
     records, report.problems = _records(features)
     in_file = {r.code for r in records}
-    hierarchy = records + [_stored_record(g) for code, g in stored.items() if code not in in_file]
-    report.problems += validate_hierarchy(hierarchy)
+    kept = [_stored_record(g) for code, g in stored.items() if code not in in_file]
+    if repair:
+        # stored grids take part as neighbours and parents but never move
+        outcome = repair_hierarchy(records + kept, tolerance_m, fixed={g.code for g in kept})
+        records = list(outcome.records[:len(records)])
+        report.repairs = list(outcome.repairs)
+    report.problems += validate_hierarchy(records + kept)
     report.problems.sort(key=lambda p: (p.type, p.grids))
+    if report.problems and not repair:
+        report.repairable = _repairable(records + kept, {g.code for g in kept}, tolerance_m,
+                                        report.problems)
     if report.problems or check_only:
         return report
     report.counts = _store(session, records, features, stored, now, str(path))
     session.add(LayerChange(kind="grids", source=str(path), summary=report.counts))
     session.flush()
     return report
+
+
+def _repairable(grids: list[GridRecord], fixed: set[str], tolerance_m: float,
+                problems: list[Problem]) -> int:
+    """How many of the problems a repair within the tolerance would clear: those naming no
+    grid that still has a problem after it."""
+    outcome = repair_hierarchy(grids, tolerance_m, fixed=fixed)
+    still = {code for p in validate_hierarchy(list(outcome.records)) for code in p.grids}
+    return sum(1 for p in problems if p.type != "invalid_attribute" and not still & set(p.grids))
 
 
 def _records(features: list[InputFeature]) -> tuple[list[GridRecord], list[Problem]]:

@@ -1,15 +1,20 @@
-"""The outcome of an import: the problems found, or what was stored."""
+"""The outcome of an import: the problems found, or what was stored, and any repairs made."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from grid_layers.repair import Repair
 from grid_layers.validation import Problem
 
 
 def row_problem(kind: str, label: str, message: str) -> Problem:
     """A problem with one row of an input file (no geometry, no area)."""
     return Problem(kind, (label,), 0.0, None, message)
+
+
+def _where(location: tuple[float, float] | None) -> str:
+    return f" at {location[0]:.6f},{location[1]:.6f}" if location else ""
 
 
 @dataclass
@@ -22,21 +27,34 @@ class ImportReport:
     problems: list[Problem] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
     checked_only: bool = False
+    repairs: list[Repair] = field(default_factory=list)  # made before validation (--repair)
+    repairable: int | None = None  # without --repair: problems a repair would clear
 
     @property
     def accepted(self) -> bool:
         return not self.problems
 
     def lines(self) -> list[str]:
-        """Human-readable lines: one per problem, or a summary of what was stored."""
+        """Human-readable lines: repairs made, then one per problem or a summary of what
+        was stored."""
+        out = [f"{self.source}: {len(self.repairs)} repair(s) within the tolerance"
+               if self.repairs else ""]
+        for r in self.repairs:
+            out.append(f"  {r.kind}  [{', '.join(r.grids)}]  {r.area_m2:.1f} m²  "
+                       f"shift {r.shift_m:.2f} m{_where(r.location)}  {r.message}")
+        out = [line for line in out if line]
         if self.problems:
-            out = [f"{self.source}: rejected, {len(self.problems)} problem(s); nothing stored"]
+            out.append(f"{self.source}: rejected, {len(self.problems)} problem(s); "
+                       "nothing stored")
             for p in self.problems:
-                where = f" at {p.location[0]:.6f},{p.location[1]:.6f}" if p.location else ""
-                out.append(f"  {p.type}  [{', '.join(p.grids)}]  {p.area_m2:.1f} m²{where}  "
-                           f"{p.message}")
+                out.append(f"  {p.type}  [{', '.join(p.grids)}]  {p.area_m2:.1f} m²"
+                           f"{_where(p.location)}  {p.message}")
+            if self.repairable:
+                out.append(f"repairable with --repair: {self.repairable} of "
+                           f"{len(self.problems)}")
             return out
         verb = "valid, nothing stored (--check)" if self.checked_only else "imported"
         counts = ", ".join(f"{n} {what}" for what, n in self.counts.items())
-        return [f"{self.source}: {self.rows} {self.kind} row(s) {verb}"
-                + (f": {counts}" if counts and not self.checked_only else "")]
+        out.append(f"{self.source}: {self.rows} {self.kind} row(s) {verb}"
+                   + (f": {counts}" if counts and not self.checked_only else ""))
+        return out
