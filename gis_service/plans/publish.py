@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 import shapely
-from shapely.geometry import mapping
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
@@ -40,6 +39,7 @@ from gis_service.locate.snapshot import LocatorSnapshot
 from gis_service.plans.drafts import as_record, plan_grids
 from gis_service.plans.impact import PlanDiff, diff_plan, version_fields
 from gis_service.plans.models import Plan, PlanGrid, PlanPublication
+from gis_service.plans.schemas import ProblemRead
 from gis_service.plans.wording import stale_version, status_name
 from gis_service.timeutil import CHINA_TIME
 from grid_layers.validation import Problem, validate_hierarchy
@@ -57,11 +57,8 @@ REROUTABLE = frozenset({"dispatched", "accepted", "in_progress", "returned"})
 
 
 def problem_json(problem: Problem) -> dict[str, Any]:
-    """A validation problem as the API shows it."""
-    geometry = problem.geometry
-    return {"type": problem.type, "grids": list(problem.grids),
-            "area_m2": round(problem.area_m2, 2), "message": problem.message,
-            "geometry": None if geometry is None or geometry.is_empty else mapping(geometry)}
+    """A validation problem as the API shows it (as GET /plans/{id}/validation does)."""
+    return ProblemRead.of(problem).model_dump()
 
 
 def publish_plan(session: Session, *, plan_id: int, actor: str, effective_from: datetime,

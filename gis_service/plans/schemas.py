@@ -6,6 +6,9 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+from shapely.geometry import mapping
+
+from grid_layers.hierarchy import Problem
 
 
 class _Strict(BaseModel):
@@ -118,13 +121,25 @@ class EditRead(BaseModel):
 
 
 class ProblemRead(BaseModel):
-    """One validation problem: its type, the grids, the area and what to highlight."""
+    """One validation problem: its type, the grids, the area, what to highlight and a point
+    where it is (lon, lat; a marker there shows a sliver too thin to see as a shape)."""
 
     type: str
     grids: list[str]
     area_m2: float
     geometry: dict[str, Any] | None
+    location: tuple[float, float] | None = None
     message: str
+
+    @classmethod
+    def of(cls, problem: Problem) -> ProblemRead:
+        """The API view of a problem found by grid_layers.validation."""
+        geometry = problem.geometry
+        return cls(type=problem.type, grids=list(problem.grids),
+                   area_m2=round(problem.area_m2, 3),
+                   geometry=None if geometry is None or geometry.is_empty
+                   else dict(mapping(geometry)),
+                   location=problem.location, message=problem.message)
 
 
 class ValidationRead(BaseModel):

@@ -13,7 +13,7 @@ import numpy as np
 import orjson
 import shapely
 from shapely.errors import GEOSException
-from shapely.geometry import mapping, shape
+from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy.orm import Session
 
@@ -237,8 +237,4 @@ def validation(session: Session, *, principal: Principal, plan_id: int) -> Valid
     """The plan's grids checked as one hierarchy, with what to highlight for each problem."""
     readable(session, principal=principal, plan_id=plan_id)
     problems = validate_hierarchy([as_record(g) for g in plan_grids(session, plan_id)])
-    return ValidationRead(valid=not problems, problems=[
-        ProblemRead(type=p.type, grids=list(p.grids), area_m2=round(p.area_m2, 3),
-                    geometry=None if p.geometry is None or p.geometry.is_empty
-                    else dict(mapping(p.geometry)), message=p.message)
-        for p in problems])
+    return ValidationRead(valid=not problems, problems=[ProblemRead.of(p) for p in problems])

@@ -159,16 +159,30 @@
     }
   }
 
+  // every problem is drawn where it is: its shape, and a marker of fixed size at its point,
+  // since a sliver 1 cm wide (or a 0.1 m² one) is no shape at any zoom a town fits in
   function drawProblems() {
     problemLayer.clearLayers();
     const problems = (state.validation && state.validation.problems) || [];
     problems.forEach((problem, index) => {
-      if (!problem.geometry) return;
-      L.geoJSON(problem.geometry, {
-        pane: "pe-problems", color: "#ff1744", weight: 3, fillColor: "#ff1744",
-        fillOpacity: 0.45, interactive: false,
-        className: `pe-problem pe-problem-${problem.type} pe-problem-${index}`,
-      }).addTo(problemLayer);
+      if (problem.geometry) {
+        L.geoJSON(problem.geometry, {
+          pane: "pe-problems", color: "#ff1744", weight: 3, fillColor: "#ff1744",
+          fillOpacity: 0.45, interactive: false,
+          className: `pe-problem pe-problem-${problem.type} pe-problem-${index}`,
+        }).addTo(problemLayer);
+      }
+      if (problem.location) {
+        const [lon, lat] = problem.location;
+        L.circleMarker([lat, lon], {
+          pane: "pe-problems", radius: 8, color: "#ffffff", weight: 2, fillColor: "#ff1744",
+          fillOpacity: 0.9,
+          className: `pe-problem-marker pe-problem-marker-${problem.type} ` +
+                     `pe-problem-marker-${index}`,
+        }).bindTooltip(`${problemName(problem.type)} ${problem.grids.join("、")}`)
+          .on("click", (event) => { L.DomEvent.stopPropagation(event); focusProblem(index); })
+          .addTo(problemLayer);
+      }
     });
   }
 
@@ -205,6 +219,8 @@
   }
 
   function problemName(type) { return config.problems[type] || type; }
+  // a sliver's 0.05 m² is not "0 m²"
+  const areaText = (m2) => (m2 < 10 ? m2.toFixed(2) : String(Math.round(m2)));
 
   async function loadValidation() {
     const got = await api(`${PLAN}/validation`);
@@ -219,7 +235,7 @@
       class: "pe-problem-item", dataset: {type: problem.type, index: String(index)},
       onclick: () => focusProblem(index),
     }, el("b", {}, problemName(problem.type)), " ",
-    problem.grids.join("、"), ` · ${Math.round(problem.area_m2)} m²`,
+    problem.grids.join("、"), ` · ${areaText(problem.area_m2)} m²`,
     problem.message ? el("div", {class: "pe-problem-message"}, problem.message) : null)));
     drawProblems();
     document.body.dataset.valid = String(got.body.valid);
@@ -231,6 +247,8 @@
       "pe-focused", item.dataset.index === String(index)));
     document.querySelectorAll("path.pe-problem").forEach((path) => path.classList.toggle(
       "pe-focused", path.classList.contains(`pe-problem-${index}`)));
+    document.querySelectorAll("path.pe-problem-marker").forEach((path) => path.classList.toggle(
+      "pe-focused", path.classList.contains(`pe-problem-marker-${index}`)));
     if (problem.geometry) {
       map.fitBounds(L.geoJSON(problem.geometry).getBounds(),
                     {padding: [60, 60], maxZoom: 18, animate: false});
@@ -477,7 +495,8 @@
     if (!layer) return;
     const code = state.selected;
     const props = state.byCode[code].properties;
-    const geometry = layer.toGeoJSON().geometry;
+    // false: every vertex as the page holds it (Leaflet rounds to 6 decimals, ~10 cm, by default)
+    const geometry = layer.toGeoJSON(false).geometry;
     const properties = {code, crs: "cgcs2000"};
     for (const key of SENDABLE) if (props[key] !== undefined) properties[key] = props[key];
     stopDrawing();
@@ -499,7 +518,7 @@
 
   map.on(L.Draw.Event.CREATED, (event) => {
     const mode = state.mode;
-    const geometry = event.layer.toGeoJSON().geometry;
+    const geometry = event.layer.toGeoJSON(false).geometry;
     const code = state.selected;
     stopDrawing();
     if (mode === "split") splitDialog(code, geometry);
