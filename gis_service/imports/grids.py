@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from gis_service.grids.models import GridVersion, LayerChange
 from gis_service.grids.queries import current_versions
 from gis_service.imports.readers import InputFeature, outside_china, read_vector, require_columns
-from gis_service.imports.report import ImportReport
+from gis_service.imports.report import ImportReport, repairable
 from grid_layers.repair import DEFAULT_TOLERANCE_M, repair_hierarchy
 from grid_layers.validation import GridRecord, Problem, validate_hierarchy
 
@@ -60,11 +60,8 @@ def import_grids(session: Session, path: Path, *, crs: str | None = None,
 
 def _repairable(grids: list[GridRecord], fixed: set[str], tolerance_m: float,
                 problems: list[Problem]) -> int:
-    """How many of the problems a repair within the tolerance would clear: those naming no
-    grid that still has a problem after it."""
     outcome = repair_hierarchy(grids, tolerance_m, fixed=fixed)
-    still = {code for p in validate_hierarchy(list(outcome.records)) for code in p.grids}
-    return sum(1 for p in problems if p.type != "invalid_attribute" and not still & set(p.grids))
+    return repairable(problems, validate_hierarchy(list(outcome.records)))
 
 
 def _records(features: list[InputFeature]) -> tuple[list[GridRecord], list[Problem]]:

@@ -18,10 +18,16 @@ from sqlalchemy.orm import Session
 from gis_service.database import STORAGE_SRID
 from gis_service.grids.models import LayerChange
 from gis_service.grids.queries import current_versions
+from gis_service.imports.districts import (
+    check_districts,
+    repair_districts,
+    repairable_districts,
+)
 from gis_service.imports.readers import InputFeature, outside_china, read_vector, require_columns
 from gis_service.imports.report import ImportReport, row_problem
 from gis_service.places.models import District, Project, Station, Zone
-from grid_layers.validation import Problem, find_overlaps
+from grid_layers.repair import DEFAULT_TOLERANCE_M
+from grid_layers.validation import Problem
 
 Model = type[District] | type[Zone] | type[Project] | type[Station]
 Rows = dict[str, dict[str, Any]]
@@ -29,13 +35,16 @@ Checker = Callable[[Session, Rows, dict[str, BaseGeometry]], list[Problem]]
 
 
 def import_districts(session: Session, path: Path, *, crs: str | None = None,
-                     check_only: bool = False) -> ImportReport:
-    """Enforcement districts with their squads; districts may not overlap each other."""
+                     check_only: bool = False, repair: bool = False,
+                     tolerance_m: float = DEFAULT_TOLERANCE_M) -> ImportReport:
+    """Enforcement districts with their squads; they tile their town without overlapping
+    (with `repair`, what lies within `tolerance_m` is repaired first)."""
     return _import(session, path, crs, check_only, kind="districts", model=District,
                    required=("code", "name", "squad_code", "squad_name"), polygons=True,
                    partition=True, fields=lambda p: {
                        "name": str(p["name"]), "squad_code": str(p["squad_code"]),
-                       "squad_name": str(p["squad_name"])})
+                       "squad_name": str(p["squad_name"])},
+                   repair=tolerance_m if repair else None)
 
 
 def import_zones(session: Session, path: Path, *, crs: str | None = None,
@@ -86,14 +95,15 @@ def _stations_in_their_grids(session: Session, rows: Rows,
 def _import(session: Session, path: Path, crs: str | None, check_only: bool, *, kind: str,
             model: Model, required: tuple[str, ...], polygons: bool, partition: bool,
             fields: Callable[[dict[str, Any]], dict[str, Any]],
-            also: Checker | None = None) -> ImportReport:
+            also: Checker | None = None, repair: float | None = None) -> ImportReport:
     features = read_vector(path, crs)
     require_columns(path, set(features[0].properties) if features else set(required), required)
     report = ImportReport(kind, str(path), len(features), checked_only=check_only)
     rows: Rows = {}
     geometries: dict[str, BaseGeometry] = {}
     for feature in features:
-        problem, code, values = _check(feature, required, polygons, fields)
+        problem, code, values = _check(feature, required, polygons, fields,
+                                       repairing=repair is not None)
         if problem is not None:
             report.problems.append(problem)
         elif code in rows:
@@ -101,8 +111,14 @@ def _import(session: Session, path: Path, crs: str | None, check_only: bool, *, 
                                            f"code {code} appears more than once"))
         else:
             rows[code], geometries[code] = values, _storable(feature.geometry, polygons)
+    if repair is not None:
+        geometries, report.repairs = repair_districts(session, geometries, repair)
+        geometries = {code: _storable(shape, polygons) for code, shape in geometries.items()}
     if partition:
-        report.problems += find_overlaps(geometries)
+        report.problems += check_districts(session, geometries)
+        if report.problems and repair is None:
+            report.repairable = repairable_districts(session, geometries, DEFAULT_TOLERANCE_M,
+                                                     report.problems)
     if also is not None:
         report.problems += also(session, rows, geometries)
     if report.problems or check_only:
@@ -118,7 +134,7 @@ def _import(session: Session, path: Path, crs: str | None, check_only: bool, *, 
 
 
 def _check(feature: InputFeature, required: tuple[str, ...], polygons: bool,
-           fields: Callable[[dict[str, Any]], dict[str, Any]],
+           fields: Callable[[dict[str, Any]], dict[str, Any]], *, repairing: bool = False,
            ) -> tuple[Problem | None, str, dict[str, Any]]:
     props, geometry = feature.properties, feature.geometry
     code = str(props.get("code") or "").strip()
@@ -136,7 +152,7 @@ def _check(feature: InputFeature, required: tuple[str, ...], polygons: bool,
     if polygons and not isinstance(geometry, Polygon | MultiPolygon):
         return row_problem("invalid_geometry", label,
                            f"{label}: {geometry.geom_type}, not a polygon"), code, {}
-    if not geometry.is_valid:
+    if not geometry.is_valid and not repairing:  # a repair makes rounded rings valid
         reason = shapely.is_valid_reason(geometry)
         return row_problem("invalid_geometry", label, f"{label}: {reason}"), code, {}
     if outside_china(geometry):

@@ -23,7 +23,7 @@ from gis_service.imports.responsibilities import import_responsibilities, import
 from grid_layers.repair import DEFAULT_TOLERANCE_M, MAX_TOLERANCE_M
 
 Importer = Callable[..., ImportReport]
-REPAIRABLE = ("grids",)  # kinds whose boundaries `--repair` cleans
+REPAIRABLE = ("grids", "districts")  # kinds whose boundaries `--repair` cleans
 
 IMPORTERS: dict[str, Importer] = {
     "grids": import_grids,
