@@ -145,8 +145,8 @@ def node(shapes: Mapping[str, BaseGeometry], changed: Iterable[str], *,
          tolerance_m: float = NODE_TOLERANCE_M) -> dict[str, BaseGeometry]:
     """The grids that must take new vertices so that the changed grids and every grid they
     touch (any level or kind) share their edges vertex for vertex: each vertex within
-    `tolerance_m` of another grid's edge becomes a vertex of that grid too (shapely.snap both
-    ways). Returns only the shapes that changed.
+    `tolerance_m` of another grid's edge becomes a vertex of that grid too (shapely.snap, the
+    changed grids first, then those they touch onto them). Returns only the shapes that changed.
 
     An edit's new vertex on a neighbour's, parent's or town's edge (where a split line
     crosses it, a cut of a move, a redrawn grid's corner) lies on that edge only to within
@@ -165,20 +165,28 @@ def node(shapes: Mapping[str, BaseGeometry], changed: Iterable[str], *,
     edges = shapely.boundary(geoms)
     index = {c: i for i, c in enumerate(codes)}
     mine = np.array([index[c] for c in changed])
-    a, b = shapely.STRtree(edges).query(edges[mine], predicate="dwithin", distance=tol)
-    a, b = mine[a], b
-    keep = a != b
-    near: dict[int, set[int]] = {}
-    for i, j in zip(a[keep], b[keep], strict=True):  # both ways: each gives the other vertices
-        near.setdefault(int(i), set()).add(int(j))
-        near.setdefault(int(j), set()).add(int(i))
-    noded = {}
-    for i, others in near.items():
-        reference = shapely.GeometryCollection(list(edges[sorted(others)]))
+    found, near = shapely.STRtree(edges).query(edges[mine], predicate="dwithin", distance=tol)
+    around: dict[int, set[int]] = {int(i): set() for i in mine}  # changed -> all they touch
+    touched: dict[int, set[int]] = {}  # unchanged -> the changed grids touching it
+    for a, b in zip(mine[found].tolist(), near.tolist(), strict=True):
+        if a != b:
+            around[a].add(b)
+            if b not in around:
+                touched.setdefault(b, set()).add(a)
+    noded: dict[int, BaseGeometry] = {}
+
+    def snap(i: int, others: set[int]) -> None:
+        reference = shapely.GeometryCollection(
+            [shapely.boundary(noded[j]) if j in noded else edges[j] for j in sorted(others)])
         snapped = shapely.snap(geoms[i], reference, tol)
         if not shapely.equals_exact(snapped, geoms[i], tolerance=0.0):
-            noded[codes[i]] = snapped if snapped.is_valid else clean(snapped)
-    return noded
+            noded[i] = snapped if snapped.is_valid else clean(snapped)
+
+    for i, others in around.items():  # the changed grids take the vertices of all they touch
+        snap(i, others)
+    for j, by in touched.items():  # then the grids they touch take theirs, as noded
+        snap(j, by)
+    return {codes[i]: geometry for i, geometry in noded.items()}
 
 
 def _extended(line: LineString, by: float) -> LineString:
