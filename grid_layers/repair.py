@@ -33,6 +33,7 @@ from shapely.geometry.base import BaseGeometry
 from grid_layers.hierarchy import (
     COMPREHENSIVE,
     GridRecord,
+    Problem,
     RecordCheck,
     Tolerances,
     check_records,
@@ -97,6 +98,13 @@ def repair_hierarchy(
     if not 0.0 < tolerance_m <= MAX_TOLERANCE_M:
         raise ValueError(f"tolerance must be over 0 and at most {MAX_TOLERANCE_M} m")
     return _Repairer(grids, check_records(grids), tolerance_m, frozenset(fixed)).run()
+
+
+def count_repairable(problems: Sequence[Problem], after_repair: Sequence[Problem]) -> int:
+    """How many problems a repair clears: those naming no grid that still has a problem once
+    repaired (a missing or malformed field is never a repair's to clear)."""
+    still = {code for p in after_repair for code in p.grids}
+    return sum(1 for p in problems if p.type != "invalid_attribute" and not still & set(p.grids))
 
 
 def _troubled(grids: Sequence[GridRecord]) -> set[int]:

@@ -13,13 +13,6 @@ def row_problem(kind: str, label: str, message: str) -> Problem:
     return Problem(kind, (label,), 0.0, None, message)
 
 
-def repairable(problems: list[Problem], after_repair: list[Problem]) -> int:
-    """How many problems a repair would clear: those naming no grid that still has a problem
-    once repaired (a row's missing field is never repairable)."""
-    still = {code for p in after_repair for code in p.grids}
-    return sum(1 for p in problems if p.type != "invalid_attribute" and not still & set(p.grids))
-
-
 def _where(location: tuple[float, float] | None) -> str:
     return f" at {location[0]:.6f},{location[1]:.6f}" if location else ""
 

@@ -27,6 +27,8 @@ from gis_service.database import SessionDep
 from gis_service.errors import ForbiddenError
 from gis_service.incidents.actions import parse_etag
 from gis_service.plans import exchange, impact, metrics, publish, sweep
+from gis_service.plans.schemas import RepairRead
+from grid_layers.repair import DEFAULT_TOLERANCE_M, MAX_TOLERANCE_M
 
 router = APIRouter(prefix="/api/v1", tags=["plans"])
 PLANNERS = frozenset({"planner", "admin"})
@@ -131,13 +133,20 @@ def export_plan(plan_id: int, fmt: str, request: Request, session: SessionDep, _
 @router.post("/plans/import", status_code=201)
 def import_plan(session: SessionDep, principal: Planner, file: Annotated[UploadFile, File()],
                 name: Annotated[str | None, Form()] = None,
-                note: Annotated[str | None, Form()] = None) -> Response:
-    """A new draft holding exactly the grids of a .geojson or .gpkg file."""
-    plan = exchange.import_plan(session, filename=file.filename or "plan.geojson",
-                                content=file.file.read(), owner=principal.username, name=name,
-                                note=note, now=datetime.now(UTC))
+                note: Annotated[str | None, Form()] = None,
+                repair: Annotated[bool, Form(description="repair within tolerance_m first")]
+                = False,
+                tolerance_m: Annotated[float, Form(gt=0.0, le=MAX_TOLERANCE_M)]
+                = DEFAULT_TOLERANCE_M) -> Response:
+    """A new draft holding exactly the grids of a .geojson or .gpkg file (with `repair`:
+    repaired within `tolerance_m` first, the repairs listed in the answer)."""
+    plan, repairs = exchange.import_plan(
+        session, filename=file.filename or "plan.geojson", content=file.file.read(),
+        owner=principal.username, name=name, note=note, now=datetime.now(UTC),
+        repair_m=tolerance_m if repair else None)
     session.commit()
     return Response(orjson.dumps({"id": plan.id, "name": plan.name, "status": plan.status,
-                                  "version": plan.version, "source": plan.source}),
+                                  "version": plan.version, "source": plan.source,
+                                  "repairs": [RepairRead.of(r).model_dump() for r in repairs]}),
                     status_code=201, media_type="application/json",
                     headers={"ETag": f'"{plan.version}"', "Location": f"/api/v1/plans/{plan.id}"})

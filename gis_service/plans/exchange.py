@@ -42,7 +42,8 @@ from gis_service.plans.impact import diff_plan
 from gis_service.plans.metrics import get_plan, plan_metrics
 from gis_service.plans.models import Plan, PlanGrid
 from gis_service.plans.publish import problem_json
-from grid_layers.hierarchy import Problem, shape_defect
+from grid_layers.hierarchy import GridRecord, Problem, shape_defect
+from grid_layers.repair import Repair, repair_hierarchy
 from grid_layers.wording import invalid_because
 
 GRID_LAYER, PLAN_LAYER = "plan_grids", "plan"
@@ -136,9 +137,12 @@ def _geopackage(meta: dict[str, Any], grids: list[PlanGrid],
 
 
 def import_plan(session: Session, *, filename: str, content: bytes, owner: str,
-                name: str | None, note: str | None, now: datetime) -> Plan:
+                name: str | None, note: str | None, now: datetime,
+                repair_m: float | None = None) -> tuple[Plan, list[Repair]]:
     """A new draft holding exactly the file's grids; 422 with the problems when a grid's
-    shape or fields are unusable (the hierarchy itself is the validation's business)."""
+    shape or fields are unusable (the hierarchy itself is the validation's business). With
+    `repair_m`, rings made invalid by rounding are let in and the grids repaired within that
+    many metres first (the repairs are returned)."""
     suffix = Path(filename).suffix.lower()
     if suffix not in (".geojson", ".json", ".gpkg"):
         raise InvalidInputError("请上传 .geojson 或 .gpkg 文件")
@@ -146,10 +150,15 @@ def import_plan(session: Session, *, filename: str, content: bytes, owner: str,
         path = Path(folder) / f"upload{suffix}"
         path.write_bytes(content)
         features, meta = _read(path, suffix)
-    grids, problems = _grids(features)
+    grids, problems = _grids(features, lenient=repair_m is not None)
     if problems:
-        raise InvalidInputError(f"文件中有 {len(problems)} 个网格无法使用",
-                                problems=[problem_json(p) for p in problems])
+        rings = all(_folded_ring(p) for p in problems)
+        hint = "；边界自相交可在导入时“容差内修复”" if rings else ""
+        raise InvalidInputError(f"文件中有 {len(problems)} 个网格无法使用{hint}",
+                                problems=[problem_json(p) for p in problems], repairable=rings)
+    repairs: list[Repair] = []
+    if repair_m is not None:
+        grids, repairs = _repaired(grids, repair_m)
     plan = Plan(name=name or str(meta.get("name") or Path(filename).stem), owner=owner,
                 note=note if note is not None else str(meta.get("note") or ""),
                 status="draft", based_on_at=_time(meta.get("based_on_at")) or now,
@@ -167,7 +176,24 @@ def import_plan(session: Session, *, filename: str, content: bytes, owner: str,
         session.add(PlanGrid(plan_id=plan.id, edited_at=_time(grid.pop("edited_at")) or now,
                              edited_by=grid.pop("edited_by") or owner, **grid))
     session.flush()
-    return plan
+    return plan, repairs
+
+
+def _folded_ring(problem: Problem) -> bool:
+    """Whether the problem is only a ring made invalid (say, by rounding): a repair's to fix."""
+    shape = problem.geometry
+    return (problem.type == "invalid_geometry" and shape is not None
+            and shape_defect(shape) is None and not outside_china(shape) and not shape.is_valid)
+
+
+def _repaired(grids: list[dict[str, Any]],
+              tolerance_m: float) -> tuple[list[dict[str, Any]], list[Repair]]:
+    records = [GridRecord(g["code"], g["name"], g["kind"], g["level"], g["parent_code"],
+                          g.pop("shape"), g["multipart"]) for g in grids]
+    outcome = repair_hierarchy(records, tolerance_m)
+    for grid, record in zip(grids, outcome.records, strict=True):
+        grid["geom"] = as_stored(record.geometry)
+    return grids, list(outcome.repairs)
 
 
 def _read(path: Path, suffix: str) -> tuple[list[InputFeature], dict[str, Any]]:
@@ -194,7 +220,8 @@ def _read(path: Path, suffix: str) -> tuple[list[InputFeature], dict[str, Any]]:
     return features, found if isinstance(found, dict) else {}
 
 
-def _grids(features: list[InputFeature]) -> tuple[list[dict[str, Any]], list[Problem]]:
+def _grids(features: list[InputFeature],
+           lenient: bool = False) -> tuple[list[dict[str, Any]], list[Problem]]:
     grids: list[dict[str, Any]] = []
     problems: list[Problem] = []
     seen: set[str] = set()
@@ -209,13 +236,14 @@ def _grids(features: list[InputFeature]) -> tuple[list[dict[str, Any]], list[Pro
             problems.append(Problem(trouble[0], (label,), 0.0, None, f"{label}: {trouble[1]}"))
             continue
         seen.add(code)
-        defect = _shape_trouble(geometry)
+        defect = _shape_trouble(geometry, lenient)
         if defect:
             problems.append(Problem("invalid_geometry", (code,), 0.0, geometry,
                                     f"{code}: {defect}"))
             continue
         assert geometry is not None
-        grids.append(_grid_fields(props, code, geometry))
+        grids.append({**_grid_fields(props, code, geometry),
+                      **({"shape": geometry} if lenient else {})})
     return grids, problems
 
 
@@ -230,7 +258,7 @@ def _field_trouble(props: dict[str, Any], code: str, seen: set[str]) -> tuple[st
     return None
 
 
-def _shape_trouble(geometry: shapely.Geometry | None) -> str | None:
+def _shape_trouble(geometry: shapely.Geometry | None, lenient: bool = False) -> str | None:
     defect = shape_defect(geometry)
     if defect is not None:
         return defect[0]
@@ -238,7 +266,9 @@ def _shape_trouble(geometry: shapely.Geometry | None) -> str | None:
     if outside_china(geometry):
         return "坐标超出中国范围（经纬度写反了，还是投影坐标文件？）"
     reason = str(shapely.is_valid_reason(geometry))
-    return None if reason == "Valid Geometry" else invalid_because(reason)[0]
+    if reason == "Valid Geometry" or lenient:  # lenient: a repair will make the ring valid
+        return None
+    return invalid_because(reason)[0]
 
 
 def _grid_fields(props: dict[str, Any], code: str,

@@ -21,7 +21,10 @@ when stale) and answers with the new ETag; a plan that is not a draft refuses ch
     POST   /plans/{id}/undo                     -> plan (409 when nothing is left to undo)
     GET    /plans/{id}/edits                    -> [{seq, at, actor, operation, detail, undone}]
     GET    /plans/{id}/validation               -> {valid, problems: [{type, grids, area_m2,
-                                                   geometry, message}]}
+                                                   geometry, location, message}], repairable}
+    POST   /plans/{id}/repair {tolerance_m?}    -> {plan, tolerance_m, repairs: [{kind, grids,
+                                                   area_m2, shift_m, pieces, location,
+                                                   message}]} (one edit, undoable)
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from gis_service.auth.deps import PrincipalDep
 from gis_service.database import SessionDep
 from gis_service.geojson import GEOJSON_RESPONSES, collection_response, feature_response
 from gis_service.plans import operations, service
+from gis_service.plans import repair as plan_repair
 from gis_service.plans.models import Plan
 from gis_service.plans.schemas import (
     EditRead,
@@ -44,6 +48,9 @@ from gis_service.plans.schemas import (
     PlanCreate,
     PlanRead,
     PlanUpdate,
+    RepairRead,
+    RepairRequest,
+    RepairResult,
     ValidationRead,
 )
 
@@ -155,6 +162,23 @@ def edits(plan_id: int, session: SessionDep, principal: PrincipalDep) -> list[Ed
     """The edit log, oldest first."""
     return [EditRead.model_validate(e, from_attributes=True)
             for e in service.edit_log(session, principal=principal, plan_id=plan_id)]
+
+
+@router.post("/plans/{plan_id}/repair", response_model=RepairResult, responses=EDIT_RESPONSES)
+def repair(plan_id: int, session: SessionDep, principal: PrincipalDep,
+           body: Annotated[RepairRequest | None, Body()] = None,
+           if_match: IfMatch = None) -> Response:
+    """Repair gaps, overlaps and slivers within the tolerance (default 0.5 m) as one edit;
+    the repairs are listed, and undo puts the grids back."""
+    tolerance = (body or RepairRequest()).tolerance_m
+    plan, outcome = plan_repair.repair_plan(session, principal=principal, plan_id=plan_id,
+                                            if_match=if_match, tolerance_m=tolerance,
+                                            now=datetime.now(UTC))
+    session.commit()
+    result = RepairResult(plan=service.to_read(session, plan), tolerance_m=tolerance,
+                          repairs=[RepairRead.of(r) for r in outcome.repairs])
+    return Response(result.model_dump_json(), media_type="application/json",
+                    headers={"ETag": f'"{plan.version}"'})
 
 
 @router.get("/plans/{plan_id}/validation")

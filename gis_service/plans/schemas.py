@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from shapely.geometry import mapping
 
 from grid_layers.hierarchy import Problem
+from grid_layers.repair import DEFAULT_TOLERANCE_M, MAX_TOLERANCE_M, Repair
 
 
 class _Strict(BaseModel):
@@ -143,7 +144,46 @@ class ProblemRead(BaseModel):
 
 
 class ValidationRead(BaseModel):
-    """The contract's validation result."""
+    """The contract's validation result, and how many of its problems a repair within the
+    default tolerance would clear (POST /plans/{id}/repair)."""
 
     valid: bool
     problems: list[ProblemRead]
+    repairable: int = 0
+
+
+class RepairRequest(_Strict):
+    """How far a repair may move a vertex, in metres."""
+
+    tolerance_m: float = Field(default=DEFAULT_TOLERANCE_M, gt=0.0, le=MAX_TOLERANCE_M)
+
+
+class RepairRead(BaseModel):
+    """One repair made to a draft (grid_layers.repair)."""
+
+    kind: str
+    grids: list[str]
+    area_m2: float
+    shift_m: float
+    pieces: int
+    location: tuple[float, float] | None
+    message: str
+
+    @classmethod
+    def of(cls, repair: Repair) -> RepairRead:
+        """The API view of a repair."""
+        return cls(kind=repair.kind, grids=list(repair.grids), area_m2=round(repair.area_m2, 3),
+                   shift_m=round(repair.shift_m, 3), pieces=repair.pieces,
+                   location=repair.location, message=repair.message)
+
+    def summary(self) -> dict[str, Any]:
+        """What the edit log keeps of it."""
+        return self.model_dump(exclude={"location"})
+
+
+class RepairResult(BaseModel):
+    """A repaired draft and the repairs made (none: the plan is unchanged)."""
+
+    plan: PlanRead
+    tolerance_m: float
+    repairs: list[RepairRead]

@@ -42,6 +42,7 @@ from gis_service.plans.wording import stale_version, status_name
 from grid_layers import crs as crs_module
 from grid_layers.hierarchy import COMPREHENSIVE, MAX_VERTICES_PER_GEOMETRY
 from grid_layers.plan_edits import snap_to_neighbours
+from grid_layers.repair import count_repairable, repair_hierarchy
 from grid_layers.validation import validate_hierarchy
 from grid_layers.wording import invalid_because
 
@@ -236,5 +237,8 @@ def edit_log(session: Session, *, principal: Principal, plan_id: int) -> list[Pl
 def validation(session: Session, *, principal: Principal, plan_id: int) -> ValidationRead:
     """The plan's grids checked as one hierarchy, with what to highlight for each problem."""
     readable(session, principal=principal, plan_id=plan_id)
-    problems = validate_hierarchy([as_record(g) for g in plan_grids(session, plan_id)])
-    return ValidationRead(valid=not problems, problems=[ProblemRead.of(p) for p in problems])
+    records = [as_record(g) for g in plan_grids(session, plan_id)]
+    problems = validate_hierarchy(records)
+    return ValidationRead(valid=not problems, problems=[ProblemRead.of(p) for p in problems],
+                          repairable=count_repairable(problems, validate_hierarchy(list(
+                              repair_hierarchy(records).records))) if problems else 0)

@@ -85,7 +85,7 @@ def test_an_operation_keeps_the_plan_valid_and_undoes_exactly(
     response = run(client, plan, auth, body)
     assert response.status_code == 200, response.text
     assert response.headers["etag"] == '"2"'
-    assert validation(client, plan, auth) == {"valid": True, "problems": []}
+    assert validation(client, plan, auth) == {"valid": True, "problems": [], "repairable": 0}
     after = grids(client, plan, auth)
     for code, (parent, geometry) in expected.items():
         if parent is None:

@@ -82,7 +82,7 @@ def test_a_draft_of_now_copies_the_town_and_is_valid(
     assert set(first["properties"]) == {
         "code", "name", "level", "kind", "parent_code", "households", "population",
         "multipart", "source_version_id", "changed", "edited_at", "edited_by"}
-    assert validation(client, plan, auth) == {"valid": True, "problems": []}
+    assert validation(client, plan, auth) == {"valid": True, "problems": [], "repairable": 0}
     assert [p["id"] for p in client.get(API, headers=auth).json()] == [plan["id"]]
 
 

@@ -74,7 +74,7 @@ def test_a_published_plan_exports_files_that_import_check_accepts(
     assert split.status_code == 200, split.text
     merged = run(client, split.json(), auth, {"op": "merge", "grids": ["T-B-1", "T-B-2"]})
     assert merged.status_code == 200, merged.text
-    assert validation(client, plan, auth) == {"valid": True, "problems": []}
+    assert validation(client, plan, auth) == {"valid": True, "problems": [], "repairable": 0}
 
     effective = datetime.now(UTC) - timedelta(hours=1)
     published = publish(client, auth, plan["id"], effective, version=merged.json()["version"])
