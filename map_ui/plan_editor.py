@@ -11,6 +11,7 @@ from typing import Any
 import orjson
 
 from gis_service.plans.wording import STATUS_NAMES
+from grid_layers.repair import DEFAULT_TOLERANCE_M, MAX_TOLERANCE_M
 from map_ui.assets import OWN_URL, VENDOR_URL
 from map_ui.nav import nav_html, role_name
 from map_ui.wall import Basemap
@@ -36,9 +37,15 @@ IMPACT_COLUMNS = {
     "districts_joined": "划入执法片区", "districts_left": "划出执法片区",
     "special_in": "划入专属网格", "special_out": "划出专属网格",
 }
+# what a repair within tolerance did (grid_layers.repair.REPAIR_KINDS), in words
+REPAIR_NAMES = {"made_valid": "修正自相交", "snapped": "顶点对齐", "gap_closed": "填补缝隙",
+                "overlap_resolved": "消除重叠", "clipped_to_parent": "裁去超出上级部分"}
+# the tolerance input: the API's default and bounds (over 0, at most the maximum)
+TOLERANCE = {"default": DEFAULT_TOLERANCE_M, "max": MAX_TOLERANCE_M}
 # the edit log's operations in words
 OPERATION_NAMES = {"put": "修改网格", "delete": "删除网格", "split": "拆分", "merge": "合并",
-                   "move": "划出一块", "reassign": "改隶属", "rebalance": "自动均衡"}
+                   "move": "划出一块", "reassign": "改隶属", "rebalance": "自动均衡",
+                   "repair": "容差内修复"}
 TABS = (("validation", "校验"), ("balance", "均衡"), ("impact", "影响"), ("log", "记录"))
 # (id, label, title): the tools a planner uses; a commander sees none of them
 TOOLS = (
@@ -84,6 +91,11 @@ PAGE = """<!doctype html>
     <div class="pe-tabs" role="tablist">{tabs}</div>
     <section class="pe-pane" id="pane-validation" data-pane="validation">
       <p id="validation-state" class="pe-validity" data-valid="">正在校验…</p>
+      {repair_form}
+      <section id="repairs" class="pe-repairs" hidden>
+        <h2 id="repairs-title"></h2>
+        <ol id="repair-list" class="pe-repair-list"></ol>
+      </section>
       <ul id="problems" class="pe-problems"></ul>
     </section>
     <section class="pe-pane" id="pane-balance" data-pane="balance" hidden>
@@ -118,8 +130,15 @@ PAGE = """<!doctype html>
 <script src="{vendor}/leaflet/dist/leaflet.js"></script>
 <script src="{draw}/leaflet.draw.js"></script>
 <script src="{own}/dom.js"></script>
+<script src="{own}/plan_api.js"></script>
 <script src="{own}/plan_editor.js"></script>
 </body></html>"""
+
+REPAIR_FORM = """<form id="repair-form" class="pe-repair-form" novalidate hidden>
+        <button type="submit" id="repair-run"></button>
+        <label>容差 <input id="repair-tolerance" type="number" min="0.01" max="{max}"
+          step="0.01" value="{default}" required aria-label="容差（米）"> 米</label>
+      </form>"""
 
 METRIC_COLUMNS = (
     ("code", "编码"), ("name", "名称"), ("households", "户数"), ("population", "人口"),
@@ -146,18 +165,35 @@ LIST_PAGE = """<!doctype html>
 <h1>边界方案</h1>
 {nav}<p class="pe-user">{role}：{user}</p>
 {new_form}
+{import_form}
 <table class="pe-table" id="plans"><thead><tr><th>编号</th><th>名称</th><th>状态</th>
 <th>版本</th><th>网格数</th><th>创建人</th><th>更新时间</th></tr></thead>
 <tbody>{rows}</tbody></table>
 </main>
 <script type="application/json" id="plan-list-config">{config}</script>
 <script src="{own}/dom.js"></script>
+<script src="{own}/plan_api.js"></script>
 <script src="{own}/plan_editor.js"></script>
+<script src="{own}/plan_import.js"></script>
 </body></html>"""
 
 NEW_FORM = """<form id="new-plan" class="pe-new"><label>新草稿名称
 <input id="new-plan-name" required maxlength="200" value="新边界方案"></label>
 <button type="submit">新建草稿</button><span id="new-plan-error" class="pe-error"></span></form>"""
+
+# a .geojson or .gpkg as a new draft; a file whose only defects are rings folded by rounding
+# is refused, and the refusal offers the import repaired within a tolerance
+IMPORT_FORM = """<form id="import-plan" class="pe-new pe-import"><label>从文件导入草稿
+<input id="import-file" type="file" accept=".geojson,.json,.gpkg" required></label>
+<label>名称 <input id="import-name" maxlength="200" placeholder="默认取文件名"></label>
+<button type="submit" id="import-submit">导入</button>
+<div id="import-refused" class="pe-import-refused" hidden>
+<p id="import-error" class="pe-error" role="alert"></p>
+<ul id="import-problems" class="pe-problems"></ul>
+<p id="import-repair" hidden><label>容差 <input id="import-tolerance" type="number" min="0.01"
+max="{max}" step="0.01" value="{default}" aria-label="容差（米）"> 米</label>
+<button type="button" id="import-repair-run">容差内修复后导入</button></p>
+</div></form>"""
 
 
 @dataclass(frozen=True)
@@ -193,7 +229,8 @@ def editor_config(data: EditorData) -> dict[str, Any]:
             "can_plan": can_edit(data.role), "band": list(data.band), "basemap": basemap,
             "problems": PROBLEM_NAMES, "statuses": STATUS_NAMES, "impact_lists": IMPACT_LISTS,
             "impact_totals": IMPACT_TOTALS, "impact_columns": IMPACT_COLUMNS,
-            "operations": OPERATION_NAMES, "user": data.username}
+            "operations": OPERATION_NAMES, "repairs": REPAIR_NAMES, "tolerance": TOLERANCE,
+            "user": data.username}
 
 
 def _tools(enabled: bool) -> str:
@@ -228,6 +265,7 @@ def editor_page(data: EditorData) -> str:
         nav=nav_html(data.role, "plans"),
         readonly_class="" if config["editable"] else " pe-readonly",
         tools=_tools(bool(config["editable"])), tabs=_tabs(), metric_heads=heads,
+        repair_form=REPAIR_FORM.format(**TOLERANCE) if config["editable"] else "",
         band_low=data.band[0], band_high=data.band[1], downloads=_downloads(data.plan_id),
         config=_json_for_script(config))
 
@@ -260,4 +298,7 @@ def list_page(plans: list[dict[str, Any]], *, username: str, role: str) -> str:
                             nav=nav_html(role, "plans"),
                             user=html.escape(username), rows=rows,
                             new_form=NEW_FORM if can_edit(role) else "",
-                            config=_json_for_script({"list": True}))
+                            import_form=IMPORT_FORM.format(**TOLERANCE) if can_edit(role)
+                            else "",
+                            config=_json_for_script({"list": True, "problems": PROBLEM_NAMES,
+                                                     "tolerance": TOLERANCE}))

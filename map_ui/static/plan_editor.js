@@ -1,25 +1,14 @@
 /* The plan editor: a draft's grids on the map, its validation, balance, impact and edit log,
-   and the tools (vertex editing, split, merge, move a piece, undo, rebalance, publish), all
-   through /api/v1/plans. Every edit names the version the page holds (If-Match); a 412 means
-   someone else changed the plan: the page says so and reloads it. */
+   and the tools (vertex editing, split, merge, move a piece, undo, rebalance, publish, repair
+   within tolerance), all through /api/v1/plans. Every edit names the version the page holds
+   (If-Match); a 412 means someone else changed the plan: the page says so and reloads it. */
 "use strict";
 
 (function () {
   // ---- small helpers ----------------------------------------------------------------------
   const { el } = window.pageDom;  // dom.js
+  const { api, refusal } = window.planApi;  // plan_api.js
   const $ = (id) => document.getElementById(id);
-
-  async function api(path, options, next) {
-    const response = await fetch(path, {credentials: "same-origin", ...(options || {}),
-      headers: {"Accept": "application/json", ...((options || {}).headers || {})}});
-    if (response.status === 401) {
-      window.location.assign(`/login?next=${next || window.location.pathname}`);
-      throw new Error("signed out");
-    }
-    const body = await response.json().catch(() => ({}));
-    return {status: response.status, ok: response.ok, body,
-            etag: response.headers.get("ETag")};
-  }
 
   const listConfig = $("plan-list-config");
   if (listConfig) {  // the plan list: only the "new draft" form
@@ -31,7 +20,7 @@
           method: "POST", headers: {"Content-Type": "application/json"},
           body: JSON.stringify({name: $("new-plan-name").value})}, "/plans");
         if (made.ok) window.location.assign(`/plans/${made.body.id}/edit`);
-        else $("new-plan-error").textContent = made.body.detail || `HTTP ${made.status}`;
+        else $("new-plan-error").textContent = refusal(made);
       });
     }
     return;
@@ -51,7 +40,7 @@
     version: config.version, status: config.status, editable: config.editable,
     features: [], byCode: {}, layers: {}, selected: null, mode: "select", level: 3,
     handler: null, drawn: null, validation: null, metrics: null, tab: "validation",
-    sort: {key: "code", dir: 1}, busy: false, highlighted: null,
+    sort: {key: "code", dir: 1}, busy: false, highlighted: null, repairs: null,
   };
 
   function say(kind, text, extraClass) {
@@ -83,6 +72,7 @@
   map.createPane("pe-problems").style.zIndex = 450;
   const gridLayer = L.featureGroup().addTo(map);
   const problemLayer = L.featureGroup().addTo(map);
+  const repairLayer = L.featureGroup().addTo(map);  // the marker of the repair looked at
   let fitted = false;
 
   function balanceOf(code) {
@@ -238,6 +228,7 @@
     problem.grids.join("、"), ` · ${areaText(problem.area_m2)} m²`,
     problem.message ? el("div", {class: "pe-problem-message"}, problem.message) : null)));
     drawProblems();
+    showRepairForm(got.body.repairable || 0);
     document.body.dataset.valid = String(got.body.valid);
   }
 
@@ -267,7 +258,7 @@
     const [low, high] = bandValue();
     const got = await api(`${PLAN}/metrics?band=${low},${high}`);
     if (!got.ok) {
-      say("warning", `均衡指标无法计算：${got.body.detail || got.status}`);
+      say("warning", `均衡指标无法计算：${refusal(got)}`);
       return;
     }
     state.metrics = {...got.body, byCode: Object.fromEntries(
@@ -311,7 +302,7 @@
     const got = await api(`${PLAN}/impact`);
     const box = $("impact-summary");
     if (!got.ok) {
-      box.replaceChildren(el("p", {}, `影响无法计算：${got.body.detail || got.status}`));
+      box.replaceChildren(el("p", {}, `影响无法计算：${refusal(got)}`));
       return;
     }
     const t = got.body.totals;
@@ -411,7 +402,8 @@
   }
 
   // ---- edits ----------------------------------------------------------------------------------
-  async function edit(path, method, body, what) {
+  // `after(answer)`, when given, says what was done once the page shows it
+  async function edit(path, method, body, what, after) {
     if (state.busy) return null;
     state.busy = true;
     document.body.dataset.busy = "true";
@@ -424,13 +416,15 @@
         return null;
       }
       if (!got.ok) {
-        say("danger", `${what}失败：${got.body.detail || "HTTP " + got.status}`, "pe-refused");
+        say("danger", `${what}失败：${refusal(got)}`, "pe-refused");
         if (got.status === 409) await loadPlan();
         return null;
       }
       setVersion(versionOf(got.etag) ?? got.body.version);
+      showRepairs(null);  // the repairs listed were made to the plan before this edit
       await refresh();
-      say("success", `${what}完成`);  // said once the map and lists show the result
+      // said once the map and lists show the result
+      say("success", after ? after(got.body) : `${what}完成`);
       return got.body;
     } finally {
       state.busy = false;
@@ -644,7 +638,7 @@
         await reloadAfterConflict("方案已被他人修改：已重新载入最新版本，请重新发布");
         return null;
       }
-      if (!got.ok) return `发布失败：${got.body.detail || "HTTP " + got.status}`;
+      if (!got.ok) return `发布失败：${refusal(got)}`;
       await loadPlan();
       await refresh();
       say("success", `方案已发布，${new Date(got.body.effective_from)
@@ -663,7 +657,7 @@
         method: "POST", headers: {"Content-Type": "application/json"},
         body: JSON.stringify({band: bandValue()})});
       if (!got.ok) {
-        say("danger", `自动均衡失败：${got.body.detail || "HTTP " + got.status}`);
+        say("danger", `自动均衡失败：${refusal(got)}`);
         return;
       }
       window.location.assign(`/plans/${got.body.id}/edit`);
@@ -672,9 +666,76 @@
     }
   }
 
+  // ---- repair within tolerance ----------------------------------------------------------------
+  // offered while validation finds problems a repair within the default tolerance clears
+  function showRepairForm(repairable) {
+    const form = $("repair-form");
+    if (!form) return;  // a reader's page, or a plan that was not a draft: no form
+    form.hidden = !(state.editable && repairable > 0);
+    form.dataset.repairable = String(repairable);
+    $("repair-run").textContent = `容差内修复（${repairable} 处问题可修复）`;
+  }
+
+  const repairName = (kind) => config.repairs[kind] || kind;
+  const shiftText = (m) => (m < 0.01 ? m.toFixed(3) : m.toFixed(2));
+
+  function showRepairs(repairs, title) {
+    repairLayer.clearLayers();
+    state.repairs = repairs && repairs.length ? repairs : null;
+    $("repairs").hidden = !state.repairs;
+    if (!state.repairs) {
+      $("repair-list").replaceChildren();
+      return;
+    }
+    $("repairs-title").textContent = title;
+    $("repair-list").replaceChildren(...state.repairs.map((repair, index) => el("li", {
+      class: "pe-repair-item", dataset: {kind: repair.kind, index: String(index)},
+      onclick: () => focusRepair(index),
+    }, el("b", {}, repairName(repair.kind)), " ", repair.grids.join("、"),
+    ` · ${areaText(repair.area_m2)} m² · 最大位移 ${shiftText(repair.shift_m)} m`,
+    repair.pieces > 1 ? ` · ${repair.pieces} 处` : "",
+    repair.message ? el("div", {class: "pe-problem-message"}, repair.message) : null)));
+  }
+
+  // a repair moves boundaries by centimetres: its place is shown by a marker, close up
+  function focusRepair(index) {
+    const repair = state.repairs[index];
+    document.querySelectorAll(".pe-repair-item").forEach((item) => item.classList.toggle(
+      "pe-focused", item.dataset.index === String(index)));
+    repairLayer.clearLayers();
+    if (!repair.location) {
+      if (repair.grids.length) zoomTo(repair.grids[0]);
+      return;
+    }
+    const [lon, lat] = repair.location;
+    map.setView([lat, lon], Math.max(map.getZoom(), 18), {animate: false});
+    L.circleMarker([lat, lon], {
+      pane: "pe-problems", radius: 10, color: "#ffeb3b", weight: 3, fillColor: "#00c853",
+      fillOpacity: 0.9, className: `pe-repair-marker pe-repair-marker-${repair.kind}`,
+    }).bindTooltip(`${repairName(repair.kind)} ${repair.grids.join("、")}`).addTo(repairLayer);
+    document.body.dataset.repairFocused = String(index);
+  }
+
+  async function repairPlan(event) {
+    event.preventDefault();
+    stopDrawing();
+    const tolerance = Number($("repair-tolerance").value);
+    if (!(tolerance > 0 && tolerance <= config.tolerance.max)) {
+      say("warning", `容差须大于 0 米且不超过 ${config.tolerance.max} 米`, "pe-refused");
+      return;
+    }
+    await edit("/repair", "POST", {tolerance_m: tolerance}, "容差内修复", (done) => {
+      const count = done.repairs.length;
+      showRepairs(done.repairs, `已修复 ${count} 项（容差 ${done.tolerance_m} 米）`);
+      return count ? `容差内修复完成：${count} 项`
+        : `容差 ${done.tolerance_m} 米内没有可修复的问题`;
+    });
+  }
+
   function setReadOnly() {
     state.editable = false;
     stopDrawing();
+    showRepairForm(0);
     document.body.classList.add("pe-readonly");
     document.querySelectorAll(".pe-tool").forEach((b) => { b.disabled = true; });
   }
@@ -726,7 +787,16 @@
   });
   document.querySelector(".pe-selected").after(levelPicker, fitAll);
 
+  if ($("repair-form")) $("repair-form").addEventListener("submit", repairPlan);
+
   if (!state.editable) setReadOnly();
   openTab("validation");
-  refresh().then(() => { document.body.dataset.ready = "true"; });
+  refresh().then(() => {
+    const imported = window.planApi.takeRepairs(config.plan_id);  // plan_import.js left them
+    if (imported) {
+      showRepairs(imported.repairs, `导入时已修复 ${imported.repairs.length} 项` +
+                  `（容差 ${imported.tolerance_m} 米）`);
+    }
+    document.body.dataset.ready = "true";
+  });
 }());
