@@ -28,6 +28,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import shapely
 from shapely.errors import GEOSException
+from shapely.geometry import MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
 
 from grid_layers.hierarchy import (
@@ -130,9 +131,15 @@ def _troubled(grids: Sequence[GridRecord]) -> set[int]:
 
 
 def _polygonal(geometry: BaseGeometry) -> BaseGeometry:
-    """The polygon parts of an overlay's result, as one (Multi)Polygon."""
+    """The polygon parts of an overlay's result, as one (Multi)Polygon (an overlay's parts
+    do not overlap, so they are gathered, not unioned again)."""
+    if isinstance(geometry, Polygon | MultiPolygon):
+        return geometry
     parts = shapely.get_parts(shapely.get_parts(geometry))
-    return shapely.union_all(parts[shapely.get_type_id(parts) == POLYGON_TYPE_ID])
+    parts = parts[(shapely.get_type_id(parts) == POLYGON_TYPE_ID) & ~shapely.is_empty(parts)]
+    if len(parts) == 1:
+        return parts[0]
+    return MultiPolygon(list(parts)) if len(parts) else Polygon()
 
 
 def _complex(xy: np.ndarray) -> np.ndarray:

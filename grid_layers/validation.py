@@ -100,8 +100,11 @@ def _bordering(
     )
     if not len(neighbours) or not len(want):
         return {}
-    tree = shapely.STRtree(objects([n.shape for n in neighbours]))
-    found, t = tree.query(shapes[want], predicate="dwithin", distance=tol.touch_distance_m)
+    # the tree holds the small parts and each detailed neighbour is the (prepared) query:
+    # the other way round a messy file's 100,000 slivers took 78 s against 80 detailed grids
+    near = objects([n.shape for n in neighbours])
+    t, found = shapely.STRtree(shapes[want]).query(near, predicate="dwithin",
+                                                  distance=tol.touch_distance_m)
     k = want[found]
     fits = [
         pieces[owner[a]].level == neighbours[b].level
@@ -112,7 +115,7 @@ def _bordering(
     # a neighbour must share a stretch of boundary longer than twice the part's width (at most
     # sliver_width_m): a grid touching only a sliver's end, or a corner, is not named
     zones = shapely.buffer(shapes[k], tol.touch_distance_m, quad_segs=2)
-    edges = shapely.boundary(objects([neighbours[b].shape for b in t]))
+    edges = shapely.boundary(near)[t]
     shared = shapely.length(shapely.intersection(edges, zones))
     enough = shared > np.minimum(2.0 * width[k], tol.sliver_width_m)
     nearby: dict[int, set[str]] = {}
