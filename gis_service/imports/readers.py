@@ -48,7 +48,9 @@ def read_vector(path: Path, crs: str | None) -> list[InputFeature]:
         if counted > MAX_FEATURES_PER_FILE:
             raise UnreadableInputError(f"{path}: {counted:,} features, more than the "
                                        f"{MAX_FEATURES_PER_FILE:,} one file may hold")
-        meta, _, wkb, field_data = pyogrio.raw.read(path)
+        # a CSV's WKT column is its geometry, not an attribute to keep beside it
+        options = {"KEEP_GEOM_COLUMNS": "NO"} if path.suffix.lower() == ".csv" else {}
+        meta, _, wkb, field_data = pyogrio.raw.read(path, **options)
     except (DataSourceError, DataLayerError, OSError, ValueError) as exc:
         raise UnreadableInputError(f"{path}: not a readable vector file ({exc})") from exc
     if wkb is None:

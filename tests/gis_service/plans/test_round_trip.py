@@ -91,7 +91,7 @@ def test_a_published_plan_exports_files_that_import_check_accepts(
             refused[fmt] = "\n".join(report.lines())
     assert refused == {}, "\n".join(refused.values())
     # the coordinates are the stored ones exactly: imported again, nothing is new or changed
-    for fmt in ("geojson", "gpkg"):
+    for fmt in ("geojson", "gpkg", "csv"):
         report = run_import(db_session, "grids", files[fmt])
         assert report.counts == {"new": 0, "changed": 0, "unchanged": 8}, (fmt, report.lines())
     assert client.get(f"{API}/{plan['id']}", headers=auth).json()["status"] == "published"
