@@ -342,27 +342,49 @@ class _Repairer:
         if not len(narrow):
             return shapes
         edges = shapely.boundary(objects(shapes))
-        for bit in narrow:
-            # a strip along the parent's edge can run past several children: each takes what
-            # lies within the tolerance of its own line in the file, longest border first; a
-            # tail left over (where the parent's line came from a neighbour's) goes whole to
-            # the longest border if it lies within the tolerance of any line in the file
-            near = shapely.buffer(bit, self.deg * 1e-3, quad_segs=2)  # overlay noise aside
-            border = shapely.length(shapely.intersection(edges, near))
-            order = [k for k in np.argsort(-border, kind="stable") if border[k] > 0.0]
-            left = bit
-            for k in order:
-                take = _polygonal(shapely.intersection(left, self._reach([movable[k]], bit)))
-                if not take.is_empty:
-                    shapes[k] = _polygonal(shapely.union(shapes[k], take))
-                    edges[k] = shapely.boundary(shapes[k])
-                    left = _polygonal(shapely.difference(left, take))
-            if order and not left.is_empty:
-                k = order[0]
-                take = _polygonal(shapely.intersection(left, self._reach(self.usable, bit)))
+        # which children each bit borders (their edge runs along it), all at once
+        near = shapely.buffer(narrow, self.deg * 1e-3, quad_segs=2)  # overlay noise aside
+        b, k = shapely.STRtree(edges).query(near, predicate="intersects")
+        border = shapely.length(shapely.intersection(edges[k], near[b]))
+        b, k, border = b[border > 0.0], k[border > 0.0], border[border > 0.0]
+        bordering = np.bincount(b, minlength=len(narrow))
+        # the usual bit borders one child and lies within the tolerance of the file's lines:
+        # it goes to that child whole, every such bit of a child in one union
+        lines = self._file_lines()
+        coords, which = shapely.get_coordinates(narrow, return_index=True)
+        far = np.zeros(len(narrow))
+        np.maximum.at(far, which, lines.distance(coords))
+        whole = (bordering == 1) & (far <= self.tol)
+        gains: dict[int, list[BaseGeometry]] = defaultdict(list)
+        for bit, child in zip(b[whole[b]], k[whole[b]], strict=True):
+            gains[int(child)].append(narrow[bit])
+        for child, bits in gains.items():
+            shapes[child] = _polygonal(shapely.union_all(objects([shapes[child], *bits])))
+            edges[child] = shapely.boundary(shapes[child])
+        for i in np.flatnonzero((bordering > 0) & ~whole):
+            mine = b == i
+            self._share(narrow[i], k[mine][np.argsort(-border[mine], kind="stable")],
+                        movable, shapes, edges)
+        return shapes
+
+    def _share(self, bit: BaseGeometry, order: np.ndarray, movable: list[int],
+               shapes: list[BaseGeometry], edges: np.ndarray) -> None:
+        """A strip along the parent's edge running past several children: each takes what
+        lies within the tolerance of its own line in the file, longest border first; a tail
+        left over (where the parent's line came from a neighbour's) goes whole to the longest
+        border if it lies within the tolerance of any line in the file."""
+        left = bit
+        for k in order:
+            take = _polygonal(shapely.intersection(left, self._reach([movable[k]], bit)))
+            if not take.is_empty:
                 shapes[k] = _polygonal(shapely.union(shapes[k], take))
                 edges[k] = shapely.boundary(shapes[k])
-        return shapes
+                left = _polygonal(shapely.difference(left, take))
+        if len(order) and not left.is_empty:
+            k = int(order[0])
+            take = _polygonal(shapely.intersection(left, self._reach(self.usable, bit)))
+            shapes[k] = _polygonal(shapely.union(shapes[k], take))
+            edges[k] = shapely.boundary(shapes[k])
 
     def _reach(self, grids: Sequence[int], bit: BaseGeometry) -> BaseGeometry:
         """Where a grid may grow near `bit`: within the tolerance of these grids' lines in the
