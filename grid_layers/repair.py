@@ -41,6 +41,7 @@ from grid_layers.hierarchy import (
     shape_defect,
 )
 from grid_layers.metric import POLYGON_TYPE_ID, Metric, objects
+from grid_layers.validation import validate_hierarchy
 
 REPAIR_KINDS = ("made_valid", "snapped", "gap_closed", "overlap_resolved", "clipped_to_parent")
 DEFAULT_TOLERANCE_M = 0.5
@@ -111,8 +112,6 @@ def count_repairable(problems: Sequence[Problem], after_repair: Sequence[Problem
 def _troubled(grids: Sequence[GridRecord]) -> set[int]:
     """Indexes of the grids validation finds a problem with, at the deepest level each
     problem names (a gap in a parent is its children's problem, not the parent's family's)."""
-    from grid_layers.validation import validate_hierarchy  # validation's module sizes pieces
-
     index: dict[str, int] = {}
     for i, grid in enumerate(grids):
         index.setdefault(grid.code, i)
@@ -208,8 +207,8 @@ class _Repairer:
         return RepairOutcome(records, tuple(repairs), self.tol)
 
     def _make_valid(self) -> None:
-        """Rings made invalid by rounding: GEOS's make_valid, then bits narrower than the
-        tolerance (the small lobe of a bow-tie) dropped for the cleaner to give away."""
+        """Rings made invalid by rounding: GEOS's make_valid, a folded tip joined back on,
+        within the bound like every repair."""
         for i, grid in enumerate(self.grids):
             if self.valid[i] or not self.movable[i]:
                 continue
