@@ -102,11 +102,11 @@ def repair_hierarchy(
     return _Repairer(grids, check_records(grids), tolerance_m, frozenset(fixed)).run()
 
 
-def count_repairable(problems: Sequence[Problem], after_repair: Sequence[Problem]) -> int:
-    """How many problems a repair clears: those naming no grid that still has a problem once
+def repairable(problems: Sequence[Problem], after_repair: Sequence[Problem]) -> list[bool]:
+    """Which problems a repair clears: those naming no grid that still has a problem once
     repaired (a missing or malformed field is never a repair's to clear)."""
     still = {code for p in after_repair for code in p.grids}
-    return sum(1 for p in problems if p.type != "invalid_attribute" and not still & set(p.grids))
+    return [p.type != "invalid_attribute" and not still & set(p.grids) for p in problems]
 
 
 def _troubled(grids: Sequence[GridRecord]) -> set[int]:
@@ -235,9 +235,12 @@ class _Repairer:
         parts = shapely.get_parts(made)
         if len(parts) < 2:
             return made
-        grown = shapely.buffer(parts, self.deg * 0.01, quad_segs=1)
-        a, b = shapely.STRtree(grown).query(grown, predicate="intersects")
-        bridges = shapely.intersection(grown[a[a < b]], grown[b[a < b]])
+        # a bridge is a blob around the shortest line between two parts that touch or
+        # nearly do (a band along the whole of two long parts could poke out of the parent)
+        a, b = shapely.STRtree(parts).query(parts, predicate="dwithin", distance=self.deg * 0.02)
+        a, b = a[a < b], b[a < b]
+        bridges = shapely.buffer(shapely.shortest_line(parts[a], parts[b]), self.deg * 0.01,
+                                 quad_segs=2)
         joined = _polygonal(shapely.union_all(np.concatenate([parts, bridges])))
         parts = shapely.get_parts(joined)
         if len(parts) < 2 or multipart:
@@ -312,10 +315,39 @@ class _Repairer:
             shapes = [_polygonal(g) for g in cleaned[len(inputs) - len(movable):]]
             if outline is not None:
                 shapes = self._fit(movable, shapes, outline, [self.now[i] for i in steady])
+            shapes = self._reattach(movable, shapes)
         except GEOSException:
             return None
         if not all(s.is_valid and not s.is_empty for s in shapes):
             return None
+        return shapes
+
+    def _reattach(self, movable: list[int], shapes: list[BaseGeometry]) -> list[BaseGeometry]:
+        """A bit cut off from a grid that is not multi-part by design (the cleaning of a
+        zigzag edge can leave a few square centimetres apart): joined back where it touches
+        the grid at a point, else given to the neighbour with the longest border along it,
+        when it is narrower than the tolerance."""
+        edges = shapely.boundary(objects(shapes))
+        for k, shape in enumerate(shapes):
+            if not isinstance(shape, MultiPolygon) or self.grids[movable[k]].multipart_allowed:
+                continue
+            shape = shapes[k] = self._rejoin(shape, multipart=True)  # pinched at a point
+            if not isinstance(shape, MultiPolygon):
+                edges[k] = shapely.boundary(shape)
+                continue
+            parts = shapely.get_parts(shape)
+            _, owner, _, area, width = self.metric.polygons(parts)
+            main = owner[int(np.argmax(area))]
+            for j in np.unique(owner[(width < self.tol) & (owner != main)]):
+                near = shapely.buffer(parts[j], self.deg * 1e-3, quad_segs=2)
+                border = shapely.length(shapely.intersection(edges, near))
+                border[k] = 0.0
+                if border.max() <= 0.0:
+                    continue
+                best = int(np.argmax(border))
+                shapes[best] = _polygonal(shapely.union(shapes[best], parts[j]))
+                shapes[k] = _polygonal(shapely.difference(shapes[k], parts[j]))
+                edges[best], edges[k] = shapely.boundary(shapes[best]), shapely.boundary(shapes[k])
         return shapes
 
     def _frame(self, outline: BaseGeometry) -> BaseGeometry:

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from gis_service.grids.queries import current_versions
 from grid_layers.hierarchy import COMPREHENSIVE
-from grid_layers.repair import Repair, count_repairable, repair_hierarchy
+from grid_layers.repair import Repair, repair_hierarchy, repairable
 from grid_layers.validation import GridRecord, Problem, find_overlaps, validate_hierarchy
 
 _DISTRICT_LEVEL = 2  # one level below the town, as the validator counts
@@ -58,10 +58,10 @@ def check_districts(session: Session, geometries: dict[str, BaseGeometry]) -> li
 
 
 def repairable_districts(session: Session, geometries: dict[str, BaseGeometry],
-                         tolerance_m: float, problems: list[Problem]) -> int:
-    """How many of the problems a repair within the tolerance would clear."""
+                         tolerance_m: float, problems: list[Problem]) -> list[bool]:
+    """Which of the problems a repair within the tolerance would clear."""
     repaired, _ = repair_districts(session, geometries, tolerance_m)
-    return count_repairable(problems, check_districts(session, repaired))
+    return repairable(problems, check_districts(session, repaired))
 
 
 def repair_districts(session: Session, geometries: dict[str, BaseGeometry],

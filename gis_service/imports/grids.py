@@ -18,7 +18,7 @@ from gis_service.grids.models import GridVersion, LayerChange
 from gis_service.grids.queries import current_versions
 from gis_service.imports.readers import InputFeature, outside_china, read_vector, require_columns
 from gis_service.imports.report import ImportReport
-from grid_layers.repair import DEFAULT_TOLERANCE_M, count_repairable, repair_hierarchy
+from grid_layers.repair import DEFAULT_TOLERANCE_M, repair_hierarchy, repairable
 from grid_layers.validation import GridRecord, Problem, validate_hierarchy
 
 REQUIRED = ("code", "name", "kind", "level", "parent_code")
@@ -59,9 +59,9 @@ def import_grids(session: Session, path: Path, *, crs: str | None = None,
 
 
 def _repairable(grids: list[GridRecord], fixed: set[str], tolerance_m: float,
-                problems: list[Problem]) -> int:
+                problems: list[Problem]) -> list[bool]:
     outcome = repair_hierarchy(grids, tolerance_m, fixed=fixed)
-    return count_repairable(problems, validate_hierarchy(list(outcome.records)))
+    return repairable(problems, validate_hierarchy(list(outcome.records)))
 
 
 def _records(features: list[InputFeature]) -> tuple[list[GridRecord], list[Problem]]:

@@ -28,7 +28,7 @@ class ImportReport:
     counts: dict[str, int] = field(default_factory=dict)
     checked_only: bool = False
     repairs: list[Repair] = field(default_factory=list)  # made before validation (--repair)
-    repairable: int | None = None  # without --repair: problems a repair would clear
+    repairable: list[bool] | None = None  # without --repair: which problems it would clear
 
     @property
     def accepted(self) -> bool:
@@ -46,12 +46,13 @@ class ImportReport:
         if self.problems:
             out.append(f"{self.source}: rejected, {len(self.problems)} problem(s); "
                        "nothing stored")
-            for p in self.problems:
+            marks = self.repairable or [False] * len(self.problems)
+            for p, mark in zip(self.problems, marks, strict=True):
                 out.append(f"  {p.type}  [{', '.join(p.grids)}]  {p.area_m2:.1f} m²"
-                           f"{_where(p.location)}  {p.message}")
-            if self.repairable:
-                out.append(f"repairable with --repair: {self.repairable} of "
-                           f"{len(self.problems)}")
+                           f"{_where(p.location)}  {p.message}"
+                           + ("  (repairable)" if mark else ""))
+            if any(marks):
+                out.append(f"repairable with --repair: {sum(marks)} of {len(self.problems)}")
             return out
         verb = "valid, nothing stored (--check)" if self.checked_only else "imported"
         counts = ", ".join(f"{n} {what}" for what, n in self.counts.items())

@@ -42,7 +42,7 @@ from gis_service.plans.wording import stale_version, status_name
 from grid_layers import crs as crs_module
 from grid_layers.hierarchy import COMPREHENSIVE, MAX_VERTICES_PER_GEOMETRY
 from grid_layers.plan_edits import snap_to_neighbours
-from grid_layers.repair import count_repairable, repair_hierarchy
+from grid_layers.repair import repair_hierarchy, repairable
 from grid_layers.validation import validate_hierarchy
 from grid_layers.wording import invalid_because
 
@@ -239,6 +239,7 @@ def validation(session: Session, *, principal: Principal, plan_id: int) -> Valid
     readable(session, principal=principal, plan_id=plan_id)
     records = [as_record(g) for g in plan_grids(session, plan_id)]
     problems = validate_hierarchy(records)
+    clears = repairable(problems, validate_hierarchy(list(repair_hierarchy(records).records))
+                        ) if problems else []
     return ValidationRead(valid=not problems, problems=[ProblemRead.of(p) for p in problems],
-                          repairable=count_repairable(problems, validate_hierarchy(list(
-                              repair_hierarchy(records).records))) if problems else 0)
+                          repairable=sum(clears))

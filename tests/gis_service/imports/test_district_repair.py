@@ -53,7 +53,8 @@ def test_districts_a_centimetre_apart_are_repaired(db_session: Session, tmp_path
     path = write_geojson(tmp_path / "d.geojson", apart)
     refused = run_import(db_session, "districts", path)
     assert {p.type for p in refused.problems} == {"sliver"}
-    assert refused.repairable == len(refused.problems)
+    assert refused.repairable == [True] * len(refused.problems)
+    assert all(line.endswith("(repairable)") for line in refused.lines()[1:-1])
     report = run_import(db_session, "districts", path, repair=True)
     assert report.accepted, report.lines()
     assert {"gap_closed", "clipped_to_parent"} <= {r.kind for r in report.repairs}
