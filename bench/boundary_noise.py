@@ -60,6 +60,17 @@ def grown(geometry: BaseGeometry, metres: float) -> BaseGeometry:
     return metric.unproject(bigger)[0]
 
 
+def generalised_parents(grids: Sequence[GridRecord], metres: float) -> list[GridRecord]:
+    """Every grid with children redrawn on its own, its outline simplified (Douglas-Peucker)
+    by up to `metres`: the children's vertices then lie near, not on, their parent's edges, as
+    when a town's outline and its villages come from different drawings."""
+    parents = {g.parent_code for g in grids if g.parent_code}
+    lat = float(np.mean(shapely.bounds(objects([g.geometry for g in grids]))[:, [1, 3]]))
+    degrees = metres / (_M_PER_DEG_LON_EQUATOR * math.cos(math.radians(lat)))
+    return [replace(g, geometry=shapely.simplify(g.geometry, degrees, preserve_topology=True))
+            if g.code in parents else g for g in grids]
+
+
 def poking_special(grids: Sequence[GridRecord], inside: str, code: str,
                    metres: float) -> list[GridRecord]:
     """A special grid drawn over the comprehensive grid `inside` (on the town's edge), grown
