@@ -14,6 +14,7 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
+from gis_service import locks
 from gis_service.grids.models import GridVersion, LayerChange
 from gis_service.grids.queries import current_versions
 from gis_service.imports.readers import InputFeature, outside_china, read_vector, require_columns
@@ -23,7 +24,6 @@ from grid_layers.validation import GridRecord, Problem, validate_hierarchy
 
 REQUIRED = ("code", "name", "kind", "level", "parent_code")
 KNOWN = (*REQUIRED, "households", "population", "multipart")
-IMPORT_LOCK = 0x67726964  # advisory lock: one boundary import at a time
 
 
 def import_grids(session: Session, path: Path, *, crs: str | None = None,
@@ -34,7 +34,7 @@ def import_grids(session: Session, path: Path, *, crs: str | None = None,
     features = read_vector(path, crs)
     require_columns(path, set(features[0].properties) if features else set(REQUIRED), REQUIRED)
     report = ImportReport("grids", str(path), len(features), checked_only=check_only)
-    session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": IMPORT_LOCK})
+    session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": locks.BOUNDARIES})
     now = datetime.now(UTC)
     stored = {g.code: g for g in current_versions(session, now)}
     records, report.problems = _records(features)
@@ -60,7 +60,7 @@ def import_grids(session: Session, path: Path, *, crs: str | None = None,
 
 def _repairable(grids: list[GridRecord], fixed: set[str], tolerance_m: float,
                 problems: list[Problem]) -> list[bool]:
-    outcome = repair_hierarchy(grids, tolerance_m, fixed=fixed)
+    outcome = repair_hierarchy(grids, tolerance_m, fixed=fixed, problems=problems)
     return repairable(problems, validate_hierarchy(list(outcome.records)))
 
 

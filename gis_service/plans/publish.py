@@ -22,6 +22,7 @@ import shapely
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
+from gis_service import locks
 from gis_service.errors import (
     ConflictError,
     InvalidInputError,
@@ -29,7 +30,6 @@ from gis_service.errors import (
     PreconditionFailedError,
 )
 from gis_service.grids.models import GridVersion, LayerChange
-from gis_service.imports.grids import IMPORT_LOCK
 from gis_service.incidents.lifecycle import OPEN_STATES
 from gis_service.incidents.models import Incident
 from gis_service.incidents.routing_book import RoutingBook, load_routing_book
@@ -66,7 +66,7 @@ def publish_plan(session: Session, *, plan_id: int, actor: str, effective_from: 
     """Make a valid draft live from `effective_from`; the caller commits."""
     if policy not in POLICIES:
         raise InvalidInputError(f"policy 须是 {'、'.join(POLICIES)} 之一")
-    session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": IMPORT_LOCK})
+    session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": locks.BOUNDARIES})
     # Without JIT until the caller's transaction ends: after the re-attribution's big UPDATE
     # the tile triggers on `incident` keep a plan costed for a million rows, and each open
     # incident's one-row update below would compile it again (~30 ms apiece).

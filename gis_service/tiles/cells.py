@@ -50,13 +50,15 @@ from sqlalchemy import Connection, Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
+from gis_service import locks
+
 logger = logging.getLogger(__name__)
 SQL = Path(__file__).resolve().parent / "sql"
 FOLD = text((SQL / "fold_cells.sql").read_text(encoding="utf-8"))
 SWEEPS = [text(f"DELETE FROM {table} WHERE n = 0")
           for table in ("incident_cell", "incident_handler_cell")]
 # one folder at a time across processes: two would wait on each other's rows
-FOLD_LOCK = text("SELECT pg_try_advisory_xact_lock(7007)")
+FOLD_LOCK = text(f"SELECT pg_try_advisory_xact_lock({locks.TILE_FOLD})")
 BIG_FOLD = 10_000  # aggregate rows written by a fold after which the delta is vacuumed
 
 
