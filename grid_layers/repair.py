@@ -94,12 +94,15 @@ def repair_hierarchy(
     grids: Sequence[GridRecord],
     tolerance_m: float = DEFAULT_TOLERANCE_M,
     fixed: Collection[str] = (),
+    problems: Sequence[Problem] | None = None,
 ) -> RepairOutcome:
     """Repair what lies within `tolerance_m` metres; grids whose code is in `fixed` keep their
-    shape. Validate the outcome's records afterwards: repair refuses nothing itself."""
+    shape; `problems`: these grids' validation when the caller has it already. Validate the
+    outcome's records afterwards: repair refuses nothing itself."""
     if not 0.0 < tolerance_m <= MAX_TOLERANCE_M:
         raise ValueError(f"tolerance must be over 0 and at most {MAX_TOLERANCE_M} m")
-    return _Repairer(grids, check_records(grids), tolerance_m, frozenset(fixed)).run()
+    found = validate_hierarchy(grids) if problems is None else problems
+    return _Repairer(grids, check_records(grids), tolerance_m, frozenset(fixed), found).run()
 
 
 def repairable(problems: Sequence[Problem], after_repair: Sequence[Problem]) -> list[bool]:
@@ -109,7 +112,7 @@ def repairable(problems: Sequence[Problem], after_repair: Sequence[Problem]) -> 
     return [p.type != "invalid_attribute" and not still & set(p.grids) for p in problems]
 
 
-def _troubled(grids: Sequence[GridRecord]) -> set[int]:
+def _troubled(grids: Sequence[GridRecord], problems: Sequence[Problem]) -> set[int]:
     """Indexes of the grids validation finds a problem with, at the deepest level each
     problem names (a gap in a parent is its children's problem, not the parent's family's)."""
     index: dict[str, int] = {}
@@ -121,7 +124,7 @@ def _troubled(grids: Sequence[GridRecord]) -> set[int]:
         return 9 if grids[i].kind != COMPREHENSIVE or level is None else level
 
     found: set[int] = set()
-    for problem in validate_hierarchy(grids):
+    for problem in problems:
         named = [index[c] for c in problem.grids if c in index]
         if named:
             deepest = max(depth(i) for i in named)
@@ -171,7 +174,7 @@ class _Lines:
 class _Repairer:
     def __init__(
         self, grids: Sequence[GridRecord], rec: RecordCheck, tolerance_m: float,
-        fixed: frozenset[str],
+        fixed: frozenset[str], problems: Sequence[Problem],
     ) -> None:
         self.grids, self.rec, self.tol = grids, rec, tolerance_m
         self.deg = tolerance_m / _M_PER_DEGREE_MAX
@@ -186,7 +189,7 @@ class _Repairer:
         measurable = [g.geometry for g in grids if shape_defect(g.geometry) is None]
         self.metric = Metric(objects(measurable))
         self.repairs: list[Repair] = []
-        self.troubled = _troubled(grids)
+        self.troubled = _troubled(grids, problems)
         self.usable = [i for i, g in enumerate(grids) if shape_defect(g.geometry) is None]
         self.lines: _Lines | None = None
         self.moved: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # lon/lat points, metres

@@ -239,7 +239,7 @@ def validation(session: Session, *, principal: Principal, plan_id: int) -> Valid
     readable(session, principal=principal, plan_id=plan_id)
     records = [as_record(g) for g in plan_grids(session, plan_id)]
     problems = validate_hierarchy(records)
-    clears = repairable(problems, validate_hierarchy(list(repair_hierarchy(records).records))
-                        ) if problems else []
+    clears = repairable(problems, validate_hierarchy(list(
+        repair_hierarchy(records, problems=problems).records))) if problems else []
     return ValidationRead(valid=not problems, problems=[ProblemRead.of(p) for p in problems],
                           repairable=sum(clears))
