@@ -369,6 +369,7 @@ def report(
     import json
     from datetime import UTC, date, datetime
 
+    from gis_service.hotspots.service import thresholds_from
     from gis_service.reports.csv import report_csv
     from gis_service.reports.periods import parse_month
     from gis_service.reports.service import monthly_report, report_map, weekly_report
@@ -389,7 +390,8 @@ def report(
         raise _fail(f"bad --date or --month: {exc}", 2) from exc
     with _session() as session:
         try:
-            made = (weekly_report(session, principal=None, area=area, day=week_day)
+            made = (weekly_report(session, principal=None, area=area, day=week_day,
+                                  thresholds=thresholds_from(Settings()))
                     if kind == "weekly"
                     else monthly_report(session, principal=None, area=area, month=first))
         except DomainError as exc:

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from gis_service.database import SessionDep
+from gis_service.hotspots.service import thresholds_from
 from gis_service.reports.periods import parse_month
 from gis_service.reports.service import monthly_report, report_map, weekly_report
 from gis_service.timeutil import CHINA_TIME
@@ -39,7 +40,8 @@ def weekly_page(request: Request, session: SessionDep, principal: OptionalPrinci
     may see it."""
     if principal is None:
         return _sign_in(request)
-    report = weekly_report(session, principal=principal, area=area, day=day)
+    report = weekly_report(session, principal=principal, area=area, day=day,
+                           thresholds=thresholds_from(request.app.state.settings))
     return HTMLResponse(report_page(report, report_map(session, report=report),
                                     nav=nav_html(principal.role, "weekly")))
 

@@ -32,9 +32,9 @@ DEFINITIONS = {
 
 
 def responsibility_health(session: Session, *, principal: Principal | None, start: datetime,
-                          end: datetime, settings: Settings | None = None) -> dict[str, Any]:
+                          end: datetime, settings: Settings) -> dict[str, Any]:
     """Returned categories, late departments and load outliers for [start, end)."""
-    limits = settings or Settings()
+    limits = settings
     scope = scope_of(principal, None)
     return {"period": {"start": start.isoformat(), "end": end.isoformat()},
             "categories": _returns(session, scope, start, end, limits),

@@ -70,10 +70,9 @@ def scope_of(principal: Principal | None, area: str | None) -> ColumnElement[boo
 
 
 def scan_hotspots(session: Session, *, principal: Principal | None, area: str | None,
-                  week_end: datetime, thresholds: Thresholds | None = None) -> dict[str, Any]:
-    """The week before `week_end` against the baseline weeks before it: warnings and cells
-    (thresholds from the environment's settings unless given)."""
-    limits = thresholds or thresholds_from(Settings())
+                  week_end: datetime, thresholds: Thresholds) -> dict[str, Any]:
+    """The week before `week_end` against the baseline weeks before it: warnings and cells."""
+    limits = thresholds
     weeks = limits.baseline_weeks + 1
     start, week_start = week_end - weeks * WEEK, week_end - WEEK
     condition = scope_of(principal, area)
@@ -105,11 +104,10 @@ def _places(session: Session, groups: list[RepeatGroup]) -> list[str | None]:
 
 
 def scan_year(session: Session, *, principal: Principal | None, area: str | None,
-              end: datetime, weeks: int = 52,
-              thresholds: Thresholds | None = None) -> list[dict[str, int]]:
+              end: datetime, thresholds: Thresholds, weeks: int = 52) -> list[dict[str, int]]:
     """Every one of the `weeks` weeks before `end`, each against its own baseline: how many
     cells, categories and grids were flagged (one read of the reports, binned once)."""
-    limits = thresholds or thresholds_from(Settings())
+    limits = thresholds
     total = weeks + limits.baseline_weeks
     start = end - total * WEEK
     rows = session.execute(queries.placed_reports(scope_of(principal, area), start, end)).all()

@@ -6,12 +6,13 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from gis_service.auth.deps import PrincipalDep
 from gis_service.database import SessionDep
 from gis_service.errors import InvalidInputError
+from gis_service.hotspots.service import thresholds_from
 from gis_service.jsonresponse import JSONBytesResponse
 from gis_service.reports.csv import report_csv
 from gis_service.reports.periods import parse_month
@@ -45,12 +46,14 @@ def report(session: SessionDep, principal: PrincipalDep, start: datetime, end: d
 
 
 @router.get("/reports/weekly", tags=["reports"])
-def weekly(session: SessionDep, principal: PrincipalDep,
+def weekly(request: Request, session: SessionDep, principal: PrincipalDep,
            date: Annotated[date | None, Query(
                description="a day of the week; by default the last full week")] = None,
            area: Area = None, format: Format = "json") -> Response:
     """The weekly review of the Monday–Sunday week (China time) of `date`."""
-    return _answer(weekly_report(session, principal=principal, area=area, day=date), format)
+    limits = thresholds_from(request.app.state.settings)
+    return _answer(weekly_report(session, principal=principal, area=area, day=date,
+                                 thresholds=limits), format)
 
 
 @router.get("/reports/monthly", tags=["reports"])

@@ -4,8 +4,6 @@ each compared with the period before; as the caller may see them."""
 
 from __future__ import annotations
 
-import importlib
-import logging
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -15,13 +13,14 @@ from sqlalchemy.orm import Session
 
 from gis_service.auth.service import Principal
 from gis_service.errors import NotFoundError
+from gis_service.hotspots.scan import Thresholds
+from gis_service.hotspots.service import scan_hotspots
 from gis_service.incidents.lifecycle import RESOLUTIONS
 from gis_service.incidents.scope import EVERYWHERE, visible
 from gis_service.reports import queries
 from gis_service.reports.periods import comparable, days, last_full_week, month_of, week_of
 from gis_service.timeutil import CHINA_TIME
 
-logger = logging.getLogger(__name__)
 STEPS = ("dispatch", "accept", "resolve", "close")
 TOP = 10
 UNCATEGORISED = "未分类"
@@ -246,26 +245,16 @@ def build_report(session: Session, *, principal: Principal | None, area: str | N
 
 
 def _warnings(session: Session, principal: Principal | None, area: str | None,
-              week_end: datetime) -> dict[str, Any]:
-    """The early warnings of the week, when the hotspots module is there to give them."""
-    try:
-        module = importlib.import_module("gis_service.hotspots.service")
-    except ImportError:
-        return {"available": False, "warnings": []}
-    scan = getattr(module, "scan_hotspots", None)
-    if scan is None:
-        return {"available": False, "warnings": []}
-    try:  # another team's module: while it is unfinished the report must still be made
-        with session.begin_nested():
-            found = scan(session, principal=principal, area=area, week_end=week_end)
-    except Exception:
-        logger.exception("the hotspot scan failed; the weekly report goes without it")
-        return {"available": False, "warnings": []}
-    return {"available": True, "warnings": list(found.get("warnings", []))}
+              week_end: datetime, thresholds: Thresholds) -> dict[str, Any]:
+    """The early warnings of the week (the hotspot scan the wall shows too)."""
+    found = scan_hotspots(session, principal=principal, area=area, week_end=week_end,
+                          thresholds=thresholds)
+    return {"available": True, "warnings": list(found["warnings"])}
 
 
 def weekly_report(session: Session, *, principal: Principal | None, area: str | None,
-                  day: date | None = None, now: datetime | None = None) -> dict[str, Any]:
+                  thresholds: Thresholds, day: date | None = None,
+                  now: datetime | None = None) -> dict[str, Any]:
     """The weekly review (周研判) of the Monday–Sunday week of `day` (None: the last full
     week), with early warnings."""
     moment = now or datetime.now(UTC)
@@ -274,7 +263,7 @@ def weekly_report(session: Session, *, principal: Principal | None, area: str | 
     report = build_report(session, principal=principal, area=area, start=start, end=end,
                           now=moment)
     report["kind"] = "weekly"
-    report["early_warnings"] = _warnings(session, principal, area, end)
+    report["early_warnings"] = _warnings(session, principal, area, end, thresholds)
     return report
 
 

@@ -15,8 +15,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from gis_service.addresses.models import AddressPoint
 from gis_service.config import Settings
-from gis_service.hotspots.service import scan_hotspots
+from gis_service.hotspots.service import scan_hotspots, thresholds_from
 from gis_service.main import create_app
+
+LIMITS = thresholds_from(Settings(database_url="postgresql+psycopg://unused/unused"))
 
 Token = Callable[..., dict[str, str]]
 HOT = (120.4035, 30.9035)  # inside T-A-1 (西村一组)
@@ -156,7 +158,8 @@ def test_warnings_are_scoped_to_the_caller_and_the_area(
     assert "cells" not in hotspots(client, auth, cells="false")
     assert client.get("/api/v1/hotspots").status_code == 401
     # the weekly report and the command line see everything
-    everything = scan_hotspots(db_session, principal=None, area=None, week_end=now)
+    everything = scan_hotspots(db_session, principal=None, area=None, week_end=now,
+                               thresholds=LIMITS)
     assert len(of_kind(everything, "hotspot")) == 1
 
 
@@ -178,9 +181,10 @@ def test_thresholds_come_from_the_settings(
     answer = hotspots(strict_client, auth)
     assert answer["baseline_weeks"] == 4 and answer["thresholds"]["min_count"] == 20
     assert of_kind(answer, "hotspot") == []
-    monkeypatch.setenv("GIS_HOTSPOT_P_VALUE", "1e-12")  # the report reads the environment
-    assert of_kind(scan_hotspots(db_session, principal=None, area=None, week_end=now),
-                   "hotspot") == []
-    monkeypatch.delenv("GIS_HOTSPOT_P_VALUE")
-    assert len(of_kind(scan_hotspots(db_session, principal=None, area=None, week_end=now),
-                       "hotspot")) == 1
+    # the report's scan takes the thresholds it is given, not the process environment
+    monkeypatch.setenv("GIS_HOTSPOT_P_VALUE", "1e-12")
+    strict = thresholds_from(Settings(hotspot_p_value=1e-12))
+    assert of_kind(scan_hotspots(db_session, principal=None, area=None, week_end=now,
+                                 thresholds=strict), "hotspot") == []
+    assert len(of_kind(scan_hotspots(db_session, principal=None, area=None, week_end=now,
+                                     thresholds=LIMITS), "hotspot")) == 1

@@ -22,6 +22,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
+from gis_service.config import Settings
+from gis_service.hotspots.service import thresholds_from
 from gis_service.reports.periods import last_full_week, month_of, parse_month, previous, week_of
 from gis_service.reports.service import monthly_report, weekly_report
 from tests.gis_service.reports.history import WEEK_DAY, at, make, week_of_incidents
@@ -170,31 +172,17 @@ def test_csv_is_one_flat_table(client: TestClient, week: dict[str, Any],
     assert figures[("comparison", "intake", "delta")] == "4"
 
 
-def test_the_weekly_report_is_made_without_the_hotspots_module(
-        client: TestClient, week: dict[str, Any], auth: dict[str, str],
-        monkeypatch: pytest.MonkeyPatch) -> None:
-    def missing(name: str) -> Any:
-        raise ImportError(name)
-
-    monkeypatch.setattr("gis_service.reports.service.importlib.import_module", missing)
-    report = weekly(client, auth)
-    assert report["early_warnings"] == {"available": False, "warnings": []}
-    assert report["intake"]["total"] == 5
-
-
-def test_a_failing_hotspot_scan_leaves_the_report_whole(
-        client: TestClient, week: dict[str, Any], auth: dict[str, str],
-        monkeypatch: pytest.MonkeyPatch) -> None:
-    class Broken:
-        @staticmethod
-        def scan_hotspots(*_: Any, **__: Any) -> dict[str, Any]:
-            raise RuntimeError("unfinished")
-
-    monkeypatch.setattr("gis_service.reports.service.importlib.import_module",
-                        lambda name: Broken)
-    report = weekly(client, auth)
-    assert report["early_warnings"]["available"] is False
-    assert report["closures"]["closed"] == 4
+def test_the_weekly_report_takes_the_thresholds_it_is_given(
+        db_session: Session, week: dict[str, Any]) -> None:
+    # the app's settings, not the process environment: floors no week reaches flag nothing
+    usual = weekly_report(db_session, principal=None, area=None, now=at(11, 15),
+                          thresholds=thresholds_from(Settings()))
+    assert usual["early_warnings"]["warnings"]  # three reports at one address
+    strict = Settings(hotspot_repeat_address=10_000, hotspot_min_count=10_000,
+                      hotspot_new_cluster_min=10_000)
+    report = weekly_report(db_session, principal=None, area=None, now=at(11, 15),
+                           thresholds=thresholds_from(strict))
+    assert report["early_warnings"] == {"available": True, "warnings": []}
 
 
 def test_an_incident_that_ever_missed_its_deadline_is_not_closed_on_time(
@@ -249,7 +237,8 @@ def test_month_to_date_is_compared_with_the_same_days_of_the_month_before(
 def test_the_weekly_report_opens_on_the_last_full_week(
         db_session: Session, week: dict[str, Any]) -> None:
     # on Wednesday 11 March the last full week is 2–8 March, not the two days of this one
-    report = weekly_report(db_session, principal=None, area=None, now=at(11, 15))
+    report = weekly_report(db_session, principal=None, area=None, now=at(11, 15),
+                           thresholds=thresholds_from(Settings()))
     assert (report["period"]["start"], report["period"]["end"]) == (
         "2026-03-02T00:00:00+08:00", "2026-03-09T00:00:00+08:00")
     assert report["period"]["to_date"] is False and report["intake"]["total"] == 5
