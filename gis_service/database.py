@@ -15,6 +15,7 @@ from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 
 from gis_service.config import Settings
+from gis_service.context import context_of
 from gis_service.embedded_pg import EmbeddedCluster
 
 STORAGE_SRID = 4490  # CGCS2000 geographic lon/lat; see README "Coordinates"
@@ -80,7 +81,7 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
 
 def get_session(request: Request) -> Iterator[Session]:
     """One session per request, closed at the end (rolled back unless a service committed)."""
-    factory: sessionmaker[Session] = request.app.state.session_factory
+    factory = context_of(request).session_factory
     with factory() as session:
         yield session
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from sqlalchemy import text
 
+from gis_service.context import context_of
 from gis_service.jsonresponse import JSONBytesResponse
 
 router = APIRouter(tags=["health"])
@@ -14,7 +15,7 @@ router = APIRouter(tags=["health"])
 def health(request: Request) -> JSONBytesResponse:
     """200 with the PostGIS version when the database answers, 503 otherwise."""
     try:
-        with request.app.state.session_factory() as session:
+        with context_of(request).session_factory() as session:
             postgis = session.execute(text("SELECT postgis_lib_version()")).scalar_one()
     except Exception as exc:  # any database failure means "not healthy", reported as such
         return JSONBytesResponse({"status": "unavailable", "database": str(exc).splitlines()[0]},

@@ -7,7 +7,6 @@ import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
@@ -21,6 +20,7 @@ from gis_service.auth.rate import RateLimiter
 from gis_service.auth.router import router as auth_router
 from gis_service.auth.service import TokenCache
 from gis_service.config import Settings
+from gis_service.context import AppContext, install
 from gis_service.dashboard.router import router as dashboard_router
 from gis_service.database import make_engine, make_session_factory
 from gis_service.errors import COMMON_RESPONSES, install_handlers
@@ -47,6 +47,7 @@ from gis_service.plans.analysis_router import router as plan_analysis_router
 from gis_service.plans.rebalance_router import router as plan_rebalance_router
 from gis_service.plans.router import router as plans_router
 from gis_service.reports.router import router as reports_router
+from gis_service.tiles.cache import tile_state
 from gis_service.tiles.router import router as tiles_router
 from map_ui.assessment_pages import router as assessment_pages_router
 from map_ui.assets import mount_assets
@@ -67,12 +68,12 @@ def _warm_up(locator: LocatorCache) -> None:
         logger.warning("locator not warmed up: %s", str(exc).splitlines()[0])
 
 
-def _intake_writer(settings: Settings, factory: sessionmaker[Session],
-                   state: Any) -> IntakeWriter | None:
+def _intake_writer(settings: Settings, factory: sessionmaker[Session], locator: LocatorCache,
+                   ids: IdBlocks) -> IntakeWriter | None:
     """The group-commit writer of the HTTP intake (none when switched off)."""
     if settings.intake_batch_max <= 0:
         return None
-    writer = IntakeWriter(factory, state.locator, intake_policy(settings, state.incident_ids),
+    writer = IntakeWriter(factory, locator, intake_policy(settings, ids),
                           settings.intake_batch_max)
     writer.start()
     return writer
@@ -90,18 +91,19 @@ def create_app(settings: Settings | None = None,
         if factory is None:
             engine = make_engine(settings)
             factory = make_session_factory(engine)
-        app.state.settings = settings
-        app.state.session_factory = factory
-        app.state.token_cache = TokenCache(settings.token_cache_seconds)
-        app.state.sign_in_guard = SignInGuard(settings.sign_in_max_failures,
-                                              settings.sign_in_window_seconds)
-        app.state.rate_limiter = RateLimiter(settings.rate_limit_per_second,
-                                             settings.rate_limit_burst)
-        app.state.incident_ids = IdBlocks()
-        app.state.locator = LocatorCache(factory, settings.locator_refresh_seconds,
-                                         extra=load_routing_book)
-        _warm_up(app.state.locator)
-        writer = app.state.intake_writer = _intake_writer(settings, factory, app.state)
+        ids = IdBlocks()
+        locator = LocatorCache(factory, settings.locator_refresh_seconds,
+                               extra=load_routing_book)
+        _warm_up(locator)
+        writer = _intake_writer(settings, factory, locator, ids)
+        install(app, AppContext(
+            settings=settings, session_factory=factory,
+            token_cache=TokenCache(settings.token_cache_seconds),
+            sign_in_guard=SignInGuard(settings.sign_in_max_failures,
+                                      settings.sign_in_window_seconds),
+            rate_limiter=RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst),
+            incident_ids=ids, locator=locator, intake_writer=writer,
+            tiles=tile_state(factory, settings.tile_check_seconds, settings.tile_cache_mib)))
         # Everything made so far lives as long as the process: moved out of the collector's
         # sight, a full collection no longer walks ~200,000 objects (measured: 87 ms, the
         # intake's p99 under load was made of such pauses)

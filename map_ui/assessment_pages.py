@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from gis_service.assessment import service
 from gis_service.assessment.scheme import load_scheme
+from gis_service.context import context_of
 from gis_service.database import SessionDep
 from gis_service.errors import ForbiddenError, NotFoundError
 from gis_service.timeutil import CHINA_TIME
@@ -39,7 +40,7 @@ def league(request: Request, session: SessionDep, principal: OptionalPrincipalDe
     """The month's league table (a grid worker sees their own row)."""
     if principal is None:
         return _sign_in("/assessment", month)
-    settings = request.app.state.settings
+    settings = context_of(request).settings
     scheme = load_scheme(settings.assessment_scheme)
     try:
         rows = service.assess_month(session, month=_month(month), principal=principal,
@@ -60,7 +61,7 @@ def worker(request: Request, worker_code: str, session: SessionDep,
     only their own."""
     if principal is None:
         return _sign_in(f"/assessment/{worker_code}", month)
-    settings = request.app.state.settings
+    settings = context_of(request).settings
     scheme = load_scheme(settings.assessment_scheme)
     now = datetime.now(UTC)
     try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from gis_service.context import context_of
 from gis_service.database import SessionDep
 from gis_service.incidents.lifecycle import CENTER
 from gis_service.open311.service import list_services
@@ -26,4 +27,4 @@ def dispatch_console(request: Request, session: SessionDep,
     categories = {s["service_code"]: s["service_name"] for s in list_services(session)}
     return HTMLResponse(console_page(ConsoleData(
         username=principal.username, role=principal.role, categories=categories,
-        basemap=basemap(request.app.state.settings))))
+        basemap=basemap(context_of(request).settings))))

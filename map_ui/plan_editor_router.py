@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from gis_service.context import context_of
 from gis_service.database import SessionDep
 from gis_service.errors import InvalidInputError, NotFoundError
 from gis_service.plans import service
@@ -25,7 +26,7 @@ router = APIRouter(include_in_schema=False)
 
 def _band(request: Request) -> tuple[int, int]:
     try:
-        return parse_band(request.app.state.settings.plan_band_households)
+        return parse_band(context_of(request).settings.plan_band_households)
     except InvalidInputError:
         return (300, 500)
 
@@ -43,7 +44,7 @@ def plan_editor(plan_id: int, request: Request, session: SessionDep,
         plan = service.readable(session, principal=principal, plan_id=plan_id)
     except NotFoundError:
         return HTMLResponse(not_found_page(plan_id), status_code=404)
-    settings = request.app.state.settings
+    settings = context_of(request).settings
     return HTMLResponse(editor_page(EditorData(
         plan_id=plan.id, name=plan.name, status=plan.status, version=plan.version,
         username=principal.username, role=principal.role, band=_band(request),

@@ -10,6 +10,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from gis_service.context import context_of
 from gis_service.database import SessionDep
 from gis_service.hotspots.service import thresholds_from
 from gis_service.reports.periods import parse_month
@@ -41,7 +42,7 @@ def weekly_page(request: Request, session: SessionDep, principal: OptionalPrinci
     if principal is None:
         return _sign_in(request)
     report = weekly_report(session, principal=principal, area=area, day=day,
-                           thresholds=thresholds_from(request.app.state.settings))
+                           thresholds=thresholds_from(context_of(request).settings))
     return HTMLResponse(report_page(report, report_map(session, report=report),
                                     nav=nav_html(principal.role, "weekly")))
 

@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from gis_service.auth.deps import current_principal
 from gis_service.auth.service import Principal
+from gis_service.context import context_of
 from gis_service.database import SessionDep
 from gis_service.errors import NotAuthenticatedError
 from map_ui.data import gather_wall
@@ -38,7 +39,7 @@ def wall(request: Request, session: SessionDep, principal: OptionalPrincipalDep)
     if principal is None:
         return RedirectResponse("/login?next=/", status_code=303)
     data = gather_wall(session, principal=principal, now=datetime.now(UTC),
-                       settings=request.app.state.settings)
+                       settings=context_of(request).settings)
     return _compressed(request, render_wall(data))
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from gis_service.context import context_of
 from gis_service.database import SessionDep
 from gis_service.patrols.service import walker
 from map_ui.data import basemap
@@ -23,5 +24,5 @@ def worker(request: Request, session: SessionDep, principal: OptionalPrincipalDe
     view = WorkerView(username=principal.username, role=principal.role,
                       scope_code=principal.scope_code, worker_code=me["worker_code"],
                       worker_name=me["worker_name"], grid_code=me["grid_code"],
-                      basemap=basemap(request.app.state.settings))
+                      basemap=basemap(context_of(request).settings))
     return HTMLResponse(worker_page(view), headers={"Cache-Control": "no-store"})

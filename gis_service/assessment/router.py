@@ -17,6 +17,7 @@ from gis_service.assessment.schemas import (
 )
 from gis_service.assessment.scheme import Scheme, load_scheme
 from gis_service.auth.deps import PrincipalDep
+from gis_service.context import context_of
 from gis_service.database import SessionDep
 
 router = APIRouter(prefix="/api/v1", tags=["assessment"])
@@ -25,14 +26,14 @@ MonthQuery = Annotated[str, Query(pattern=r"^\d{4}-\d{2}$", description="YYYY-MM
 
 def scheme_of(request: Request) -> Scheme:
     """The scheme the settings name (GIS_ASSESSMENT_SCHEME), else the packaged one."""
-    return load_scheme(request.app.state.settings.assessment_scheme)
+    return load_scheme(context_of(request).settings.assessment_scheme)
 
 
 def _league(request: Request, session: SessionDep, principal: PrincipalDep,
             month: str) -> list[WorkerScore]:
     return service.assess_month(session, month=month, principal=principal,
                                 scheme=scheme_of(request),
-                                buffer_m=request.app.state.settings.patrol_buffer_m,
+                                buffer_m=context_of(request).settings.patrol_buffer_m,
                                 now=datetime.now(UTC))
 
 
@@ -42,7 +43,7 @@ def league_table(request: Request, session: SessionDep, principal: PrincipalDep,
     """Every grid worker's score of the month, best first, each item explained; a grid
     worker sees their own row only (with their rank among all)."""
     return AssessmentRead(month=month, scheme=scheme_of(request).name,
-                          buffer_m=request.app.state.settings.patrol_buffer_m,
+                          buffer_m=context_of(request).settings.patrol_buffer_m,
                           workers=_league(request, session, principal, month))
 
 
@@ -62,7 +63,7 @@ def worker_score(request: Request, worker_code: str, session: SessionDep,
     """One grid worker's score with every item's value, target, weight, points and facts."""
     return service.assess_worker(session, month=month, principal=principal, code=worker_code,
                                  scheme=scheme_of(request),
-                                 buffer_m=request.app.state.settings.patrol_buffer_m,
+                                 buffer_m=context_of(request).settings.patrol_buffer_m,
                                  now=datetime.now(UTC))
 
 

@@ -14,6 +14,7 @@ from gis_service.attachments.models import IncidentPhoto
 from gis_service.attachments.schemas import PhotoRead
 from gis_service.auth.deps import PrincipalDep
 from gis_service.auth.service import Principal
+from gis_service.context import context_of
 from gis_service.database import SessionDep
 
 router = APIRouter(prefix="/api/v1", tags=["attachments"])
@@ -34,7 +35,7 @@ async def upload_photo(request: Request, incident_id: int, file: UploadFile,
                        session: SessionDep, principal: PrincipalDep) -> PhotoRead:
     """Attach a photo (multipart field `file`) to an incident you may see; the upload is
     recorded in the incident's history with the photo's SHA-256."""
-    max_bytes = request.app.state.settings.photo_max_bytes
+    max_bytes = context_of(request).settings.photo_max_bytes
     data = await file.read(max_bytes + 1)  # one byte more tells "too big" without reading all
     return await run_in_threadpool(_attach, session, principal, incident_id, data, max_bytes)
 

@@ -19,10 +19,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request, Response
 
 from gis_service.auth import accounts
-from gis_service.auth.attempts import SignInGuard
 from gis_service.auth.deps import PrincipalDep, request_token
 from gis_service.auth.schemas import AccountCreate, AccountRead, AccountUpdate, PasswordChange
-from gis_service.auth.service import Principal, TokenCache
+from gis_service.auth.service import Principal
+from gis_service.context import context_of
 from gis_service.database import SessionDep
 from gis_service.errors import ForbiddenError
 
@@ -43,7 +43,7 @@ AdminDep = Annotated[Principal, Depends(_admin)]
 
 def _forget(request: Request, username: str) -> None:
     """After the commit: this process's cached tokens of the account are looked up again."""
-    cache: TokenCache = request.app.state.token_cache
+    cache = context_of(request).token_cache
     cache.forget(username)
 
 
@@ -88,7 +88,7 @@ def change_own_password(body: PasswordChange, request: Request, session: Session
                         principal: PrincipalDep) -> Response:
     """The current password, then a new one that meets the policy; wrong current passwords
     count as failed sign-ins (429 after too many). Ends your other browser sessions."""
-    guard: SignInGuard = request.app.state.sign_in_guard
+    guard = context_of(request).sign_in_guard
     client = request.client.host if request.client else "unknown"
     guard.check(principal.username, client)
     try:

@@ -7,8 +7,8 @@ from typing import Annotated
 from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
 
-from gis_service.auth.rate import RateLimiter
-from gis_service.auth.service import Principal, TokenCache, principal_for_token
+from gis_service.auth.service import Principal, principal_for_token
+from gis_service.context import context_of
 from gis_service.errors import NotAuthenticatedError
 
 
@@ -20,14 +20,14 @@ async def current_principal(request: Request) -> Principal:
     token = request_token(request)
     if not token:
         raise NotAuthenticatedError("send Authorization: Bearer <token> or sign in at /login")
-    cache: TokenCache = request.app.state.token_cache
+    cache = context_of(request).token_cache
     principal = cache.get(token)
     if principal is None:
         principal = await run_in_threadpool(_lookup, request, token)
         if principal is None:
             raise NotAuthenticatedError("the token is unknown or has expired")
         cache.put(token, principal)
-    limiter: RateLimiter = request.app.state.rate_limiter
+    limiter = context_of(request).rate_limiter
     limiter.take(principal.account_id)
     return principal
 
@@ -41,9 +41,9 @@ def request_token(request: Request) -> str:
     scheme, _, token = header.partition(" ")
     if scheme.lower() == "bearer" and token:
         return token
-    return str(request.cookies.get(request.app.state.settings.session_cookie, ""))
+    return str(request.cookies.get(context_of(request).settings.session_cookie, ""))
 
 
 def _lookup(request: Request, token: str) -> Principal | None:
-    with request.app.state.session_factory() as session:
+    with context_of(request).session_factory() as session:
         return principal_for_token(session, token)

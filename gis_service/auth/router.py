@@ -10,7 +10,7 @@ from fastapi import APIRouter, Form, Request
 
 from gis_service.auth import service
 from gis_service.auth.accounts_router import router as accounts_router
-from gis_service.auth.attempts import SignInGuard
+from gis_service.context import context_of
 from gis_service.database import SessionDep
 from gis_service.errors import InvalidInputError, NotAuthenticatedError
 from gis_service.jsonresponse import JSONBytesResponse
@@ -28,7 +28,7 @@ def login(
     token: Annotated[str | None, Form()] = None,
 ) -> JSONBytesResponse:
     """Check the password (or token) and set the session cookie used by the map pages."""
-    settings = request.app.state.settings
+    settings = context_of(request).settings
     hours = settings.session_hours
     if token:
         principal = service.principal_for_token(session, token)
@@ -36,7 +36,7 @@ def login(
             raise NotAuthenticatedError("the token is unknown or has expired")
         username = principal.username
     elif username and password:
-        guard: SignInGuard = request.app.state.sign_in_guard
+        guard = context_of(request).sign_in_guard
         client = request.client.host if request.client else "unknown"
         guard.check(username, client)
         try:

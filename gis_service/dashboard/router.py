@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 
 from gis_service.auth.deps import PrincipalDep
+from gis_service.context import context_of
 from gis_service.dashboard.cards import grid_card
 from gis_service.dashboard.feed import live_feed
 from gis_service.dashboard.heat import heat_cells
@@ -21,7 +22,7 @@ router = APIRouter(prefix="/api/v1/wall", tags=["wall"], default_response_class=
 
 
 def _share(request: Request) -> float:
-    return float(request.app.state.settings.deadline_yellow_share)
+    return float(context_of(request).settings.deadline_yellow_share)
 
 
 @router.get("/feed")

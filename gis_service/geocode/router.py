@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel
 
 from gis_service.auth.deps import PrincipalDep
+from gis_service.context import context_of
 from gis_service.database import SessionDep
 from gis_service.geocode import service
 from gis_service.geocode.area import area_names, service_area
@@ -38,8 +39,8 @@ def geocode(request: Request, session: SessionDep, _: PrincipalDep,
                                     description="the address as the caller gave it")],
             ) -> dict[str, Any]:
     """Place an address; 404 with `candidates` and a `reason` when it cannot be placed."""
-    settings = request.app.state.settings
-    snapshot = request.app.state.locator.current()
+    settings = context_of(request).settings
+    snapshot = context_of(request).locator.current()
     area = service_area(snapshot, area_names(settings.service_area_names))
     result = service.geocode(session, q, min_confidence=settings.geocode_min_confidence,
                              area=area)

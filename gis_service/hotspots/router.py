@@ -12,6 +12,7 @@ from pydantic import AwareDatetime
 
 from gis_service.auth.deps import PrincipalDep
 from gis_service.auth.service import Principal
+from gis_service.context import context_of
 from gis_service.database import SessionDep
 from gis_service.errors import ForbiddenError, InvalidInputError
 from gis_service.hotspots.health import responsibility_health
@@ -41,7 +42,7 @@ def hotspots(request: Request, session: SessionDep, principal: PrincipalDep,
     """The week's warnings: hotspots, new clusters, repeat addresses, rising categories."""
     answer = scan_hotspots(session, principal=principal, area=area,
                            week_end=week_end or datetime.now(UTC),
-                           thresholds=thresholds_from(request.app.state.settings))
+                           thresholds=thresholds_from(context_of(request).settings))
     if not cells:
         del answer["cells"]
     return answer
@@ -59,4 +60,4 @@ def health(request: Request, session: SessionDep,
     if since >= until:
         raise InvalidInputError("start must be before end")
     return responsibility_health(session, principal=principal, start=since, end=until,
-                                 settings=request.app.state.settings)
+                                 settings=context_of(request).settings)

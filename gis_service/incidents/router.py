@@ -17,6 +17,7 @@ from starlette.concurrency import run_in_threadpool
 
 from gis_service.auth.deps import PrincipalDep
 from gis_service.auth.service import Principal
+from gis_service.context import context_of
 from gis_service.database import SessionDep
 from gis_service.errors import ConflictError, InvalidInputError
 from gis_service.incidents import actions, idempotency, queries, service, suggestions
@@ -71,17 +72,17 @@ def to_read(incident: Incident, yellow_share: float,
 
 def intake_policy(request: Request) -> service.IntakePolicy:
     """What the settings say about duplicates and placing addresses."""
-    return service.intake_policy(request.app.state.settings, request.app.state.incident_ids)
+    return service.intake_policy(context_of(request).settings, context_of(request).incident_ids)
 
 
 def _share(request: Request) -> float:
-    return float(request.app.state.settings.deadline_yellow_share)
+    return float(context_of(request).settings.deadline_yellow_share)
 
 
 def _names(request: Request, session: Session | None) -> RoutingBook | None:
     """The routing book of the current boundaries (it knows every handler's name): the one
     held in memory, else read with `session` when there is one."""
-    snapshot = request.app.state.locator.current()
+    snapshot = context_of(request).locator.current()
     if isinstance(snapshot.extra, RoutingBook):
         return snapshot.extra
     return routing_book(snapshot, session) if session is not None else None
@@ -106,7 +107,7 @@ async def create_incident(request: Request, principal: PrincipalDep,
         body = IncidentCreate.model_validate_json(raw)
     except ValidationError as exc:
         raise RequestValidationError(exc.errors(include_url=False)) from exc
-    writer = getattr(request.app.state, "intake_writer", None)
+    writer = context_of(request).intake_writer
     # a key is claimed in the intake's own transaction; a closed writer belongs to a stopped
     # lifespan (a test harness may start a second one on the same app)
     if writer is None or writer.closed or idempotency_key is not None:
@@ -120,7 +121,7 @@ async def create_incident(request: Request, principal: PrincipalDep,
 
 def _repeated(request: Request, principal: Principal, incident_id: int) -> Response:
     """The answer to a report sent again: the first incident, when the caller may see it."""
-    with request.app.state.session_factory() as session:
+    with context_of(request).session_factory() as session:
         if not service.may_see(session, principal, incident_id):
             raise ConflictError(REPEATED_ELSEWHERE)
         return _respond(request, service.get_visible(session, principal, incident_id), 200)
@@ -128,7 +129,7 @@ def _repeated(request: Request, principal: Principal, incident_id: int) -> Respo
 
 def _intake(request: Request, principal: Principal, body: IncidentCreate, raw: bytes,
             key: str | None) -> Response:
-    factory = request.app.state.session_factory
+    factory = context_of(request).session_factory
     now = datetime.now(UTC)
     with factory() as session:
         if key is not None:  # claimed in this transaction: any failure frees it
@@ -136,7 +137,7 @@ def _intake(request: Request, principal: Principal, body: IncidentCreate, raw: b
                                         fingerprint=idempotency.body_hash(raw), now=now)
             if earlier is not None:
                 return _respond(request, service.get_visible(session, principal, earlier), 200)
-        snapshot = request.app.state.locator.current()
+        snapshot = context_of(request).locator.current()
         result = service.intake(session, snapshot, principal.username, body, now,
                                 intake_policy(request))
         if key is not None:
@@ -249,7 +250,7 @@ def get_suggestions(request: Request, incident_id: int, session: SessionDep,
                     limit: Annotated[int, Query(ge=1, le=50)] = 10) -> SuggestionsRead:
     """Handlers to dispatch or re-assign to: the rule's pick and its AB backup first, then
     others by distance and workload (command center roles only)."""
-    found = suggestions.suggest(session, snapshot=request.app.state.locator.current(),
+    found = suggestions.suggest(session, snapshot=context_of(request).locator.current(),
                                 principal=principal, incident_id=incident_id,
                                 now=datetime.now(UTC), limit=limit)
     return SuggestionsRead(
@@ -273,7 +274,7 @@ def take_action(request: Request, incident_id: int, body: ActionRequest, session
                 principal: PrincipalDep,
                 if_match: Annotated[str | None, Header()] = None) -> Response:
     """Move the incident along the loop; send If-Match with the version you saw."""
-    incident = actions.act(session, request.app.state.locator.current(), principal,
+    incident = actions.act(session, context_of(request).locator.current(), principal,
                            incident_id, body, if_match, datetime.now(UTC))
     session.commit()
     return _respond(request, incident)

@@ -14,9 +14,9 @@ from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from gis_service.auth.deps import PrincipalDep
+from gis_service.context import context_of
 from gis_service.errors import InvalidInputError, PayloadTooLargeError
 from gis_service.locate.schemas import LocateBatchRequest, LocateBatchResponse, LocateResult
-from gis_service.locate.service import LocatorCache
 from gis_service.locate.snapshot import LocatorSnapshot
 from gis_service.timeutil import aware
 from grid_layers import crs as crs_module
@@ -26,7 +26,7 @@ router = APIRouter(prefix="/api/v1", tags=["locate"])
 
 
 def _snapshot(request: Request, at: datetime | None) -> LocatorSnapshot:
-    cache: LocatorCache = request.app.state.locator
+    cache = context_of(request).locator
     moment = aware(at)
     return cache.current() if moment is None else cache.at(moment)
 
@@ -65,7 +65,7 @@ async def locate(
     """The town, grids, special grids, district, zones and worker at one point."""
     _checked_point(lon, lat)
     x, y = crs_module.point_to_storage(lon, lat, _normalized_crs(crs))
-    cache: LocatorCache = request.app.state.locator
+    cache = context_of(request).locator
     # The answer takes microseconds: stay on the event loop unless the snapshot needs a look
     # at the database (once a second, or for a past time).
     snapshot = cache.fresh() if at is None else None
@@ -96,7 +96,7 @@ async def locate_many(
 
 
 def _locate_many(request: Request, body: LocateBatchRequest, at: datetime | None) -> Response:
-    limit = request.app.state.settings.max_locate_points
+    limit = context_of(request).settings.max_locate_points
     if len(body.points) > limit:
         raise PayloadTooLargeError(f"at most {limit} points per request")
     crs = _normalized_crs(body.crs)

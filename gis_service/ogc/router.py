@@ -10,6 +10,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from gis_service.auth.deps import PrincipalDep
+from gis_service.context import context_of
 from gis_service.database import SessionDep
 from gis_service.ogc import documents, service
 from gis_service.ogc.collections import COLLECTIONS
@@ -58,7 +59,7 @@ def conformance(request: Request) -> Response:
 def api_definition(request: Request) -> Response:
     """The OpenAPI 3.0 definition of these endpoints."""
     _no_parameters(request)
-    cookie = request.app.state.settings.session_cookie
+    cookie = context_of(request).settings.session_cookie
     body = openapi_document(_base(request), list(COLLECTIONS.values()), cookie)
     return _json(body, documents.OPENAPI)
 

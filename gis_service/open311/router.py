@@ -17,6 +17,7 @@ from sqlalchemy.exc import DataError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from gis_service.context import context_of
 from gis_service.database import SessionDep
 from gis_service.errors import DomainError, NotFoundError
 from gis_service.incidents.router import intake_policy
@@ -113,7 +114,7 @@ def _check_jurisdiction(request: Request, session: Session, jurisdiction_id: Any
     """404 when a jurisdiction_id is sent and names no town served."""
     service.check_jurisdiction(session, str(jurisdiction_id or "") or None,
                                now=datetime.now(UTC),
-                               alias=request.app.state.settings.open311_jurisdiction)
+                               alias=context_of(request).settings.open311_jurisdiction)
 
 
 def served(request: Request, session: SessionDep, jurisdiction_id: str | None = None) -> None:
@@ -133,7 +134,7 @@ def get_discovery(request: Request, session: SessionDep, fmt: FormatDep) -> Resp
     url = str(request.url_for("list_services", response_format=fmt)).rsplit("/", 1)[0]
     return respond(fmt, "discovery", discovery.document(
         url=url, changeset=service.changeset(session),
-        contact=request.app.state.settings.open311_contact))
+        contact=context_of(request).settings.open311_contact))
 
 
 @router.get("/services.{response_format}", dependencies=[Depends(served)])
@@ -155,11 +156,11 @@ def create_request(request: Request, session: SessionDep, fmt: FormatDep,
     """Report: service_code, lat + long (WGS84) or address_string, `attribute[code]` as the
     definition asks; contacts not kept. Answers with the id and a token."""
     submission = mapping.parse_submission(fields)
-    incident = service.submit(session, snapshot=request.app.state.locator.current(),
+    incident = service.submit(session, snapshot=context_of(request).locator.current(),
                               submission=submission, now=datetime.now(UTC),
                               policy=intake_policy(request))
     session.commit()
-    token = tokens.token_for(incident.id, key=request.app.state.settings.open311_token_key)
+    token = tokens.token_for(incident.id, key=context_of(request).settings.open311_token_key)
     return respond(fmt, "service_requests", [mapping.receipt(incident, token)], 201)
 
 
@@ -183,5 +184,5 @@ def get_request(service_request_id: str, session: SessionDep, fmt: FormatDep) ->
 @router.get("/tokens/{token}.{response_format}", dependencies=[Depends(served)])
 def get_token(token: str, request: Request, session: SessionDep, fmt: FormatDep) -> Response:
     """The service_request_id a POST's token stands for (a list of one)."""
-    key = request.app.state.settings.open311_token_key
+    key = context_of(request).settings.open311_token_key
     return respond(fmt, "service_requests", service.resolve_token(session, token, key=key))

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from gis_service.auth.deps import PrincipalDep
+from gis_service.context import context_of
 from gis_service.database import SessionDep
 from gis_service.geojson import GEOJSON_RESPONSES, collection_response, feature_response
 from gis_service.incidents.schemas import Location
@@ -25,7 +26,7 @@ def record_patrol(request: Request, body: PatrolCreate, session: SessionDep,
     """Store a walked track (grid workers, squads, admins); points are [lon, lat, time?] in
     `crs`, stored in CGCS2000; the last point becomes the walker's known position."""
     track = service.record_track(session, principal=principal, body=body,
-                                 max_points=request.app.state.settings.patrol_max_points,
+                                 max_points=context_of(request).settings.patrol_max_points,
                                  now=datetime.now(UTC))
     session.commit()
     return PatrolRead(username=principal.username, **{
@@ -70,5 +71,5 @@ def patrol_coverage(request: Request, session: SessionDep, _: PrincipalDep,
     on the CGCS2000 ellipsoid and areas measured on it, in square metres; grids are those
     valid at the month's end (or now, for the running month)."""
     return service.coverage(session, month=month, grid=grid,
-                            buffer_m=request.app.state.settings.patrol_buffer_m,
+                            buffer_m=context_of(request).settings.patrol_buffer_m,
                             now=datetime.now(UTC))

@@ -23,6 +23,7 @@ from pydantic import AwareDatetime, BaseModel
 
 from gis_service.auth.deps import PrincipalDep
 from gis_service.auth.service import Principal
+from gis_service.context import context_of
 from gis_service.database import SessionDep
 from gis_service.errors import ForbiddenError
 from gis_service.incidents.actions import parse_etag
@@ -66,7 +67,7 @@ def _json(body: object, status: int = 200) -> Response:
 
 
 def _band(request: Request, band: str | None) -> tuple[int, int]:
-    return metrics.parse_band(band or request.app.state.settings.plan_band_households)
+    return metrics.parse_band(band or context_of(request).settings.plan_band_households)
 
 
 @router.get("/plans/{plan_id}/metrics")
@@ -76,7 +77,7 @@ def plan_metrics(plan_id: int, request: Request, session: SessionDep, _: Reader,
     area, compactness and distance from the band; the plan's spread."""
     return _json(metrics.plan_metrics(
         session, plan_id=plan_id, band=_band(request, band), now=datetime.now(UTC),
-        persons_per_household=request.app.state.settings.plan_persons_per_household))
+        persons_per_household=context_of(request).settings.plan_persons_per_household))
 
 
 @router.get("/plans/{plan_id}/impact")
@@ -108,10 +109,10 @@ def publish_plan(plan_id: int, body: PublishRequest, request: Request, session: 
         session, plan_id=plan_id, actor=principal.username, effective_from=body.effective_from,
         policy=body.policy, expected_version=parse_etag(if_match), now=started)
     session.commit()
-    request.app.state.locator.invalidate()  # this process answers from the new boundaries now
+    context_of(request).locator.invalidate()  # this process answers from the new boundaries now
     # reports other requests located meanwhile against the old boundaries: see sweep.py
-    delay = request.app.state.settings.locator_refresh_seconds + SWEEP_MARGIN_SECONDS
-    background.add_task(sweep.sweep_later, request.app.state.session_factory,
+    delay = context_of(request).settings.locator_refresh_seconds + SWEEP_MARGIN_SECONDS
+    background.add_task(sweep.sweep_later, context_of(request).session_factory,
                         publication_id=made.id, started_at=started, delay_seconds=delay)
     return _json({"id": made.id, "plan_id": made.plan_id,
                   "effective_from": made.effective_from.isoformat(),

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 
 from gis_service.auth.deps import PrincipalDep
 from gis_service.auth.service import Principal
+from gis_service.context import context_of
 from gis_service.database import SessionDep
 from gis_service.errors import ForbiddenError
 from gis_service.plans.metrics import parse_band
@@ -55,7 +56,7 @@ def rebalance_plan(plan_id: int, request: Request, session: SessionDep, principa
                    body: RebalanceRequest | None = None) -> RebalanceRead:
     """Copy the plan into a new draft whose level-3 grids are rebalanced into the band."""
     body = body or RebalanceRequest()
-    band = body.band or parse_band(request.app.state.settings.plan_band_households)
+    band = body.band or parse_band(context_of(request).settings.plan_band_households)
     plan, summary = suggest_rebalance(session, plan_id=plan_id, owner=principal.username,
                                       band=band, parents=body.parents, seed=body.seed,
                                       now=datetime.now(UTC))

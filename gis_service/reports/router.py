@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from gis_service.auth.deps import PrincipalDep
+from gis_service.context import context_of
 from gis_service.database import SessionDep
 from gis_service.errors import InvalidInputError
 from gis_service.hotspots.service import thresholds_from
@@ -51,7 +52,7 @@ def weekly(request: Request, session: SessionDep, principal: PrincipalDep,
                description="a day of the week; by default the last full week")] = None,
            area: Area = None, format: Format = "json") -> Response:
     """The weekly review of the Monday–Sunday week (China time) of `date`."""
-    limits = thresholds_from(request.app.state.settings)
+    limits = thresholds_from(context_of(request).settings)
     return _answer(weekly_report(session, principal=principal, area=area, day=date,
                                  thresholds=limits), format)
 

@@ -7,6 +7,7 @@ import hashlib
 import threading
 import time
 from collections import OrderedDict
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -84,3 +85,16 @@ class TileCache:
             while self._bytes > self.max_bytes:
                 _, dropped = self._tiles.popitem(last=False)
                 self._bytes -= len(dropped)
+
+
+@dataclass(frozen=True)
+class TileState:
+    """The app's map-layer stamps and tile cache."""
+
+    stamps: LayerStamps
+    cache: TileCache
+
+
+def tile_state(factory: sessionmaker[Session], check_seconds: float, cache_mib: float) -> TileState:
+    """The stamps and cache an app starts with."""
+    return TileState(LayerStamps(factory, check_seconds), TileCache(int(cache_mib * 2**20)))

@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -23,9 +22,9 @@ from starlette.concurrency import run_in_threadpool
 
 from gis_service.auth.deps import PrincipalDep
 from gis_service.auth.service import Principal
+from gis_service.context import app_context, context_of
 from gis_service.errors import NotFoundError
 from gis_service.tiles import service
-from gis_service.tiles.cache import LayerStamps, TileCache
 from gis_service.tiles.cells import fold_loop, owns_connections
 from gis_service.tiles.queries import LAYERS, IncidentFilters
 from gis_service.tiles.tiling import MAX_ZOOM, Tile
@@ -39,20 +38,11 @@ TILE_RESPONSES: dict[int | str, dict[str, Any]] = {
     204: {"description": "an empty tile"}, 304: {"description": "not modified"}}
 
 
-@dataclass(frozen=True)
-class TileState:
-    """The app's map-layer stamps and tile cache."""
-
-    stamps: LayerStamps
-    cache: TileCache
-
-
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Set up the tile cache and run the aggregate's fold while the app runs."""
-    settings, factory = app.state.settings, app.state.session_factory
-    app.state.tiles = TileState(LayerStamps(factory, settings.tile_check_seconds),
-                                TileCache(int(settings.tile_cache_mib * 2**20)))
+    """Run the aggregate's fold while the app runs."""
+    context = app_context(app)
+    settings, factory = context.settings, context.session_factory
     folding = None
     if settings.tile_fold_seconds > 0 and owns_connections(factory):
         folding = asyncio.create_task(fold_loop(factory, settings.tile_fold_seconds))
@@ -93,7 +83,7 @@ async def get_tile(
 
 async def _layer(request: Request, layer: str, tile: Tile, if_none_match: str | None) -> Response:
     """From the cache when made for the layer's current stamp; else made and kept."""
-    state: TileState = request.app.state.tiles
+    state = context_of(request).tiles
     stamps = state.stamps.fresh()
     if stamps is None:
         stamps = await run_in_threadpool(state.stamps.current)
@@ -109,14 +99,14 @@ async def _layer(request: Request, layer: str, tile: Tile, if_none_match: str | 
 
 
 def _render_layer(request: Request, layer: str, tile: Tile) -> bytes:
-    with request.app.state.session_factory() as session:
+    with context_of(request).session_factory() as session:
         return service.layer_tile(session, layer, tile, datetime.now(UTC))
 
 
 def _incidents(request: Request, principal: Principal, tile: Tile,
                filters: IncidentFilters) -> bytes:
-    settings = request.app.state.settings
-    with request.app.state.session_factory() as session:
+    settings = context_of(request).settings
+    with context_of(request).session_factory() as session:
         return service.incident_tile(session, principal, tile, filters, datetime.now(UTC),
                                      settings.deadline_yellow_share)
 

@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
 from gis_service.config import Settings
+from gis_service.context import app_context
 from gis_service.main import create_app
 
 
@@ -19,7 +20,7 @@ def test_start_up_heap_is_frozen_while_serving(session_factory: sessionmaker[Ses
     with TestClient(app) as client:
         assert client.get("/health").status_code == 200
         assert gc.get_freeze_count() > 10_000
-        assert app.state.intake_writer is not None
+        assert app_context(app).intake_writer is not None
     assert gc.get_freeze_count() == 0
 
 
@@ -28,5 +29,5 @@ def test_group_commit_can_be_switched_off(session_factory: sessionmaker[Session]
                         locator_refresh_seconds=0, escalation_interval_seconds=0)
     app = create_app(settings, session_factory=session_factory)
     with TestClient(app):
-        assert app.state.intake_writer is None
+        assert app_context(app).intake_writer is None
         assert gc.get_freeze_count() == 0  # the tests' setting: off

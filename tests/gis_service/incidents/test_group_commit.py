@@ -8,13 +8,13 @@ import asyncio
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from gis_service.context import app_context
 from gis_service.errors import InvalidInputError
 from gis_service.incidents import audit
 from gis_service.incidents.group_commit import IntakeWriter
@@ -130,11 +130,12 @@ def test_with_its_writer_closed_the_intake_writes_alone(client: TestClient,
                                                        town: dict[str, Path],
                                                        auth: dict[str, str]) -> None:
     # e.g. a harness ran and stopped a second lifespan on the same app
-    app: Any = client.app
-    app.state.intake_writer.close()
+    writer = app_context(client.app).intake_writer  # type: ignore[arg-type]
+    assert writer is not None
+    writer.close()
     response = client.post("/api/v1/incidents", headers=auth, json={
         "source": "walk_in", "category": "GARBAGE",
         "location": {"lon": 120.402, "lat": 30.902}})
     assert response.status_code == 201 and response.json()["status"] == "dispatched"
     with pytest.raises(RuntimeError):
-        asyncio.run(app.state.intake_writer.submit(report("Z", 120.402, 30.902)))
+        asyncio.run(writer.submit(report("Z", 120.402, 30.902)))

@@ -12,6 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
+from gis_service.context import app_context
 from gis_service.imports.service import run_import
 from tests.gis_service.tiles.conftest import TileGetter, features, town_tiles
 
@@ -76,8 +77,8 @@ def test_a_made_layer_tile_is_kept_in_memory(client: TestClient, town: dict[str,
                                              get_tile: TileGetter) -> None:
     (x, y), *_ = town_tiles(10)
     body = get_tile("zones", 10, x, y, auth).content
-    stamps = client.app.state.tiles.stamps.current()  # type: ignore[attr-defined]
-    cached = client.app.state.tiles.cache.get(  # type: ignore[attr-defined]
+    stamps = app_context(client.app).tiles.stamps.current()  # type: ignore[arg-type]
+    cached = app_context(client.app).tiles.cache.get(  # type: ignore[arg-type]
         ("zones", 10, x, y, stamps["zones"]))
     assert cached == body
 
