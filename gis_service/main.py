@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from gis_service.assessment.router import router as assessment_router
 from gis_service.attachments.router import router as attachments_router
+from gis_service.auth.accounts_router import router as accounts_router
 from gis_service.auth.attempts import SignInGuard
 from gis_service.auth.rate import RateLimiter
 from gis_service.auth.router import router as auth_router
@@ -128,12 +129,13 @@ def create_app(settings: Settings | None = None,
                          lifespan=lifespan, static_url="/static/docs")
     install_handlers(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
-    for router in (health_router, auth_router, grids_router, places_router, people_router,
-                   locate_router, geocode_router, incidents_router, open311_router, pages_router,
-                   ogc_router, exports_router, tiles_router, dashboard_router, patrols_router,
-                   attachments_router, dispatch_page_router, worker_page_router, plans_router,
-                   plan_analysis_router, plan_rebalance_router, plan_editor_router,
-                   reports_router, assessment_router, hotspots_router, report_pages_router,
+    for router in (health_router, auth_router, accounts_router, grids_router, places_router,
+                   people_router, locate_router, geocode_router, incidents_router,
+                   open311_router, pages_router, ogc_router, exports_router, tiles_router,
+                   dashboard_router, patrols_router, attachments_router, dispatch_page_router,
+                   worker_page_router, plans_router, plan_analysis_router,
+                   plan_rebalance_router, plan_editor_router, reports_router,
+                   assessment_router, hotspots_router, report_pages_router,
                    assessment_pages_router):
         app.include_router(router, responses=COMMON_RESPONSES)
     mount_assets(app)  # the pages' scripts, styles and fonts: served here, never from a CDN

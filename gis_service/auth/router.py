@@ -1,5 +1,5 @@
-"""POST /login: a browser signs in with a user name and password, or a token. The accounts
-API (auth/accounts_router.py) is mounted with it."""
+"""POST /login: a browser signs in with a user name and password, or a token (the accounts
+API is auth/accounts_router.py)."""
 
 from __future__ import annotations
 
@@ -9,14 +9,12 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 
 from gis_service.auth import service
-from gis_service.auth.accounts_router import router as accounts_router
 from gis_service.context import context_of
 from gis_service.database import SessionDep
 from gis_service.errors import InvalidInputError, NotAuthenticatedError
 from gis_service.jsonresponse import JSONBytesResponse
 
 router = APIRouter(tags=["auth"])
-router.include_router(accounts_router)
 
 
 @router.post("/login", summary="Sign in and receive a session cookie")

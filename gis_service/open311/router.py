@@ -20,7 +20,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from gis_service.context import context_of
 from gis_service.database import SessionDep
 from gis_service.errors import DomainError, NotFoundError
-from gis_service.incidents.router import intake_policy
+from gis_service.incidents import service as incident_service
 from gis_service.jsonresponse import JSONBytesResponse
 from gis_service.open311 import attributes, discovery, mapping, service, tokens, xml
 from gis_service.open311.mapping import BadRequestError, ServiceRequestCreate
@@ -158,7 +158,7 @@ def create_request(request: Request, session: SessionDep, fmt: FormatDep,
     submission = mapping.parse_submission(fields)
     incident = service.submit(session, snapshot=context_of(request).locator.current(),
                               submission=submission, now=datetime.now(UTC),
-                              policy=intake_policy(request))
+                              policy=_policy(request))
     session.commit()
     token = tokens.token_for(incident.id, key=context_of(request).settings.open311_token_key)
     return respond(fmt, "service_requests", [mapping.receipt(incident, token)], 201)
@@ -186,3 +186,9 @@ def get_token(token: str, request: Request, session: SessionDep, fmt: FormatDep)
     """The service_request_id a POST's token stands for (a list of one)."""
     key = context_of(request).settings.open311_token_key
     return respond(fmt, "service_requests", service.resolve_token(session, token, key=key))
+
+
+def _policy(request: Request) -> incident_service.IntakePolicy:
+    """The intake's policy, as the incidents API takes it."""
+    context = context_of(request)
+    return incident_service.intake_policy(context.settings, context.incident_ids)
