@@ -17,8 +17,8 @@ from gis_service.errors import (
     InvalidInputError,
     NotFoundError,
     PreconditionFailedError,
-    PreconditionRequiredError,
 )
+from gis_service.etag import parse_etag
 from gis_service.incidents import queries
 from gis_service.incidents.deadlines import keep_missed
 from gis_service.incidents.escalation import MAX_LEVEL, hand_up
@@ -41,16 +41,6 @@ from gis_service.locate.snapshot import LocatorSnapshot
 
 ASSIGNEE_TYPES = ("grid_worker", "squad", "department", "town")
 WHISTLE_RESPOND_HOURS = 2.0  # departments called by the grid must report within this
-
-
-def parse_etag(if_match: str | None) -> int:
-    """The version an If-Match header names; 428 when absent, 412 when unreadable."""
-    if not if_match:
-        raise PreconditionRequiredError('请带上 If-Match: "<版本号>"（事件的 ETag）')
-    value = if_match.strip().removeprefix("W/").strip('"')
-    if not value.isdigit():
-        raise PreconditionFailedError(f"If-Match {if_match!r} 不是版本号")
-    return int(value)
 
 
 def act(session: Session, snapshot: LocatorSnapshot, principal: Principal, incident_id: int,

@@ -20,6 +20,7 @@ from gis_service.auth.service import Principal
 from gis_service.context import context_of
 from gis_service.database import SessionDep
 from gis_service.errors import ConflictError, InvalidInputError
+from gis_service.etag import IfMatch
 from gis_service.incidents import actions, idempotency, queries, service, suggestions
 from gis_service.incidents.deadlines import deadline_state
 from gis_service.incidents.models import Incident
@@ -272,7 +273,7 @@ def get_links(incident_id: int, session: SessionDep, principal: PrincipalDep) ->
                         428: {"description": "If-Match missing"}})
 def take_action(request: Request, incident_id: int, body: ActionRequest, session: SessionDep,
                 principal: PrincipalDep,
-                if_match: Annotated[str | None, Header()] = None) -> Response:
+                if_match: IfMatch = None) -> Response:
     """Move the incident along the loop; send If-Match with the version you saw."""
     incident = actions.act(session, context_of(request).locator.current(), principal,
                            incident_id, body, if_match, datetime.now(UTC))

@@ -13,7 +13,6 @@ from fastapi import (
     Depends,
     File,
     Form,
-    Header,
     Query,
     Request,
     UploadFile,
@@ -26,7 +25,7 @@ from gis_service.auth.service import Principal
 from gis_service.context import context_of
 from gis_service.database import SessionDep
 from gis_service.errors import ForbiddenError
-from gis_service.incidents.actions import parse_etag
+from gis_service.etag import IfMatch, parse_etag
 from gis_service.plans import exchange, impact, metrics, publish, sweep
 from gis_service.plans.schemas import RepairRead
 from grid_layers.repair import DEFAULT_TOLERANCE_M, MAX_TOLERANCE_M
@@ -102,7 +101,7 @@ def plan_impact_list(plan_id: int, kind: str, session: SessionDep, _: Reader) ->
                         428: {"description": "If-Match missing"}})
 def publish_plan(plan_id: int, body: PublishRequest, request: Request, session: SessionDep,
                  principal: Planner, background: BackgroundTasks,
-                 if_match: Annotated[str | None, Header()] = None) -> Response:
+                 if_match: IfMatch = None) -> Response:
     """Make the draft live from `effective_from` as new grid versions."""
     started = datetime.now(UTC)
     made = publish.publish_plan(

@@ -32,11 +32,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Header, Response
+from fastapi import APIRouter, Body, Response
 from sqlalchemy.orm import Session
 
 from gis_service.auth.deps import PrincipalDep
 from gis_service.database import SessionDep
+from gis_service.etag import IfMatch
 from gis_service.geojson import GEOJSON_RESPONSES, collection_response, feature_response
 from gis_service.plans import operations, service
 from gis_service.plans import repair as plan_repair
@@ -55,7 +56,6 @@ from gis_service.plans.schemas import (
 )
 
 router = APIRouter(prefix="/api/v1", tags=["plans"])
-IfMatch = Annotated[str | None, Header(description='"<plan version>"')]
 EDIT_RESPONSES: dict[int | str, dict[str, str]] = {
     409: {"description": "the plan is not a draft, or nothing to undo"},
     412: {"description": "stale If-Match"}, 428: {"description": "If-Match missing"}}

@@ -25,7 +25,7 @@ from gis_service.errors import (
     NotFoundError,
     PreconditionFailedError,
 )
-from gis_service.incidents.actions import parse_etag
+from gis_service.etag import parse_etag
 from gis_service.plans import queries
 from gis_service.plans.drafts import as_record, create_plan, plan_grids
 from gis_service.plans.edits import Edit, undo
