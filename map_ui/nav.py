@@ -8,10 +8,9 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass
 
-from gis_service.assessment.service import VIEWERS as ASSESSMENT_VIEWERS
 from gis_service.auth.models import ROLE_NAMES
+from gis_service.auth.permissions import OVERSEERS, PLAN_READERS, Role
 from gis_service.incidents.lifecycle import CENTER, HANDLERS
-from gis_service.plans.service import READERS as PLAN_READERS
 from map_ui.assets import OWN_URL
 
 
@@ -28,10 +27,10 @@ class Link:
 LINKS = (
     Link("wall", "一张图", "/"),
     Link("dispatch", "调度台", "/dispatch", frozenset(CENTER)),
-    Link("plans", "边界方案", "/plans", frozenset(PLAN_READERS)),
+    Link("plans", "边界方案", "/plans", PLAN_READERS),
     Link("weekly", "周报", "/reports/weekly"),
     Link("monthly", "月报", "/reports/monthly"),
-    Link("assessment", "考核", "/assessment", frozenset(ASSESSMENT_VIEWERS | {"grid_worker"})),
+    Link("assessment", "考核", "/assessment", frozenset(OVERSEERS | {Role.GRID_WORKER})),
     Link("worker", "手机端", "/worker", frozenset(HANDLERS)),
 )
 

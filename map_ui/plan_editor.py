@@ -10,6 +10,7 @@ from typing import Any
 
 import orjson
 
+from gis_service.auth.permissions import PLAN_EDITORS
 from gis_service.plans.wording import STATUS_NAMES
 from grid_layers.repair import DEFAULT_TOLERANCE_M, MAX_TOLERANCE_M
 from map_ui.assets import OWN_URL, VENDOR_URL
@@ -17,8 +18,6 @@ from map_ui.nav import nav_html, role_name
 from map_ui.wall import Basemap
 
 DRAW_URL = f"{VENDOR_URL}/leaflet-draw/dist"
-EDITORS = frozenset({"planner", "admin"})
-READERS = EDITORS | {"commander"}
 PROBLEM_NAMES = {
     "invalid_geometry": "几何无效", "overlap": "重叠", "gap": "缝隙",
     "outside_parent": "超出上级网格", "not_contiguous": "不连续", "sliver": "碎片",
@@ -216,8 +215,8 @@ def _json_for_script(value: Any) -> str:
 
 
 def can_edit(role: str) -> bool:
-    """Whether a role may change plans (the others in READERS only look)."""
-    return role in EDITORS
+    """Whether a role may change plans (the other plan readers only look)."""
+    return role in PLAN_EDITORS
 
 
 def editor_config(data: EditorData) -> dict[str, Any]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from gis_service.auth.permissions import PLAN_READERS
 from gis_service.context import context_of
 from gis_service.database import SessionDep
 from gis_service.errors import InvalidInputError, NotFoundError
@@ -12,7 +13,6 @@ from gis_service.plans import service
 from gis_service.plans.metrics import parse_band
 from map_ui.data import basemap
 from map_ui.plan_editor import (
-    READERS,
     EditorData,
     editor_page,
     forbidden_page,
@@ -38,7 +38,7 @@ def plan_editor(plan_id: int, request: Request, session: SessionDep,
     here = f"/plans/{plan_id}/edit"
     if principal is None:
         return RedirectResponse(f"/login?next={here}", status_code=303)
-    if principal.role not in READERS:
+    if principal.role not in PLAN_READERS:
         return HTMLResponse(forbidden_page(principal.username, principal.role, here), 403)
     try:
         plan = service.readable(session, principal=principal, plan_id=plan_id)
@@ -56,7 +56,7 @@ def plan_list(session: SessionDep, principal: OptionalPrincipalDep) -> Response:
     """Every plan with a link to its editor, and a button for a new draft."""
     if principal is None:
         return RedirectResponse("/login?next=/plans", status_code=303)
-    if principal.role not in READERS:
+    if principal.role not in PLAN_READERS:
         return HTMLResponse(forbidden_page(principal.username, principal.role, "/plans"), 403)
     plans = [p.model_dump(mode="json") for p in service.list_plans(session, principal=principal)]
     return HTMLResponse(list_page(plans, username=principal.username, role=principal.role))

@@ -18,13 +18,11 @@ from gis_service.assessment.schemas import SpotCheckCreate, WorkerMap, WorkerSco
 from gis_service.assessment.scheme import Scheme
 from gis_service.assessment.scoring import WorkerFacts, ranked, score_worker
 from gis_service.auth.models import Account
+from gis_service.auth.permissions import CENTER, OVERSEERS
 from gis_service.auth.service import Principal
 from gis_service.errors import ForbiddenError, InvalidInputError, NotFoundError
 from gis_service.patrols.service import month_bounds
 from gis_service.timeutil import aware
-
-VIEWERS = frozenset({"admin", "commander", "dispatcher", "planner"})  # see every worker
-CHECKERS = frozenset({"admin", "commander", "dispatcher"})  # record spot checks
 
 
 def _own_code(session: Session, principal: Principal) -> str | None:
@@ -34,7 +32,7 @@ def _own_code(session: Session, principal: Principal) -> str | None:
 
 def visible_workers(session: Session, principal: Principal) -> set[str] | None:
     """The worker codes the caller may see (None: all); 403 for roles outside the center."""
-    if principal.role in VIEWERS:
+    if principal.role in OVERSEERS:
         return None
     if principal.role == "grid_worker":
         own = _own_code(session, principal)
@@ -120,7 +118,7 @@ def league_csv(scores: list[WorkerScore]) -> str:
 def add_spot_check(session: Session, *, principal: Principal, body: SpotCheckCreate,
                    now: datetime) -> SpotCheck:
     """Record a spot check of a grid worker (command center roles only)."""
-    if principal.role not in CHECKERS:
+    if principal.role not in CENTER:
         raise ForbiddenError(f"a {principal.role} does not record spot checks")
     return record_spot_check(session, checker=principal.username, body=body, now=now)
 

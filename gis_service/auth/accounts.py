@@ -23,8 +23,9 @@ from sqlalchemy.orm import Session
 from gis_service.assessment.models import SpotCheck
 from gis_service.attachments.models import IncidentPhoto
 from gis_service.auth import service
-from gis_service.auth.models import ROLES, Account
+from gis_service.auth.models import Account
 from gis_service.auth.passwords import require_good_password
+from gis_service.auth.permissions import ROLES
 from gis_service.auth.schemas import AccountCreate, AccountRead, AccountUpdate
 from gis_service.auth.scopes import check_scope
 from gis_service.errors import (

@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from gis_service.auth.models import ROLES
+from gis_service.auth.permissions import ROLES
 
 ROLE_TEXT = "one of " + ", ".join(ROLES)
 POLICY_TEXT = "at least 10 characters, not the user name, not a common password"

@@ -13,7 +13,8 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from gis_service.auth.models import ROLES, AccessToken, Account
+from gis_service.auth.models import AccessToken, Account
+from gis_service.auth.permissions import ROLES
 from gis_service.errors import ConflictError, InvalidInputError, NotAuthenticatedError
 
 _hasher = PasswordHasher()

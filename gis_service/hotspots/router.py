@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import AwareDatetime
 
 from gis_service.auth.deps import PrincipalDep
+from gis_service.auth.permissions import OVERSEERS
 from gis_service.auth.service import Principal
 from gis_service.context import context_of
 from gis_service.database import SessionDep
@@ -20,12 +21,11 @@ from gis_service.hotspots.service import scan_hotspots, thresholds_from
 from gis_service.jsonresponse import JSONBytesResponse
 
 router = APIRouter(prefix="/api/v1", tags=["hotspots"], default_response_class=JSONBytesResponse)
-HEALTH_READERS = frozenset({"admin", "commander", "dispatcher", "planner"})
 DEFAULT_HEALTH_DAYS = 30
 
 
 def _health_reader(principal: PrincipalDep) -> Principal:
-    if principal.role not in HEALTH_READERS:
+    if principal.role not in OVERSEERS:
         raise ForbiddenError(f"a {principal.role} may not see the responsibility health")
     return principal
 

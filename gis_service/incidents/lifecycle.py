@@ -6,13 +6,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from gis_service.auth.permissions import CENTER, HANDLERS
+
 OPEN_STATES = frozenset({"reported", "needs_location", "registered", "dispatched", "accepted",
                          "in_progress", "returned", "resolved", "verified"})
 ALL_STATES = OPEN_STATES | {"closed", "rejected"}
 RESOLUTIONS = ("service", "management", "enforcement")  # the 721 ratio
 
-CENTER = frozenset({"admin", "commander", "dispatcher"})
-HANDLERS = frozenset({"grid_worker", "squad", "department"})
 
 
 @dataclass(frozen=True)

@@ -6,12 +6,13 @@ from __future__ import annotations
 from sqlalchemy import ColumnElement, and_, false, or_, select, true
 
 from gis_service.auth.models import Account
+from gis_service.auth.permissions import SEE_ALL_INCIDENTS
 from gis_service.auth.service import Principal
 from gis_service.incidents.models import Incident
 from gis_service.people.models import Worker
 from gis_service.places.models import District
 
-EVERYWHERE = frozenset({"admin", "commander", "planner"})
+EVERYWHERE = SEE_ALL_INCIDENTS  # see every incident
 CENTER_HANDLERS = ("town", "county")  # the assignee types a command center answers for
 
 

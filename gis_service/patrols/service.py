@@ -15,6 +15,7 @@ from sqlalchemy import ColumnElement, true
 from sqlalchemy.orm import Session
 
 from gis_service.auth.models import Account
+from gis_service.auth.permissions import OVERSEERS, PATROL_WALKERS
 from gis_service.auth.service import Principal
 from gis_service.database import STORAGE_SRID
 from gis_service.errors import ForbiddenError, InvalidInputError
@@ -26,19 +27,17 @@ from gis_service.patrols.schemas import CoverageRead, GridCoverage, PatrolCreate
 from gis_service.timeutil import CHINA_TIME, aware
 from grid_layers import crs as crs_module
 
-WALKERS = frozenset({"grid_worker", "squad", "admin"})  # who may record patrols
-CENTER = frozenset({"admin", "commander", "planner", "dispatcher"})  # who sees everyone's
 MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 
 
 def _may_walk(principal: Principal) -> None:
-    if principal.role not in WALKERS:
+    if principal.role not in PATROL_WALKERS:
         raise ForbiddenError(f"a {principal.role} does not record patrols")
 
 
 def _own_or_all(principal: Principal, account_id: Any) -> ColumnElement[bool]:
     """Center roles see every account's; a field account only its own."""
-    return true() if principal.role in CENTER else account_id == principal.account_id
+    return true() if principal.role in OVERSEERS else account_id == principal.account_id
 
 
 def _storage(crs: str, lons: list[float], lats: list[float]) -> tuple[list[float], list[float]]:

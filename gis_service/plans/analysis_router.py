@@ -21,6 +21,7 @@ from fastapi.responses import Response
 from pydantic import AwareDatetime, BaseModel
 
 from gis_service.auth.deps import PrincipalDep
+from gis_service.auth.permissions import PLAN_EDITORS, PLAN_READERS
 from gis_service.auth.service import Principal
 from gis_service.context import context_of
 from gis_service.database import SessionDep
@@ -31,20 +32,18 @@ from gis_service.plans.schemas import RepairRead
 from grid_layers.repair import DEFAULT_TOLERANCE_M, MAX_TOLERANCE_M
 
 router = APIRouter(prefix="/api/v1", tags=["plans"])
-PLANNERS = frozenset({"planner", "admin"})
-READERS = PLANNERS | {"commander"}
 # beyond the locators' refresh, for a report located just before it to be committed
 SWEEP_MARGIN_SECONDS = 1.0
 
 
 def _reader(principal: PrincipalDep) -> Principal:
-    if principal.role not in READERS:
+    if principal.role not in PLAN_READERS:
         raise ForbiddenError("当前角色无权查看边界方案")
     return principal
 
 
 def _planner(principal: PrincipalDep) -> Principal:
-    if principal.role not in PLANNERS:
+    if principal.role not in PLAN_EDITORS:
         raise ForbiddenError("当前角色无权修改边界方案")
     return principal
 

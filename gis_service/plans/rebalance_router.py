@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 
 from gis_service.auth.deps import PrincipalDep
+from gis_service.auth.permissions import PLAN_EDITORS
 from gis_service.auth.service import Principal
 from gis_service.context import context_of
 from gis_service.database import SessionDep
@@ -17,11 +18,10 @@ from gis_service.plans.metrics import parse_band
 from gis_service.plans.rebalance import suggest_rebalance
 
 router = APIRouter(prefix="/api/v1", tags=["plans"])
-PLANNERS = frozenset({"planner", "admin"})
 
 
 def _planner(principal: PrincipalDep) -> Principal:
-    if principal.role not in PLANNERS:
+    if principal.role not in PLAN_EDITORS:
         raise ForbiddenError("当前角色无权制作边界方案")
     return principal
 

@@ -17,6 +17,7 @@ from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy.orm import Session
 
+from gis_service.auth.permissions import PLAN_EDITORS, PLAN_READERS, Role
 from gis_service.auth.service import Principal
 from gis_service.errors import (
     ConflictError,
@@ -46,18 +47,15 @@ from grid_layers.repair import repair_hierarchy, repairable
 from grid_layers.validation import validate_hierarchy
 from grid_layers.wording import invalid_because
 
-EDITORS = ("planner", "admin")
-READERS = (*EDITORS, "commander")
 
-
-def _require(principal: Principal, roles: tuple[str, ...]) -> None:
+def _require(principal: Principal, roles: frozenset[Role]) -> None:
     if principal.role not in roles:
-        raise ForbiddenError(f"当前角色无权{'编辑' if roles == EDITORS else '查看'}边界方案")
+        raise ForbiddenError(f"当前角色无权{'编辑' if roles == PLAN_EDITORS else '查看'}边界方案")
 
 
 def readable(session: Session, *, principal: Principal, plan_id: int) -> Plan:
     """A plan the caller may read; 403 for other roles, 404 when there is none."""
-    _require(principal, READERS)
+    _require(principal, PLAN_READERS)
     plan = queries.plan(session, plan_id)
     if plan is None:
         raise NotFoundError(f"没有方案 {plan_id}")
@@ -67,7 +65,7 @@ def readable(session: Session, *, principal: Principal, plan_id: int) -> Plan:
 def editable(session: Session, *, principal: Principal, plan_id: int,
              if_match: str | None) -> Plan:
     """A draft the caller may edit, locked, at the version If-Match names (428, 412, 409)."""
-    _require(principal, EDITORS)
+    _require(principal, PLAN_EDITORS)
     expected = parse_etag(if_match)
     plan = queries.plan(session, plan_id, lock=True)
     if plan is None:
@@ -91,7 +89,7 @@ def to_read(session: Session, plan: Plan, count: int | None = None) -> PlanRead:
 
 def create(session: Session, *, principal: Principal, body: PlanCreate, now: datetime) -> Plan:
     """A new draft copying the boundaries valid at `body.at` (now by default)."""
-    _require(principal, EDITORS)
+    _require(principal, PLAN_EDITORS)
     if body.at is not None and body.at.tzinfo is None:
         raise InvalidInputError("`at` 须带时区，例如 2026-01-01T00:00:00+08:00")
     return create_plan(session, owner=principal.username, name=body.name, note=body.note,
@@ -100,7 +98,7 @@ def create(session: Session, *, principal: Principal, body: PlanCreate, now: dat
 
 def list_plans(session: Session, *, principal: Principal) -> list[PlanRead]:
     """Every plan, newest first."""
-    _require(principal, READERS)
+    _require(principal, PLAN_READERS)
     found = queries.plans(session)
     counts = queries.grid_counts(session, [p.id for p in found])
     return [to_read(session, p, counts.get(p.id, 0)) for p in found]

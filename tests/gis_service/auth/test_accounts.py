@@ -16,8 +16,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from gis_service.auth import accounts
 from gis_service.auth import service as auth_service
-from gis_service.auth.models import ROLES, AccessToken, Account
+from gis_service.auth.models import AccessToken, Account
 from gis_service.auth.passwords import MIN_LENGTH, is_common, password_problems
+from gis_service.auth.permissions import ROLES
 from gis_service.auth.schemas import AccountCreate, AccountUpdate
 from gis_service.auth.scopes import ROLE_SCOPES, check_scope
 from gis_service.config import Settings
