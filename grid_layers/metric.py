@@ -28,7 +28,7 @@ def square_metres_per_square_degree(lat: np.ndarray) -> np.ndarray:
     meridian = _A * (1.0 - _E2) / w**1.5  # radius of curvature along the meridian
     normal = _A / np.sqrt(w)  # and across it
     per_degree = math.pi / 180.0
-    return (meridian * per_degree) * (normal * np.cos(phi) * per_degree)
+    return np.asarray((meridian * per_degree) * (normal * np.cos(phi) * per_degree))
 
 
 def objects(items: Sequence[BaseGeometry]) -> np.ndarray:
@@ -54,7 +54,7 @@ class Metric:
         def forward(xy: np.ndarray) -> np.ndarray:
             return np.column_stack(self.transformer.transform(xy[:, 0], xy[:, 1]))
 
-        return shapely.transform(geometries, forward)
+        return np.asarray(shapely.transform(geometries, forward))
 
     def unproject(self, geometries: np.ndarray) -> np.ndarray:
         """Metric geometries back to lon/lat."""
@@ -62,7 +62,7 @@ class Metric:
         def back(xy: np.ndarray) -> np.ndarray:
             return np.column_stack(self.inverse.transform(xy[:, 0], xy[:, 1]))
 
-        return shapely.transform(geometries, back)
+        return np.asarray(shapely.transform(geometries, back))
 
     def points(self, xy: np.ndarray) -> np.ndarray:
         """Lon/lat coordinate rows to metres."""

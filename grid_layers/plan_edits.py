@@ -207,7 +207,7 @@ def _left_of(line: LineString, point: Point) -> bool:
     eps = line.length / 1000.0
     a = line.interpolate(max(at - eps, 0.0))
     b = line.interpolate(min(at + eps, line.length))
-    return (b.x - a.x) * (point.y - a.y) - (b.y - a.y) * (point.x - a.x) > 0
+    return bool((b.x - a.x) * (point.y - a.y) - (b.y - a.y) * (point.x - a.x) > 0)
 
 
 @dataclass(frozen=True)
