@@ -114,8 +114,14 @@
     return act(current, "dispatch", extra);
   }
 
+  // One move at a time: a click while the last move's request is out is said to wait, not
+  // dropped silently. The reload after a move runs outside this guard, so the dispatcher can
+  // take the next step as soon as the service has answered.
   async function run(work) {
-    if (state.busy) return;
+    if (state.busy) {
+      say("warning", "上一步还在处理，请稍候再点");
+      return;
+    }
     state.busy = true;
     document.body.classList.add("dispatch-busy");
     try { await work(); } finally {
@@ -130,7 +136,7 @@
       const done = await dispatch(incident, to, null);
       if (done) {
         say("success", `事件 #${done.id} 已派遣给 ${label}（第 ${done.version} 版）`);
-        await afterChange(done);
+        reloadAfter(done);
       }
     });
   }
@@ -145,7 +151,7 @@
         const moved = await act(incident, "place", {location, note: noteText()});
         if (moved) {
           say("success", `事件 #${moved.id} 已重新定位到${label}（${gridName(moved)}）`);
-          await afterChange(moved);
+          reloadAfter(moved);
         }
         return;
       }
@@ -153,7 +159,7 @@
       if (done) {
         say("success", `事件 #${done.id} 已定位到${label}，按规则派遣给 ` +
           `${handlerName(done.assignee)}（第 ${done.version} 版）`);
-        await afterChange(done);
+        reloadAfter(done);
       }
     });
   }
@@ -171,7 +177,7 @@
       const done = await act(incident, action, {note, ...(extra || {})});
       if (done) {
         say("success", `事件 #${done.id} ${said}（${statusName(done.status)}，第 ${done.version} 版）`);
-        await afterChange(done);
+        reloadAfter(done);
       }
     });
   }
@@ -202,6 +208,10 @@
       await refresh();
       if (state.selected) await select(state.selected.id);
     });
+  }
+
+  function reloadAfter(incident) {
+    afterChange(incident).catch((error) => say("danger", `刷新失败：${error}`));
   }
 
   async function afterChange(incident) {

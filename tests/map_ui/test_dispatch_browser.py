@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, Route, expect
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
@@ -276,3 +276,42 @@ def test_the_console_closes_what_it_opened(live_server: str, town: dict[str, Pat
             expect(page.locator(".dispatch-history li").first).to_contain_text("结案")
     assert traffic.outside(live_server) == []
     assert traffic.bad_responses == [] and traffic.failed == [] and traffic.errors == []
+
+
+def test_a_move_during_the_reload_is_taken(live_server: str, town: dict[str, Path],
+                                           auth: dict[str, str], db_session: Session) -> None:
+    """A slow network: the reload after one move (queues, suggestions, history) takes seconds,
+    and the dispatcher's next click in that time is taken, not dropped."""
+    auth_service.add_account(db_session, username="diaodu", role="dispatcher",
+                             password=PASSWORD)
+    db_session.commit()
+    with httpx.Client(base_url=live_server, headers=auth) as api:
+        unplaced = post(api, "/api/v1/incidents", {
+            "source": "hotline_12345", "description": "路边垃圾", "address": "西村幸福路"})
+        assert unplaced["status"] == "needs_location"
+        with chromium_page() as (page, traffic):
+            sign_in_to_console(page, live_server)
+            pick(page, unplaced)
+            held: list[Route] = []  # the history answers, kept back until the move is made
+
+            def hold(route: Route) -> None:
+                held.append(route)
+
+            page.route("**/history", hold)
+            page.select_option("#category-pick", "GARBAGE")
+            page.click("#set-category")
+            succeeded(page, "类别设为")
+            page.click("#place-on-map")  # while the history is still on its way
+            box = page.locator("path.dispatch-grid-T-A-1").bounding_box()
+            assert box is not None
+            page.mouse.click(box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.3)
+            page.click("#place-here")
+            succeeded(page, f"事件 #{unplaced['id']} 已定位到地图点选位置")
+            assert held, "the reload was still waiting for the history"
+            for route in held:
+                route.continue_()
+            page.unroute("**/history", hold)
+            placed = get(api, unplaced)
+            assert placed["status"] == "dispatched" and placed["grid3"] == "T-A-1"
+            expect(page.locator("ol.dispatch-history li[data-action=dispatch]")).to_have_count(1)
+            assert traffic.outside(live_server) == [] and traffic.failed == []
