@@ -28,7 +28,7 @@ import time
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, fields
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NamedTuple, cast
 
@@ -48,13 +48,13 @@ from gis_service.imports.handling import closing_events
 from gis_service.imports.incident_addresses import Geocoded, geocode_addresses
 from gis_service.imports.readers import UnreadableInputError, require_columns
 from gis_service.imports.report import ImportReport
+from gis_service.incidents.deadlines import on_intake
 from gis_service.incidents.lifecycle import RESOLUTIONS
 from gis_service.incidents.models import Incident
 from gis_service.incidents.routing import Assignment, Rule
 from gis_service.incidents.routing_book import load_routing_book
 from gis_service.incidents.schemas import IncidentCreate
 from gis_service.incidents.service import (
-    UNROUTED_HOURS,
     auto_route,
     next_event,
     route_new,
@@ -682,12 +682,10 @@ def _incident_row(i: int, incident_id: int, rows: _Rows, places: _Places, routin
     reported_at = aware(rows.reported_at[i])
     at = reported_at.astimezone(UTC) if reported_at else stamp.now
     county_due = aware(rows.county_due_at[i])
-    due = at + timedelta(hours=UNROUTED_HOURS)
     located = places.located[i]
     place = routing.place(located) if located else NOWHERE
-    draft = _Draft(incident_id, rows.category[i], "reported",
-                   min(due, county_due) if county_due else due, place.grid3, places.lon[i],
-                   places.lat[i])
+    draft = _Draft(incident_id, rows.category[i], "reported", on_intake(at, county_due),
+                   place.grid3, places.lon[i], places.lat[i])
     report: dict[str, Any] = {"channel": rows.source[i],
                               "parent_ticket_id": rows.parent_ticket_id[i]}
     geocoded = stamp.geocoded.detail(i)

@@ -3,7 +3,7 @@ and one history row — all under a row lock, so two dispatchers racing cannot b
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -20,7 +20,7 @@ from gis_service.errors import (
 )
 from gis_service.etag import parse_etag
 from gis_service.incidents import queries
-from gis_service.incidents.deadlines import keep_missed
+from gis_service.incidents.deadlines import keep_missed, whistle_respond_by
 from gis_service.incidents.escalation import MAX_LEVEL, hand_up
 from gis_service.incidents.lifecycle import (
     ACTION_NAMES,
@@ -40,7 +40,6 @@ from gis_service.incidents.service import assign, auto_route, locate, place, rec
 from gis_service.locate.snapshot import LocatorSnapshot
 
 ASSIGNEE_TYPES = ("grid_worker", "squad", "department", "town")
-WHISTLE_RESPOND_HOURS = 2.0  # departments called by the grid must report within this
 
 
 def act(session: Session, snapshot: LocatorSnapshot, principal: Principal, incident_id: int,
@@ -187,7 +186,7 @@ def _whistle(session: Session, snapshot: LocatorSnapshot, incident: Incident,
     if not departments:
         raise InvalidInputError("请在 `to` 中写明要通知的部门（编号;编号）")
     incident.cooperating = sorted(set(incident.cooperating) | set(departments))
-    respond_by = (now + timedelta(hours=WHISTLE_RESPOND_HOURS)).isoformat()
+    respond_by = whistle_respond_by(now).isoformat()
     return {"called": {code: {"respond_by": respond_by} for code in departments}}
 
 

@@ -1,5 +1,6 @@
-"""Deadlines: an incident's colour (in Python and its SQL twin), what counts as overdue, and
-replacing a deadline without forgetting one that was missed.
+"""Deadlines: every one an incident is given (on intake, by its category's rule, on
+escalation, the whistle's respond-by), its colour (in Python and its SQL twin), what counts as
+overdue, and replacing a deadline without forgetting one that was missed.
 
 An incident that missed a deadline stays overdue until it is closed, even after escalation or
 a re-assignment gives its new handler a fresh deadline: `overdue_since` keeps the first missed
@@ -7,7 +8,7 @@ deadline (the wall's 超期, the on-time rate and the assessment read it)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, Interval, and_, case, or_
 from sqlalchemy.orm import InstrumentedAttribute
@@ -16,6 +17,41 @@ from gis_service.incidents.lifecycle import OPEN_STATES
 from gis_service.incidents.models import Incident
 
 OPEN = sorted(OPEN_STATES)
+UNROUTED_HOURS = 24.0  # a report not yet routed: the center's time to place and dispatch it
+EXTENSION_HOURS = 24.0  # a new handler's time after escalation when the category names none
+WHISTLE_RESPOND_HOURS = 2.0  # departments called by the grid must report within this
+
+
+def on_intake(at: datetime, county_due_at: datetime | None) -> datetime:
+    """The deadline of a report as it comes in, before any handler (a county ticket's own
+    deadline caps it)."""
+    due = at + timedelta(hours=UNROUTED_HOURS)
+    return min(due, county_due_at) if county_due_at is not None else due
+
+
+def by_rule(now: datetime, respond_hours: float, resolve_hours: float,
+            factor: float) -> tuple[datetime, datetime]:
+    """The respond-by and resolve-by a category's rule gives a handler from `now` (a zone's
+    rule scales both by `factor`)."""
+    return (now + timedelta(hours=respond_hours * factor),
+            now + timedelta(hours=resolve_hours * factor))
+
+
+def capped(due: datetime | None, county_due_at: datetime | None) -> datetime | None:
+    """A deadline no later than the county's."""
+    if county_due_at is not None and (due is None or county_due_at < due):
+        return county_due_at
+    return due
+
+
+def on_escalation(now: datetime, resolve_hours: float | None) -> datetime:
+    """The fresh deadline of the center an overdue incident is handed up to."""
+    return now + timedelta(hours=EXTENSION_HOURS if resolve_hours is None else resolve_hours)
+
+
+def whistle_respond_by(now: datetime) -> datetime:
+    """When departments the grid whistled for must have reported."""
+    return now + timedelta(hours=WHISTLE_RESPOND_HOURS)
 
 
 def deadline_state(incident: Incident, now: datetime, yellow_share: float) -> str:

@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
 from gis_service.incidents import queries
-from gis_service.incidents.deadlines import replace_deadline
+from gis_service.incidents.deadlines import on_escalation, replace_deadline
 from gis_service.incidents.lifecycle import TRANSITIONS
 from gis_service.incidents.models import Incident
 from gis_service.incidents.routing import COUNTY_CENTER
@@ -21,7 +21,6 @@ from gis_service.incidents.service import record, state_of
 
 logger = logging.getLogger(__name__)
 MAX_LEVEL = 2  # 1 = the town command center, 2 = the county
-DEFAULT_EXTENSION_HOURS = 24.0  # a new handler's time when the category names none
 
 
 def hand_up(incident: Incident) -> str:
@@ -48,8 +47,7 @@ def escalate_overdue(session: Session, now: datetime, limit: int = 500) -> list[
         was_due = incident.due_at
         to = hand_up(incident)
         rule = queries.rule_for(session, incident.category_code)
-        hours = rule.resolve_hours if rule else DEFAULT_EXTENSION_HOURS
-        replace_deadline(incident, now + timedelta(hours=hours), now)
+        replace_deadline(incident, on_escalation(now, rule.resolve_hours if rule else None), now)
         incident.version += 1
         incident.updated_at = now
         record(session, incident, actor="system", action="escalate", at=now, before=before,

@@ -16,7 +16,7 @@ from gis_service.database import STORAGE_SRID
 from gis_service.errors import DomainError, InvalidInputError, NotFoundError
 from gis_service.geocode.area import DEFAULT_AREA_NAMES, area_names, service_area
 from gis_service.geocode.placing import ask, placing
-from gis_service.incidents import queries, store
+from gis_service.incidents import deadlines, queries, store
 from gis_service.incidents.deadlines import replace_deadline
 from gis_service.incidents.history import GENESIS, event_hash
 from gis_service.incidents.ids import IdBlocks
@@ -34,7 +34,6 @@ from grid_layers.crs import sphere_distance_m
 NO_ADJUSTMENT = Adjustment()
 Router = Callable[[Rule, dict[str, Any]], Assignment]
 # A report nobody can route yet must still be placed or registered by a dispatcher in time.
-UNROUTED_HOURS = 24.0
 
 
 @dataclass(frozen=True)
@@ -138,12 +137,9 @@ def assign(incident: Incident, assignment: Assignment, rule: Rule | None, now: d
     incident.priority = max(incident.priority, adjustment.priority)
     due = incident.due_at
     if rule is not None:
-        factor = adjustment.deadline_factor
-        incident.respond_due_at = now + timedelta(hours=rule.respond_hours * factor)
-        due = now + timedelta(hours=rule.resolve_hours * factor)
-    if county_due_at is not None and (due is None or county_due_at < due):
-        due = county_due_at
-    replace_deadline(incident, due, now)
+        incident.respond_due_at, due = deadlines.by_rule(
+            now, rule.respond_hours, rule.resolve_hours, adjustment.deadline_factor)
+    replace_deadline(incident, deadlines.capped(due, county_due_at), now)
 
 
 def auto_route(book: RoutingBook, located: dict[str, Any], rule: Rule) -> Assignment:
@@ -233,15 +229,14 @@ def _placed(session: Session, snapshot: LocatorSnapshot, report: Report,
     """A new incident for the report, placed by its location or address; where it fell, and
     the report row's detail so far."""
     body, now = report.body, report.now
-    county_due = aware(body.county_due_at)
-    due = now + timedelta(hours=UNROUTED_HOURS)
     incident = Incident(
         source=body.source, external_id=body.external_id, category_code=body.category,
         description=body.description, address=body.address,
         reported_at=aware(body.reported_at) or now, status="reported", priority=0,
         zone_codes=[], special_codes=[], cooperating=[], escalation_level=0,
         parent_ticket_id=body.parent_ticket_id, history_head="", history_length=0, version=1,
-        due_at=min(due, county_due) if county_due else due, created_at=now, updated_at=now,
+        due_at=deadlines.on_intake(now, aware(body.county_due_at)), created_at=now,
+        updated_at=now,
         lon=None, lat=None, geom=None, town_code=None, grid2_code=None, grid3_code=None,
         district_code=None, assignee_type=None, assignee_code=None, respond_due_at=None,
         overdue_since=None,
