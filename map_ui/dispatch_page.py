@@ -68,7 +68,7 @@ PAGE = """<!doctype html>
 <div id="messages" class="dispatch-messages" aria-live="polite"></div>
 <script type="application/json" id="dispatch-config">{config}</script>
 <script src="{vendor}/leaflet/dist/leaflet.js"></script>
-<script src="{own}/dom.js"></script>
+<script src="{own}/page.js"></script>
 <script src="{own}/labels.js"></script>
 <script src="{console}/dispatch.js"></script>
 </body></html>"""

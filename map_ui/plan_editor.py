@@ -128,7 +128,7 @@ PAGE = """<!doctype html>
 <script type="application/json" id="plan-editor-config">{config}</script>
 <script src="{vendor}/leaflet/dist/leaflet.js"></script>
 <script src="{draw}/leaflet.draw.js"></script>
-<script src="{own}/dom.js"></script>
+<script src="{own}/page.js"></script>
 <script src="{own}/plan_api.js"></script>
 <script src="{own}/plan_editor.js"></script>
 </body></html>"""
@@ -170,7 +170,7 @@ LIST_PAGE = """<!doctype html>
 <tbody>{rows}</tbody></table>
 </main>
 <script type="application/json" id="plan-list-config">{config}</script>
-<script src="{own}/dom.js"></script>
+<script src="{own}/page.js"></script>
 <script src="{own}/plan_api.js"></script>
 <script src="{own}/plan_editor.js"></script>
 <script src="{own}/plan_import.js"></script>

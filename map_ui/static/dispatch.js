@@ -20,7 +20,7 @@
   };
 
   // ---- small helpers ----------------------------------------------------------------------
-  const { el } = window.pageDom;  // dom.js
+  const { api, el, refusal } = window.pageKit;  // page.js
   const statusName = (s) => L10N.state(s);
   const categoryName = (c) => (c ? config.categories[c] || c : "未分类");
   const gridName = (i) => {
@@ -56,26 +56,14 @@
     return box;
   }
 
-  async function api(path, options) {
-    const response = await fetch(path, {credentials: "same-origin", ...(options || {}),
-      headers: {"Accept": "application/json", ...((options || {}).headers || {})}});
-    if (response.status === 401) {
-      window.location.assign("/login?next=/dispatch");
-      throw new Error("signed out");
-    }
-    const body = await response.json().catch(() => ({}));
-    return {status: response.status, ok: response.ok, body};
-  }
-
   // ---- actions: one POST each, with the version the dispatcher saw ---------------------------
   async function act(incident, action, extra) {
     const response = await api(`/api/v1/incidents/${incident.id}/actions`, {
-      method: "POST",
-      headers: {"Content-Type": "application/json", "If-Match": `"${incident.version}"`},
-      body: JSON.stringify({action, ...(extra || {})}),
+      method: "POST", headers: {"If-Match": `"${incident.version}"`},
+      json: {action, ...(extra || {})},
     });
     if (response.ok) return response.body;
-    const detail = response.body.detail || `HTTP ${response.status}`;
+    const detail = refusal(response);
     if (response.status === 412) {
       const now = response.body.version;
       say("warning", `冲突：事件 #${incident.id} 已被他人修改，现为第 ${now} 版（您看到的是第 ` +
@@ -375,7 +363,7 @@
   async function select(id) {
     const response = await api(`/api/v1/incidents/${id}`);
     if (!response.ok) {
-      say("danger", `事件 #${id} 无法载入：${response.body.detail || response.status}`);
+      say("danger", `事件 #${id} 无法载入：${refusal(response)}`);
       return;
     }
     state.selected = response.body;

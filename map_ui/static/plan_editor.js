@@ -6,8 +6,8 @@
 
 (function () {
   // ---- small helpers ----------------------------------------------------------------------
-  const { el } = window.pageDom;  // dom.js
-  const { api, refusal } = window.planApi;  // plan_api.js
+  const { api, el } = window.pageKit;  // page.js
+  const { refusal } = window.planApi;  // plan_api.js: a refusal said of a plan
   const $ = (id) => document.getElementById(id);
 
   const listConfig = $("plan-list-config");
@@ -17,8 +17,7 @@
       form.addEventListener("submit", async (event) => {
         event.preventDefault();
         const made = await api("/api/v1/plans", {
-          method: "POST", headers: {"Content-Type": "application/json"},
-          body: JSON.stringify({name: $("new-plan-name").value})}, "/plans");
+          method: "POST", json: {name: $("new-plan-name").value}});
         if (made.ok) window.location.assign(`/plans/${made.body.id}/edit`);
         else $("new-plan-error").textContent = refusal(made);
       });
@@ -409,8 +408,7 @@
     document.body.dataset.busy = "true";
     try {
       const got = await api(`${PLAN}${path}`, {
-        method, headers: {"Content-Type": "application/json", "If-Match": `"${state.version}"`},
-        body: body === undefined ? undefined : JSON.stringify(body)});
+        method, headers: {"If-Match": `"${state.version}"`}, json: body});
       if (got.status === 412) {
         await reloadAfterConflict("方案已被他人修改：已重新载入最新版本，请在此基础上再操作");
         return null;
@@ -631,9 +629,8 @@
     ], async () => {
       const effective = `${when.value.length === 16 ? when.value + ":00" : when.value}+08:00`;
       const got = await api(`${PLAN}/publish`, {
-        method: "POST",
-        headers: {"Content-Type": "application/json", "If-Match": `"${state.version}"`},
-        body: JSON.stringify({effective_from: effective, policy: policy.value})});
+        method: "POST", headers: {"If-Match": `"${state.version}"`},
+        json: {effective_from: effective, policy: policy.value}});
       if (got.status === 412) {
         await reloadAfterConflict("方案已被他人修改：已重新载入最新版本，请重新发布");
         return null;
@@ -654,8 +651,7 @@
     state.busy = true;
     try {
       const got = await api(`${PLAN}/rebalance`, {
-        method: "POST", headers: {"Content-Type": "application/json"},
-        body: JSON.stringify({band: bandValue()})});
+        method: "POST", json: {band: bandValue()}});
       if (!got.ok) {
         say("danger", `自动均衡失败：${refusal(got)}`);
         return;

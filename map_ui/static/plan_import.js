@@ -7,8 +7,8 @@
 (function () {
   const form = document.getElementById("import-plan");
   if (!form) return;  // a reader's list: no import
-  const { el } = window.pageDom;  // dom.js
-  const { api, refusal, keepRepairs } = window.planApi;  // plan_api.js
+  const { api, el } = window.pageKit;  // page.js
+  const { refusal, keepRepairs } = window.planApi;  // plan_api.js
   const $ = (id) => document.getElementById(id);
   const config = JSON.parse($("plan-list-config").textContent);
   let busy = false;
@@ -48,7 +48,7 @@
     busy = true;
     form.dataset.busy = "true";
     try {
-      const got = await api("/api/v1/plans/import", {method: "POST", body}, "/plans");
+      const got = await api("/api/v1/plans/import", {method: "POST", body});
       if (!got.ok) {
         showRefusal(got);
         return;
