@@ -79,6 +79,7 @@ PAGE = """<!doctype html>
 </main>
 <script id="worker-config" type="application/json">{config}</script>
 <script src="{vendor}/leaflet/dist/leaflet.js"></script>
+<script src="{own}/page.js"></script>
 <script src="{own}/labels.js"></script>
 <script src="{own}/worker.js"></script>
 </body></html>"""

@@ -17,29 +17,18 @@
   const categories = {};
   const $ = (id) => document.getElementById(id);
 
-  // ---- talking to the service ----
+  // ---- talking to the service (page.js: the session, signing in again, refusals) ----
+  const { el, refusal } = window.pageKit;
   class ApiError extends Error {
     constructor(status, detail) { super(detail); this.status = status; this.detail = detail; }
   }
 
-  async function api(path, options = {}) {
-    const headers = Object.assign({Accept: "application/json"}, options.headers || {});
-    let body = options.body;
-    if (body !== undefined && !(body instanceof FormData)) {
-      headers["Content-Type"] = "application/json";
-      body = JSON.stringify(body);
-    }
-    const response = await fetch(path, {method: options.method || "GET", headers, body,
-                                        credentials: "same-origin"});
-    if (response.status === 401) {
-      window.location.replace("/login?next=/worker");  // the session has run out
-      throw new ApiError(401, "请重新登录");
-    }
-    const data = await response.json().catch(() => null);
-    if (!response.ok) {
-      throw new ApiError(response.status, (data && data.detail) || response.statusText);
-    }
-    return data;
+  // the page's steps run one after another: a refusal ends the step (ApiError, its reason in
+  // Chinese) rather than being checked after every call
+  async function api(path, options) {
+    const got = await window.pageKit.api(path, options);
+    if (!got.ok) throw new ApiError(got.status, refusal(got));
+    return got.body;
   }
 
   function say(text, warn) {
@@ -112,42 +101,35 @@
     return due(a) - due(b);
   }
 
-  function element(tag, attributes, text) {
-    const node = document.createElement(tag);
-    for (const [key, value] of Object.entries(attributes || {})) node.setAttribute(key, value);
-    if (text !== undefined) node.textContent = text;
-    return node;
-  }
-
   function taskCard(incident) {
-    const item = element("li", {class: `w-task ${incident.deadline_state}`,
+    const item = el("li", {class: `w-task ${incident.deadline_state}`,
                                 "data-id": String(incident.id),
                                 "data-status": incident.status});
     const name = categories[incident.category] || incident.category || "未分类";
-    item.append(element("h3", {}, `${name} · ${L10N.handlerState(incident.status)}`));
-    const meta = element("p", {class: "w-meta"});
-    meta.append(element("span", {}, `#${incident.id} `),
-                element("span", {class: `w-due ${incident.deadline_state}`}, dueText(incident)));
+    item.append(el("h3", {}, `${name} · ${L10N.handlerState(incident.status)}`));
+    const meta = el("p", {class: "w-meta"});
+    meta.append(el("span", {}, `#${incident.id} `),
+                el("span", {class: `w-due ${incident.deadline_state}`}, dueText(incident)));
     item.append(meta);
     const assignee = incident.assignee;
     if (assignee && config.worker_code && assignee.type === "grid_worker" &&
         assignee.code !== config.worker_code) {
-      item.append(element("p", {class: "w-cover"},
+      item.append(el("p", {class: "w-cover"},
                           `B岗顶岗：A岗 ${assignee.name || assignee.code} 不在岗`));
     }
     const where = [incident.address, incident.description].filter(Boolean).join(" · ");
-    if (where) item.append(element("p", {}, where));
+    if (where) item.append(el("p", {}, where));
     const noteId = `note-${incident.id}`;
     const photoId = `photo-${incident.id}`;
-    item.append(element("label", {for: noteId}, "处置说明"),
-                element("textarea", {id: noteId, rows: "2", maxlength: "4000",
+    item.append(el("label", {for: noteId}, "处置说明"),
+                el("textarea", {id: noteId, rows: "2", maxlength: "4000",
                                      placeholder: "退回、上报须写明原因"}),
-                element("label", {for: photoId}, "照片（随操作一并上传）"),
-                element("input", {id: photoId, type: "file", accept: "image/*",
+                el("label", {for: photoId}, "照片（随操作一并上传）"),
+                el("input", {id: photoId, type: "file", accept: "image/*",
                                   capture: "environment", multiple: ""}));
-    const buttons = element("div", {class: "w-actions"});
+    const buttons = el("div", {class: "w-actions"});
     for (const [action, label] of NEXT[incident.status] || []) {
-      const button = element("button", {type: "button", "data-action": action,
+      const button = el("button", {type: "button", "data-action": action,
                                         class: action in NEEDS_NOTE ? "" : "w-primary"}, label);
       button.addEventListener("click", () => act(incident, action, item));
       buttons.append(button);
@@ -175,7 +157,7 @@
     try {
       const tasks = await myTasks();
       list.replaceChildren(...tasks.map(taskCard));
-      if (!tasks.length) list.append(element("li", {class: "w-empty"}, "暂无待办任务"));
+      if (!tasks.length) list.append(el("li", {class: "w-empty"}, "暂无待办任务"));
       taskLayer.clearLayers();
       for (const task of tasks) {
         if (task.lat === null || task.lon === null) continue;
@@ -186,7 +168,7 @@
           .addTo(taskLayer);
       }
     } catch (error) {
-      list.replaceChildren(element("li", {class: "w-empty"},
+      list.replaceChildren(el("li", {class: "w-empty"},
                                    `任务未能加载：${error.detail || error.message}`));
     }
   }
@@ -213,7 +195,7 @@
     try {
       await uploadPhotos(incident.id, item.querySelector("input[type=file]"));
       const done = await api(`/api/v1/incidents/${incident.id}/actions`, {
-        method: "POST", headers: {"If-Match": `"${incident.version}"`}, body: {action, note}});
+        method: "POST", headers: {"If-Match": `"${incident.version}"`}, json: {action, note}});
       say(action === "escalate" ? `#${done.id} 已上报${L10N.assignee(done.assignee)}`
         : `#${done.id} 已${L10N.action(action)}，现为${L10N.handlerState(done.status)}`);
     } catch (error) {
@@ -233,10 +215,10 @@
     const select = $("category");
     try {
       const services = await api("/open311/v2/services.json");
-      select.replaceChildren(element("option", {value: ""}, "请选择类别"));
+      select.replaceChildren(el("option", {value: ""}, "请选择类别"));
       for (const service of services) {
         categories[service.service_code] = service.service_name;
-        select.append(element("option", {value: service.service_code}, service.service_name));
+        select.append(el("option", {value: service.service_code}, service.service_name));
       }
     } catch (error) {
       say(`事件类别未能加载：${error.detail || error.message}`, true);
@@ -278,15 +260,15 @@
     try {
       const incident = await api("/api/v1/incidents", {
         method: "POST", headers: {"Idempotency-Key": newKey()},
-        body: {source: "grid_patrol", category: $("category").value,
+        json: {source: "grid_patrol", category: $("category").value,
                description: $("description").value.trim(),
                location: {lon: here.lon, lat: here.lat, crs: $("crs").value},
                reported_at: new Date().toISOString()}});
       const assignee = incident.assignee ? L10N.assignee(incident.assignee) : "待指挥中心分派";
       result.replaceChildren(
-        element("p", {}, `已上报，事件编号 #${incident.id}`),
-        element("p", {}, `所属网格：${incident.grid3 || incident.grid2 || "未落入网格"}`),
-        element("p", {}, `分派给：${assignee}（${L10N.state(incident.status)}）`));
+        el("p", {}, `已上报，事件编号 #${incident.id}`),
+        el("p", {}, `所属网格：${incident.grid3 || incident.grid2 || "未落入网格"}`),
+        el("p", {}, `分派给：${assignee}（${L10N.state(incident.status)}）`));
       result.dataset.id = String(incident.id);
       result.hidden = false;
       await uploadPhotos(incident.id, $("report-photo"));
@@ -327,7 +309,7 @@
     if (last) patrol.distance += metres(last, point);
     else if (patrol.total === 0) {
       api("/api/v1/patrols/ping", {method: "POST",
-                                   body: {lon: point[0], lat: point[1], crs: "wgs84"}})
+                                   json: {lon: point[0], lat: point[1], crs: "wgs84"}})
         .catch(() => {});  // a missed ping is harmless: the track carries the position too
     }
     patrol.points.push(point);
@@ -342,7 +324,7 @@
     patrol.sending = true;
     const points = patrol.points.slice();
     try {
-      const track = await api("/api/v1/patrols", {method: "POST", body: {crs: "wgs84", points}});
+      const track = await api("/api/v1/patrols", {method: "POST", json: {crs: "wgs84", points}});
       patrol.sent += 1;
       // the next part starts where this one ended, so the walk stays connected
       patrol.points = [points[points.length - 1], ...patrol.points.slice(points.length)];
