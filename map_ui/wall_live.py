@@ -62,6 +62,7 @@ class LiveWall(JSCSSMixin, MacroElement):
     """)
     default_js = [  # noqa: RUF012  (folium reads it)
         ("vectorgrid", f"{VENDOR_URL}/leaflet.vectorgrid/dist/Leaflet.VectorGrid.bundled.min.js"),
+        ("page", f"{OWN_URL}/page.js"),  # the pages' API calls and elements
         ("labels", f"{OWN_URL}/labels.js"),  # the pages' words (window.GisLabels)
         ("wall_live", f"{OWN_URL}/wall_live.js"),
     ]

@@ -17,11 +17,8 @@
   // element each: a town has hundreds open, a backlog of thousands must stay smooth too
   var SVG_LIMIT = 3000;
 
-  function escapeHtml(value) {
-    return String(value === null || value === undefined ? "" : value)
-      .replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;")
-      .replace(/"/g, "&quot;").replace(/'/g, "&#39;");
-  }
+  var kit = window.pageKit; // page.js: the API call as the signed-in person, elements from text
+  var el = kit.el;
 
   function chinaTime(moment, withDate) {
     var text = new Date(new Date(moment).getTime() + CHINA_OFFSET_MS).toISOString();
@@ -32,16 +29,22 @@
     return new Date(Date.now() + CHINA_OFFSET_MS).toISOString().slice(0, 10);
   }
 
+  // what the wall reads: the answer, or a failure its caller shows (a card, the status line)
   function getJson(url) {
-    return fetch(url, {credentials: "same-origin", headers: {Accept: "application/json"}})
-      .then(function (response) {
-        if (response.status === 401) {
-          window.location.assign("/login?next=" + encodeURIComponent(
-            window.location.pathname + window.location.search));
-        }
-        if (!response.ok) { throw new Error(response.status + " " + url); }
-        return response.json();
-      });
+    return kit.api(url).then(function (got) {
+      if (!got.ok) { throw new Error(kit.refusal(got)); }
+      return got.body;
+    });
+  }
+
+  // a term and its description, for a card's <dl>
+  function fact(term, description) {
+    return [el("dt", {}, term), el("dd", {}, description)];
+  }
+
+  // a tooltip made when it opens, as text (a string given to Leaflet would be read as HTML)
+  function tip(text) {
+    return function () { return el("span", {}, text()); };
   }
 
   window.startWall = function (config, refs) {
@@ -61,9 +64,12 @@
     card.querySelector(".wall-card-close").addEventListener("click", function () {
       card.hidden = true;
     });
-    function showCard(html) { cardBody.innerHTML = html; card.hidden = false; }
+    function showCard(nodes) {
+      cardBody.replaceChildren.apply(cardBody, nodes.flat());
+      card.hidden = false;
+    }
     function showFailure(what) {
-      showCard('<p class="wall-card-error">' + escapeHtml(what) + "读取失败，请稍后再试。</p>");
+      showCard([el("p", {class: "wall-card-error"}, what + "读取失败，请稍后再试。")]);
     }
     var words = window.GisLabels; // static/labels.js: the pages' Chinese for the API's codes
     function statusName(value) { return words.state(value); }
@@ -82,10 +88,9 @@
     function historyRow(event) {
       var p = words.historyParts(event, placeName);
       var why = [p.reason, p.note].filter(Boolean).join("；");
-      return '<li data-action="' + escapeHtml(event.action) + '"><time>' + escapeHtml(p.when) +
-        "</time> " + escapeHtml(p.who) + " · <b>" + escapeHtml(p.what) + "</b>" +
-        (p.move ? " " + escapeHtml(p.move) : "") +
-        (why ? '<span class="card-why">' + escapeHtml(why) + "</span>" : "") + "</li>";
+      return el("li", {dataset: {action: event.action}}, el("time", {}, p.when),
+                " " + p.who + " · ", el("b", {}, p.what), p.move ? " " + p.move : null,
+                why ? el("span", {class: "card-why"}, why) : null);
     }
 
     function dueText(incident) {
@@ -99,20 +104,20 @@
       Promise.all([getJson(links.incident + id), getJson(links.incident + id + "/history")])
         .then(function (both) {
           var incident = both[0], history = both[1];
-          var rows = history.map(historyRow).join("");
-          showCard('<h2 class="card-incident" data-id="' + escapeHtml(incident.id) + '">事件 ' +
-            escapeHtml(incident.id) + "</h2><dl>" +
-            "<dt>类别</dt><dd>" + escapeHtml(categoryName(incident.category)) + "</dd>" +
-            "<dt>状态</dt><dd>" + escapeHtml(statusName(incident.status)) + "</dd>" +
-            "<dt>来源</dt><dd>" + escapeHtml(words.source(incident.source)) + "</dd>" +
-            "<dt>地址</dt><dd>" + escapeHtml(incident.address || "—") + "</dd>" +
-            "<dt>网格</dt><dd>" + escapeHtml(gridName(incident.grid3)) + "</dd>" +
-            "<dt>承办</dt><dd>" + escapeHtml(words.assignee(incident.assignee, placeName)) + "</dd>" +
-            "<dt>时限</dt><dd>" + escapeHtml(dueText(incident)) + "</dd>" +
-            (incident.resolution ? "<dt>结案方式</dt><dd>" +
-              escapeHtml(words.resolution(incident.resolution)) + "</dd>" : "") +
-            "<dt>描述</dt><dd>" + escapeHtml(incident.description || "—") + "</dd></dl>" +
-            "<h3>处置记录</h3><ol class=\"card-history\">" + rows + "</ol>");
+          showCard([
+            el("h2", {class: "card-incident", dataset: {id: incident.id}}, "事件 " + incident.id),
+            el("dl", {},
+               fact("类别", categoryName(incident.category)),
+               fact("状态", statusName(incident.status)),
+               fact("来源", words.source(incident.source)),
+               fact("地址", incident.address || "—"),
+               fact("网格", gridName(incident.grid3)),
+               fact("承办", words.assignee(incident.assignee, placeName)),
+               fact("时限", dueText(incident)),
+               incident.resolution ? fact("结案方式", words.resolution(incident.resolution)) : [],
+               fact("描述", incident.description || "—")),
+            el("h3", {}, "处置记录"),
+            el("ol", {class: "card-history"}, history.map(historyRow))]);
         })
         .catch(function () { showFailure("事件"); });
     }
@@ -120,24 +125,28 @@
     function gridCard(code) {
       getJson(links.grid_card + encodeURIComponent(code)).then(function (grid) {
         var workers = grid.workers.map(function (w) {
-          return escapeHtml(w.name) + (w.on_duty ? "" : "（不在岗）");
+          return w.name + (w.on_duty ? "" : "（不在岗）");
         }).join("、") || "—";
         var items = grid.open_items.map(function (item) {
-          return '<li><span class="dot" style="--c:' +
-            escapeHtml(config.deadlineColours[item.deadline] || "#90a4ae") + '"></span>' +
-            escapeHtml(item.id) + " " + escapeHtml(categoryName(item.category)) + " · " +
-            escapeHtml(statusName(item.status)) + "</li>";
-        }).join("");
+          // the colour is the API's (`deadline`), looked up in the wall's palette
+          var colour = config.deadlineColours[item.deadline] || "#90a4ae";
+          return el("li", {}, el("span", {class: "dot", style: "--c:" + colour}),
+                    item.id + " " + categoryName(item.category) + " · " +
+                    statusName(item.status));
+        });
         var month = grid.month;
-        showCard('<h2 class="card-grid" data-code="' + escapeHtml(grid.code) + '">' +
-          escapeHtml(grid.name) + "（" + escapeHtml(grid.code) + "）</h2><dl>" +
-          "<dt>网格员</dt><dd>" + workers + "</dd>" +
-          "<dt>在办</dt><dd>" + escapeHtml(grid.open) + " 起</dd>" +
-          "<dt>本月上报</dt><dd>" + escapeHtml(month.reported) + " 起</dd>" +
-          "<dt>本月办结</dt><dd>" + escapeHtml(month.closed) + " 起</dd>" +
-          "<dt>按期率</dt><dd>" + (month.on_time_rate === null ? "—" :
-            escapeHtml((month.on_time_rate * 100).toFixed(1)) + "%") + "</dd></dl>" +
-          "<h3>在办事项</h3><ul class=\"card-items\">" + (items || "<li>无</li>") + "</ul>");
+        showCard([
+          el("h2", {class: "card-grid", dataset: {code: grid.code}},
+             grid.name + "（" + grid.code + "）"),
+          el("dl", {},
+             fact("网格员", workers),
+             fact("在办", grid.open + " 起"),
+             fact("本月上报", month.reported + " 起"),
+             fact("本月办结", month.closed + " 起"),
+             fact("按期率", month.on_time_rate === null ? "—" :
+               (month.on_time_rate * 100).toFixed(1) + "%")),
+          el("h3", {}, "在办事项"),
+          el("ul", {class: "card-items"}, items.length ? items : el("li", {}, "无"))]);
       }).catch(function () { showFailure("网格"); });
     }
 
@@ -157,13 +166,20 @@
     var firstLoad = true;
     var canvas = null;
 
+    /* The colour is the API's (`deadline`, the service's rule as of its answer). An incident
+       that does not change is sent again only when the wall starts afresh, so between answers
+       the colour moves on at the moments the API sends with it: green turns yellow at
+       `yellow_at`, and green or yellow turns red once `due_at` has passed. The wall keeps no
+       rule of its own (which incidents have a deadline, when yellow begins, that a missed
+       deadline stays red are the service's); it only reads the clock against those moments. */
     function deadlineNow(item, now) {
-      if (!item.open) { return "done"; }
-      if (item.overdue_since) { return "red"; }  // a missed deadline stays missed
-      if (!item.due_at) { return "none"; }
-      if (now > Date.parse(item.due_at)) { return "red"; }
-      if (item.yellow_at && now >= Date.parse(item.yellow_at)) { return "yellow"; }
-      return "green";
+      var colour = item.deadline;
+      if (colour !== "green" && colour !== "yellow") { return colour; }  // settled
+      if (item.due_at && now > Date.parse(item.due_at)) { return "red"; }
+      if (colour === "green" && item.yellow_at && now >= Date.parse(item.yellow_at)) {
+        return "yellow";
+      }
+      return colour;
     }
 
     function styleOf(item, now) {
@@ -191,8 +207,12 @@
         marker.setStyle(styleOf(item, now));
       }
       marker.item = item;
-      marker.bindTooltip(escapeHtml(item.id) + " · " + escapeHtml(item.category || "") + " · " +
-                         escapeHtml(statusName(item.status)));
+      if (!marker.getTooltip()) {
+        marker.bindTooltip(tip(function () {
+          var shown = marker.item;  // the latest answer's
+          return shown.id + " · " + (shown.category || "") + " · " + statusName(shown.status);
+        }));
+      }
     }
 
     function poll() {
@@ -247,7 +267,8 @@
 
     /* ---------- KPI panel ---------- */
     function fillList(id, items) {
-      document.getElementById(id).innerHTML = items.join("") || "<li>—</li>";
+      var list = document.getElementById(id);
+      list.replaceChildren.apply(list, items.length ? items : [el("li", {}, "—")]);
     }
 
     function refreshKpi() {
@@ -264,14 +285,14 @@
         fillList("kpi-sources", Object.keys(kpi.today.by_source).sort(function (a, b) {
           return kpi.today.by_source[b] - kpi.today.by_source[a];
         }).map(function (source) {
-          return "<li><span>" + escapeHtml(words.source(source)) +
-            "</span><b>" + escapeHtml(kpi.today.by_source[source]) + "</b></li>";
+          return el("li", {}, el("span", {}, words.source(source)),
+                    el("b", {}, kpi.today.by_source[source]));
         }));
         [["kpi-top-open", kpi.top_open_grids], ["kpi-top-month", kpi.top_month_grids]]
           .forEach(function (pair) {
             fillList(pair[0], pair[1].map(function (grid) {
-              return '<li data-code="' + escapeHtml(grid.code) + '"><span>' +
-                escapeHtml(grid.name) + "</span><b>" + escapeHtml(grid.count) + "</b></li>";
+              return el("li", {dataset: {code: grid.code}}, el("span", {}, grid.name),
+                        el("b", {}, grid.count));
             }));
           });
       }).catch(function () { /* the status line already says when the service is away */ });
@@ -303,7 +324,9 @@
                   className: "wall-heat"};
         },
         onEachFeature: function (feature, shape) {
-          shape.bindTooltip("近" + days + "天 " + feature.properties.count + " 起");
+          shape.bindTooltip(tip(function () {
+            return "近" + days + "天 " + feature.properties.count + " 起";
+          }));
         }
       });
       var loaded = 0;
@@ -384,9 +407,11 @@
         },
         onEachFeature: function (feature, shape) {
           var p = feature.properties;
-          shape.bindTooltip(escapeHtml(p.worker_name || p.username || "") + " · " +
-                            escapeHtml(p.grid_code ? gridName(p.grid_code) : "") + " · " +
-                            escapeHtml(p.at ? chinaTime(p.at, true) : ""));
+          shape.bindTooltip(tip(function () {
+            return (p.worker_name || p.username || "") + " · " +
+              (p.grid_code ? gridName(p.grid_code) : "") + " · " +
+              (p.at ? chinaTime(p.at, true) : "");
+          }));
         }
       });
       function load() {
@@ -415,12 +440,13 @@
       if (w.geometry) {
         map.fitBounds(L.geoJSON(w.geometry).getBounds(), {maxZoom: 16, padding: [80, 80]});
       }
-      showCard('<h2 class="card-warning">预警 · ' + escapeHtml(KIND_NAMES[w.kind] || w.kind) +
-        "</h2><p>" + escapeHtml(w.message) + "</p><dl>" +
-        "<dt>本周</dt><dd>" + escapeHtml(w.count) + " 起</dd>" +
-        (w.expected === null ? "" : "<dt>周均</dt><dd>" + escapeHtml(w.expected) + " 起</dd>") +
-        (w.p === null ? "" : "<dt>p 值</dt><dd>" + escapeHtml(w.p.toPrecision(2)) + "</dd>") +
-        "</dl>");
+      showCard([
+        el("h2", {class: "card-warning"}, "预警 · " + (KIND_NAMES[w.kind] || w.kind)),
+        el("p", {}, w.message),
+        el("dl", {},
+           fact("本周", w.count + " 起"),
+           w.expected === null ? [] : fact("周均", w.expected + " 起"),
+           w.p === null ? [] : fact("p 值", w.p.toPrecision(2)))]);
     }
 
     function warningsLayer() {
@@ -434,7 +460,7 @@
                                      fillOpacity: 0.15, className: "wall-warning"});
         },
         onEachFeature: function (feature, shape) {
-          shape.bindTooltip(escapeHtml(feature.properties.message));
+          shape.bindTooltip(tip(function () { return feature.properties.message; }));
           shape.on("click", function () { warningCard(feature.properties.index); });
         }
       });
@@ -447,10 +473,12 @@
             return w.geometry ? {type: "Feature", geometry: w.geometry,
                                  properties: {message: w.message, kind: w.kind, index: i}} : null;
           }).filter(Boolean)});
-          warningList.innerHTML = warnings.map(function (w, i) {
-            return '<li data-warning="' + i + '" class="wall-warning-' + escapeHtml(w.kind) +
-              '"><span>' + escapeHtml(w.message) + "</span></li>";
-          }).join("") || "<li>本周暂无预警</li>";
+          var rows = warnings.map(function (w, i) {
+            return el("li", {dataset: {warning: i}, class: "wall-warning-" + w.kind},
+                      el("span", {}, w.message));
+          });
+          warningList.replaceChildren.apply(
+            warningList, rows.length ? rows : [el("li", {}, "本周暂无预警")]);
           document.getElementById("wall-warnings-n").textContent =
             String(answer.warnings.length);
           warningBox.hidden = false;
@@ -542,7 +570,7 @@
           radius: 7, weight: 1.5, color: "#0b1622", fillOpacity: 0.9,
           fillColor: statusColour[state] || "#ffffff",
           className: "wall-replayed wall-replayed-" + item.id
-        }).bindTooltip(escapeHtml(item.id) + " · " + escapeHtml(statusName(state))));
+        }).bindTooltip(tip(function () { return item.id + " · " + statusName(state); })));
       });
       counter.textContent = "已上报 " + shown + " / " + replayData.incidents.length + " 起";
     }
