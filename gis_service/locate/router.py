@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 import numpy as np
 import orjson
@@ -25,7 +25,8 @@ from grid_layers.wording import swapped_coordinates
 router = APIRouter(prefix="/api/v1", tags=["locate"])
 
 
-def _snapshot(request: Request, at: datetime | None) -> LocatorSnapshot:
+def _snapshot(request: Request, at: datetime | None) -> LocatorSnapshot[Any]:
+    # Any: the routing book the service's snapshots carry is not read here
     cache = context_of(request).locator
     moment = aware(at)
     return cache.current() if moment is None else cache.at(moment)
@@ -68,9 +69,8 @@ async def locate(
     cache = context_of(request).locator
     # The answer takes microseconds: stay on the event loop unless the snapshot needs a look
     # at the database (once a second, or for a past time).
-    snapshot = cache.fresh() if at is None else None
-    if snapshot is None:
-        snapshot = await run_in_threadpool(_snapshot, request, at)
+    fresh = cache.fresh() if at is None else None
+    snapshot = fresh if fresh is not None else await run_in_threadpool(_snapshot, request, at)
     answer = snapshot.locate_point(x, y)
     return Response(orjson.dumps(answer), media_type="application/json")
 

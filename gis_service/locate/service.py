@@ -7,13 +7,14 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Generic
 
 import shapely
 from sqlalchemy.orm import Session, sessionmaker
 
 from gis_service.grids.queries import version_ids_at
 from gis_service.locate import queries
-from gis_service.locate.snapshot import Area, LayerInput, LocatorSnapshot
+from gis_service.locate.snapshot import Area, Book, LayerInput, LocatorSnapshot
 from gis_service.people.models import Worker
 
 
@@ -57,22 +58,23 @@ def load_layers(session: Session, at: datetime) -> LayerInput:
     return layers
 
 
-class LocatorCache:
-    """The current snapshot (re-checked at most every `refresh_seconds`) and a few past ones."""
+class LocatorCache(Generic[Book]):
+    """The current snapshot (re-checked at most every `refresh_seconds`) and a few past ones,
+    each with what `extra` builds beside it (the service's: the routing book)."""
 
     def __init__(self, session_factory: sessionmaker[Session], refresh_seconds: float,
-                 extra: Callable[[Session], object] | None = None) -> None:
+                 extra: Callable[[Session], Book] | None = None) -> None:
         self._factory = session_factory
         self._extra = extra  # built with every snapshot and kept on it, e.g. the routing book
         self._refresh = refresh_seconds
         self._lock = threading.Lock()
-        self._current: LocatorSnapshot | None = None
+        self._current: LocatorSnapshot[Book] | None = None
         self._change_id = -1
         self._checked_at = 0.0
         self._valid_until: datetime | None = None  # a later version starts or ends then
-        self._past: OrderedDict[tuple[int, tuple[int, ...]], LocatorSnapshot] = OrderedDict()
+        self._past: OrderedDict[tuple[int, tuple[int, ...]], LocatorSnapshot[Book]] = OrderedDict()
 
-    def fresh(self) -> LocatorSnapshot | None:
+    def fresh(self) -> LocatorSnapshot[Book] | None:
         """The current snapshot without waiting on the database: when its check is due, one
         background thread re-checks while callers keep the snapshot they have (at most one
         refresh period plus a query old). None before the first snapshot exists."""
@@ -83,7 +85,7 @@ class LocatorCache:
             threading.Thread(target=self.current, daemon=True).start()
         return snapshot
 
-    def current(self) -> LocatorSnapshot:
+    def current(self) -> LocatorSnapshot[Book]:
         """The snapshot of the boundaries valid now (checked against the database when due)."""
         snapshot = self._current
         if snapshot is not None and not self._due():
@@ -107,7 +109,7 @@ class LocatorCache:
     def _due(self) -> bool:
         return time.monotonic() >= self._checked_at + self._refresh or self._expired()
 
-    def at(self, moment: datetime) -> LocatorSnapshot:
+    def at(self, moment: datetime) -> LocatorSnapshot[Book]:
         """The snapshot of the boundaries valid at `moment` (kept for re-use, a few at a time)."""
         with self._lock, self._factory() as session:
             key = (queries.latest_change_id(session), version_ids_at(session, moment))
@@ -120,8 +122,8 @@ class LocatorCache:
             self._past.move_to_end(key)
             return snapshot
 
-    def _build(self, session: Session, moment: datetime) -> LocatorSnapshot:
-        snapshot = LocatorSnapshot(load_layers(session, moment))
+    def _build(self, session: Session, moment: datetime) -> LocatorSnapshot[Book]:
+        snapshot: LocatorSnapshot[Book] = LocatorSnapshot(load_layers(session, moment))
         if self._extra is not None:
             snapshot.extra = self._extra(session)
         return snapshot

@@ -6,15 +6,19 @@ so answering a point costs no database round trip. `LocatorCache` decides when t
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import numpy as np
 from shapely.geometry.base import BaseGeometry
 
+from gis_service.locate.located import Located
 from grid_layers.locator import OverlayLayer, PartitionLayer
 
-Result = dict[str, Any]
+Result = dict[str, Any]  # the locate API's answer, in the contract's shape
+_T = TypeVar("_T")
+Book = TypeVar("Book")  # what another domain keeps beside the boundaries (the routing book)
 
 
 @dataclass(frozen=True)
@@ -51,9 +55,10 @@ def _overlay(areas: list[Area]) -> tuple[OverlayLayer, list[dict[str, Any]]]:
     return layer, [info[c] for c in layer.codes]
 
 
-class LocatorSnapshot:
+class LocatorSnapshot(Generic[Book]):
     """Exact point-in-area answers for towns, grid levels 2 and 3, special grids, districts and
-    zones, in the contract's shape."""
+    zones: in the contract's shape for the API (`locate_point`, `locate_many`), as codes for
+    the rules (`where`, `where_many`)."""
 
     def __init__(self, layers: LayerInput) -> None:
         self.town_layer, self.town_info = _partition(layers.towns)
@@ -64,7 +69,9 @@ class LocatorSnapshot:
         self.zone_layer, self.zone_info = _overlay(layers.zones)
         self.worker_by_grid = layers.worker_by_grid
         # what other domains keep beside the boundaries (the routing book); see LocatorCache
-        self.extra: object | None = None
+        self.extra: Book | None = None
+        self._squads = [info["squad_code"] for info in self.district_info]
+        self._zone_levels = [int(info["level"]) for info in self.zone_info]
         self.by_code: dict[str, dict[str | None, dict[str, Any]]] = {
             name: {a.code: a.info for a in areas} for name, areas in (
                 ("town", layers.towns), ("grid2", layers.grid2), ("grid3", layers.grid3),
@@ -90,6 +97,26 @@ class LocatorSnapshot:
 
     def locate_many(self, lon: np.ndarray, lat: np.ndarray) -> list[Result]:
         """Answers for many points; points with the same answer share one (read-only) dict."""
+        return self._many(lon, lat, self._answer)
+
+    def where(self, lon: float, lat: float) -> Located:
+        """The codes covering one point in storage coordinates."""
+        town = self.town_layer.locate_point(lon, lat)
+        district = self.district_layer.locate_point(lon, lat)
+        zones = self.zone_layer.locate_point(lon, lat)
+        return Located(
+            town, self.grid2_layer.locate_point(lon, lat), self.grid3_layer.locate_point(lon, lat),
+            district, self.by_code["district"][district]["squad_code"] if district else None,
+            tuple(self.special_layer.locate_point(lon, lat)), tuple(zones),
+            frozenset(int(self.by_code["zones"][z]["level"]) for z in zones))
+
+    def where_many(self, lon: np.ndarray, lat: np.ndarray) -> list[Located]:
+        """The codes covering many points; points in the same areas share one value."""
+        return self._many(lon, lat, self._located)
+
+    def _many(self, lon: np.ndarray, lat: np.ndarray,
+              build: Callable[[list[int], tuple[int, ...], tuple[int, ...]], _T]) -> list[_T]:
+        """`build` once for each distinct set of areas, handed to every point in it."""
         n = len(lon)
         columns = [layer.locate(lon, lat).astype(np.int64) + 1 for layer in
                    (self.town_layer, self.grid2_layer, self.grid3_layer, self.district_layer)]
@@ -103,9 +130,20 @@ class LocatorSnapshot:
                                  [*radices, len(special_sets), len(zone_sets)], strict=True):
             key = key * radix + column
         _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
-        answers = [self._answer([int(c[i]) - 1 for c in columns], special_sets[special[i]],
-                                zone_sets[zones[i]]) for i in first.tolist()]
+        answers = [build([int(c[i]) - 1 for c in columns], special_sets[special[i]],
+                         zone_sets[zones[i]]) for i in first.tolist()]
         return [answers[i] for i in inverse.tolist()]
+
+    def _located(self, row: list[int], special: tuple[int, ...],
+                 zones: tuple[int, ...]) -> Located:
+        town, grid2, grid3, district = row
+        return Located(
+            _code_at(self.town_layer, town), _code_at(self.grid2_layer, grid2),
+            _code_at(self.grid3_layer, grid3), _code_at(self.district_layer, district),
+            self._squads[district] if district >= 0 else None,
+            tuple(self.special_layer.codes[i] for i in special),
+            tuple(self.zone_layer.codes[i] for i in zones),
+            frozenset(self._zone_levels[i] for i in zones))
 
     def _answer(self, row: list[int], special: tuple[int, ...], zones: tuple[int, ...]) -> Result:
         town, grid2, grid3, district = row
@@ -120,6 +158,10 @@ class LocatorSnapshot:
             "zones": [self.zone_info[i] for i in zones],
             "worker": self.worker_by_grid.get(grid3_code) if grid3_code else None,
         }
+
+
+def _code_at(layer: PartitionLayer, index: int) -> str | None:
+    return layer.codes[index] if index >= 0 else None
 
 
 def _overlay_keys(layer: OverlayLayer, lon: np.ndarray, lat: np.ndarray,
