@@ -18,6 +18,7 @@ if TYPE_CHECKING:  # annotations only: these modules' routers import this one
     from gis_service.auth.attempts import SignInGuard
     from gis_service.auth.rate import RateLimiter
     from gis_service.auth.service import TokenCache
+    from gis_service.incidents.core.routing import RoutingBook
     from gis_service.incidents.group_commit import IntakeWriter
     from gis_service.incidents.ids import IdBlocks
     from gis_service.locate.service import LocatorCache
@@ -34,7 +35,7 @@ class AppContext:
     sign_in_guard: SignInGuard
     rate_limiter: RateLimiter
     incident_ids: IdBlocks
-    locator: LocatorCache
+    locator: LocatorCache[RoutingBook]  # each snapshot carries the routing book
     intake_writer: IntakeWriter | None  # None when group commit is switched off
     tiles: TileState
 

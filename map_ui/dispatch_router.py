@@ -5,9 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from gis_service.auth.permissions import CENTER
 from gis_service.context import context_of
 from gis_service.database import SessionDep
-from gis_service.incidents.lifecycle import CENTER
 from gis_service.open311.service import list_services
 from map_ui.data import basemap
 from map_ui.dispatch_page import ConsoleData, console_page, forbidden_page

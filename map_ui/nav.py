@@ -9,8 +9,7 @@ import html
 from dataclasses import dataclass
 
 from gis_service.auth.models import ROLE_NAMES
-from gis_service.auth.permissions import OVERSEERS, PLAN_READERS, Role
-from gis_service.incidents.lifecycle import CENTER, HANDLERS
+from gis_service.auth.permissions import CENTER, HANDLERS, OVERSEERS, PLAN_READERS, Role
 from map_ui.assets import OWN_URL
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from gis_service.incidents.lifecycle import STATE_NAMES
+from gis_service.incidents.core.lifecycle import STATE_NAMES
 
 BACKGROUND = "#0b1622"
 

@@ -30,7 +30,7 @@ from gis_service.auth.models import Account
 from gis_service.database import STORAGE_SRID
 from gis_service.geojson import COORDINATE_DECIMALS
 from gis_service.grids.models import GridVersion
-from gis_service.incidents.deadlines import closed_on_time
+from gis_service.incidents.core.deadlines import closed_on_time
 from gis_service.incidents.models import Incident, IncidentEvent
 from gis_service.patrols.models import PatrolTrack, WorkerPosition
 from gis_service.patrols.queries import GEOGRAPHY

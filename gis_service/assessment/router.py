@@ -73,7 +73,6 @@ def record_spot_check(body: SpotCheckCreate, session: SessionDep,
     """Record an on-site spot check of a grid worker (admin, commander, dispatcher)."""
     check = service.add_spot_check(session, principal=principal, body=body,
                                    now=datetime.now(UTC))
-    session.commit()
     return SpotCheckRead.model_validate(check)
 
 

@@ -120,7 +120,9 @@ def add_spot_check(session: Session, *, principal: Principal, body: SpotCheckCre
     """Record a spot check of a grid worker (command center roles only)."""
     if principal.role not in CENTER:
         raise ForbiddenError(f"a {principal.role} does not record spot checks")
-    return record_spot_check(session, checker=principal.username, body=body, now=now)
+    check = record_spot_check(session, checker=principal.username, body=body, now=now)
+    session.commit()
+    return check
 
 
 def record_spot_check(session: Session, *, checker: str, body: SpotCheckCreate,

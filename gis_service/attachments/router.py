@@ -44,7 +44,6 @@ def _attach(session: Session, principal: Principal, incident_id: int, data: byte
             max_bytes: int) -> PhotoRead:
     photo = service.attach(session, principal=principal, incident_id=incident_id, data=data,
                            max_bytes=max_bytes, now=datetime.now(UTC))
-    session.commit()
     return to_read(photo)
 
 

@@ -12,8 +12,9 @@ from gis_service.attachments.models import IncidentPhoto
 from gis_service.auth.service import Principal
 from gis_service.errors import NotFoundError, PayloadTooLargeError, UnsupportedMediaTypeError
 from gis_service.incidents import queries as incident_queries
+from gis_service.incidents.core.case import state_of
 from gis_service.incidents.scope import visible
-from gis_service.incidents.service import get_visible, record, state_of
+from gis_service.incidents.service import get_visible, record
 
 # what a file starts with, not what its name or the client says, decides its type
 SIGNATURES = ((b"\xff\xd8\xff", "image/jpeg"), (b"\x89PNG\r\n\x1a\n", "image/png"))
@@ -54,7 +55,7 @@ def attach(session: Session, *, principal: Principal, incident_id: int, data: by
            before=state_of(incident),
            detail={"photo_id": photo.id, "sha256": digest, "content_type": content_type,
                    "size_bytes": len(data)})
-    session.flush()
+    session.commit()
     return photo
 
 

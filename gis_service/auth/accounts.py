@@ -1,7 +1,8 @@
 """Running accounts: create, list, change (password, role, scope, worker, disabled), remove,
 and a user changing their own password. The command line and the accounts API both call
 these, so the password policy (auth/passwords.py) and the scope rule (auth/scopes.py) hold
-on every path; none of them commits (the caller does, once).
+on every path; each commits its change (`forget` runs once it is stored: the API's
+cached tokens of the account are looked up again).
 
 Disabling an account deletes its bearer tokens and browser sessions, so neither works again
 (enabling it does not bring them back: sign in, or `gis-service token NAME`). Setting a new
@@ -15,6 +16,8 @@ disabled, removed nor given another role.
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from sqlalchemy import exists, func, select
@@ -39,6 +42,9 @@ from gis_service.incidents.models import IncidentEvent
 from gis_service.patrols.models import PatrolTrack
 from gis_service.people.models import Worker
 from gis_service.plans.models import Plan, PlanEdit, PlanPublication
+from gis_service.unit_of_work import after_commit
+
+Forget = Callable[[str], None]  # drops a process's cached tokens of an account
 
 
 def to_read(account: Account) -> AccountRead:
@@ -76,11 +82,12 @@ def create_account(session: Session, data: AccountCreate, *,
     account = service.add_account(session, username=data.username, role=data.role,
                                   scope_code=scope, password=data.password)
     account.worker_code = worker
-    session.flush()
+    session.commit()
     return account
 
 
-def update_account(session: Session, *, username: str, changes: AccountUpdate) -> Account:
+def update_account(session: Session, *, username: str, changes: AccountUpdate,
+                   forget: Forget | None = None) -> Account:
     """Apply the fields sent (`model_fields_set`); a new role re-checks the scope it keeps."""
     account = get_account(session, username)
     sent = changes.model_fields_set
@@ -102,11 +109,11 @@ def update_account(session: Session, *, username: str, changes: AccountUpdate) -
     if disabled and not account.disabled:
         service.revoke_tokens(session, account_id=account.id)
     account.role, account.scope_code, account.disabled = role, scope, disabled
-    session.flush()
+    _commit(session, account.username, forget)
     return account
 
 
-def remove_account(session: Session, *, username: str) -> None:
+def remove_account(session: Session, *, username: str, forget: Forget | None = None) -> None:
     """Delete an account that has left no record; ConflictError (409) naming the records
     otherwise (disable it instead)."""
     account = get_account(session, username)
@@ -118,11 +125,12 @@ def remove_account(session: Session, *, username: str) -> None:
                             "失去经手人：请改为停用（disable）")
     service.revoke_tokens(session, account_id=account.id)
     session.delete(account)
-    session.flush()
+    _commit(session, username, forget)
 
 
 def change_own_password(session: Session, *, account_id: int, current_password: str,
-                        new_password: str, keep_token: str | None = None) -> Account:
+                        new_password: str, keep_token: str | None = None,
+                        forget: Forget | None = None) -> Account:
     """A signed-in user's new password, after the current one; ends their other browser
     sessions. ForbiddenError (403) when the current password is wrong."""
     account = session.get(Account, account_id)
@@ -137,8 +145,15 @@ def change_own_password(session: Session, *, account_id: int, current_password: 
     require_good_password(account.username, new_password)
     account.password_hash = service.hash_password(new_password)
     service.revoke_tokens(session, account_id=account.id, kind="session", keep=keep_token)
-    session.flush()
+    _commit(session, account.username, forget)
     return account
+
+
+def _commit(session: Session, username: str, forget: Forget | None) -> None:
+    """Store the change; then the process's cached tokens of the account are looked up again."""
+    if forget is not None:
+        after_commit(session, partial(forget, username))
+    session.commit()
 
 
 def _check_new_name(username: str) -> None:

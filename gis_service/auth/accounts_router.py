@@ -41,12 +41,6 @@ def _admin(principal: PrincipalDep) -> Principal:
 AdminDep = Annotated[Principal, Depends(_admin)]
 
 
-def _forget(request: Request, username: str) -> None:
-    """After the commit: this process's cached tokens of the account are looked up again."""
-    cache = context_of(request).token_cache
-    cache.forget(username)
-
-
 @router.get("/accounts", summary="Every account (admin)")
 def list_accounts(session: SessionDep, _: AdminDep) -> list[AccountRead]:
     """Every account by name, with its role, scope, worker, whether it is disabled."""
@@ -56,9 +50,7 @@ def list_accounts(session: SessionDep, _: AdminDep) -> list[AccountRead]:
 @router.post("/accounts", status_code=201, responses=CONFLICT, summary="Add an account (admin)")
 def create_account(body: AccountCreate, session: SessionDep, _: AdminDep) -> AccountRead:
     """A new account; its scope must exist and suit the role, its password the policy."""
-    read = accounts.to_read(accounts.create_account(session, body))
-    session.commit()
-    return read
+    return accounts.to_read(accounts.create_account(session, body))
 
 
 @router.patch("/accounts/{username}", responses=CONFLICT, summary="Change an account (admin)")
@@ -66,10 +58,8 @@ def update_account(username: str, body: AccountUpdate, request: Request, session
                    _: AdminDep) -> AccountRead:
     """Set a password, disable or enable, change role, scope or worker; disabling ends the
     account's tokens and sessions at once."""
-    read = accounts.to_read(accounts.update_account(session, username=username, changes=body))
-    session.commit()
-    _forget(request, username)
-    return read
+    return accounts.to_read(accounts.update_account(
+        session, username=username, changes=body, forget=context_of(request).token_cache.forget))
 
 
 @router.delete("/accounts/{username}", status_code=204, responses=CONFLICT,
@@ -77,9 +67,8 @@ def update_account(username: str, body: AccountUpdate, request: Request, session
 def remove_account(username: str, request: Request, session: SessionDep,
                    _: AdminDep) -> Response:
     """Remove an account made by mistake; one that has acted is refused (disable it)."""
-    accounts.remove_account(session, username=username)
-    session.commit()
-    _forget(request, username)
+    accounts.remove_account(session, username=username,
+                            forget=context_of(request).token_cache.forget)
     return Response(status_code=204)
 
 
@@ -94,11 +83,10 @@ def change_own_password(body: PasswordChange, request: Request, session: Session
     try:
         accounts.change_own_password(
             session, account_id=principal.account_id, current_password=body.current_password,
-            new_password=body.new_password, keep_token=request_token(request))
+            new_password=body.new_password, keep_token=request_token(request),
+            forget=context_of(request).token_cache.forget)
     except ForbiddenError:
         guard.failed(principal.username, client)
         raise
     guard.succeeded(principal.username, client)
-    session.commit()
-    _forget(request, principal.username)
     return Response(status_code=204)

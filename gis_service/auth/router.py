@@ -47,7 +47,6 @@ def login(
         raise InvalidInputError("send username and password, or token")
     cookie = service.issue_token(session, username=username, kind="session",
                                  lifetime=timedelta(hours=hours))
-    session.commit()
     response = JSONBytesResponse({"username": username})
     response.set_cookie(settings.session_cookie, cookie, max_age=int(hours * 3600),
                         httponly=True, samesite="strict")

@@ -65,7 +65,7 @@ def issue_token(session: Session, *, username: str, kind: str = "api",
     expires = datetime.now(UTC) + lifetime if lifetime else None
     session.add(AccessToken(account_id=account.id, token_hash=_digest(token), kind=kind,
                             expires_at=expires))
-    session.flush()
+    session.commit()
     return token
 
 

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from gis_service.auth.service import Principal
 from gis_service.dashboard import queries
-from gis_service.incidents.lifecycle import OPEN_STATES
+from gis_service.incidents.core.lifecycle import OPEN_STATES
 from gis_service.incidents.scope import visible
 
 MAX_OPEN = 20_000  # open incidents drawn at once; a town has hundreds

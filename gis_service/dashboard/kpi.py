@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from gis_service.auth.service import Principal
 from gis_service.dashboard import queries
-from gis_service.incidents.lifecycle import RESOLUTIONS
+from gis_service.incidents.core.lifecycle import RESOLUTIONS
 from gis_service.incidents.models import Incident
 from gis_service.incidents.scope import visible
 from gis_service.timeutil import CHINA_TIME

@@ -11,8 +11,8 @@ from sqlalchemy import ColumnElement, Interval, Select, and_, case, func, or_, s
 
 from gis_service.grids.models import GridVersion
 from gis_service.grids.queries import valid_at
-from gis_service.incidents.deadlines import closed_on_time, deadline_colour
-from gis_service.incidents.lifecycle import OPEN_STATES
+from gis_service.incidents.core.deadlines import closed_on_time, deadline_colour
+from gis_service.incidents.core.lifecycle import OPEN_STATES
 from gis_service.incidents.models import Incident, IncidentEvent
 
 OPEN = sorted(OPEN_STATES)

@@ -13,8 +13,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from gis_service.incidents.models import Incident
-from gis_service.incidents.service import next_event, state_of
+from gis_service.incidents.core.case import Case, EventRow, next_event, state_of
 
 # (action, state after, share of the handling time at which it happened, who took it)
 STEPS = (("accept", "accepted", 0.10, "handler"), ("start", "in_progress", 0.20, "handler"),
@@ -23,9 +22,9 @@ STEPS = (("accept", "accepted", 0.10, "handler"), ("start", "in_progress", 0.20,
 REPLAYED = {"replayed": "the export gives only the closing time; this step's time is estimated"}
 
 
-def closing_events(incident: Incident, *, opened: datetime, closed: datetime,
+def closing_events(incident: Case, *, opened: datetime, closed: datetime,
                    resolution: str, satisfaction: int | None,
-                   actor: str) -> list[dict[str, Any]]:
+                   actor: str) -> list[EventRow]:
     """The history rows of a dispatched incident handled and closed at `closed`; the incident
     ends closed (or evaluated) with its resolution."""
     span = closed - opened

@@ -30,7 +30,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, NamedTuple, cast
+from typing import Any, NamedTuple
 
 import numpy as np
 import orjson
@@ -48,17 +48,14 @@ from gis_service.imports.handling import closing_events
 from gis_service.imports.incident_addresses import Geocoded, geocode_addresses
 from gis_service.imports.readers import UnreadableInputError, require_columns
 from gis_service.imports.report import ImportReport
-from gis_service.incidents.deadlines import on_intake
-from gis_service.incidents.lifecycle import RESOLUTIONS
-from gis_service.incidents.models import Incident
-from gis_service.incidents.routing import Assignment, Rule
+from gis_service.incidents.core.assigning import route_new
+from gis_service.incidents.core.case import EventRow, next_event
+from gis_service.incidents.core.deadlines import on_intake
+from gis_service.incidents.core.lifecycle import RESOLUTIONS
+from gis_service.incidents.core.routing import Assignment, Rule
 from gis_service.incidents.routing_book import load_routing_book
 from gis_service.incidents.schemas import IncidentCreate
-from gis_service.incidents.service import (
-    auto_route,
-    next_event,
-    route_new,
-)
+from gis_service.locate.located import Located
 from gis_service.locate.service import load_layers
 from gis_service.locate.snapshot import LocatorSnapshot
 from gis_service.timeutil import aware
@@ -138,7 +135,7 @@ def import_incidents(session: Session, path: Path, *, crs: str | None = None,
     statuses: Counter[str] = Counter()
     if len(rows):
         now = now or datetime.now(UTC)
-        snapshot = LocatorSnapshot(load_layers(session, now))
+        snapshot: LocatorSnapshot[None] = LocatorSnapshot(load_layers(session, now))
         handled = [closed is not None for closed in rows.closed_at]
         geocoded = geocode_addresses(session, rows.address, rows.lon, rows.lat, rows.crs,
                                      handled=handled, min_confidence=min_confidence,
@@ -426,11 +423,8 @@ def _new_rows(session: Session, rows: _Rows) -> tuple[list[int], int, int]:
 
 # --- where and to whom ------------------------------------------------------------------------
 
-Located = dict[str, Any]
-
-
 class _Place(NamedTuple):
-    """The codes `place` copies from a locate answer (code lists as array literals)."""
+    """The codes `place` copies from where a row falls (code lists as array literals)."""
 
     town: str | None
     grid2: str | None
@@ -459,7 +453,7 @@ class _Places:
     located: list[Located | None]
 
     @classmethod
-    def locate(cls, snapshot: LocatorSnapshot, rows: _Rows) -> _Places:
+    def locate(cls, snapshot: LocatorSnapshot[None], rows: _Rows) -> _Places:
         """Convert every point to storage coordinates and locate them all at once."""
         lon, lat = np.array(rows.lon, dtype=np.float64), np.array(rows.lat, dtype=np.float64)
         crs = np.array(rows.crs, dtype=object)
@@ -469,7 +463,7 @@ class _Places:
         placed = np.flatnonzero(~np.isnan(lon))
         geom: list[str | None] = [None] * len(rows)
         located: list[Located | None] = [None] * len(rows)
-        answers = snapshot.locate_many(lon[placed], lat[placed])
+        answers = snapshot.where_many(lon[placed], lat[placed])
         hexes = _ewkb_hex(lon[placed], lat[placed])
         for i, answer, wkb in zip(placed.tolist(), answers, hexes, strict=True):
             located[i], geom[i] = answer, wkb
@@ -496,15 +490,10 @@ def _floats(values: np.ndarray) -> list[float | None]:
     return [None if v != v else v for v in values.tolist()]  # NaN -> None
 
 
-def _code(located: Located, key: str) -> str | None:
-    value = located.get(key)
-    return value["code"] if value else None
-
-
 class _Routing:
     """What intake routes by (the routing book: rules, zone rules, every post), read once,
-    and what depends only on the place, worked out once per locate answer (answers for the
-    same place are one dict)."""
+    and what depends only on the place, worked out once per place (points in the same areas
+    share one `Located`)."""
 
     def __init__(self, session: Session) -> None:
         self.book = load_routing_book(session)
@@ -513,22 +502,20 @@ class _Routing:
         self._arrays: dict[tuple[str, ...], str] = {}
 
     def place(self, located: Located) -> _Place:
-        """The codes of a locate answer."""
+        """The codes of a place, code lists as array literals."""
         found = self._places.get(id(located))
         if found is None:
-            found = _Place(_code(located, "town"), _code(located, "grid2"),
-                           _code(located, "grid3"), _code(located, "district"),
-                           _array(z["code"] for z in located["zones"]),
-                           _array(s["code"] for s in located["special"]))
+            found = _Place(located.town, located.grid2, located.grid3, located.district,
+                           _array(located.zones), _array(located.special))
             self._places[id(located)] = found
         return found
 
     def route(self, rule: Rule, located: Located) -> Assignment:
-        """intake's auto_route for a category at a place."""
+        """The book's handler for a category at a place."""
         key = (rule.code, id(located))
         found = self._routes.get(key)
         if found is None:
-            found = self._routes[key] = auto_route(self.book, located, rule)
+            found = self._routes[key] = self.book.handler(located, rule)
         return found
 
     def array(self, codes: list[str]) -> str:
@@ -545,8 +532,8 @@ class _Routing:
 
 @dataclass(slots=True)
 class _Draft:
-    """The incident fields intake's helpers (state_of, next_event, assign, zone_adjustment)
-    read and write, without the ORM."""
+    """A new incident as the rules see it (`core.case.Case`), without the ORM: the import
+    replays intake's rules on it without building a million ORM objects."""
 
     id: int
     category_code: str | None
@@ -568,12 +555,6 @@ class _Draft:
     history_head: str = ""
     history_length: int = 0
 
-    def incident(self) -> Incident:
-        """The draft where intake's helpers expect an incident."""
-        # they only touch these plain attributes; reusing them keeps deadlines and history
-        # identical to intake() without building a million ORM objects
-        return cast(Incident, self)
-
 
 @dataclass(frozen=True)
 class _Stamp:
@@ -587,15 +568,13 @@ class _Stamp:
 
 def _history(draft: _Draft, located: Located | None, routing: _Routing, at: datetime,
              county_due: datetime | None, report: dict[str, Any],
-             actor: str) -> list[dict[str, Any]]:
+             actor: str) -> list[EventRow]:
     """Route a new incident as intake does at moment `at`: its history rows, hash-chained."""
-    incident = draft.incident()
-    events = [next_event(incident, actor=actor, action="report", at=at, before={},
-                         detail=report)]
-    return events + route_new(routing.book, incident, located, at, county_due, routing.route)
+    events = [next_event(draft, actor=actor, action="report", at=at, before={}, detail=report)]
+    return events + route_new(routing.book, draft, located, at, county_due, routing.route)
 
 
-def _event_row(event: dict[str, Any]) -> tuple[Any, ...]:
+def _event_row(event: EventRow) -> tuple[Any, ...]:
     """A history row as COPY takes it (JSON as text)."""
     return (event["incident_id"], event["seq"], event["at"], event["actor"], event["action"],
             _json(event["before"]), _json(event["after"]), event["note"],
@@ -697,7 +676,7 @@ def _incident_row(i: int, incident_id: int, rows: _Rows, places: _Places, routin
     closed, resolution = aware(rows.closed_at[i]), rows.resolution[i]
     if closed is not None and resolution is not None:
         if draft.status == "dispatched":
-            history += closing_events(draft.incident(), opened=at, closed=closed.astimezone(UTC),
+            history += closing_events(draft, opened=at, closed=closed.astimezone(UTC),
                                       resolution=resolution, satisfaction=rows.satisfaction[i],
                                       actor=stamp.actor)
         else:

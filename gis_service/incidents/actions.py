@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gis_service.auth.models import ROLE_NAMES
+from gis_service.auth.permissions import HANDLERS
 from gis_service.auth.service import Principal
 from gis_service.errors import (
     ConflictError,
@@ -20,31 +21,32 @@ from gis_service.errors import (
 )
 from gis_service.etag import parse_etag
 from gis_service.incidents import queries
-from gis_service.incidents.deadlines import keep_missed, whistle_respond_by
-from gis_service.incidents.escalation import MAX_LEVEL, hand_up
-from gis_service.incidents.lifecycle import (
+from gis_service.incidents.core.assigning import assign, hand_back
+from gis_service.incidents.core.case import state_of
+from gis_service.incidents.core.deadlines import whistle_respond_by
+from gis_service.incidents.core.escalation import MAX_LEVEL, hand_up_by_hand
+from gis_service.incidents.core.lifecycle import (
     ACTION_NAMES,
     BY_AREA,
-    HANDLERS,
     OPEN_STATES,
     STATE_NAMES,
     TRANSITIONS,
     next_state,
 )
+from gis_service.incidents.core.placing import place
+from gis_service.incidents.core.routing import Assignment
 from gis_service.incidents.models import Incident, IncidentLink
-from gis_service.incidents.routing import Assignment
-from gis_service.incidents.routing_book import routing_book
+from gis_service.incidents.routing_book import Snapshot, routing_book
 from gis_service.incidents.schemas import ActionRequest
 from gis_service.incidents.scope import assigned_to, visible
-from gis_service.incidents.service import assign, auto_route, locate, place, record, state_of
-from gis_service.locate.snapshot import LocatorSnapshot
+from gis_service.incidents.service import locate, record
 
 ASSIGNEE_TYPES = ("grid_worker", "squad", "department", "town")
 
 
-def act(session: Session, snapshot: LocatorSnapshot, principal: Principal, incident_id: int,
+def act(session: Session, snapshot: Snapshot, principal: Principal, incident_id: int,
         body: ActionRequest, if_match: str | None, now: datetime) -> Incident:
-    """Apply one action; the caller commits."""
+    """Apply one action and commit it."""
     expected = parse_etag(if_match)
     incident = queries.locked(session, incident_id, visible(principal))
     if incident is None:
@@ -75,7 +77,7 @@ def act(session: Session, snapshot: LocatorSnapshot, principal: Principal, incid
     incident.updated_at = now
     record(session, incident, actor=principal.username, action=body.action, at=now,
            before=before, note=body.note, detail=detail)
-    session.flush()
+    session.commit()
     return incident
 
 
@@ -89,12 +91,12 @@ def _nothing(*_: Any) -> dict[str, Any]:
     return {}
 
 
-def _dispatch(session: Session, snapshot: LocatorSnapshot, incident: Incident,
+def _dispatch(session: Session, snapshot: Snapshot, incident: Incident,
               body: ActionRequest, now: datetime) -> dict[str, Any]:
     located = None
     if body.location is not None:
         lon, lat, located = locate(snapshot, body.location)
-        if not located["in_service_area"]:
+        if not located.in_service_area:
             raise InvalidInputError("该位置不在本系统辖区内")
         place(incident, lon, lat, located)
     elif incident.status == "needs_location":
@@ -106,8 +108,8 @@ def _dispatch(session: Session, snapshot: LocatorSnapshot, incident: Incident,
     elif rule is not None:
         if located is None:
             assert incident.lon is not None and incident.lat is not None
-            located = snapshot.locate_point(incident.lon, incident.lat)
-        assignment = auto_route(book, located, rule)
+            located = snapshot.where(incident.lon, incident.lat)
+        assignment = book.handler(located, rule)
     else:
         raise InvalidInputError("类别不在责任清单中：请指定处置人（`to`，类型:编号）")
     assign(incident, assignment, rule, now)
@@ -121,16 +123,14 @@ def _named_handler(to: str) -> Assignment:
     return Assignment(kind, code, (), {"named_by": "dispatcher"})
 
 
-def _return(session: Session, snapshot: LocatorSnapshot, incident: Incident,
+def _return(session: Session, snapshot: Snapshot, incident: Incident,
             body: ActionRequest, now: datetime) -> dict[str, Any]:
     if not body.note.strip():
         raise InvalidInputError("退回须在 `note` 中写明原因")
-    returned_by = {"type": incident.assignee_type, "code": incident.assignee_code}
-    incident.assignee_type, incident.assignee_code = "town", incident.town_code
-    return {"returned_by": returned_by}
+    return {"returned_by": hand_back(incident, incident.town_code)}
 
 
-def _reopen(session: Session, snapshot: LocatorSnapshot, incident: Incident,
+def _reopen(session: Session, snapshot: Snapshot, incident: Incident,
             body: ActionRequest, now: datetime) -> dict[str, Any]:
     if not body.note.strip():
         raise InvalidInputError("重新派遣须在 `note` 中写明原因")
@@ -138,7 +138,7 @@ def _reopen(session: Session, snapshot: LocatorSnapshot, incident: Incident,
     return {}
 
 
-def _close(session: Session, snapshot: LocatorSnapshot, incident: Incident,
+def _close(session: Session, snapshot: Snapshot, incident: Incident,
            body: ActionRequest, now: datetime) -> dict[str, Any]:
     if body.resolution is None:
         raise InvalidInputError("结案须给出结案方式 `resolution`：service（服务）、"
@@ -147,15 +147,14 @@ def _close(session: Session, snapshot: LocatorSnapshot, incident: Incident,
     return {"resolution": body.resolution}
 
 
-def _escalate(session: Session, snapshot: LocatorSnapshot, incident: Incident,
+def _escalate(session: Session, snapshot: Snapshot, incident: Incident,
               body: ActionRequest, now: datetime) -> dict[str, Any]:
     if incident.escalation_level >= MAX_LEVEL:
         raise ConflictError("事件已上报到县指挥中心，不能再上报")
-    keep_missed(incident, now)  # handed up late: it stays overdue
-    return {"to": hand_up(incident)}
+    return {"to": hand_up_by_hand(incident, now)}
 
 
-def _categorize(session: Session, snapshot: LocatorSnapshot, incident: Incident,
+def _categorize(session: Session, snapshot: Snapshot, incident: Incident,
                 body: ActionRequest, now: datetime) -> dict[str, Any]:
     book = routing_book(snapshot, session)
     if not body.category or body.category not in book.rules:
@@ -166,19 +165,19 @@ def _categorize(session: Session, snapshot: LocatorSnapshot, incident: Incident,
     return {"category": {"from": before, "to": body.category}}
 
 
-def _place(session: Session, snapshot: LocatorSnapshot, incident: Incident,
+def _place(session: Session, snapshot: Snapshot, incident: Incident,
            body: ActionRequest, now: datetime) -> dict[str, Any]:
     if body.location is None:
         raise InvalidInputError("重新定位需要 `location`")
     lon, lat, located = locate(snapshot, body.location)
-    if not located["in_service_area"]:
+    if not located.in_service_area:
         raise InvalidInputError("该位置不在本系统辖区内")
     was = {"lon": incident.lon, "lat": incident.lat, "grid3": incident.grid3_code}
     place(incident, lon, lat, located)
     return {"from": was, "to": {"lon": lon, "lat": lat, "grid3": incident.grid3_code}}
 
 
-def _whistle(session: Session, snapshot: LocatorSnapshot, incident: Incident,
+def _whistle(session: Session, snapshot: Snapshot, incident: Incident,
              body: ActionRequest, now: datetime) -> dict[str, Any]:
     rule = queries.rule_for(session, incident.category_code)
     named = [code.strip() for code in (body.to or "").split(";") if code.strip()]
@@ -190,7 +189,7 @@ def _whistle(session: Session, snapshot: LocatorSnapshot, incident: Incident,
     return {"called": {code: {"respond_by": respond_by} for code in departments}}
 
 
-def _evaluate(session: Session, snapshot: LocatorSnapshot, incident: Incident,
+def _evaluate(session: Session, snapshot: Snapshot, incident: Incident,
               body: ActionRequest, now: datetime) -> dict[str, Any]:
     if body.satisfaction is None:
         raise InvalidInputError("评价须给出满意度 `satisfaction`（1–5）")
@@ -198,7 +197,7 @@ def _evaluate(session: Session, snapshot: LocatorSnapshot, incident: Incident,
     return {"satisfaction": body.satisfaction}
 
 
-def _merge(session: Session, snapshot: LocatorSnapshot, incident: Incident,
+def _merge(session: Session, snapshot: Snapshot, incident: Incident,
            body: ActionRequest, now: datetime, principal: Principal) -> dict[str, Any]:
     target_id = (body.to or "").removeprefix("incident:")
     if not target_id.isdigit() or int(target_id) == incident.id:

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gis_service.incidents.history import broken_links
+from gis_service.incidents.core.history import broken_links
 from gis_service.incidents.models import Incident, IncidentEvent
 
 COLUMNS = ("incident_id", "seq", "at", "actor", "action", "before", "after", "note", "detail",

@@ -1,6 +1,5 @@
-"""Handing an incident up (grid → town command center → county) and the scheduler that does it
-for overdue incidents. The hand-off itself has one home, `hand_up`: the scheduler and the
-`escalate` action both call it."""
+"""The deadline scheduler: every few seconds, incidents past their deadline are handed up one
+level (the hand-off itself is `core/escalation.py`)."""
 
 from __future__ import annotations
 
@@ -13,26 +12,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
 from gis_service.incidents import queries
-from gis_service.incidents.deadlines import on_escalation, replace_deadline
-from gis_service.incidents.lifecycle import TRANSITIONS
+from gis_service.incidents.core.case import state_of
+from gis_service.incidents.core.escalation import MAX_LEVEL, hand_up_overdue
+from gis_service.incidents.core.lifecycle import TRANSITIONS
 from gis_service.incidents.models import Incident
-from gis_service.incidents.routing import COUNTY_CENTER
-from gis_service.incidents.service import record, state_of
+from gis_service.incidents.service import record
 
 logger = logging.getLogger(__name__)
-MAX_LEVEL = 2  # 1 = the town command center, 2 = the county
-
-
-def hand_up(incident: Incident) -> str:
-    """Raise the incident one level and assign it to that level's center; who it went to."""
-    incident.escalation_level += 1
-    if incident.escalation_level == 1:
-        incident.assignee_type, incident.assignee_code = "town", incident.town_code
-        return "town command center"
-    incident.assignee_type, incident.assignee_code = "county", COUNTY_CENTER
-    return "county command center"
-
-
 def escalate_overdue(session: Session, now: datetime, limit: int = 500) -> list[int]:
     """Escalate incidents past their deadline one level and give the new handler a fresh
     deadline; the missed one is kept (`overdue_since`) and the history says why. Rows another
@@ -45,9 +31,8 @@ def escalate_overdue(session: Session, now: datetime, limit: int = 500) -> list[
     for incident in session.scalars(stmt):
         before = state_of(incident)
         was_due = incident.due_at
-        to = hand_up(incident)
         rule = queries.rule_for(session, incident.category_code)
-        replace_deadline(incident, on_escalation(now, rule.resolve_hours if rule else None), now)
+        to = hand_up_overdue(incident, now, rule.resolve_hours if rule else None)
         incident.version += 1
         incident.updated_at = now
         record(session, incident, actor="system", action="escalate", at=now, before=before,

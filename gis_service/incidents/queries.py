@@ -24,10 +24,10 @@ from sqlalchemy.orm import Session
 from gis_service.database import STORAGE_SRID
 from gis_service.grids.models import GridVersion
 from gis_service.grids.queries import valid_at
-from gis_service.incidents.deadlines import overdue
-from gis_service.incidents.lifecycle import OPEN_STATES
+from gis_service.incidents.core.deadlines import overdue
+from gis_service.incidents.core.lifecycle import OPEN_STATES
+from gis_service.incidents.core.routing import Rule, ZoneRuleData
 from gis_service.incidents.models import Incident, IncidentEvent, IncidentLink
-from gis_service.incidents.routing import Rule, ZoneRuleData
 from gis_service.people.models import Department, Worker
 from gis_service.places.models import District
 from gis_service.responsibilities.models import Category, ZoneRule

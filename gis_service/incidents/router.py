@@ -22,7 +22,7 @@ from gis_service.database import SessionDep
 from gis_service.errors import ConflictError, InvalidInputError
 from gis_service.etag import IfMatch
 from gis_service.incidents import actions, idempotency, queries, service, suggestions
-from gis_service.incidents.deadlines import deadline_state
+from gis_service.incidents.core.deadlines import deadline_state
 from gis_service.incidents.models import Incident
 from gis_service.incidents.routing_book import RoutingBook, routing_book
 from gis_service.incidents.schemas import (
@@ -40,7 +40,6 @@ from gis_service.incidents.schemas import (
 from gis_service.incidents.scope import assigned_to, visible
 
 router = APIRouter(prefix="/api/v1", tags=["incidents"])
-REPEATED_ELSEWHERE = "a report with this source and external_id exists already"
 INTAKE_BODY = {"requestBody": {"required": True, "content": {"application/json": {
     "schema": IncidentCreate.model_json_schema(ref_template="#/components/schemas/{model}")}}}}
 
@@ -84,7 +83,7 @@ def _names(request: Request, session: Session | None) -> RoutingBook | None:
     """The routing book of the current boundaries (it knows every handler's name): the one
     held in memory, else read with `session` when there is one."""
     snapshot = context_of(request).locator.current()
-    if isinstance(snapshot.extra, RoutingBook):
+    if snapshot.extra is not None:
         return snapshot.extra
     return routing_book(snapshot, session) if session is not None else None
 
@@ -124,31 +123,16 @@ def _repeated(request: Request, principal: Principal, incident_id: int) -> Respo
     """The answer to a report sent again: the first incident, when the caller may see it."""
     with context_of(request).session_factory() as session:
         if not service.may_see(session, principal, incident_id):
-            raise ConflictError(REPEATED_ELSEWHERE)
+            raise ConflictError(service.REPEATED_ELSEWHERE)
         return _respond(request, service.get_visible(session, principal, incident_id), 200)
 
 
 def _intake(request: Request, principal: Principal, body: IncidentCreate, raw: bytes,
             key: str | None) -> Response:
-    factory = context_of(request).session_factory
-    now = datetime.now(UTC)
-    with factory() as session:
-        if key is not None:  # claimed in this transaction: any failure frees it
-            earlier = idempotency.claim(session, key=key, account_id=principal.account_id,
-                                        fingerprint=idempotency.body_hash(raw), now=now)
-            if earlier is not None:
-                return _respond(request, service.get_visible(session, principal, earlier), 200)
-        snapshot = context_of(request).locator.current()
-        result = service.intake(session, snapshot, principal.username, body, now,
-                                intake_policy(request))
-        if key is not None:
-            idempotency.complete(session, key=key, account_id=principal.account_id,
-                                 incident_id=result.incident.id)
-        session.commit()
-        if not result.created and not service.may_see(session, principal, result.incident.id):
-            # the same source + external_id as a report in another area: say it exists,
-            # show nothing of it
-            raise ConflictError(REPEATED_ELSEWHERE)
+    with context_of(request).session_factory() as session:
+        result = service.take_report(
+            session, context_of(request).locator.current(), principal, body, datetime.now(UTC),
+            intake_policy(request), key=key, fingerprint=idempotency.body_hash(raw))
         return _respond(request, result.incident, 201 if result.created else 200)
 
 
@@ -277,5 +261,4 @@ def take_action(request: Request, incident_id: int, body: ActionRequest, session
     """Move the incident along the loop; send If-Match with the version you saw."""
     incident = actions.act(session, context_of(request).locator.current(), principal,
                            incident_id, body, if_match, datetime.now(UTC))
-    session.commit()
     return _respond(request, incident)

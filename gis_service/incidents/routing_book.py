@@ -1,11 +1,10 @@
-"""Everything routing reads, held in memory beside the locator snapshot: the responsibility
-list, the zone rules, every grid worker's post and the key projects' areas. Intake then routes
-without a database round trip; the book is rebuilt whenever the locator snapshot is (any
-import of boundaries, people or rules records a layer change)."""
+"""Loading the routing book (`core/routing.py`): the responsibility list, the zone rules,
+every grid worker's post and the key projects' areas, held in memory beside the locator
+snapshot. Intake then routes without a database round trip; the book is rebuilt whenever the
+locator snapshot is (any import of boundaries, people or rules records a layer change)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import shapely
@@ -15,33 +14,19 @@ from sqlalchemy.orm import Session
 
 from gis_service.grids.models import GridVersion
 from gis_service.grids.queries import valid_at
+from gis_service.incidents.core.routing import (
+    COUNTY_CENTER,
+    Directory,
+    Post,
+    RoutingBook,
+    Rule,
+)
 from gis_service.incidents.queries import zone_rules
-from gis_service.incidents.routing import COUNTY_CENTER, Directory, Post, Rule, ZoneRuleData
 from gis_service.locate.snapshot import LocatorSnapshot
 from gis_service.people.models import Department, Worker
 from gis_service.places.models import District, Project
 from gis_service.responsibilities.models import Category
 from grid_layers.locator import OverlayLayer
-
-
-@dataclass(frozen=True)
-class RoutingBook:
-    """The routing data of one moment."""
-
-    rules: dict[str, Rule]
-    zone_rules: list[ZoneRuleData]
-    directory: Directory
-    projects: OverlayLayer
-    # (assignee type, code) -> the name a person reads: workers, squads, departments, centers
-    handler_names: dict[tuple[str, str], str]
-
-    def handler_name(self, kind: str, code: str) -> str | None:
-        """The name of a handler, or None when unknown."""
-        return self.handler_names.get((kind, code))
-
-    def in_project(self, lon: float, lat: float) -> bool:
-        """True when the point lies in a key project's area."""
-        return bool(self.projects.locate_point(lon, lat))
 
 
 def load_routing_book(session: Session) -> RoutingBook:
@@ -76,7 +61,9 @@ def _handler_names(session: Session, workers: list[Worker]) -> dict[tuple[str, s
     return names
 
 
-def routing_book(snapshot: LocatorSnapshot, session: Session) -> RoutingBook:
+Snapshot = LocatorSnapshot[RoutingBook]  # the service's snapshots carry the routing book
+
+
+def routing_book(snapshot: Snapshot, session: Session) -> RoutingBook:
     """The book built with the snapshot, or a fresh one (snapshots built by hand have none)."""
-    book = snapshot.extra
-    return book if isinstance(book, RoutingBook) else load_routing_book(session)
+    return snapshot.extra if snapshot.extra is not None else load_routing_book(session)

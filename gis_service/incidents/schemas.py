@@ -8,7 +8,7 @@ from typing import Any, Literal, TypeGuard
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
 
-from gis_service.incidents.lifecycle import ACTIONS, RESOLUTIONS
+from gis_service.incidents.core.lifecycle import ACTIONS, RESOLUTIONS
 from grid_layers.crs import inside_china
 from grid_layers.wording import swapped_coordinates
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -12,28 +12,24 @@ from sqlalchemy.orm import Session
 
 from gis_service.auth.service import Principal
 from gis_service.config import Settings
-from gis_service.database import STORAGE_SRID
-from gis_service.errors import DomainError, InvalidInputError, NotFoundError
+from gis_service.errors import ConflictError, DomainError, InvalidInputError, NotFoundError
 from gis_service.geocode.area import DEFAULT_AREA_NAMES, area_names, service_area
 from gis_service.geocode.placing import ask, placing
-from gis_service.incidents import deadlines, queries, store
-from gis_service.incidents.deadlines import replace_deadline
-from gis_service.incidents.history import GENESIS, event_hash
+from gis_service.incidents import idempotency, queries, store
+from gis_service.incidents.core import deadlines
+from gis_service.incidents.core.assigning import route_new
+from gis_service.incidents.core.case import EventRow, State, next_event
+from gis_service.incidents.core.lifecycle import OPEN_STATES
+from gis_service.incidents.core.placing import place
 from gis_service.incidents.ids import IdBlocks
-from gis_service.incidents.lifecycle import OPEN_STATES
 from gis_service.incidents.models import Incident, IncidentEvent, IncidentLink
-from gis_service.incidents.routing import Adjustment, Assignment, Rule, adjust, route
-from gis_service.incidents.routing_book import RoutingBook, routing_book
+from gis_service.incidents.routing_book import Snapshot, routing_book
 from gis_service.incidents.schemas import IncidentCreate, Location
 from gis_service.incidents.scope import visible
-from gis_service.locate.snapshot import LocatorSnapshot
+from gis_service.locate.located import Located
 from gis_service.timeutil import aware
 from grid_layers import crs as crs_module
 from grid_layers.crs import sphere_distance_m
-
-NO_ADJUSTMENT = Adjustment()
-Router = Callable[[Rule, dict[str, Any]], Assignment]
-# A report nobody can route yet must still be placed or registered by a dispatcher in time.
 
 
 @dataclass(frozen=True)
@@ -64,87 +60,46 @@ class IntakeResult:
     created: bool
 
 
-def state_of(incident: Incident) -> dict[str, Any]:
-    """The fields an action may change, as the history records them."""
-    return {
-        "status": incident.status, "assignee_type": incident.assignee_type,
-        "assignee_code": incident.assignee_code, "cooperating": list(incident.cooperating),
-        "due_at": incident.due_at.isoformat() if incident.due_at else None,
-        "overdue_since": incident.overdue_since.isoformat() if incident.overdue_since else None,
-        "category": incident.category_code,
-        "priority": incident.priority, "escalation_level": incident.escalation_level,
-        "resolution": incident.resolution, "satisfaction": incident.satisfaction,
-        "grid3": incident.grid3_code, "lon": incident.lon, "lat": incident.lat,
-        "version": incident.version,
-    }
-
-
-def next_event(incident: Incident, *, actor: str, action: str, at: datetime,
-               before: dict[str, Any], note: str = "",
-               detail: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The next history row's values, chained to the one before it; moves the incident's
-    head and length along."""
-    seq = incident.history_length + 1
-    fields: dict[str, Any] = {
-        "incident_id": incident.id, "seq": seq, "at": at, "actor": actor, "action": action,
-        "before": before, "after": state_of(incident), "note": note, "detail": detail or {}}
-    prev_hash = incident.history_head or GENESIS
-    digest = event_hash(prev_hash=prev_hash, **fields)
-    incident.history_length, incident.history_head = seq, digest
-    return {**fields, "prev_hash": prev_hash, "hash": digest}
-
-
 def record(session: Session, incident: Incident, *, actor: str, action: str, at: datetime,
-           before: dict[str, Any], note: str = "", detail: dict[str, Any] | None = None) -> None:
+           before: State, note: str = "", detail: dict[str, Any] | None = None) -> None:
     """Append one history row to a stored incident."""
     session.add(IncidentEvent(**next_event(incident, actor=actor, action=action, at=at,
                                            before=before, note=note, detail=detail)))
 
 
-def locate(snapshot: LocatorSnapshot, location: Location) -> tuple[float, float, dict[str, Any]]:
+def locate(snapshot: Snapshot, location: Location) -> tuple[float, float, Located]:
     """Storage coordinates of a location and where they fall."""
     try:
         crs = crs_module.normalize_crs(location.crs)
     except crs_module.UnknownCRSError as exc:
         raise InvalidInputError(str(exc)) from exc
     lon, lat = crs_module.point_to_storage(location.lon, location.lat, crs)
-    return lon, lat, snapshot.locate_point(lon, lat)
+    return lon, lat, snapshot.where(lon, lat)
 
 
-def place(incident: Incident, lon: float, lat: float, located: dict[str, Any]) -> None:
-    """Put the incident at a point and copy where it falls."""
-    def code(key: str) -> str | None:
-        return located[key]["code"] if located.get(key) else None
-
-    incident.lon, incident.lat = lon, lat
-    # EWKT text for an ORM flush (actions); intake's statement builds the point from lon/lat,
-    # so this must stay cheap: a shapely point and its WKB cost a tenth of a millisecond
-    incident.geom = f"SRID={STORAGE_SRID};POINT({lon!r} {lat!r})"
-    incident.town_code, incident.grid2_code = code("town"), code("grid2")
-    incident.grid3_code, incident.district_code = code("grid3"), code("district")
-    incident.zone_codes = [z["code"] for z in located["zones"]]
-    incident.special_codes = [s["code"] for s in located["special"]]
+REPEATED_ELSEWHERE = "a report with this source and external_id exists already"
 
 
-def assign(incident: Incident, assignment: Assignment, rule: Rule | None, now: datetime,
-           county_due_at: datetime | None = None,
-           adjustment: Adjustment = NO_ADJUSTMENT) -> None:
-    """Hand the incident to a handler with the rule's deadlines, as the zone rules adjust
-    them (a county deadline caps them)."""
-    incident.assignee_type, incident.assignee_code = assignment.type, assignment.code
-    incident.cooperating = sorted(set(incident.cooperating) | set(assignment.cooperating)
-                                  | set(adjustment.cooperating))
-    incident.priority = max(incident.priority, adjustment.priority)
-    due = incident.due_at
-    if rule is not None:
-        incident.respond_due_at, due = deadlines.by_rule(
-            now, rule.respond_hours, rule.resolve_hours, adjustment.deadline_factor)
-    replace_deadline(incident, deadlines.capped(due, county_due_at), now)
-
-
-def auto_route(book: RoutingBook, located: dict[str, Any], rule: Rule) -> Assignment:
-    """The assignment the responsibility list names for this place."""
-    return route(rule, located, book.directory)
+def take_report(session: Session, snapshot: Snapshot, principal: Principal, body: IncidentCreate,
+                now: datetime, policy: IntakePolicy, *, key: str | None,
+                fingerprint: str) -> IntakeResult:
+    """One report sent with an Idempotency-Key (or when the group-commit writer is off):
+    taken once per key and committed. The same key again gives the first incident; the same
+    source + external_id as a report the caller may not see is refused (409) without showing
+    it."""
+    if key is not None:  # claimed in this transaction: any failure frees it
+        earlier = idempotency.claim(session, key=key, account_id=principal.account_id,
+                                    fingerprint=fingerprint, now=now)
+        if earlier is not None:
+            return IntakeResult(get_visible(session, principal, earlier), False)
+    result = intake(session, snapshot, principal.username, body, now, policy)
+    if key is not None:
+        idempotency.complete(session, key=key, account_id=principal.account_id,
+                             incident_id=result.incident.id)
+    session.commit()
+    if not result.created and not may_see(session, principal, result.incident.id):
+        raise ConflictError(REPEATED_ELSEWHERE)
+    return result
 
 
 @dataclass(frozen=True)
@@ -156,7 +111,7 @@ class Report:
     now: datetime
 
 
-def intake(session: Session, snapshot: LocatorSnapshot, actor: str, body: IncidentCreate,
+def intake(session: Session, snapshot: Snapshot, actor: str, body: IncidentCreate,
            now: datetime, policy: IntakePolicy | None = None) -> IntakeResult:
     """Store a report once, locate it, route it by the responsibility list, record why."""
     outcome = intake_many(session, snapshot, [Report(actor, body, now)], policy)[0]
@@ -165,7 +120,7 @@ def intake(session: Session, snapshot: LocatorSnapshot, actor: str, body: Incide
     return outcome
 
 
-def intake_many(session: Session, snapshot: LocatorSnapshot, reports: Sequence[Report],
+def intake_many(session: Session, snapshot: Snapshot, reports: Sequence[Report],
                 policy: IntakePolicy | None = None) -> list[IntakeResult | DomainError]:
     """Take in reports that arrived together, each exactly as if alone; the caller commits
     them once (group commit). A report that cannot be taken gets its error in its place.
@@ -176,7 +131,7 @@ def intake_many(session: Session, snapshot: LocatorSnapshot, reports: Sequence[R
     reserved in blocks; a repeat of an earlier report is found by the unique
     (source, external_id)."""
     outcomes: list[IntakeResult | DomainError | None] = [None] * len(reports)
-    taken: list[tuple[int, Report, Incident, dict[str, Any] | None, dict[str, Any]]] = []
+    taken: list[tuple[int, Report, Incident, Located | None, dict[str, Any]]] = []
     repeats: list[tuple[int, Report]] = []  # a (source, external_id) sent twice in the batch
     keys: set[tuple[str, str]] = set()
     for index, report in enumerate(reports):
@@ -196,7 +151,7 @@ def intake_many(session: Session, snapshot: LocatorSnapshot, reports: Sequence[R
         return [outcome for outcome in outcomes if outcome is not None]
     near = _stored_duplicates(session, [incident for _, _, incident, _, _ in taken], policy)
     book = routing_book(snapshot, session)
-    events: list[dict[str, Any]] = []
+    events: list[EventRow] = []
     links: list[tuple[int, int, bool]] = []
     done: list[Incident] = []
     for (_, report, incident, located, detail), stored in zip(taken, near, strict=True):
@@ -223,9 +178,9 @@ def intake_many(session: Session, snapshot: LocatorSnapshot, reports: Sequence[R
     return [outcome for outcome in outcomes if outcome is not None]
 
 
-def _placed(session: Session, snapshot: LocatorSnapshot, report: Report,
+def _placed(session: Session, snapshot: Snapshot, report: Report,
             policy: IntakePolicy | None
-            ) -> tuple[Incident, dict[str, Any] | None, dict[str, Any]]:
+            ) -> tuple[Incident, Located | None, dict[str, Any]]:
     """A new incident for the report, placed by its location or address; where it fell, and
     the report row's detail so far."""
     body, now = report.body, report.now
@@ -298,8 +253,8 @@ def _fresh_duplicates(session: Session, incident: Incident, earlier: list[Incide
                  or queries.by_source(session, other.source, other.external_id) is None)]
 
 
-def _geocode(session: Session, snapshot: LocatorSnapshot, incident: Incident, address: str,
-             policy: IntakePolicy) -> tuple[dict[str, Any] | None, dict[str, Any]]:
+def _geocode(session: Session, snapshot: Snapshot, incident: Incident, address: str,
+             policy: IntakePolicy) -> tuple[Located | None, dict[str, Any]]:
     """Place a report by its address when the geocoder found the place itself, sure enough,
     in this deployment's area; otherwise keep its candidates (best first) on the incident for
     a dispatcher to pick from (`gis_service/geocode/placing.py`)."""
@@ -309,44 +264,9 @@ def _geocode(session: Session, snapshot: LocatorSnapshot, incident: Incident, ad
     if found.lon is None or found.lat is None:
         incident.candidates = found.candidates
         return None, found.detail
-    located = snapshot.locate_point(found.lon, found.lat)
+    located = snapshot.where(found.lon, found.lat)
     place(incident, found.lon, found.lat, located)
     return located, found.detail
-
-
-def route_new(book: RoutingBook, incident: Incident, located: dict[str, Any] | None,
-              now: datetime, county_due: datetime | None,
-              router: Router | None = None) -> list[dict[str, Any]]:
-    """Route a new incident in memory; the history rows that say what happened and why.
-    `router` may stand in for `auto_route` (the bulk import caches its answers per place)."""
-    before = state_of(incident)
-    if located is None or not located["in_service_area"]:
-        incident.status = "needs_location"
-        reason = "no coordinates" if located is None else "outside the service area"
-        return [next_event(incident, actor="system", action="needs_location", at=now,
-                           before=before, detail={"reason": reason})]
-    rule = book.rules.get(incident.category_code or "")
-    if rule is None:
-        return []  # unknown category: waits in `reported` for a dispatcher to register
-    assignment = router(rule, located) if router else auto_route(book, located, rule)
-    adjustment = zone_adjustment(book, incident, located)
-    assign(incident, assignment, rule, now, county_due, adjustment)
-    incident.status = "dispatched"
-    why = {"auto": True, **assignment.why}
-    if adjustment.rules:
-        why["zone_rules"] = list(adjustment.rules)
-    return [next_event(incident, actor="system", action="dispatch", at=now, before=before,
-                       detail=why)]
-
-
-def zone_adjustment(book: RoutingBook, incident: Incident,
-                    located: dict[str, Any]) -> Adjustment:
-    """What the zone rules say for this matter at this place."""
-    if not book.zone_rules or incident.category_code is None or incident.lon is None:
-        return NO_ADJUSTMENT
-    levels = {zone["level"] for zone in located["zones"]}
-    in_project = book.in_project(incident.lon, incident.lat or 0.0)
-    return adjust(book.zone_rules, incident.category_code, levels, in_project)
 
 
 def may_see(session: Session, principal: Principal, incident_id: int) -> bool:

@@ -15,15 +15,14 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from gis_service.auth.permissions import CENTER
 from gis_service.auth.service import Principal
 from gis_service.errors import ForbiddenError
 from gis_service.incidents import queries
-from gis_service.incidents.lifecycle import CENTER
+from gis_service.incidents.core.routing import Assignment, RoutingBook, Rule
 from gis_service.incidents.models import Incident
-from gis_service.incidents.routing import Assignment, Rule
-from gis_service.incidents.routing_book import RoutingBook, routing_book
-from gis_service.incidents.service import auto_route, get_visible
-from gis_service.locate.snapshot import LocatorSnapshot
+from gis_service.incidents.routing_book import Snapshot, routing_book
+from gis_service.incidents.service import get_visible
 
 WORKLOAD_METRES = 500.0  # one incident in hand weighs as much as 500 m more to travel
 OFF_DUTY_METRES = 1_000_000.0  # someone off duty comes after everyone on duty
@@ -62,7 +61,7 @@ class Suggestions:
     candidates: list[dict[str, Any]] | None
 
 
-def suggest(session: Session, *, snapshot: LocatorSnapshot, principal: Principal,
+def suggest(session: Session, *, snapshot: Snapshot, principal: Principal,
             incident_id: int, now: datetime, limit: int = 10) -> Suggestions:
     """Ranked handlers for dispatching or re-assigning a visible incident (center roles)."""
     if principal.role not in CENTER:
@@ -92,7 +91,7 @@ def _mark_returner(session: Session, incident: Incident,
             for s in ranked]
 
 
-def _rule_pick(book: RoutingBook, snapshot: LocatorSnapshot, incident: Incident,
+def _rule_pick(book: RoutingBook, snapshot: Snapshot, incident: Incident,
                rule: Rule | None) -> Assignment | None:
     """What the responsibility list names for the incident at its place."""
     if rule is None:
@@ -102,10 +101,10 @@ def _rule_pick(book: RoutingBook, snapshot: LocatorSnapshot, incident: Incident,
             return Assignment("department", rule.department_code, (),
                               {"rule": rule.code, "handler": rule.handler})
         return None  # grid, squad and town depend on the place
-    located = snapshot.locate_point(incident.lon, incident.lat)
-    if not located["in_service_area"]:
+    located = snapshot.where(incident.lon, incident.lat)
+    if not located.in_service_area:
         return None
-    return auto_route(book, located, rule)
+    return book.handler(located, rule)
 
 
 def _pool(session: Session, incident: Incident,

@@ -50,7 +50,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from gis_service.errors import DomainError
-from gis_service.incidents.lifecycle import ALL_STATES
+from gis_service.incidents.core.lifecycle import ALL_STATES
 from gis_service.incidents.models import Incident
 from gis_service.incidents.schemas import IncidentCreate, Location
 from gis_service.responsibilities.models import Category

@@ -159,7 +159,6 @@ def create_request(request: Request, session: SessionDep, fmt: FormatDep,
     incident = service.submit(session, snapshot=context_of(request).locator.current(),
                               submission=submission, now=datetime.now(UTC),
                               policy=_policy(request))
-    session.commit()
     token = tokens.token_for(incident.id, key=context_of(request).settings.open311_token_key)
     return respond(fmt, "service_requests", [mapping.receipt(incident, token)], 201)
 

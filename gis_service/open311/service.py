@@ -1,6 +1,5 @@
 """Open311 use cases over the responsibility list and the incidents: the towns served, list
-services and their definitions, report, search, read one, resolve a token. The caller
-commits."""
+services and their definitions, report (committed), search, read one, resolve a token."""
 
 from __future__ import annotations
 
@@ -15,6 +14,7 @@ from gis_service.errors import NotFoundError
 from gis_service.grids.models import GridVersion, LayerChange
 from gis_service.grids.queries import valid_at
 from gis_service.incidents import service as incidents
+from gis_service.incidents.core.case import state_of
 from gis_service.incidents.models import Incident, IncidentEvent
 from gis_service.locate.snapshot import LocatorSnapshot
 from gis_service.open311 import attributes, mapping, tokens
@@ -77,21 +77,22 @@ def submit(session: Session, *, snapshot: LocatorSnapshot, submission: ServiceRe
     body = mapping.incident_create(submission, accepted.lines)
     result = incidents.intake(session, snapshot, ACTOR, body, now, policy)
     if not submission.media_url and accepted.priority <= result.incident.priority:
+        session.commit()
         return result.incident
     # the intake may write with Core inserts: change and record the incident as stored
     incident = session.get(Incident, result.incident.id)
     assert incident is not None
     if accepted.priority > incident.priority:
-        before = incidents.state_of(incident)
+        before = state_of(incident)
         incident.priority = accepted.priority
         incident.version += 1
         incidents.record(session, incident, actor=ACTOR, action=PRIORITY_ACTION, at=now,
                          before=before, detail={"attribute": accepted.values})
     if submission.media_url:
         incidents.record(session, incident, actor=ACTOR, action=MEDIA_ACTION, at=now,
-                         before=incidents.state_of(incident),
+                         before=state_of(incident),
                          detail={"media_url": submission.media_url})
-    session.flush()
+    session.commit()
     return incident
 
 

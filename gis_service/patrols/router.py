@@ -28,7 +28,6 @@ def record_patrol(request: Request, body: PatrolCreate, session: SessionDep,
     track = service.record_track(session, principal=principal, body=body,
                                  max_points=context_of(request).settings.patrol_max_points,
                                  now=datetime.now(UTC))
-    session.commit()
     return PatrolRead(username=principal.username, **{
         name: getattr(track, name) for name in PatrolRead.model_fields if name != "username"})
 
@@ -56,7 +55,6 @@ def list_positions(session: SessionDep, principal: PrincipalDep) -> Response:
 def post_ping(body: Location, session: SessionDep, principal: PrincipalDep) -> Response:
     """Record where the caller is now (`lon`, `lat`, `crs`) without a track."""
     position = service.ping(session, principal=principal, location=body, now=datetime.now(UTC))
-    session.commit()
     return feature_response(position)
 
 

@@ -73,7 +73,7 @@ def record_track(session: Session, *, principal: Principal, body: PatrolCreate,
     session.add(track)
     queries.move_position(session, account_id=principal.account_id, lon=xs[-1], lat=ys[-1],
                           at=ended)
-    session.flush()
+    session.commit()
     return track
 
 
@@ -123,6 +123,7 @@ def ping(session: Session, *, principal: Principal, location: Location,
     session.flush()
     mine = [f for f in positions(session, principal=principal)
             if f["properties"]["username"] == principal.username]
+    session.commit()
     return mine[0]
 
 

@@ -28,6 +28,7 @@ from gis_service.database import SessionDep
 from gis_service.errors import ForbiddenError
 from gis_service.etag import IfMatch, parse_etag
 from gis_service.plans import exchange, impact, metrics, publish, sweep
+from gis_service.plans.models import PlanPublication
 from gis_service.plans.schemas import RepairRead
 from grid_layers.repair import DEFAULT_TOLERANCE_M, MAX_TOLERANCE_M
 
@@ -103,15 +104,18 @@ def publish_plan(plan_id: int, body: PublishRequest, request: Request, session: 
                  if_match: IfMatch = None) -> Response:
     """Make the draft live from `effective_from` as new grid versions."""
     started = datetime.now(UTC)
+    context = context_of(request)
+
+    def then(made: PlanPublication) -> None:
+        context.locator.invalidate()  # this process answers from the new boundaries now
+        # reports other requests located meanwhile against the old boundaries: see sweep.py
+        delay = context.settings.locator_refresh_seconds + SWEEP_MARGIN_SECONDS
+        background.add_task(sweep.sweep_later, context.session_factory,
+                            publication_id=made.id, started_at=started, delay_seconds=delay)
+
     made = publish.publish_plan(
         session, plan_id=plan_id, actor=principal.username, effective_from=body.effective_from,
-        policy=body.policy, expected_version=parse_etag(if_match), now=started)
-    session.commit()
-    context_of(request).locator.invalidate()  # this process answers from the new boundaries now
-    # reports other requests located meanwhile against the old boundaries: see sweep.py
-    delay = context_of(request).settings.locator_refresh_seconds + SWEEP_MARGIN_SECONDS
-    background.add_task(sweep.sweep_later, context_of(request).session_factory,
-                        publication_id=made.id, started_at=started, delay_seconds=delay)
+        policy=body.policy, expected_version=parse_etag(if_match), now=started, then=then)
     return _json({"id": made.id, "plan_id": made.plan_id,
                   "effective_from": made.effective_from.isoformat(),
                   "published_at": made.published_at.isoformat(),
@@ -143,7 +147,6 @@ def import_plan(session: SessionDep, principal: Planner, file: Annotated[UploadF
         session, filename=file.filename or "plan.geojson", content=file.file.read(),
         owner=principal.username, name=name, note=note, now=datetime.now(UTC),
         repair_m=tolerance_m if repair else None)
-    session.commit()
     return Response(orjson.dumps({"id": plan.id, "name": plan.name, "status": plan.status,
                                   "version": plan.version, "source": plan.source,
                                   "repairs": [RepairRead.of(r).model_dump() for r in repairs]}),

@@ -175,7 +175,7 @@ def import_plan(session: Session, *, filename: str, content: bytes, owner: str,
             grid["source_version_id"] = current.get(grid["code"])
         session.add(PlanGrid(plan_id=plan.id, edited_at=_time(grid.pop("edited_at")) or now,
                              edited_by=grid.pop("edited_by") or owner, **grid))
-    session.flush()
+    session.commit()
     return plan, repairs
 
 

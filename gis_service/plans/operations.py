@@ -181,7 +181,7 @@ _RUN: dict[str, Callable[[Edit, Any], dict[str, Any]]] = {
 
 def apply(session: Session, *, principal: Principal, plan_id: int, op: Op,
           if_match: str | None, now: datetime) -> Plan:
-    """Run one operation on a draft as one logged edit; the caller commits."""
+    """Run one operation on a draft as one logged edit, committed."""
     plan = editable(session, principal=principal, plan_id=plan_id, if_match=if_match)
     edit = Edit(session, plan, actor=principal.username, now=now)
     try:
@@ -191,4 +191,5 @@ def apply(session: Session, *, principal: Principal, plan_id: int, op: Op,
     except GEOSException as exc:  # a drawn shape GEOS cannot overlay: the input's fault
         raise InvalidInputError(f"所画的图形无法使用：{exc}") from exc
     edit.finish(op.op, detail)
+    session.commit()
     return plan

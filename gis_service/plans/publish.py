@@ -12,9 +12,10 @@ roll-back is a draft of an earlier moment published again.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,7 @@ import shapely
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
-from gis_service import locks
+from gis_service import locks, sql_files
 from gis_service.errors import (
     ConflictError,
     InvalidInputError,
@@ -30,10 +31,13 @@ from gis_service.errors import (
     PreconditionFailedError,
 )
 from gis_service.grids.models import GridVersion, LayerChange
-from gis_service.incidents.lifecycle import OPEN_STATES
+from gis_service.incidents.core.assigning import assign
+from gis_service.incidents.core.case import state_of
+from gis_service.incidents.core.lifecycle import OPEN_STATES
+from gis_service.incidents.core.routing import RoutingBook
 from gis_service.incidents.models import Incident
-from gis_service.incidents.routing_book import RoutingBook, load_routing_book
-from gis_service.incidents.service import assign, auto_route, record, state_of
+from gis_service.incidents.routing_book import Snapshot, load_routing_book
+from gis_service.incidents.service import record
 from gis_service.locate.service import load_layers
 from gis_service.locate.snapshot import LocatorSnapshot
 from gis_service.plans.drafts import as_record, plan_grids
@@ -42,11 +46,12 @@ from gis_service.plans.models import Plan, PlanGrid, PlanPublication
 from gis_service.plans.schemas import ProblemRead
 from gis_service.plans.wording import stale_version, status_name
 from gis_service.timeutil import CHINA_TIME
+from gis_service.unit_of_work import after_commit
 from grid_layers.validation import Problem, validate_hierarchy
 
 SQL = Path(__file__).parent / "sql"
-LOCATE_MOVED = text((SQL / "reattribute_locate.sql").read_text("utf-8"))
-REATTRIBUTE = text((SQL / "reattribute.sql").read_text("utf-8"))
+LOCATE_MOVED = sql_files.load(SQL, "reattribute_locate")
+REATTRIBUTE = sql_files.load(SQL, "reattribute")
 OPEN_BEFORE = text("SELECT id, old_town AS town, old_grid2 AS grid2, old_grid3 AS grid3, "
                    "old_special AS special FROM reattributed "
                    "WHERE status = ANY(CAST(:open_states AS text[])) ORDER BY id")
@@ -62,8 +67,10 @@ def problem_json(problem: Problem) -> dict[str, Any]:
 
 
 def publish_plan(session: Session, *, plan_id: int, actor: str, effective_from: datetime,
-                 policy: str, expected_version: int, now: datetime) -> PlanPublication:
-    """Make a valid draft live from `effective_from`; the caller commits."""
+                 policy: str, expected_version: int, now: datetime,
+                 then: Callable[[PlanPublication], None] | None = None) -> PlanPublication:
+    """Make a valid draft live from `effective_from` and commit; `then` runs once it is
+    stored (the service: this process's locator, the sweep of reports located meanwhile)."""
     if policy not in POLICIES:
         raise InvalidInputError(f"policy 须是 {'、'.join(POLICIES)} 之一")
     session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": locks.BOUNDARIES})
@@ -109,7 +116,9 @@ def publish_plan(session: Session, *, plan_id: int, actor: str, effective_from: 
                                   summary=summary)
     session.add(publication)
     plan.status, plan.version, plan.updated_at = "published", plan.version + 1, now
-    session.flush()
+    if then is not None:
+        after_commit(session, partial(then, publication))
+    session.commit()
     return publication
 
 
@@ -233,8 +242,8 @@ class _Rerouter:
     """Routes open incidents by the routing book at their place in the new boundaries."""
 
     def __init__(self, session: Session, now: datetime) -> None:
-        self.snapshot = LocatorSnapshot(load_layers(session, now))
         self.book: RoutingBook = load_routing_book(session)
+        self.snapshot: Snapshot = LocatorSnapshot(load_layers(session, now))
         self.now = now
 
     def reroute(self, incident: Incident, detail: dict[str, Any]) -> bool:
@@ -245,11 +254,11 @@ class _Rerouter:
             detail["why"] = (f"not re-routed: {incident.status}" if rule is not None
                              else "not re-routed: category without a routing rule")
             return False
-        located = self.snapshot.locate_point(incident.lon, incident.lat or 0.0)
-        if not located["in_service_area"]:
+        located = self.snapshot.where(incident.lon, incident.lat or 0.0)
+        if not located.in_service_area:
             detail["handler"], detail["why"] = "kept", "not re-routed: outside the town"
             return False
-        assignment = auto_route(self.book, located, rule)
+        assignment = self.book.handler(located, rule)
         if (assignment.type, assignment.code) == (incident.assignee_type,
                                                    incident.assignee_code):
             detail["handler"], detail["why"] = "kept", "the new grid has the same handler"

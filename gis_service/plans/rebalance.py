@@ -150,7 +150,7 @@ def suggest_rebalance(session: Session, *, plan_id: int, owner: str, band: tuple
                       parents: Sequence[str] | None = None, seed: int = 0,
                       now: datetime) -> tuple[Plan, dict[str, Any]]:
     """A new draft copying the plan, with the chosen parents' level-3 grids rebalanced (by
-    default every parent with a grid outside the band), and a summary; the caller commits."""
+    default every parent with a grid outside the band), and a summary; committed."""
     source = session.get(Plan, plan_id)
     if source is None:
         raise NotFoundError(f"没有方案 {plan_id}")
@@ -194,6 +194,6 @@ def suggest_rebalance(session: Session, *, plan_id: int, owner: str, band: tuple
                **_summary(list(before.values()), list(after.values()), band)}
     edit.finish("rebalance", summary)
     plan.note = _note(source, band, seed, done, summary, scaled)
-    session.flush()
+    session.commit()
     return plan, summary
 

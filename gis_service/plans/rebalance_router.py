@@ -60,7 +60,6 @@ def rebalance_plan(plan_id: int, request: Request, session: SessionDep, principa
     plan, summary = suggest_rebalance(session, plan_id=plan_id, owner=principal.username,
                                       band=band, parents=body.parents, seed=body.seed,
                                       now=datetime.now(UTC))
-    session.commit()
     return RebalanceRead(id=plan.id, name=plan.name, note=plan.note, owner=plan.owner,
                          status=plan.status, version=plan.version, source_plan_id=plan_id,
                          rebalance=summary)

@@ -20,7 +20,7 @@ from grid_layers.repair import RepairOutcome, repair_hierarchy
 def repair_plan(session: Session, *, principal: Principal, plan_id: int, if_match: str | None,
                 tolerance_m: float, now: datetime) -> tuple[Plan, RepairOutcome]:
     """Repair the draft's grids; one edit when anything changed (the version moves only
-    then); the caller commits."""
+    then); committed."""
     plan = editable(session, principal=principal, plan_id=plan_id, if_match=if_match)
     edit = Edit(session, plan, actor=principal.username, now=now)
     records = [as_record(g) for g in edit.grids.values()]
@@ -33,4 +33,5 @@ def repair_plan(session: Session, *, principal: Principal, plan_id: int, if_matc
         edit.put(record.code, record.geometry)
     edit.finish("repair", {"tolerance_m": tolerance_m, "grids": [r.code for r in changed],
                            "repairs": [RepairRead.of(r).summary() for r in outcome.repairs]})
+    session.commit()
     return plan, outcome

@@ -71,7 +71,6 @@ def _respond(session: Session, plan: Plan, status: int = 200) -> Response:
 def create_plan(body: PlanCreate, session: SessionDep, principal: PrincipalDep) -> Response:
     """A new draft: a copy of the boundaries valid now, or at `at` (how a roll-back starts)."""
     plan = service.create(session, principal=principal, body=body, now=datetime.now(UTC))
-    session.commit()
     return _respond(session, plan, 201)
 
 
@@ -93,7 +92,6 @@ def update_plan(plan_id: int, body: PlanUpdate, session: SessionDep, principal: 
     """Rename a draft or change its note."""
     plan = service.update(session, principal=principal, plan_id=plan_id, if_match=if_match,
                           body=body, now=datetime.now(UTC))
-    session.commit()
     return _respond(session, plan)
 
 
@@ -103,7 +101,6 @@ def discard_plan(plan_id: int, session: SessionDep, principal: PrincipalDep,
     """Discard a draft: its status becomes `discarded` and it takes no more edits."""
     plan = service.discard(session, principal=principal, plan_id=plan_id, if_match=if_match,
                            now=datetime.now(UTC))
-    session.commit()
     return _respond(session, plan)
 
 
@@ -119,7 +116,6 @@ def put_grid(plan_id: int, code: str, feature: GridFeature, session: SessionDep,
     """Create or replace a grid from a GeoJSON Feature; answers the stored (snapped) Feature."""
     plan = service.put_grid(session, principal=principal, plan_id=plan_id, code=code,
                             feature=feature, if_match=if_match, now=datetime.now(UTC))
-    session.commit()
     stored = service.features(session, principal=principal, plan_id=plan_id, code=code)
     response = feature_response(stored[0])
     response.headers["ETag"] = f'"{plan.version}"'
@@ -133,7 +129,6 @@ def delete_grid(plan_id: int, code: str, session: SessionDep, principal: Princip
     """Remove a grid from the draft."""
     plan = service.delete_grid(session, principal=principal, plan_id=plan_id, code=code,
                                if_match=if_match, now=datetime.now(UTC))
-    session.commit()
     return _respond(session, plan)
 
 
@@ -143,7 +138,6 @@ def run_operation(plan_id: int, op: Annotated[Operation, Body()], session: Sessi
     """Split, merge, move a piece, or reassign level-3 grids (see operations.py)."""
     plan = operations.apply(session, principal=principal, plan_id=plan_id, op=op,
                             if_match=if_match, now=datetime.now(UTC))
-    session.commit()
     return _respond(session, plan)
 
 
@@ -153,7 +147,6 @@ def undo(plan_id: int, session: SessionDep, principal: PrincipalDep,
     """Undo the newest edit not yet undone."""
     plan = service.undo_last(session, principal=principal, plan_id=plan_id, if_match=if_match,
                              now=datetime.now(UTC))
-    session.commit()
     return _respond(session, plan)
 
 
@@ -174,7 +167,6 @@ def repair(plan_id: int, session: SessionDep, principal: PrincipalDep,
     plan, outcome = plan_repair.repair_plan(session, principal=principal, plan_id=plan_id,
                                             if_match=if_match, tolerance_m=tolerance,
                                             now=datetime.now(UTC))
-    session.commit()
     result = RepairResult(plan=service.to_read(session, plan), tolerance_m=tolerance,
                           repairs=[RepairRead.of(r) for r in outcome.repairs])
     return Response(result.model_dump_json(), media_type="application/json",

@@ -1,7 +1,7 @@
 """Plan use cases: drafts, their grids, grid edits with snapping, undo and live validation.
 
 Plans are for planners and admins; a commander may read them. Every edit names the plan's
-version in If-Match, moves it on and writes one edit-log row. The caller commits.
+version in If-Match, moves it on, writes one edit-log row and commits.
 """
 
 from __future__ import annotations
@@ -92,8 +92,10 @@ def create(session: Session, *, principal: Principal, body: PlanCreate, now: dat
     _require(principal, PLAN_EDITORS)
     if body.at is not None and body.at.tzinfo is None:
         raise InvalidInputError("`at` 须带时区，例如 2026-01-01T00:00:00+08:00")
-    return create_plan(session, owner=principal.username, name=body.name, note=body.note,
+    plan = create_plan(session, owner=principal.username, name=body.name, note=body.note,
                        at=body.at, now=now)
+    session.commit()
+    return plan
 
 
 def list_plans(session: Session, *, principal: Principal) -> list[PlanRead]:
@@ -112,7 +114,7 @@ def update(session: Session, *, principal: Principal, plan_id: int, if_match: st
     plan.note = body.note if body.note is not None else plan.note
     plan.version += 1
     plan.updated_at = now
-    session.flush()
+    session.commit()
     return plan
 
 
@@ -123,7 +125,7 @@ def discard(session: Session, *, principal: Principal, plan_id: int, if_match: s
     plan.status = "discarded"
     plan.version += 1
     plan.updated_at = now
-    session.flush()
+    session.commit()
     return plan
 
 
@@ -205,6 +207,7 @@ def put_grid(session: Session, *, principal: Principal, plan_id: int, code: str,
     fields = props.model_dump(exclude={"code", "crs"})
     edit.put(code, snapped, **fields)
     edit.finish("put", {"code": code, **fields})
+    session.commit()
     return plan
 
 
@@ -215,6 +218,7 @@ def delete_grid(session: Session, *, principal: Principal, plan_id: int, code: s
     edit = Edit(session, plan, actor=principal.username, now=now)
     edit.delete(code)
     edit.finish("delete", {"code": code})
+    session.commit()
     return plan
 
 
@@ -223,6 +227,7 @@ def undo_last(session: Session, *, principal: Principal, plan_id: int, if_match:
     """Undo the newest edit not yet undone (409 when there is none)."""
     plan = editable(session, principal=principal, plan_id=plan_id, if_match=if_match)
     undo(session, plan, now=now)
+    session.commit()
     return plan
 
 

@@ -17,8 +17,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from gis_service.incidents.lifecycle import OPEN_STATES
+from gis_service.incidents.core.lifecycle import OPEN_STATES
 from gis_service.incidents.models import Incident
+from gis_service.locate.located import Located
 from gis_service.locate.service import load_layers
 from gis_service.locate.snapshot import LocatorSnapshot
 from gis_service.plans.models import Plan, PlanPublication
@@ -30,12 +31,9 @@ logger = logging.getLogger(__name__)
 LEAD = timedelta(seconds=60)
 
 
-def _codes(located: dict[str, Any]) -> dict[str, Any]:
-    def code(key: str) -> str | None:
-        return located[key]["code"] if located.get(key) else None
-
-    return {"town": code("town"), "grid2": code("grid2"), "grid3": code("grid3"),
-            "special": sorted(s["code"] for s in located["special"])}
+def _codes(located: Located) -> dict[str, Any]:
+    return {"town": located.town, "grid2": located.grid2, "grid3": located.grid3,
+            "special": sorted(located.special)}
 
 
 def sweep_publication(session: Session, *, publication_id: int, started_at: datetime,
@@ -48,7 +46,7 @@ def sweep_publication(session: Session, *, publication_id: int, started_at: date
         return 0  # a later moment: the locator switches itself when it comes
     plan = session.get(Plan, publication.plan_id)
     assert plan is not None
-    snapshot = LocatorSnapshot(load_layers(session, now))
+    snapshot: LocatorSnapshot[None] = LocatorSnapshot(load_layers(session, now))
     recent = session.scalars(
         select(Incident).where(Incident.created_at >= started_at - LEAD,
                                Incident.reported_at >= publication.effective_from,
@@ -56,7 +54,7 @@ def sweep_publication(session: Session, *, publication_id: int, started_at: date
         .order_by(Incident.id).with_for_update().execution_options(populate_existing=True))
     corrected, open_before = 0, []
     for incident in recent:
-        now_codes = _codes(snapshot.locate_point(incident.lon or 0.0, incident.lat or 0.0))
+        now_codes = _codes(snapshot.where(incident.lon or 0.0, incident.lat or 0.0))
         before = {"id": incident.id, "town": incident.town_code,
                   "grid2": incident.grid2_code, "grid3": incident.grid3_code,
                   "special": sorted(incident.special_codes)}

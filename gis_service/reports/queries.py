@@ -29,8 +29,8 @@ from sqlalchemy.sql.expression import ColumnClause
 from gis_service.geojson import geometry_json
 from gis_service.grids.models import GridVersion
 from gis_service.grids.queries import valid_at
-from gis_service.incidents.deadlines import closed_on_time
-from gis_service.incidents.lifecycle import OPEN_STATES, RESOLUTIONS
+from gis_service.incidents.core.deadlines import closed_on_time
+from gis_service.incidents.core.lifecycle import OPEN_STATES, RESOLUTIONS
 from gis_service.incidents.models import Incident, IncidentEvent
 from gis_service.people.models import Department
 from gis_service.places.models import District

@@ -15,7 +15,7 @@ from gis_service.auth.service import Principal
 from gis_service.errors import NotFoundError
 from gis_service.hotspots.scan import Thresholds
 from gis_service.hotspots.service import scan_hotspots
-from gis_service.incidents.lifecycle import RESOLUTIONS
+from gis_service.incidents.core.lifecycle import RESOLUTIONS
 from gis_service.incidents.scope import EVERYWHERE, visible
 from gis_service.reports import queries
 from gis_service.reports.periods import comparable, days, last_full_week, month_of, week_of

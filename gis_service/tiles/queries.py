@@ -24,7 +24,6 @@ from sqlalchemy import (
     literal,
     or_,
     select,
-    text,
     true,
     union_all,
 )
@@ -33,8 +32,9 @@ from sqlalchemy.sql import operators
 from sqlalchemy.sql.elements import BinaryExpression, CollectionAggregate, Grouping
 from sqlalchemy.sql.visitors import replacement_traverse
 
-from gis_service.incidents.deadlines import deadline_colour
-from gis_service.incidents.lifecycle import OPEN_STATES
+from gis_service import sql_files
+from gis_service.incidents.core.deadlines import deadline_colour
+from gis_service.incidents.core.lifecycle import OPEN_STATES
 from gis_service.incidents.models import Incident
 from gis_service.tiles.models import (
     AREA_CODES,
@@ -56,8 +56,8 @@ from gis_service.tiles.tiling import (
 SQL = Path(__file__).resolve().parent / "sql"
 LAYERS = ("grids", "districts", "zones", "projects", "stations")
 LAYER_SQL: dict[str, TextClause] = {
-    name: text((SQL / f"{name}.sql").read_text(encoding="utf-8")) for name in LAYERS}
-LAYER_STAMPS = text((SQL / "layer_stamps.sql").read_text(encoding="utf-8"))
+    name: sql_files.load(SQL, name) for name in LAYERS}
+LAYER_STAMPS = sql_files.load(SQL, "layer_stamps")
 OPEN = sorted(OPEN_STATES)
 WORLD = 20037508.342789244  # half the Web-Mercator world's side, metres
 TEXT_CODES = frozenset(AREA_CODES + HANDLER_CODES) - {"cooperating"}

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from gis_service.auth.service import Principal
 from gis_service.errors import InvalidInputError
-from gis_service.incidents.lifecycle import ALL_STATES
+from gis_service.incidents.core.lifecycle import ALL_STATES
 from gis_service.incidents.scope import visible
 from gis_service.tiles import queries
 from gis_service.tiles.queries import IncidentFilters

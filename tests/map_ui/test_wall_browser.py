@@ -15,7 +15,7 @@ import httpx
 from playwright.sync_api import Page
 
 from gis_service.auth.models import ROLE_NAMES
-from gis_service.incidents.lifecycle import ACTION_NAMES
+from gis_service.incidents.core.lifecycle import ACTION_NAMES
 from gis_service.tiles.tiling import cell_of
 from map_ui import nav
 from map_ui import wall_style as style

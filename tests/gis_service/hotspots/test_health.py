@@ -11,8 +11,9 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
+from gis_service.incidents.core.case import state_of
 from gis_service.incidents.models import Incident
-from gis_service.incidents.service import record, state_of
+from gis_service.incidents.service import record
 from tests.gis_service.hotspots.test_hotspots import report
 
 Token = Callable[..., dict[str, str]]

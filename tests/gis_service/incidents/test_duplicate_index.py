@@ -12,7 +12,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from gis_service.incidents import store
-from gis_service.incidents.lifecycle import OPEN_STATES
+from gis_service.incidents.core.lifecycle import OPEN_STATES
 
 MIGRATION = Path(__file__).resolve().parents[3] / "alembic/versions/0014_open_duplicate_index.py"
 

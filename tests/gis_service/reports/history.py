@@ -12,8 +12,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from gis_service.database import STORAGE_SRID
+from gis_service.incidents.core.case import state_of
 from gis_service.incidents.models import Incident
-from gis_service.incidents.service import record, state_of
+from gis_service.incidents.service import record
 from gis_service.timeutil import CHINA_TIME
 
 WEEK_DAY = "2026-03-04"

@@ -1,11 +1,16 @@
 """Who handles an incident: the responsibility list's handler for its category, resolved at
-its place (grid worker with AB backup, district squad, department, or the town center).
-Every decision says why, for the history."""
+its place (grid worker with AB backup, district squad, department, or the town center), and
+what the zone rules add there. Every decision says why, for the history. Everything routing
+reads is one `RoutingBook`, held in memory (`gis_service/incidents/routing_book.py` loads it)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
+
+from gis_service.incidents.core.case import Case
+from gis_service.locate.located import Located
+from grid_layers.locator import OverlayLayer
 
 COUNTY_CENTER = "county"  # the county center's assignee code until the county tier names one
 
@@ -50,24 +55,18 @@ class Directory:
     posts: dict[str, Post]
 
 
-def _code(located: dict[str, Any], key: str) -> str | None:
-    value = located.get(key)
-    return value["code"] if value else None
-
-
-def route(rule: Rule, located: dict[str, Any], directory: Directory) -> Assignment:
+def route(rule: Rule, located: Located, directory: Directory) -> Assignment:
     """The handler for a located incident of a known category."""
-    town = _code(located, "town")
+    town = located.town
     assert town is not None, "route only incidents inside a town"
     why: dict[str, Any] = {"rule": rule.code, "handler": rule.handler}
     cooperating = rule.cooperating
     if rule.handler == "department" and rule.department_code:
         return Assignment("department", rule.department_code, cooperating, why)
     if rule.handler == "squad":
-        district = located.get("district")
-        if district:
-            why["district"] = district["code"]
-            return Assignment("squad", district["squad_code"], cooperating, why)
+        if located.district is not None and located.squad is not None:
+            why["district"] = located.district
+            return Assignment("squad", located.squad, cooperating, why)
         why["fallback"] = "no enforcement district here: the town center"
         return Assignment("town", town, cooperating, why)
     if rule.handler == "grid":
@@ -75,12 +74,11 @@ def route(rule: Rule, located: dict[str, Any], directory: Directory) -> Assignme
     return Assignment("town", town, cooperating, why)
 
 
-def _grid_post(located: dict[str, Any], directory: Directory, town: str,
+def _grid_post(located: Located, directory: Directory, town: str,
                cooperating: tuple[str, ...], why: dict[str, Any]) -> Assignment:
     """The level-3 grid's A post, else its B post (AB岗), else the level-2 grid's worker, else
     the town center."""
-    for level in ("grid3", "grid2"):
-        grid = _code(located, level)
+    for level, grid in (("grid3", located.grid3), ("grid2", located.grid2)):
         if grid is None:
             continue
         for post in directory.grid_workers.get(grid, []):
@@ -133,3 +131,38 @@ def adjust(rules: list[ZoneRuleData], category: str, zone_levels: set[int],
         deadline_factor=min(r.deadline_factor for r in matching),
         cooperating=tuple(sorted({d for r in matching for d in r.cooperating})),
         rules=tuple(r.code for r in matching))
+
+
+NO_ADJUSTMENT = Adjustment()
+
+
+@dataclass(frozen=True)
+class RoutingBook:
+    """The routing data of one moment."""
+
+    rules: dict[str, Rule]
+    zone_rules: list[ZoneRuleData]
+    directory: Directory
+    projects: OverlayLayer
+    # (assignee type, code) -> the name a person reads: workers, squads, departments, centers
+    handler_names: dict[tuple[str, str], str]
+
+    def handler_name(self, kind: str, code: str) -> str | None:
+        """The name of a handler, or None when unknown."""
+        return self.handler_names.get((kind, code))
+
+    def in_project(self, lon: float, lat: float) -> bool:
+        """True when the point lies in a key project's area."""
+        return bool(self.projects.locate_point(lon, lat))
+
+    def handler(self, located: Located, rule: Rule) -> Assignment:
+        """The assignment the responsibility list names for this place."""
+        return route(rule, located, self.directory)
+
+    def adjustment(self, case: Case, located: Located) -> Adjustment:
+        """What the zone rules say for this matter at this place."""
+        if not self.zone_rules or case.category_code is None or case.lon is None:
+            return NO_ADJUSTMENT
+        in_project = self.in_project(case.lon, case.lat or 0.0)
+        return adjust(self.zone_rules, case.category_code, set(located.zone_levels),
+                      in_project)

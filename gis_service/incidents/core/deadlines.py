@@ -13,7 +13,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, Interval, and_, case, or_
 from sqlalchemy.orm import InstrumentedAttribute
 
-from gis_service.incidents.lifecycle import OPEN_STATES
+from gis_service.incidents.core.case import Case
+from gis_service.incidents.core.lifecycle import OPEN_STATES
 from gis_service.incidents.models import Incident
 
 OPEN = sorted(OPEN_STATES)
@@ -87,16 +88,16 @@ def overdue(now: datetime) -> ColumnElement[bool]:
                 or_(Incident.due_at < now, Incident.overdue_since.is_not(None)))
 
 
-def keep_missed(incident: Incident, now: datetime) -> None:
-    """Record the incident's deadline as missed when it has passed (the first one only)."""
-    if incident.due_at is not None and incident.due_at < now and incident.overdue_since is None:
-        incident.overdue_since = incident.due_at
+def keep_missed(case: Case, now: datetime) -> None:
+    """Record the case's deadline as missed when it has passed (the first one only)."""
+    if case.due_at is not None and case.due_at < now and case.overdue_since is None:
+        case.overdue_since = case.due_at
 
 
-def replace_deadline(incident: Incident, due_at: datetime | None, now: datetime) -> None:
-    """Give the incident a new deadline; a deadline already missed is kept as the first."""
-    keep_missed(incident, now)
-    incident.due_at = due_at
+def replace_deadline(case: Case, due_at: datetime | None, now: datetime) -> None:
+    """Give the case a new deadline; a deadline already missed is kept as the first."""
+    keep_missed(case, now)
+    case.due_at = due_at
 
 
 def closed_on_time(closed_at: ColumnElement[datetime] | InstrumentedAttribute[datetime],
