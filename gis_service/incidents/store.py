@@ -21,16 +21,19 @@ from psycopg import Connection
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
+from gis_service import sql_files
+from gis_service.incidents.core.case import EventRow
 from gis_service.incidents.models import Incident
+from gis_service.sql_files import for_driver
 
 SQL = Path(__file__).resolve().parent / "sql"
 COLUMNS = tuple(c.key for c in Incident.__table__.columns if c.key != "geom")
 _TYPES = {c.key: c.type.compile(dialect=postgresql.dialect())
           for c in Incident.__table__.columns}
-STORE_MANY = (SQL / "store_many.sql").read_text(encoding="utf-8").format(
-    columns=", ".join(COLUMNS),
-    typed_columns=", ".join(f"{c} {_TYPES[c]}" for c in COLUMNS))
-DUPLICATES = (SQL / "possible_duplicates_many.sql").read_text(encoding="utf-8")
+STORE_MANY = for_driver(sql_files.load(
+    SQL, "store_many", columns=", ".join(COLUMNS),
+    typed_columns=", ".join(f"{c} {_TYPES[c]}" for c in COLUMNS)))
+DUPLICATES = for_driver(sql_files.load(SQL, "possible_duplicates_many"))
 
 
 @dataclass(frozen=True)
@@ -68,7 +71,7 @@ def possible_duplicates(session: Session, reports: Sequence[Nearby],
 
 
 def store_many(session: Session, incidents: Sequence[Incident],
-               events: Sequence[dict[str, Any]], links: Sequence[tuple[int, int, bool]]
+               events: Sequence[EventRow], links: Sequence[tuple[int, int, bool]]
                ) -> set[int]:
     """Write new incidents, their history rows and possible-duplicate links
     (incident, other, other is one of these); the ids actually stored (a (source, external_id)

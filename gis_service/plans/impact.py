@@ -24,20 +24,20 @@ from typing import Any
 import shapely
 from pyproj import Geod
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from gis_service import sql_files
 from gis_service.errors import NotFoundError
 from gis_service.grids.models import GridVersion
 from gis_service.grids.queries import current_versions
-from gis_service.incidents.lifecycle import OPEN_STATES
+from gis_service.incidents.core.lifecycle import OPEN_STATES
 from gis_service.people.models import Worker
 from gis_service.plans.drafts import plan_grids, shape_of
 from gis_service.plans.metrics import SQL, get_plan
 from gis_service.plans.models import PlanGrid
 
-POINTS = (SQL / "impact_points.sql").read_text(encoding="utf-8")
-MEMBERSHIPS = text((SQL / "impact_memberships.sql").read_text(encoding="utf-8"))
+MEMBERSHIPS = sql_files.load(SQL, "impact_memberships")
 # the point sets a plan may move, as (id, geom) subqueries; fixed text, never user input
 POINT_SOURCES = {
     "address_points": "SELECT id, geom FROM address_point",
@@ -45,7 +45,8 @@ POINT_SOURCES = {
                       "AND status = ANY(CAST(:open_states AS text[]))",
     "incidents": "SELECT id, geom FROM incident WHERE geom IS NOT NULL",
 }
-POINT_QUERIES = {kind: text(POINTS.format(points=sql)) for kind, sql in POINT_SOURCES.items()}
+POINT_QUERIES = {kind: sql_files.load(SQL, "impact_points", points=sql)
+                 for kind, sql in POINT_SOURCES.items()}
 KINDS = (*POINT_SOURCES, "workers", "memberships")
 GEOD = Geod(ellps="GRS80")  # CGCS2000's ellipsoid, to well under a millimetre
 LAYER_NAMES = {"1": "town", "2": "grid2", "3": "grid3", "special": "special"}

@@ -16,15 +16,15 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from gis_service import sql_files
 from gis_service.errors import InvalidInputError, NotFoundError
 from gis_service.plans.drafts import plan_grids
 from gis_service.plans.models import Plan, PlanGrid
 
 SQL = Path(__file__).parent / "sql"
-METRICS = text((SQL / "metrics.sql").read_text(encoding="utf-8"))
+METRICS = sql_files.load(SQL, "metrics")
 WINDOW = timedelta(days=365)
 
 

@@ -50,11 +50,11 @@ from sqlalchemy import Connection, Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
-from gis_service import locks
+from gis_service import locks, sql_files
 
 logger = logging.getLogger(__name__)
 SQL = Path(__file__).resolve().parent / "sql"
-FOLD = text((SQL / "fold_cells.sql").read_text(encoding="utf-8"))
+FOLD = sql_files.load(SQL, "fold_cells")
 SWEEPS = [text(f"DELETE FROM {table} WHERE n = 0")
           for table in ("incident_cell", "incident_handler_cell")]
 # one folder at a time across processes: two would wait on each other's rows

@@ -4,16 +4,17 @@
 -- stated here word for word, so the planner can use it: migration 0014); the sphere
 -- distance decides.
 SELECT q.i, d.id
-FROM unnest(%(i)s::int[], %(category)s::text[], %(lon)s::float8[], %(lat)s::float8[],
-            %(since)s::timestamptz[]) AS q(i, category, lon, lat, since)
+FROM unnest(CAST(:i AS int[]), CAST(:category AS text[]), CAST(:lon AS float8[]),
+            CAST(:lat AS float8[]), CAST(:since AS timestamptz[]))
+     AS q(i, category, lon, lat, since)
 CROSS JOIN LATERAL (
     SELECT id FROM incident
     WHERE category_code = q.category
       AND created_at >= q.since
       AND status IN ('accepted', 'dispatched', 'in_progress', 'needs_location', 'registered',
                      'reported', 'resolved', 'returned', 'verified')
-      AND ST_DWithin(geom, ST_SetSRID(ST_MakePoint(q.lon, q.lat), 4490), %(degrees)s)
-      AND ST_DistanceSphere(geom, ST_SetSRID(ST_MakePoint(q.lon, q.lat), 4490)) <= %(radius_m)s
+      AND ST_DWithin(geom, ST_SetSRID(ST_MakePoint(q.lon, q.lat), 4490), :degrees)
+      AND ST_DistanceSphere(geom, ST_SetSRID(ST_MakePoint(q.lon, q.lat), 4490)) <= :radius_m
     ORDER BY id
     LIMIT 10
 ) AS d

@@ -9,7 +9,7 @@ WITH stored AS (
     SELECT {columns},
            CASE WHEN r.lon IS NULL THEN NULL
                 ELSE ST_SetSRID(ST_MakePoint(r.lon, r.lat), 4490) END
-    FROM jsonb_to_recordset(%(incidents)s::jsonb) AS r({typed_columns})
+    FROM jsonb_to_recordset(CAST(:incidents AS jsonb)) AS r({typed_columns})
     ON CONFLICT (source, external_id) DO NOTHING
     RETURNING id, created_at
 ), history AS (
@@ -17,14 +17,14 @@ WITH stored AS (
                                 detail, prev_hash, hash)
     SELECT e.incident_id, e.seq, e.at, e.actor, e.action, e.before, e.after, e.note, e.detail,
            e.prev_hash, e.hash
-    FROM jsonb_to_recordset(%(events)s::jsonb)
+    FROM jsonb_to_recordset(CAST(:events AS jsonb))
            AS e(incident_id bigint, seq int, at timestamptz, actor text, action text,
                 before jsonb, after jsonb, note text, detail jsonb, prev_hash text, hash text)
     JOIN stored ON stored.id = e.incident_id
 ), linked AS (
     INSERT INTO incident_link (incident_id, other_id, kind, created_at)
     SELECT l.incident_id, l.other_id, 'possible_duplicate', stored.created_at
-    FROM jsonb_to_recordset(%(links)s::jsonb) AS l(incident_id bigint, other_id bigint,
+    FROM jsonb_to_recordset(CAST(:links AS jsonb)) AS l(incident_id bigint, other_id bigint,
                                                    fresh boolean)
     JOIN stored ON stored.id = l.incident_id
     WHERE NOT l.fresh OR l.other_id IN (SELECT id FROM stored)
