@@ -18,6 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from gis_service.incidents.core.lifecycle import OPEN_STATES
+from gis_service.incidents.core.placing import place
 from gis_service.incidents.models import Incident
 from gis_service.locate.located import Located
 from gis_service.locate.service import load_layers
@@ -54,14 +55,15 @@ def sweep_publication(session: Session, *, publication_id: int, started_at: date
         .order_by(Incident.id).with_for_update().execution_options(populate_existing=True))
     corrected, open_before = 0, []
     for incident in recent:
-        now_codes = _codes(snapshot.where(incident.lon or 0.0, incident.lat or 0.0))
+        lon, lat = incident.lon or 0.0, incident.lat or 0.0
+        located = snapshot.where(lon, lat)
+        now_codes = _codes(located)
         before = {"id": incident.id, "town": incident.town_code,
                   "grid2": incident.grid2_code, "grid3": incident.grid3_code,
                   "special": sorted(incident.special_codes)}
         if {k: before[k] for k in now_codes} == now_codes:
             continue
-        incident.town_code, incident.grid2_code = now_codes["town"], now_codes["grid2"]
-        incident.grid3_code, incident.special_codes = now_codes["grid3"], now_codes["special"]
+        place(incident, lon, lat, located)
         corrected += 1
         if incident.status in OPEN_STATES:
             open_before.append(before)
