@@ -26,6 +26,7 @@ PROBLEM_TYPES = (
     "invalid_attribute",  # importers: a required field empty or malformed
 )
 COMPREHENSIVE = "comprehensive"
+LEVELS = (0, 1, 2, 3)  # the county, its towns, and the towns' two levels of grids
 
 
 # Limits on what one request or file may carry: a detailed town boundary has ~18,000
@@ -54,7 +55,7 @@ class GridRecord:
     code: str
     name: str
     kind: str  # "comprehensive" or a special purpose
-    level: int | None  # 1, 2, 3; None for special grids
+    level: int | None  # 0 (the county), 1 (a town), 2, 3; None for special grids
     parent_code: str | None
     geometry: BaseGeometry  # lon/lat EPSG:4490, Polygon or MultiPolygon
     multipart_allowed: bool = False
@@ -124,8 +125,8 @@ def _attribute_defect(grid: GridRecord) -> str | None:
     if grid.kind == COMPREHENSIVE:
         if grid.level is None:
             return "综合网格须填层级"
-        if grid.level not in (1, 2, 3):
-            return f"层级 {grid.level} 不是 1、2 或 3"
+        if grid.level not in LEVELS:
+            return f"层级 {grid.level} 不是 0、1、2 或 3"
     elif grid.level is not None:
         return f"专属网格（{kind_name(grid.kind)}）不分层级，却填了层级 {grid.level}"
     return None
@@ -174,21 +175,22 @@ def check_records(grids: Sequence[GridRecord]) -> RecordCheck:
         parent = grids[first[grid.parent_code]] if grid.parent_code in first else None
         highlight = grid.geometry if geometry_ok[i] else None
         codes = tuple(sorted({grid.code, parent.code})) if parent is not None else (grid.code,)
-        if grid.kind == COMPREHENSIVE and grid.level == 1:
+        if grid.kind == COMPREHENSIVE and grid.level == 0:
             if grid.parent_code:
-                text = f"一级网格 {grid.code} 不应有上级，却填了 {grid.parent_code}"
+                text = f"县级网格 {grid.code} 不应有上级，却填了 {grid.parent_code}"
                 problems.append(Problem("orphan", codes, 0.0, highlight, text))
             continue
-        want = 1 if grid.kind != COMPREHENSIVE else (grid.level or 1) - 1
+        if grid.kind == COMPREHENSIVE and grid.level == 1 and not grid.parent_code:
+            continue  # a town with no county above it
+        # a town's parent is its county; a special grid belongs to its town or the county
+        wants = (1, 0) if grid.kind != COMPREHENSIVE else ((grid.level or 1) - 1,)
+        named = " 或 ".join(level_name(w) for w in wants)
         if not grid.parent_code:
-            text = f"网格 {grid.code} 没有上级；它需要一个{level_name(want)}作上级"
+            text = f"网格 {grid.code} 没有上级；它需要一个{named}作上级"
         elif parent is None:
             text = f"网格 {grid.code} 的上级 {grid.parent_code} 不存在"
-        elif parent.kind != COMPREHENSIVE or parent.level != want:
-            text = (
-                f"网格 {grid.code} 的上级 {parent.code} 是{_describe(parent)}，"
-                f"不是{level_name(want)}"
-            )
+        elif parent.kind != COMPREHENSIVE or parent.level not in wants:
+            text = f"网格 {grid.code} 的上级 {parent.code} 是{_describe(parent)}，不是{named}"
         else:
             links[i] = first[parent.code]
             continue

@@ -1,4 +1,5 @@
-"""Validate a town's nested grids: exact tiling per level, containment, slivers, codes, parents.
+"""Validate nested grids (a county, its towns, their two levels): exact tiling per level,
+containment, slivers, codes, parents.
 
 Overlays (intersection, difference, union) run in lon/lat, the CRS the boundaries are stored and
 located in: an edge is straight in lon/lat, so a vertex lying on a neighbour's edge in lon/lat is
@@ -19,6 +20,7 @@ from shapely.geometry.base import BaseGeometry
 
 from grid_layers.hierarchy import (
     COMPREHENSIVE,
+    LEVELS,
     PROBLEM_TYPES,
     GridRecord,
     Problem,
@@ -230,7 +232,7 @@ class _Checker:
         present = {g.level for g in self.grids if g.kind == COMPREHENSIVE}
         usable = set(self.usable)
         families = []
-        for p in self._members(1) + self._members(2):
+        for p in self._members(0) + self._members(1) + self._members(2):
             level = (self.grids[p].level or 0) + 1
             kids = [c for c, q in self.rec.links.items() if q == p and self.grids[c].level == level]
             if kids or level in present:  # childless is a gap only where the level is in use
@@ -255,7 +257,7 @@ class _Checker:
     def run(self) -> list[Problem]:
         """All geometric checks."""
         pieces = self.outside() + self.gaps()
-        for level in (1, 2, 3):
+        for level in LEVELS:
             members = self._members(level)
             pieces += _overlaps([self.grids[i].code for i in members], self.geoms[members], level)
         neighbours = [

@@ -19,6 +19,7 @@ from gis_service.grids.models import GridVersion, LayerChange
 from gis_service.grids.queries import current_versions
 from gis_service.imports.readers import InputFeature, outside_china, read_vector, require_columns
 from gis_service.imports.report import ImportReport
+from grid_layers.hierarchy import COMPREHENSIVE, LEVELS
 from grid_layers.repair import DEFAULT_TOLERANCE_M, repair_hierarchy, repairable
 from grid_layers.validation import GridRecord, Problem, validate_hierarchy
 
@@ -70,8 +71,8 @@ def _records(features: list[InputFeature]) -> tuple[list[GridRecord], list[Probl
         props, geometry = feature.properties, feature.geometry
         code = str(props.get("code") or "").strip()
         label = code or f"row {feature.row}"
-        level, level_problem = _level(props.get("level"))
         kind = str(props.get("kind") or "").strip()
+        level, level_problem = _level(props.get("level"), kind)
         if not code or not kind or level_problem:
             problems.append(Problem("invalid_attribute", (label,), 0.0, None,
                                     f"{label}: code and kind are required; {level_problem}"
@@ -90,17 +91,19 @@ def _records(features: list[InputFeature]) -> tuple[list[GridRecord], list[Probl
     return records, problems
 
 
-def _level(value: Any) -> tuple[int | None, str]:
+def _level(value: Any, kind: str) -> tuple[int | None, str]:
     if value is None or str(value).strip() == "":
         return None, ""
     try:
         number = float(value)
     except ValueError:
         return None, f"level {value!r} is not a number"
-    if number == 0:
-        return None, ""  # integer columns (GeoPackage, Shapefile) cannot be empty: 0 = none
-    if number not in (1, 2, 3):
-        return None, f"level {value!r} is not 1, 2 or 3"
+    if number == 0 and kind != COMPREHENSIVE:
+        # integer columns (GeoPackage, Shapefile) cannot be empty: a special grid's 0 = none;
+        # a comprehensive grid's 0 is the county
+        return None, ""
+    if number not in LEVELS:
+        return None, f"level {value!r} is not 0, 1, 2 or 3"
     return int(number), ""
 
 

@@ -20,6 +20,7 @@ class Located:
     special: tuple[str, ...] = ()
     zones: tuple[str, ...] = ()
     zone_levels: frozenset[int] = frozenset()  # the protection levels of those zones
+    county: str | None = None  # the county grid, when the deployment has one (level 0)
 
     @property
     def in_service_area(self) -> bool:

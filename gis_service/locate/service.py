@@ -32,7 +32,7 @@ def _on_duty_worker(workers: list[Worker], by_code: dict[str, Worker]) -> Worker
 def load_layers(session: Session, at: datetime) -> LayerInput:
     """Every layer valid at `at`, ready to build a snapshot."""
     layers = LayerInput()
-    by_level = {1: layers.towns, 2: layers.grid2, 3: layers.grid3}
+    by_level = {0: layers.counties, 1: layers.towns, 2: layers.grid2, 3: layers.grid3}
     for code, name, level, kind, wkb in queries.grid_rows(session, at):
         geometry = shapely.from_wkb(bytes(wkb))
         if level is None:

@@ -34,6 +34,7 @@ class Area:
 class LayerInput:
     """What a snapshot is built from, grouped by layer."""
 
+    counties: list[Area] = field(default_factory=list)  # level 0, when the deployment has one
     towns: list[Area] = field(default_factory=list)
     grid2: list[Area] = field(default_factory=list)
     grid3: list[Area] = field(default_factory=list)
@@ -61,6 +62,7 @@ class LocatorSnapshot(Generic[Book]):
     the rules (`where`, `where_many`)."""
 
     def __init__(self, layers: LayerInput) -> None:
+        self.county_layer, self.county_info = _partition(layers.counties)
         self.town_layer, self.town_info = _partition(layers.towns)
         self.grid2_layer, self.grid2_info = _partition(layers.grid2)
         self.grid3_layer, self.grid3_info = _partition(layers.grid3)
@@ -74,7 +76,8 @@ class LocatorSnapshot(Generic[Book]):
         self._zone_levels = [int(info["level"]) for info in self.zone_info]
         self.by_code: dict[str, dict[str | None, dict[str, Any]]] = {
             name: {a.code: a.info for a in areas} for name, areas in (
-                ("town", layers.towns), ("grid2", layers.grid2), ("grid3", layers.grid3),
+                ("county", layers.counties), ("town", layers.towns), ("grid2", layers.grid2),
+                ("grid3", layers.grid3),
                 ("special", layers.special), ("district", layers.districts),
                 ("zones", layers.zones))
         }
@@ -85,6 +88,7 @@ class LocatorSnapshot(Generic[Book]):
         grid3 = self.grid3_layer.locate_point(lon, lat)
         return {
             "in_service_area": town is not None,
+            "county": self.by_code["county"].get(self.county_layer.locate_point(lon, lat)),
             "town": self.by_code["town"].get(town),
             "grid2": self.by_code["grid2"].get(self.grid2_layer.locate_point(lon, lat)),
             "grid3": self.by_code["grid3"].get(grid3),
@@ -108,7 +112,8 @@ class LocatorSnapshot(Generic[Book]):
             town, self.grid2_layer.locate_point(lon, lat), self.grid3_layer.locate_point(lon, lat),
             district, self.by_code["district"][district]["squad_code"] if district else None,
             tuple(self.special_layer.locate_point(lon, lat)), tuple(zones),
-            frozenset(int(self.by_code["zones"][z]["level"]) for z in zones))
+            frozenset(int(self.by_code["zones"][z]["level"]) for z in zones),
+            self.county_layer.locate_point(lon, lat))
 
     def where_many(self, lon: np.ndarray, lat: np.ndarray) -> list[Located]:
         """The codes covering many points; points in the same areas share one value."""
@@ -118,14 +123,14 @@ class LocatorSnapshot(Generic[Book]):
               build: Callable[[list[int], tuple[int, ...], tuple[int, ...]], _T]) -> list[_T]:
         """`build` once for each distinct set of areas, handed to every point in it."""
         n = len(lon)
-        columns = [layer.locate(lon, lat).astype(np.int64) + 1 for layer in
-                   (self.town_layer, self.grid2_layer, self.grid3_layer, self.district_layer)]
+        partitions = (self.town_layer, self.grid2_layer, self.grid3_layer, self.district_layer,
+                      self.county_layer)
+        columns = [layer.locate(lon, lat).astype(np.int64) + 1 for layer in partitions]
         special, special_sets = _overlay_keys(self.special_layer, lon, lat, n)
         zones, zone_sets = _overlay_keys(self.zone_layer, lon, lat, n)
         # one mixed-radix integer per point names its whole answer
         key = np.zeros(n, dtype=np.int64)
-        radices = [len(layer.codes) + 1 for layer in (self.town_layer, self.grid2_layer,
-                                                       self.grid3_layer, self.district_layer)]
+        radices = [len(layer.codes) + 1 for layer in partitions]
         for column, radix in zip([*columns, special, zones],
                                  [*radices, len(special_sets), len(zone_sets)], strict=True):
             key = key * radix + column
@@ -136,20 +141,21 @@ class LocatorSnapshot(Generic[Book]):
 
     def _located(self, row: list[int], special: tuple[int, ...],
                  zones: tuple[int, ...]) -> Located:
-        town, grid2, grid3, district = row
+        town, grid2, grid3, district, county = row
         return Located(
             _code_at(self.town_layer, town), _code_at(self.grid2_layer, grid2),
             _code_at(self.grid3_layer, grid3), _code_at(self.district_layer, district),
             self._squads[district] if district >= 0 else None,
             tuple(self.special_layer.codes[i] for i in special),
             tuple(self.zone_layer.codes[i] for i in zones),
-            frozenset(self._zone_levels[i] for i in zones))
+            frozenset(self._zone_levels[i] for i in zones), _code_at(self.county_layer, county))
 
     def _answer(self, row: list[int], special: tuple[int, ...], zones: tuple[int, ...]) -> Result:
-        town, grid2, grid3, district = row
+        town, grid2, grid3, district, county = row
         grid3_code = self.grid3_layer.codes[grid3] if grid3 >= 0 else None
         return {
             "in_service_area": town >= 0,
+            "county": self.county_info[county] if county >= 0 else None,
             "town": self.town_info[town] if town >= 0 else None,
             "grid2": self.grid2_info[grid2] if grid2 >= 0 else None,
             "grid3": self.grid3_info[grid3] if grid3 >= 0 else None,

@@ -69,6 +69,8 @@ def _share(value: int | None, part: float) -> int | None:
 def split(edit: Edit, op: SplitOp) -> dict[str, Any]:
     """Cut a grid in two; households and population are shared by area."""
     grid = edit.grid(op.grid)
+    if grid.kind == COMPREHENSIVE and grid.level == 0:
+        raise InvalidInputError("县级网格不能拆分")
     if grid.kind == COMPREHENSIVE and grid.level == 1:
         raise InvalidInputError("镇（一级网格）不能拆分")
     first, second = op.codes
@@ -102,6 +104,8 @@ def merge(edit: Edit, op: MergeOp) -> dict[str, Any]:
         raise InvalidInputError("请选择两个不同的网格")
     if (a.level, a.kind, a.parent_code) != (b.level, b.kind, b.parent_code):
         raise InvalidInputError("只能合并同一层级、同一类型、同一上级的网格")
+    if a.kind == COMPREHENSIVE and a.level == 0:
+        raise InvalidInputError("县级网格不能合并")
     if a.kind == COMPREHENSIVE and a.level == 1:
         raise InvalidInputError("镇（一级网格）不能合并")
     into = op.into or a.code
@@ -129,7 +133,7 @@ def move(edit: Edit, op: MoveOp) -> dict[str, Any]:
     giver, taker = edit.grid(op.from_), edit.grid(op.to)
     if giver.code == taker.code:
         raise InvalidInputError("请选择两个不同的网格")
-    if giver.kind != COMPREHENSIVE or taker.kind != COMPREHENSIVE or giver.level == 1:
+    if giver.kind != COMPREHENSIVE or taker.kind != COMPREHENSIVE or giver.level in (0, 1):
         raise InvalidInputError("只能在二级或三级网格之间划转区域")
     if (giver.level, giver.parent_code) != (taker.level, taker.parent_code):
         raise InvalidInputError("两个网格须同一层级、同一上级；"

@@ -197,11 +197,11 @@ def _settings(session: Session, **values: str) -> Iterator[None]:
 
 
 def _outer_touched(diff: PlanDiff, grids: list[PlanGrid], versions: list[GridVersion]) -> bool:
-    """True when a touched grid is a town or a special grid (before or after): only those can
-    give up ground that no fresh version takes."""
+    """True when a touched grid is the county, a town or a special grid (before or after):
+    only those can give up ground that no fresh version takes."""
     levels = [*((v.code, v.level) for v in versions), *((g.code, g.level) for g in grids)]
     touched = set(diff.touched)
-    return any(level in (1, None) for code, level in levels if code in touched)
+    return any(level in (0, 1, None) for code, level in levels if code in touched)
 
 
 def settle_open(session: Session, rows: list[dict[str, Any]], *, policy: str, actor: str,

@@ -178,7 +178,7 @@ def test_invalid_geometry(
         ("S-01", "9-99", ("S-01",)),  # unknown parent
         ("S-01", None, ("S-01",)),
         ("3-04", "3-03", ("3-03", "3-04")),  # same level, not one up
-        ("1", "0", ("1",)),  # a town has no parent
+        ("1", "0", ("1",)),  # a town's parent, when it names one, is a county that exists
     ],
 )
 def test_orphan(code: str, parent: str | None, grids: tuple[str, ...]) -> None:

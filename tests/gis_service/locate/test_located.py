@@ -24,7 +24,7 @@ def _as_codes(answer: Result) -> Located:
                    answer["district"]["squad_code"] if answer["district"] else None,
                    tuple(s["code"] for s in answer["special"]),
                    tuple(z["code"] for z in answer["zones"]),
-                   frozenset(int(z["level"]) for z in answer["zones"]))
+                   frozenset(int(z["level"]) for z in answer["zones"]), code("county"))
 
 
 def test_a_quarter_with_its_squad_and_zone_levels(
