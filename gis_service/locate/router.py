@@ -16,7 +16,13 @@ from starlette.concurrency import run_in_threadpool
 from gis_service.auth.deps import PrincipalDep
 from gis_service.context import context_of
 from gis_service.errors import InvalidInputError, PayloadTooLargeError
-from gis_service.locate.schemas import LocateBatchRequest, LocateBatchResponse, LocateResult
+from gis_service.locate import columns as compact
+from gis_service.locate.schemas import (
+    LocateBatchRequest,
+    LocateBatchResponse,
+    LocateColumns,
+    LocateResult,
+)
 from gis_service.locate.snapshot import LocatorSnapshot
 from gis_service.timeutil import aware
 from grid_layers import crs as crs_module
@@ -79,23 +85,38 @@ BATCH_BODY = {"requestBody": {"required": True, "content": {"application/json": 
     "schema": LocateBatchRequest.model_json_schema(ref_template="#/components/schemas/{model}")}}}}
 
 
-@router.post("/locate", response_model=LocateBatchResponse, openapi_extra=BATCH_BODY)
+COMPACT = {"description": "with `fields`: one array per field (`LocateColumns`), or CSV",
+           "content": {"application/json": {"schema": {
+               "anyOf": [{"$ref": "#/components/schemas/LocateBatchResponse"},
+                         LocateColumns.model_json_schema()]}},
+                       "text/csv": {"schema": {"type": "string"}}}}
+
+
+@router.post("/locate", response_model=LocateBatchResponse, openapi_extra=BATCH_BODY,
+             responses={200: COMPACT})
 async def locate_many(
     request: Request,
     _: PrincipalDep,
     at: Annotated[datetime | None, Query(description="ISO time; default now")] = None,
+    fields: Annotated[str | None, Query(
+        description="only these codes, comma-separated, answered one array per field "
+                    f"(or CSV with `Accept: text/csv`): {', '.join(compact.FIELDS)}")] = None,
 ) -> Response:
-    """The same answer for each of many points, in order."""
+    """The same answer for each of many points, in order; with `fields` (here or in the body)
+    only those codes, one array per field, or CSV when `Accept: text/csv`."""
     raw = await request.body()
     try:
         # pydantic's own JSON parser: several times faster than json.loads for 100k points
         body = LocateBatchRequest.model_validate_json(raw)
     except ValidationError as exc:
         raise RequestValidationError(exc.errors(include_url=False)) from exc
-    return await run_in_threadpool(_locate_many, request, body, at)
+    asked = fields if fields is not None else body.fields
+    wanted = compact.parse_fields(asked) if asked is not None else None
+    return await run_in_threadpool(_locate_many, request, body, at, wanted)
 
 
-def _locate_many(request: Request, body: LocateBatchRequest, at: datetime | None) -> Response:
+def _locate_many(request: Request, body: LocateBatchRequest, at: datetime | None,
+                 fields: tuple[str, ...] | None) -> Response:
     limit = context_of(request).settings.max_locate_points
     if len(body.points) > limit:
         raise PayloadTooLargeError(f"at most {limit} points per request")
@@ -108,5 +129,10 @@ def _locate_many(request: Request, body: LocateBatchRequest, at: datetime | None
         raise InvalidInputError(f"point {first} is not a [lon, lat] pair in range",
                                 invalid_points=np.flatnonzero(bad)[:100].tolist())
     x, y = crs_module.to_storage(lon.copy(), lat.copy(), crs)
+    if fields is not None:
+        table = compact.columns(_snapshot(request, at), x, y, fields)
+        if "text/csv" in request.headers.get("accept", ""):
+            return Response(compact.to_csv(table), media_type="text/csv; charset=utf-8")
+        return Response(orjson.dumps(table), media_type="application/json")
     results = _snapshot(request, at).locate_many(x, y)
     return Response(orjson.dumps({"results": results}), media_type="application/json")
