@@ -39,6 +39,7 @@ from typing import Any
 
 import httpx
 import numpy as np
+import psutil
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -209,9 +210,16 @@ def layer_paths(session: Session) -> list[str]:
     return paths
 
 
+def server_cpu_s(pid: int) -> float:
+    """CPU seconds the server process and its workers have used so far."""
+    tree = [psutil.Process(pid), *psutil.Process(pid).children(recursive=True)]
+    return sum(p.cpu_times().user + p.cpu_times().system for p in tree)
+
+
 def wrk_cached(port: int, token: str, paths: list[str], threads: int,
-               connections: int) -> dict[str, float]:
-    """Requests/s and latency of cached map-layer tiles with wrk (a warm-up run first)."""
+               connections: int, pid: int) -> dict[str, float]:
+    """Requests/s, latency and the server's CPU per request (which a busy machine disturbs
+    less than the rate) of cached map-layer tiles with wrk (a warm-up run first)."""
     listed = ",".join(f'"{p}"' for p in paths)
     script = Path(tempfile.mkdtemp()) / "tiles.lua"
     script.write_text(f'local p = {{{listed}}}\nlocal i = 0\n'
@@ -221,10 +229,14 @@ def wrk_cached(port: int, token: str, paths: list[str], threads: int,
     url = f"http://127.0.0.1:{port}"
     subprocess.run(["wrk", "-t1", "-c4", "-d5s", "-s", str(script), url], capture_output=True,
                    check=True)
+    cpu = server_cpu_s(pid)
     out = subprocess.run(["wrk", f"-t{threads}", f"-c{connections}", "-d10s", "--latency",
                           "-s", str(script), url], capture_output=True, text=True,
                          check=True).stdout
+    cpu = server_cpu_s(pid) - cpu
+    requests = int(out.split(" requests in ")[0].split()[-1])
     result = {"requests_per_s": float(out.split("Requests/sec:")[1].split()[0]),
+              "server_cpu_ms_per_request": round(cpu * 1000 / max(requests, 1), 3),
               "non_2xx": int(out.split("Non-2xx or 3xx responses:")[1].split()[0])
               if "Non-2xx" in out else 0}
     for line in out.splitlines():
@@ -240,7 +252,7 @@ def over_http(url: str, engine: Engine, parts: set[str]) -> dict[str, Any]:
     results: dict[str, Any] = {}
     with factory() as session:
         made = tokens(session)
-        with served(url, 18771):
+        with served(url, 18771) as server:
             with httpx.Client(base_url="http://127.0.0.1:18771", timeout=120) as client:
                 timed(client, made["commander"], layer_paths(session)[:50], {})  # warm up
                 if "points" in parts:
@@ -249,11 +261,11 @@ def over_http(url: str, engine: Engine, parts: set[str]) -> dict[str, Any]:
                     results["aggregated"] = aggregated_tiles(client, session, made)
             if "cached" in parts:
                 results["cached, 1 server process, wrk 1 thread x 8"] = wrk_cached(
-                    18771, made["commander"], layer_paths(session), 1, 8)
+                    18771, made["commander"], layer_paths(session), 1, 8, server.pid)
         if "cached" in parts:
-            with served(url, 18772, workers=2):
+            with served(url, 18772, workers=2) as server:
                 results["cached, 2 server processes, wrk 2 threads x 16"] = wrk_cached(
-                    18772, made["commander"], layer_paths(session), 2, 16)
+                    18772, made["commander"], layer_paths(session), 2, 16, server.pid)
         if "baseline" in parts:
             results["raw z8 baseline"] = raw_baseline(engine, session)
     return results
