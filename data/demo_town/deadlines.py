@@ -3,7 +3,7 @@ resolve_hours, shortened by the zone rules (Taihu levels 1 and 2, key projects) 
 than a county ticket's own deadline.
 
 The builder needs it to decide which reports are still open when the history ends and how
-many of those are overdue; the service keeps its own rule (gis_service/incidents/routing.py),
+many of those are overdue; the service keeps its own rule (gis_service/incidents/core/deadlines.py),
 and tests/data/test_demo_load.py measures the result on the loaded town.
 """
 

@@ -1,6 +1,6 @@
 """Who may do what: the roles, and one table of the role sets every guard checks against.
 The incidents' scope (which incidents a role sees or may act on) stays in incidents/scope.py;
-the moves each role may make on an incident in incidents/lifecycle.py, using these sets."""
+the moves each role may make on an incident in incidents/core/lifecycle.py, using these sets."""
 
 from __future__ import annotations
 
