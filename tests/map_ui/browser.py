@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import ConsoleMessage, Page, Request, Response, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage, Page, Request, Response, sync_playwright
 
 CHROMIUM = Path("/usr/bin/chromium")
 # without the background-networking flags Chromium calls home, an outside request
@@ -51,8 +51,9 @@ class Traffic:
 
 
 @contextmanager
-def chromium_page(width: int = 1600, height: int = 900) -> Iterator[tuple[Page, Traffic]]:
-    """A fresh headless page in Debian's Chromium, with its traffic recorded."""
+def launch_chromium() -> Iterator[Browser]:
+    """Debian's Chromium, headless and offline; each person gets a context (their own
+    cookies) of it."""
     if not CHROMIUM.exists():
         pytest.fail(f"Chromium is missing ({CHROMIUM}): `make setup` installs Debian's "
                     "chromium package (as root), or run `apt-get install chromium`")
@@ -60,14 +61,21 @@ def chromium_page(width: int = 1600, height: int = 900) -> Iterator[tuple[Page, 
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True,
                                              args=ARGS)
         try:
-            context = browser.new_context(viewport={"width": width, "height": height},
-                                          locale="zh-CN", timezone_id="Asia/Shanghai")
-            page = context.new_page()
-            traffic = Traffic()
-            traffic.watch(page)
-            yield page, traffic
+            yield browser
         finally:
             browser.close()
+
+
+@contextmanager
+def chromium_page(width: int = 1600, height: int = 900) -> Iterator[tuple[Page, Traffic]]:
+    """A fresh headless page in Debian's Chromium, with its traffic recorded."""
+    with launch_chromium() as browser:
+        context = browser.new_context(viewport={"width": width, "height": height},
+                                      locale="zh-CN", timezone_id="Asia/Shanghai")
+        page = context.new_page()
+        traffic = Traffic()
+        traffic.watch(page)
+        yield page, traffic
 
 
 def sign_in(page: Page, origin: str, username: str, password: str) -> None:

@@ -5,10 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-import pytest
-from playwright.sync_api import BrowserContext, Page, sync_playwright
+from playwright.sync_api import BrowserContext, Page
 
-from tests.map_ui.browser import ARGS, CHROMIUM, Traffic
+from tests.map_ui.browser import Traffic, launch_chromium
 
 PHONE = {"width": 390, "height": 844}  # a common phone's CSS pixels
 
@@ -17,23 +16,15 @@ PHONE = {"width": 390, "height": 844}  # a common phone's CSS pixels
 def phone_page(lon: float, lat: float) -> Iterator[tuple[Page, BrowserContext, Traffic]]:
     """A fresh headless phone page allowed to read its position, which starts at lon/lat
     (move it with `context.set_geolocation`); its traffic is recorded."""
-    if not CHROMIUM.exists():
-        pytest.fail(f"Chromium is missing ({CHROMIUM}): `make setup` installs Debian's "
-                    "chromium package (as root), or run `apt-get install chromium`")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True,
-                                             args=ARGS)
-        try:
-            context = browser.new_context(
-                viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True,
-                locale="zh-CN", timezone_id="Asia/Shanghai", permissions=["geolocation"],
-                geolocation={"longitude": lon, "latitude": lat, "accuracy": 5})
-            page = context.new_page()
-            traffic = Traffic()
-            traffic.watch(page)
-            yield page, context, traffic
-        finally:
-            browser.close()
+    with launch_chromium() as browser:
+        context = browser.new_context(
+            viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True,
+            locale="zh-CN", timezone_id="Asia/Shanghai", permissions=["geolocation"],
+            geolocation={"longitude": lon, "latitude": lat, "accuracy": 5})
+        page = context.new_page()
+        traffic = Traffic()
+        traffic.watch(page)
+        yield page, context, traffic
 
 
 def move_to(context: BrowserContext, lon: float, lat: float) -> None:

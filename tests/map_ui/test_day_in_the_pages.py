@@ -11,13 +11,12 @@ import csv
 import time
 from collections import defaultdict
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
@@ -30,7 +29,7 @@ from gis_service.demo import DEMO_PASSWORD
 from gis_service.incidents.audit import verify_all
 from gis_service.incidents.queries import QUEUES
 from gis_service.main import create_app
-from tests.map_ui.browser import ARGS, ARTIFACTS, CHROMIUM, Traffic, wait_for_live
+from tests.map_ui.browser import ARTIFACTS, Traffic, launch_chromium, wait_for_live
 from tests.map_ui.fixtures import serving
 from tests.map_ui.phone import PHONE
 from tests.map_ui.test_worker_browser import PNG
@@ -63,17 +62,6 @@ def ids(engine: Engine, sql: str, **params: Any) -> set[int]:
     with engine.connect() as connection:
         return {row[0] for row in connection.execute(text(sql), params)}
 
-
-@contextmanager
-def browser() -> Iterator[Browser]:
-    """Debian's Chromium, offline; each person gets a context (their own session) of it."""
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True,
-                                              args=ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 def signed_in(chromium: Browser, origin: str, username: str, where: str, traffic: Traffic,
@@ -172,7 +160,7 @@ def test_a_hotline_report_goes_round_the_loop_in_the_pages(demo: tuple[str, Engi
                         escalation_interval_seconds=0)
     traffic = Traffic()
     with serving(create_app(settings)) as origin, admin_api(engine, origin) as api, \
-            browser() as chromium:
+            launch_chromium() as chromium:
         phone = signed_in(chromium, origin, "gridworker", "/worker", traffic, phone=True)
         # a year of history in the grid, and the phone lists exactly the worker's open tasks
         assert scalar(engine, "SELECT count(*) FROM incident WHERE grid3_code = :g",
@@ -275,7 +263,7 @@ def test_after_the_scheduler_overdue_is_counted_and_the_center_s_work_is_queued(
                         escalation_interval_seconds=0.5)
     traffic = Traffic()
     with serving(create_app(settings)) as origin, admin_api(engine, origin) as api, \
-            browser() as chromium:
+            launch_chromium() as chromium:
         deadline = time.monotonic() + 60
         while scalar(engine, f"SELECT count(*) FROM incident WHERE {OPEN} AND due_at < now() "
                              "AND escalation_level < 2 AND status NOT IN "

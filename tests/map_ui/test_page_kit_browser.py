@@ -12,13 +12,13 @@ from urllib.parse import quote
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from gis_service.auth import service as auth_service
 from gis_service.auth.models import Account
-from tests.map_ui.browser import ARGS, CHROMIUM, Traffic, wait_for_live
+from tests.map_ui.browser import Traffic, launch_chromium, wait_for_live
 from tests.map_ui.phone import PHONE, move_to
 
 PASSWORD = "kit-pw-1"
@@ -45,18 +45,11 @@ def people(db_session: Session) -> str:
     return token
 
 
-@pytest.fixture()
-def chromium() -> Iterator[Browser]:
-    """Debian's Chromium, offline; each person gets a context (their own cookies) of it."""
-    if not CHROMIUM.exists():
-        pytest.fail(f"Chromium is missing ({CHROMIUM})")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True,
-                                             args=ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
+@pytest.fixture(name="chromium")
+def chromium_fixture() -> Iterator[Browser]:
+    """Debian's Chromium; each person gets a context (their own cookies) of it."""
+    with launch_chromium() as browser:
+        yield browser
 
 
 def sign_in(page: Page, origin: str, username: str, where: str) -> None:
