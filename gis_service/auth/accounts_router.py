@@ -19,7 +19,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request, Response
 
 from gis_service.auth import accounts
-from gis_service.auth.deps import PrincipalDep, request_token
+from gis_service.auth.deps import PrincipalDep, request_token, role_in
+from gis_service.auth.permissions import Role
 from gis_service.auth.schemas import AccountCreate, AccountRead, AccountUpdate, PasswordChange
 from gis_service.auth.service import Principal
 from gis_service.context import context_of
@@ -32,13 +33,8 @@ CONFLICT: dict[int | str, dict[str, str]] = {
                          "last enabled admin"}}
 
 
-def _admin(principal: PrincipalDep) -> Principal:
-    if principal.role != "admin":
-        raise ForbiddenError(f"只有管理员（admin）能管理账号；{principal.role} 不能")
-    return principal
-
-
-AdminDep = Annotated[Principal, Depends(_admin)]
+AdminDep = Annotated[Principal, Depends(role_in(frozenset({Role.ADMIN}),
+                                                "只有管理员（admin）能管理账号；{role} 不能"))]
 
 
 @router.get("/accounts", summary="Every account (admin)")

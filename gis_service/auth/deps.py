@@ -1,15 +1,18 @@
-"""The current principal, from a bearer token or the browser's session cookie."""
+"""The current principal, from a bearer token or the browser's session cookie, and the one
+dependency that lets a route's callers through by role (`role_in`)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
 
+from gis_service.auth.permissions import Role
 from gis_service.auth.service import Principal, principal_for_token
 from gis_service.context import context_of
-from gis_service.errors import NotAuthenticatedError
+from gis_service.errors import ForbiddenError, NotAuthenticatedError
 
 
 async def current_principal(request: Request) -> Principal:
@@ -33,6 +36,16 @@ async def current_principal(request: Request) -> Principal:
 
 
 PrincipalDep = Annotated[Principal, Depends(current_principal)]
+
+
+def role_in(roles: frozenset[Role], refusal: str) -> Callable[[Principal], Principal]:
+    """A dependency giving the caller when their role is one of `roles` (the sets of
+    auth/permissions.py); 403 with `refusal` (`{role}` filled in) otherwise."""
+    def allowed(principal: PrincipalDep) -> Principal:
+        if principal.role not in roles:
+            raise ForbiddenError(refusal.format(role=principal.role))
+        return principal
+    return allowed
 
 
 def request_token(request: Request) -> str:

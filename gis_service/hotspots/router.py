@@ -10,24 +10,18 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import AwareDatetime
 
-from gis_service.auth.deps import PrincipalDep
+from gis_service.auth.deps import PrincipalDep, role_in
 from gis_service.auth.permissions import OVERSEERS
 from gis_service.auth.service import Principal
 from gis_service.context import context_of
 from gis_service.database import SessionDep
-from gis_service.errors import ForbiddenError, InvalidInputError
+from gis_service.errors import InvalidInputError
 from gis_service.hotspots.health import responsibility_health
 from gis_service.hotspots.service import scan_hotspots, thresholds_from
 from gis_service.jsonresponse import JSONBytesResponse
 
 router = APIRouter(prefix="/api/v1", tags=["hotspots"], default_response_class=JSONBytesResponse)
 DEFAULT_HEALTH_DAYS = 30
-
-
-def _health_reader(principal: PrincipalDep) -> Principal:
-    if principal.role not in OVERSEERS:
-        raise ForbiddenError(f"a {principal.role} may not see the responsibility health")
-    return principal
 
 
 @router.get("/hotspots")
@@ -50,7 +44,8 @@ def hotspots(request: Request, session: SessionDep, principal: PrincipalDep,
 
 @router.get("/responsibility-health")
 def health(request: Request, session: SessionDep,
-           principal: Annotated[Principal, Depends(_health_reader)],
+           principal: Annotated[Principal, Depends(role_in(
+               OVERSEERS, "a {role} may not see the responsibility health"))],
            start: Annotated[AwareDatetime | None, Query(description="30 days before end")] = None,
            end: Annotated[AwareDatetime | None, Query(description="now")] = None,
            ) -> dict[str, Any]:

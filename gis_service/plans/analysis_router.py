@@ -20,12 +20,11 @@ from fastapi import (
 from fastapi.responses import Response
 from pydantic import AwareDatetime, BaseModel
 
-from gis_service.auth.deps import PrincipalDep
+from gis_service.auth.deps import role_in
 from gis_service.auth.permissions import PLAN_EDITORS, PLAN_READERS
 from gis_service.auth.service import Principal
 from gis_service.context import context_of
 from gis_service.database import SessionDep
-from gis_service.errors import ForbiddenError
 from gis_service.etag import IfMatch, parse_etag
 from gis_service.plans import exchange, impact, metrics, publish, sweep
 from gis_service.plans.models import PlanPublication
@@ -37,20 +36,8 @@ router = APIRouter(prefix="/api/v1", tags=["plans"])
 SWEEP_MARGIN_SECONDS = 1.0
 
 
-def _reader(principal: PrincipalDep) -> Principal:
-    if principal.role not in PLAN_READERS:
-        raise ForbiddenError("当前角色无权查看边界方案")
-    return principal
-
-
-def _planner(principal: PrincipalDep) -> Principal:
-    if principal.role not in PLAN_EDITORS:
-        raise ForbiddenError("当前角色无权修改边界方案")
-    return principal
-
-
-Reader = Annotated[Principal, Depends(_reader)]
-Planner = Annotated[Principal, Depends(_planner)]
+Reader = Annotated[Principal, Depends(role_in(PLAN_READERS, "当前角色无权查看边界方案"))]
+Planner = Annotated[Principal, Depends(role_in(PLAN_EDITORS, "当前角色无权修改边界方案"))]
 BandQuery = Annotated[str | None, Query(description='households "low,high"; default setting')]
 
 

@@ -8,25 +8,18 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 
-from gis_service.auth.deps import PrincipalDep
+from gis_service.auth.deps import role_in
 from gis_service.auth.permissions import PLAN_EDITORS
 from gis_service.auth.service import Principal
 from gis_service.context import context_of
 from gis_service.database import SessionDep
-from gis_service.errors import ForbiddenError
 from gis_service.plans.metrics import parse_band
 from gis_service.plans.rebalance import suggest_rebalance
 
 router = APIRouter(prefix="/api/v1", tags=["plans"])
 
 
-def _planner(principal: PrincipalDep) -> Principal:
-    if principal.role not in PLAN_EDITORS:
-        raise ForbiddenError("当前角色无权制作边界方案")
-    return principal
-
-
-Planner = Annotated[Principal, Depends(_planner)]
+Planner = Annotated[Principal, Depends(role_in(PLAN_EDITORS, "当前角色无权制作边界方案"))]
 
 
 class RebalanceRequest(BaseModel):
