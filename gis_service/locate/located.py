@@ -27,5 +27,3 @@ class Located:
         """True inside one of the deployment's towns."""
         return self.town is not None
 
-
-NOWHERE = Located()
