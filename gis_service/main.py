@@ -114,7 +114,7 @@ def create_app(settings: Settings | None = None,
         escalation = None
         if settings.escalation_interval_seconds > 0:
             escalation = asyncio.create_task(
-                escalation_loop(factory, settings.escalation_interval_seconds))
+                escalation_loop(factory, settings.escalation_interval_seconds, locator))
         yield
         if escalation is not None:
             escalation.cancel()

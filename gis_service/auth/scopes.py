@@ -2,10 +2,11 @@
 
 A scope decides what an account sees (gis_service/incidents/scope.py reads it): a grid
 worker's grid, a squad's district (or its squad code, what incidents are assigned to), a
-department's code, a dispatcher's town. A code that names nothing makes an account that sees
+department's code, a dispatcher's or commander's town (a town center) or county (the county
+center, which sees every town under it). A code that names nothing makes an account that sees
 nothing and says nothing about why, so it is refused here, naming the code and what the role
-expects. Admins, commanders and planners see everywhere; the scope rule ignores any code they
-carry, so they take none rather than one that would mislead.
+expects. Admins and planners see everywhere; the scope rule ignores any code they carry, so
+they take none rather than one that would mislead.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from gis_service.grids.queries import valid_at
 from gis_service.people.models import Department
 from gis_service.places.models import District
 
+LEVEL_KINDS = {0: "county", 1: "town", 2: "grid", 3: "grid"}  # what a grid's level makes it
 GRID_LEVELS = {0: "区县网格（0 级）", 1: "镇级网格（1 级）", 2: "二级网格", 3: "三级网格"}
 
 
@@ -30,15 +32,17 @@ class ScopeRule:
     """What a role's scope may be: whether it needs one, which kinds, and how to say so."""
 
     required: bool
-    kinds: frozenset[str]  # "town", "grid", "district", "squad", "department"
+    kinds: frozenset[str]  # "county", "town", "grid", "district", "squad", "department"
     expected: str
 
 
 ROLE_SCOPES: dict[str, ScopeRule] = {
     "admin": ScopeRule(False, frozenset(), "不带范围（看全部）"),
-    "commander": ScopeRule(False, frozenset(), "不带范围（看全部）"),
+    "commander": ScopeRule(False, frozenset({"county", "town"}),
+                           "区县网格（0 级）或镇级网格（1 级）编号，或不带范围"),
     "planner": ScopeRule(False, frozenset(), "不带范围（看全部）"),
-    "dispatcher": ScopeRule(False, frozenset({"town"}), "镇级网格（1 级）编号，或不带范围"),
+    "dispatcher": ScopeRule(False, frozenset({"county", "town"}),
+                            "区县网格（0 级）或镇级网格（1 级）编号，或不带范围"),
     "grid_worker": ScopeRule(True, frozenset({"grid"}), "现有的二级或三级网格编号"),
     "squad": ScopeRule(True, frozenset({"district", "squad"}), "执法片区编号或中队编号"),
     "department": ScopeRule(True, frozenset({"department"}), "部门编号"),
@@ -51,7 +55,7 @@ def _kinds_of(session: Session, code: str) -> dict[str, str]:
     levels = session.scalars(select(GridVersion.level).where(
         GridVersion.code == code, valid_at(datetime.now(UTC)))).all()
     for level in levels:
-        kind = "town" if level == 1 else "grid" if level in (2, 3) else "other grid"
+        kind = LEVEL_KINDS.get(level, "other grid") if level is not None else "other grid"
         found[kind] = GRID_LEVELS.get(level, "专属网格") if level is not None else "专属网格"
     district = session.execute(select(District.code, District.squad_code).where(
         or_(District.code == code, District.squad_code == code))).first()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, Select, and_, or_, select
@@ -43,3 +44,26 @@ def version_ids_at(session: Session, at: datetime) -> tuple[int, ...]:
     """Ids of the versions valid at `at`: a cheap fingerprint of the boundaries then."""
     stmt = select(GridVersion.id).where(valid_at(at)).order_by(GridVersion.id)
     return tuple(session.scalars(stmt))
+
+
+@dataclass(frozen=True)
+class Town:
+    """A town (level-1 grid) and the county (level-0 grid) it names as parent, if any."""
+
+    code: str
+    name: str
+    county: str | None
+
+
+def towns(session: Session, at: datetime) -> list[Town]:
+    """The towns valid at `at`, in code order."""
+    stmt = (select(GridVersion.code, GridVersion.name, GridVersion.parent_code)
+            .where(GridVersion.level == 1, valid_at(at)).order_by(GridVersion.code))
+    return [Town(code, name, parent) for code, name, parent in session.execute(stmt)]
+
+
+def counties(session: Session, at: datetime) -> dict[str, str]:
+    """The county grids (level 0) valid at `at`: code → name."""
+    stmt = select(GridVersion.code, GridVersion.name).where(GridVersion.level == 0,
+                                                             valid_at(at))
+    return {code: name for code, name in session.execute(stmt)}

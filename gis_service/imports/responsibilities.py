@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import select
@@ -9,6 +11,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from gis_service.grids.models import LayerChange
+from gis_service.grids.queries import towns
 from gis_service.imports.readers import read_csv, require_columns
 from gis_service.imports.report import ImportReport, row_problem
 from gis_service.people.models import Department
@@ -21,15 +24,21 @@ COLUMNS = ("category_code", "category_name", "handler", "department_code", "coop
 
 def import_responsibilities(session: Session, path: Path, *, crs: str | None = None,
                             check_only: bool = False) -> ImportReport:
-    """Check every row, then store each category (replacing one with the same code)."""
+    """Check every row, then store each duty (replacing the one of the same category and
+    town). A row with a `town_code` overrides the county-wide row (no town) in that town."""
     rows = read_csv(path)
     require_columns(path, set(rows[0]) if rows else set(COLUMNS), COLUMNS)
     report = ImportReport("responsibilities", str(path), len(rows), checked_only=check_only)
-    departments = set(session.scalars(select(Department.code)))
-    seen: set[str] = set()
+    known = _Known(towns={t.code for t in towns(session, datetime.now(UTC))},
+                   departments={code: town for code, town in session.execute(
+                       select(Department.code, Department.town_code)
+                       .where(Department.tier == "town"))},
+                   county_departments=set(session.scalars(
+                       select(Department.code).where(Department.tier == "county"))))
+    seen: set[tuple[str, str]] = set()
     for line, row in enumerate(rows, start=2):
-        report.problems += _check(line, row, departments, seen)
-        seen.add(row["category_code"])
+        report.problems += _check(line, row, known, seen)
+        seen.add((row["category_code"], row.get("town_code") or ""))
     if report.problems or check_only:
         return report
     for row in rows:
@@ -39,30 +48,47 @@ def import_responsibilities(session: Session, path: Path, *, crs: str | None = N
             "cooperating": _codes(row["cooperating"]),
             "respond_hours": float(row["respond_hours"]),
             "resolve_hours": float(row["resolve_hours"]),
-            "attributes": {k: v for k, v in row.items() if k not in COLUMNS},
+            "attributes": {k: v for k, v in row.items() if k not in (*COLUMNS, "town_code")},
         }
-        stmt = insert(Category).values(code=row["category_code"], **values)
-        session.execute(stmt.on_conflict_do_update(index_elements=["code"], set_=values))
+        stmt = insert(Category).values(code=row["category_code"],
+                                       town_code=row.get("town_code") or None, **values)
+        session.execute(stmt.on_conflict_do_update(constraint="uq_category_code_town",
+                                                   set_=values))
     report.counts = {"stored": len(rows)}
     session.add(LayerChange(kind="responsibilities", source=str(path), summary=report.counts))
     session.flush()
     return report
 
 
+@dataclass(frozen=True)
+class _Known:
+    """What rows may name: the towns, each town department's town (None: not tied to a
+    town), and the county departments."""
+
+    towns: set[str]
+    departments: dict[str, str | None]
+    county_departments: set[str]
+
+
 def _codes(value: str) -> list[str]:
     return [code.strip() for code in value.split(";") if code.strip()]
 
 
-def _check(line: int, row: dict[str, str], departments: set[str],
-           seen: set[str]) -> list[Problem]:
+def _check(line: int, row: dict[str, str], known: _Known,
+           seen: set[tuple[str, str]]) -> list[Problem]:
     code = row["category_code"]
     label = code or f"line {line}"
     if not code or not row["category_name"]:
         return [row_problem("invalid_attribute", label, f"line {line}: code and name are required")]
+    town = row.get("town_code") or ""
     problems = []
-    if code in seen:
+    if (code, town) in seen:
+        where = f" in town {town}" if town else " county-wide"
         problems.append(row_problem("duplicate_code", code,
-                                    f"category {code} appears more than once"))
+                                    f"category {code} appears more than once{where}"))
+    if town and town not in known.towns:
+        problems.append(row_problem("orphan", code, f"{code}: town_code {town} is not a town "
+                                    "(a level-1 grid; import the grids first)"))
     if row["handler"] not in HANDLERS:
         problems.append(row_problem("invalid_attribute", code,
                                     f"{code}: handler {row['handler']!r} is not one of "
@@ -71,9 +97,8 @@ def _check(line: int, row: dict[str, str], departments: set[str],
         problems.append(row_problem("orphan", code, f"{code}: handler department needs a "
                                     "department_code"))
     for department in [row["department_code"], *_codes(row["cooperating"])]:
-        if department and department not in departments:
-            problems.append(row_problem("orphan", code, f"{code}: department {department} does not "
-                                        "exist (import departments first)"))
+        if department:
+            problems += _department_problems(code, town, department, known)
     for column in ("respond_hours", "resolve_hours"):
         try:
             hours = float(row[column])
@@ -85,6 +110,23 @@ def _check(line: int, row: dict[str, str], departments: set[str],
                                         "number"))
     return problems
 
+
+def _department_problems(code: str, town: str, department: str, known: _Known) -> list[Problem]:
+    """A row may name any county department, and a town department of its own town (or one
+    tied to no town); a county-wide row naming one town's department would send every
+    town's matters to it."""
+    if department in known.county_departments:
+        return []
+    if department not in known.departments:
+        return [row_problem("orphan", code, f"{code}: department {department} does not "
+                            "exist (import departments first)")]
+    belongs = known.departments[department]
+    if belongs is None or belongs == town:
+        return []
+    where = f"town {town}'s row" if town else "a county-wide row"
+    return [row_problem("invalid_attribute", code,
+                        f"{code}: department {department} belongs to town {belongs}; "
+                        f"{where} may name county departments and its own town's only")]
 
 
 RULE_COLUMNS = ("code", "zone_level", "in_project", "categories", "priority",

@@ -24,7 +24,7 @@ from gis_service.incidents import queries
 from gis_service.incidents.core.assigning import assign, hand_back
 from gis_service.incidents.core.case import state_of
 from gis_service.incidents.core.deadlines import whistle_respond_by
-from gis_service.incidents.core.escalation import MAX_LEVEL, hand_up_by_hand
+from gis_service.incidents.core.escalation import MAX_LEVEL, hand_up_with_deadline
 from gis_service.incidents.core.lifecycle import (
     ACTION_NAMES,
     BY_AREA,
@@ -34,14 +34,14 @@ from gis_service.incidents.core.lifecycle import (
     next_state,
 )
 from gis_service.incidents.core.placing import place
-from gis_service.incidents.core.routing import Assignment
+from gis_service.incidents.core.routing import Assignment, RoutingBook
 from gis_service.incidents.models import Incident, IncidentLink
 from gis_service.incidents.routing_book import Snapshot, routing_book
 from gis_service.incidents.schemas import ActionRequest
-from gis_service.incidents.scope import assigned_to, visible
+from gis_service.incidents.scope import assigned_to, held_above, visible
 from gis_service.incidents.service import locate, record
 
-ASSIGNEE_TYPES = ("grid_worker", "squad", "department", "town")
+ASSIGNEE_TYPES = ("grid_worker", "squad", "department", "town", "county")
 
 
 def act(session: Session, snapshot: Snapshot, principal: Principal, incident_id: int,
@@ -62,6 +62,8 @@ def act(session: Session, snapshot: Snapshot, principal: Principal, incident_id:
             and not _assigned(session, principal, incident.id)):
         raise ForbiddenError(f"事件 #{incident.id} 没有派给您：只能处理派给本人（或您作为 B 岗"
                              "顶岗的岗位）的事件")
+    if held_above(principal, incident.assignee_type, incident.assignee_code):
+        raise ForbiddenError(f"事件 #{incident.id} 在县指挥中心手中：待县里派下后再处理")
     target = next_state(body.action, incident.status)
     if target is None:
         raise ConflictError(f"事件处于“{STATE_NAMES.get(incident.status, incident.status)}”，"
@@ -102,9 +104,9 @@ def _dispatch(session: Session, snapshot: Snapshot, incident: Incident,
     elif incident.status == "needs_location":
         raise InvalidInputError("事件尚未定位：请给出位置（`location`）")
     book = routing_book(snapshot, session)
-    rule = book.rules.get(incident.category_code or "")
+    rule = book.rule(incident.category_code, incident.town_code)
     if body.to:
-        assignment = _named_handler(body.to)
+        assignment = _named_handler(book, incident, body.to)
     elif rule is not None:
         if located is None:
             assert incident.lon is not None and incident.lat is not None
@@ -116,10 +118,16 @@ def _dispatch(session: Session, snapshot: Snapshot, incident: Incident,
     return {"auto": not body.to, **assignment.why}
 
 
-def _named_handler(to: str) -> Assignment:
+def _named_handler(book: RoutingBook, incident: Incident, to: str) -> Assignment:
+    """The handler a dispatcher names (`type:code`): it must exist, and a town center only
+    takes its own town's incidents (the county sends a ticket down to the town it lies in)."""
     kind, _, code = to.partition(":")
     if kind not in ASSIGNEE_TYPES or not code:
         raise InvalidInputError(f"`to` 应为 类型:编号，类型是 {', '.join(ASSIGNEE_TYPES)} 之一")
+    if book.handler_name(kind, code) is None:
+        raise InvalidInputError(f"没有处置人 {to}：请写现有的网格员、中队、部门、镇或县的编号")
+    if kind == "town" and incident.town_code and code != incident.town_code:
+        raise InvalidInputError(f"事件位于 {incident.town_code}，不能派给 {code}：请先重新定位")
     return Assignment(kind, code, (), {"named_by": "dispatcher"})
 
 
@@ -127,7 +135,8 @@ def _return(session: Session, snapshot: Snapshot, incident: Incident,
             body: ActionRequest, now: datetime) -> dict[str, Any]:
     if not body.note.strip():
         raise InvalidInputError("退回须在 `note` 中写明原因")
-    return {"returned_by": hand_back(incident, incident.town_code)}
+    book = routing_book(snapshot, session)
+    return {"returned_by": hand_back(incident, book.county_center(incident.town_code))}
 
 
 def _reopen(session: Session, snapshot: Snapshot, incident: Incident,
@@ -149,15 +158,19 @@ def _close(session: Session, snapshot: Snapshot, incident: Incident,
 
 def _escalate(session: Session, snapshot: Snapshot, incident: Incident,
               body: ActionRequest, now: datetime) -> dict[str, Any]:
-    if incident.escalation_level >= MAX_LEVEL:
-        raise ConflictError("事件已上报到县指挥中心，不能再上报")
-    return {"to": hand_up_by_hand(incident, now)}
+    if incident.escalation_level >= MAX_LEVEL or incident.assignee_type == "county":
+        raise ConflictError("事件已在县指挥中心，不能再上报")
+    book = routing_book(snapshot, session)
+    rule = book.rule(incident.category_code, incident.town_code)
+    to = hand_up_with_deadline(incident, now, rule.resolve_hours if rule else None,
+                               book.county_center(incident.town_code))
+    return {"to": to}
 
 
 def _categorize(session: Session, snapshot: Snapshot, incident: Incident,
                 body: ActionRequest, now: datetime) -> dict[str, Any]:
     book = routing_book(snapshot, session)
-    if not body.category or body.category not in book.rules:
+    if book.rule(body.category, incident.town_code) is None:
         raise InvalidInputError(f"类别 {body.category!r} 不在责任清单中")
     if body.category == incident.category_code:
         raise InvalidInputError("事件已是这个类别")
@@ -179,7 +192,7 @@ def _place(session: Session, snapshot: Snapshot, incident: Incident,
 
 def _whistle(session: Session, snapshot: Snapshot, incident: Incident,
              body: ActionRequest, now: datetime) -> dict[str, Any]:
-    rule = queries.rule_for(session, incident.category_code)
+    rule = routing_book(snapshot, session).rule(incident.category_code, incident.town_code)
     named = [code.strip() for code in (body.to or "").split(";") if code.strip()]
     departments = named or list(rule.cooperating if rule else ())
     if not departments:

@@ -11,18 +11,22 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
-from gis_service.incidents import queries
 from gis_service.incidents.core.case import state_of
-from gis_service.incidents.core.escalation import MAX_LEVEL, hand_up_overdue
+from gis_service.incidents.core.escalation import MAX_LEVEL, hand_up_with_deadline
 from gis_service.incidents.core.lifecycle import TRANSITIONS
+from gis_service.incidents.core.routing import RoutingBook
 from gis_service.incidents.models import Incident
+from gis_service.incidents.routing_book import load_routing_book, routing_book
 from gis_service.incidents.service import record
+from gis_service.locate.service import LocatorCache
 
 logger = logging.getLogger(__name__)
-def escalate_overdue(session: Session, now: datetime, limit: int = 500) -> list[int]:
+def escalate_overdue(session: Session, now: datetime, limit: int = 500,
+                     book: RoutingBook | None = None) -> list[int]:
     """Escalate incidents past their deadline one level and give the new handler a fresh
     deadline; the missed one is kept (`overdue_since`) and the history says why. Rows another
-    transaction holds are left for the next round."""
+    transaction holds are left for the next round. `book` names the rules and the county
+    center (read from the database when not given)."""
     escalatable = TRANSITIONS["escalate"].sources
     stmt = (select(Incident).where(Incident.status.in_(escalatable), Incident.due_at < now,
                                    Incident.escalation_level < MAX_LEVEL)
@@ -31,8 +35,10 @@ def escalate_overdue(session: Session, now: datetime, limit: int = 500) -> list[
     for incident in session.scalars(stmt):
         before = state_of(incident)
         was_due = incident.due_at
-        rule = queries.rule_for(session, incident.category_code)
-        to = hand_up_overdue(incident, now, rule.resolve_hours if rule else None)
+        book = book or load_routing_book(session)
+        rule = book.rule(incident.category_code, incident.town_code)
+        to = hand_up_with_deadline(incident, now, rule.resolve_hours if rule else None,
+                                   book.county_center(incident.town_code))
         incident.version += 1
         incident.updated_at = now
         record(session, incident, actor="system", action="escalate", at=now, before=before,
@@ -43,19 +49,23 @@ def escalate_overdue(session: Session, now: datetime, limit: int = 500) -> list[
     return done
 
 
-async def escalation_loop(factory: sessionmaker[Session], interval: float) -> None:
-    """Run `escalate_overdue` every `interval` seconds until cancelled."""
+async def escalation_loop(factory: sessionmaker[Session], interval: float,
+                          locator: LocatorCache[RoutingBook]) -> None:
+    """Run `escalate_overdue` every `interval` seconds until cancelled, with the routing book
+    the locator holds."""
     while True:
         await asyncio.sleep(interval)
         try:
-            await run_in_threadpool(_one_round, factory, datetime.now(UTC))
+            await run_in_threadpool(_one_round, factory, datetime.now(UTC), locator)
         except Exception:  # a failed round is logged and retried next time, never fatal
             logger.exception("escalation round failed")
 
 
-def _one_round(factory: sessionmaker[Session], now: datetime) -> None:
+def _one_round(factory: sessionmaker[Session], now: datetime,
+               locator: LocatorCache[RoutingBook]) -> None:
     with factory() as session:
-        escalated = escalate_overdue(session, now)
+        book = routing_book(locator.current(), session)
+        escalated = escalate_overdue(session, now, book=book)
         session.commit()
     if escalated:
         logger.info("escalated %d overdue incident(s)", len(escalated))

@@ -26,11 +26,11 @@ from gis_service.grids.models import GridVersion
 from gis_service.grids.queries import valid_at
 from gis_service.incidents.core.deadlines import overdue
 from gis_service.incidents.core.lifecycle import OPEN_STATES
-from gis_service.incidents.core.routing import Rule, ZoneRuleData
+from gis_service.incidents.core.routing import ZoneRuleData
 from gis_service.incidents.models import Incident, IncidentEvent, IncidentLink
 from gis_service.people.models import Department, Worker
 from gis_service.places.models import District
-from gis_service.responsibilities.models import Category, ZoneRule
+from gis_service.responsibilities.models import ZoneRule
 
 # the handler's own work in hand: what "workload" counts when suggesting a handler
 IN_HAND = ("dispatched", "accepted", "in_progress")
@@ -46,17 +46,6 @@ QUEUES: dict[str, dict[str, Any]] = {
     "overdue": {"overdue": True},
     "whistle": {"whistle": True},
 }
-
-
-def rule_for(session: Session, category_code: str | None) -> Rule | None:
-    """The responsibility-list entry of a category, or None when unknown."""
-    if not category_code:
-        return None
-    category = session.scalar(select(Category).where(Category.code == category_code))
-    if category is None:
-        return None
-    return Rule(category.code, category.handler, category.department_code,
-                tuple(category.cooperating), category.respond_hours, category.resolve_hours)
 
 
 def locked(session: Session, incident_id: int, scope: ColumnElement[bool]) -> Incident | None:

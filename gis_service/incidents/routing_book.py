@@ -12,8 +12,7 @@ from geoalchemy2 import functions as gfn
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gis_service.grids.models import GridVersion
-from gis_service.grids.queries import valid_at
+from gis_service.grids.queries import counties, towns
 from gis_service.incidents.core.routing import (
     COUNTY_CENTER,
     Directory,
@@ -31,9 +30,17 @@ from grid_layers.locator import OverlayLayer
 
 def load_routing_book(session: Session) -> RoutingBook:
     """Read the routing data from the database."""
-    rules = {c.code: Rule(c.code, c.handler, c.department_code, tuple(c.cooperating),
-                          c.respond_hours, c.resolve_hours)
-             for c in session.scalars(select(Category))}
+    rules: dict[str, Rule] = {}
+    town_rules: dict[tuple[str, str], Rule] = {}
+    for c in session.scalars(select(Category)):
+        rule = Rule(c.code, c.handler, c.department_code, tuple(c.cooperating),
+                    c.respond_hours, c.resolve_hours, c.town_code)
+        if c.town_code:
+            town_rules[(c.code, c.town_code)] = rule
+        else:
+            rules[c.code] = rule
+    now = datetime.now(UTC)
+    county_of = {t.code: t.county for t in towns(session, now) if t.county}
     workers = list(session.scalars(select(Worker).order_by(Worker.code)))
     posts = {w.code: Post(w.code, w.name, w.on_duty, w.backup_code) for w in workers}
     by_grid: dict[str, list[Post]] = {}
@@ -44,20 +51,21 @@ def load_routing_book(session: Session) -> RoutingBook:
                             .where(gfn.ST_Dimension(Project.geom) == 2)).all()
     projects = OverlayLayer([code for code, _ in areas],
                             [shapely.from_wkb(bytes(wkb)) for _, wkb in areas])
-    return RoutingBook(rules, zone_rules(session), Directory(by_grid, posts), projects,
-                       _handler_names(session, workers))
+    return RoutingBook(rules, town_rules, county_of, zone_rules(session),
+                       Directory(by_grid, posts), projects, _handler_names(session, workers, now))
 
 
-def _handler_names(session: Session, workers: list[Worker]) -> dict[tuple[str, str], str]:
+def _handler_names(session: Session, workers: list[Worker],
+                   now: datetime) -> dict[tuple[str, str], str]:
     names = {("grid_worker", w.code): w.name for w in workers}
     names.update({("squad", code): name for code, name in session.execute(
         select(District.squad_code, District.squad_name))})
     names.update({("department", code): name for code, name in session.execute(
         select(Department.code, Department.name))})
-    towns = select(GridVersion.code, GridVersion.name).where(
-        GridVersion.level == 1, valid_at(datetime.now(UTC)))
-    names.update({("town", code): name for code, name in session.execute(towns)})
+    names.update({("town", t.code): t.name for t in towns(session, now)})
     names[("county", COUNTY_CENTER)] = "县指挥中心"
+    names.update({("county", code): f"{name}指挥中心"
+                  for code, name in counties(session, now).items()})
     return names
 
 

@@ -8,24 +8,27 @@ from sqlalchemy import ColumnElement, and_, false, or_, select, true
 from gis_service.auth.models import Account
 from gis_service.auth.permissions import SEE_ALL_INCIDENTS
 from gis_service.auth.service import Principal
+from gis_service.grids.models import GridVersion
 from gis_service.incidents.models import Incident
 from gis_service.people.models import Worker
 from gis_service.places.models import District
 
 EVERYWHERE = SEE_ALL_INCIDENTS  # see every incident
 CENTER_HANDLERS = ("town", "county")  # the assignee types a command center answers for
+# a command center's people: with no scope they see everywhere; scoped to a town they are its
+# town center, scoped to the county grid the county center
+CENTER_STAFF = ("dispatcher", "commander")
 
 
 def visible(principal: Principal) -> ColumnElement[bool]:
     """The condition an incident must meet for `principal` to see it."""
     scope = principal.scope_code
-    if principal.role in EVERYWHERE or (principal.role == "dispatcher" and not scope):
+    if principal.role in CENTER_STAFF and scope:
+        return _center_area(scope)
+    if principal.role in EVERYWHERE or principal.role in CENTER_STAFF:
         return true()
     if not scope:
         return false()  # a field account without an area sees nothing
-    if principal.role == "dispatcher":
-        # an unplaced report (no town yet) is every dispatcher's to place
-        return or_(Incident.town_code == scope, Incident.town_code.is_(None))
     # a handler sees its area, and whatever is assigned to it wherever it lies (a B post
     # covering the grid next door)
     if principal.role == "grid_worker":
@@ -52,10 +55,30 @@ def assigned_to(principal: Principal) -> ColumnElement[bool]:
                     or_(Incident.assignee_code == scope, Incident.assignee_code.in_(squads)))
     if principal.role == "department" and scope:
         return and_(Incident.assignee_type == "department", Incident.assignee_code == scope)
-    if principal.role in EVERYWHERE or principal.role == "dispatcher":
-        center = Incident.assignee_type.in_(CENTER_HANDLERS)
-        return and_(center, visible(principal))
+    if principal.role in CENTER_STAFF and scope:
+        # a town center answers for its own town's queue, the county center for the county's
+        return and_(Incident.assignee_type.in_(CENTER_HANDLERS), Incident.assignee_code == scope)
+    if principal.role in EVERYWHERE or principal.role in CENTER_STAFF:
+        return Incident.assignee_type.in_(CENTER_HANDLERS)
     return false()
+
+
+def held_above(principal: Principal, assignee_type: str | None,
+               assignee_code: str | None) -> bool:
+    """Whether a town center's person faces an incident the county center holds: they see
+    it (it lies in their town) but may not act on it until the county sends it down."""
+    return (principal.role in CENTER_STAFF and bool(principal.scope_code)
+            and assignee_type == "county" and assignee_code != principal.scope_code)
+
+
+def _center_area(scope: str) -> ColumnElement[bool]:
+    """A center's incidents: its town's, or for the county center those of every town that
+    names the county as parent (in any version of the boundaries); and the reports not yet
+    placed in a town, which every center may place."""
+    county_towns = select(GridVersion.code).where(GridVersion.level == 1,
+                                                  GridVersion.parent_code == scope)
+    return or_(Incident.town_code == scope, Incident.town_code.in_(county_towns),
+               Incident.town_code.is_(None))
 
 
 def _posts_of(account_id: int) -> ColumnElement[str]:

@@ -69,7 +69,7 @@ def suggest(session: Session, *, snapshot: Snapshot, principal: Principal,
                              "command center")
     incident = get_visible(session, principal, incident_id)
     book = routing_book(snapshot, session)
-    rule = book.rules.get(incident.category_code or "")
+    rule = book.rule(incident.category_code, incident.town_code)
     pool, backups = _pool(session, incident, now)
     picked = _rule_pick(book, snapshot, incident, rule)
     ranked = _mark_returner(session, incident, _rank(pool, backups, picked, rule))
@@ -99,7 +99,7 @@ def _rule_pick(book: RoutingBook, snapshot: Snapshot, incident: Incident,
     if incident.lon is None or incident.lat is None:
         if rule.handler == "department" and rule.department_code:
             return Assignment("department", rule.department_code, (),
-                              {"rule": rule.code, "handler": rule.handler})
+                              rule.why())
         return None  # grid, squad and town depend on the place
     located = snapshot.where(incident.lon, incident.lat)
     if not located.in_service_area:

@@ -12,16 +12,20 @@ from sqlalchemy.orm import Mapped, mapped_column
 from gis_service.database import Base
 
 WORKER_ROLES = ("grid_worker", "squad_member", "squad_leader", "dispatcher", "department_staff")
+TIERS = ("county", "town")  # a county body, or a town's own department
 
 
 class Department(Base):
-    """A town department or a county body a matter can be sent to."""
+    """A town department or a county body a matter can be sent to. `town_code` is a town
+    department's town, or the town a county department's staff are stationed in."""
 
     __tablename__ = "department"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(200))
+    tier: Mapped[str] = mapped_column(String(10), default="town")
+    town_code: Mapped[str | None] = mapped_column(String(64))
     attributes: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
 
 

@@ -248,13 +248,16 @@ class _Rerouter:
 
     def reroute(self, incident: Incident, detail: dict[str, Any]) -> bool:
         """Hand the incident to the new place's handler; False (and why) when it stays."""
-        rule = self.book.rules.get(incident.category_code or "")
-        if incident.status not in REROUTABLE or rule is None or incident.lon is None:
+        located = (self.snapshot.where(incident.lon, incident.lat or 0.0)
+                   if incident.lon is not None else None)
+        # the duty of the town the incident lies in under the new boundaries
+        rule = self.book.rule(incident.category_code,
+                              located.town if located is not None else incident.town_code)
+        if incident.status not in REROUTABLE or rule is None or located is None:
             detail["handler"] = "kept"
             detail["why"] = (f"not re-routed: {incident.status}" if rule is not None
                              else "not re-routed: category without a routing rule")
             return False
-        located = self.snapshot.where(incident.lon, incident.lat or 0.0)
         if not located.in_service_area:
             detail["handler"], detail["why"] = "kept", "not re-routed: outside the town"
             return False

@@ -10,16 +10,19 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from gis_service.database import Base
 
-HANDLERS = ("grid", "squad", "department", "town")
+HANDLERS = ("grid", "squad", "department", "town", "county")
 
 
 class Category(Base):
-    """One matter: who handles it (`handler`), who cooperates, and the step deadlines."""
+    """One matter's duty: who handles it (`handler`), who cooperates, and the step deadlines.
+    A row with a `town_code` overrides the county-wide row (no town) in that town, so a code
+    is unique per town (migration 0017)."""
 
     __tablename__ = "category"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    code: Mapped[str] = mapped_column(String(64), unique=True)
+    code: Mapped[str] = mapped_column(String(64))
+    town_code: Mapped[str | None] = mapped_column(String(64))
     name: Mapped[str] = mapped_column(String(200))
     handler: Mapped[str] = mapped_column(String(20))
     department_code: Mapped[str | None] = mapped_column(String(64))

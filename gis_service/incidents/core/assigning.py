@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from gis_service.incidents.core import deadlines
-from gis_service.incidents.core.case import Case, EventRow, next_event, state_of
+from gis_service.incidents.core.case import Case, EventRow, Placeable, next_event, state_of
 from gis_service.incidents.core.routing import (
     NO_ADJUSTMENT,
     Adjustment,
@@ -48,7 +48,7 @@ def route_new(book: RoutingBook, case: Case, located: Located | None, now: datet
         reason = "no coordinates" if located is None else "outside the service area"
         return [next_event(case, actor="system", action="needs_location", at=now,
                            before=before, detail={"reason": reason})]
-    rule = book.rules.get(case.category_code or "")
+    rule = book.rule(case.category_code, located.town)
     if rule is None:
         return []  # unknown category: waits in `reported` for a dispatcher to register
     assignment = router(rule, located) if router else book.handler(located, rule)
@@ -62,8 +62,12 @@ def route_new(book: RoutingBook, case: Case, located: Located | None, now: datet
                        detail=why)]
 
 
-def hand_back(case: Case, town_code: str | None) -> dict[str, str | None]:
-    """A handler returns the case: it goes back to its town's center; who returned it."""
+def hand_back(case: Placeable, county_center: str) -> dict[str, str | None]:
+    """A handler returns the case to its town's center, and a town center returns a ticket
+    to the county center ("not ours"); who returned it."""
     returned_by = {"type": case.assignee_type, "code": case.assignee_code}
-    case.assignee_type, case.assignee_code = "town", town_code
+    if case.assignee_type == "town":
+        case.assignee_type, case.assignee_code = "county", county_center
+    else:
+        case.assignee_type, case.assignee_code = "town", case.town_code
     return returned_by

@@ -1,5 +1,6 @@
-"""Who handles an incident: the responsibility list's handler for its category, resolved at
-its place (grid worker with AB backup, district squad, department, or the town center), and
+"""Who handles an incident: the responsibility list's handler for its category in its town
+(a town's own row, else the county-wide one), resolved at its place (grid worker with AB
+backup, district squad, department, the town center or the county center), and
 what the zone rules add there. Every decision says why, for the history. Everything routing
 reads is one `RoutingBook`, held in memory (`gis_service/incidents/routing_book.py` loads it)."""
 
@@ -12,7 +13,9 @@ from gis_service.incidents.core.case import Case
 from gis_service.locate.located import Located
 from grid_layers.locator import OverlayLayer
 
-COUNTY_CENTER = "county"  # the county center's assignee code until the county tier names one
+# the county center's assignee code in a deployment with no county grid (level 0) above its
+# towns; with one, the county center is named by the county grid's code
+COUNTY_CENTER = "county"
 
 
 @dataclass(frozen=True)
@@ -27,21 +30,27 @@ class Post:
 
 @dataclass(frozen=True)
 class Rule:
-    """A category of the responsibility list."""
+    """A category's duty in the responsibility list: county-wide (`town` None) or a town's."""
 
     code: str
-    handler: str  # grid, squad, department, town
+    handler: str  # grid, squad, department, town, county
     department_code: str | None
     cooperating: tuple[str, ...]
     respond_hours: float
     resolve_hours: float
+    town: str | None = None
+
+    def why(self) -> dict[str, Any]:
+        """Which row decided, as the history names it: the category, and whose duty row
+        (a town's own, or the county-wide one)."""
+        return {"rule": self.code, "duty": self.town or "county-wide", "handler": self.handler}
 
 
 @dataclass(frozen=True)
 class Assignment:
     """The handler chosen and the reasons."""
 
-    type: str  # grid_worker, squad, department, town
+    type: str  # grid_worker, squad, department, town, county
     code: str
     cooperating: tuple[str, ...]
     why: dict[str, Any] = field(default_factory=dict)
@@ -59,10 +68,12 @@ def route(rule: Rule, located: Located, directory: Directory) -> Assignment:
     """The handler for a located incident of a known category."""
     town = located.town
     assert town is not None, "route only incidents inside a town"
-    why: dict[str, Any] = {"rule": rule.code, "handler": rule.handler}
+    why = rule.why()
     cooperating = rule.cooperating
     if rule.handler == "department" and rule.department_code:
         return Assignment("department", rule.department_code, cooperating, why)
+    if rule.handler == "county":
+        return Assignment("county", located.county or COUNTY_CENTER, cooperating, why)
     if rule.handler == "squad":
         if located.district is not None and located.squad is not None:
             why["district"] = located.district
@@ -140,12 +151,25 @@ NO_ADJUSTMENT = Adjustment()
 class RoutingBook:
     """The routing data of one moment."""
 
-    rules: dict[str, Rule]
+    rules: dict[str, Rule]  # the county-wide duty of each category
+    town_rules: dict[tuple[str, str], Rule]  # (category, town) -> that town's own duty
+    county_of: dict[str, str]  # town -> the county grid above it (when there is one)
     zone_rules: list[ZoneRuleData]
     directory: Directory
     projects: OverlayLayer
     # (assignee type, code) -> the name a person reads: workers, squads, departments, centers
     handler_names: dict[tuple[str, str], str]
+
+    def rule(self, category: str | None, town: str | None) -> Rule | None:
+        """The duty of a category in a town: the town's own row, else the county-wide one."""
+        if not category:
+            return None
+        return self.town_rules.get((category, town or "")) or self.rules.get(category)
+
+    def county_center(self, town: str | None) -> str:
+        """The county center above a town: the county grid's code (or the fixed code when
+        no county grid is loaded)."""
+        return self.county_of.get(town or "", COUNTY_CENTER)
 
     def handler_name(self, kind: str, code: str) -> str | None:
         """The name of a handler, or None when unknown."""
@@ -156,7 +180,7 @@ class RoutingBook:
         return bool(self.projects.locate_point(lon, lat))
 
     def handler(self, located: Located, rule: Rule) -> Assignment:
-        """The assignment the responsibility list names for this place."""
+        """The assignment the rule names for this place."""
         return route(rule, located, self.directory)
 
     def adjustment(self, case: Case, located: Located) -> Adjustment:

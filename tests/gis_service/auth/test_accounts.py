@@ -106,7 +106,7 @@ def test_scopes_that_exist_and_suit_the_role_pass(db_session: Session, town: dic
     ("department", "ZZ", ["'ZZ'", "不存在", "部门编号"]),
     ("department", "D2", ["'D2'", "执法片区"]),
     ("dispatcher", "T-A", ["'T-A'", "二级网格", "镇级网格"]),
-    ("commander", "T", ["不带范围", "'T'"]),
+    ("commander", "T-A-1", ["'T-A-1'", "三级网格", "区县网格"]),  # a center: town or county
     ("admin", "T-A-1", ["不带范围"]),
     ("king", None, ["未知角色"]),
 ])

@@ -39,7 +39,8 @@ def test_grid_matter_goes_to_the_grid_worker(client: TestClient, town: dict[str,
         ("T", "T-A", "T-A-1", "D1")
     history = client.get(f"/api/v1/incidents/{body['id']}/history", headers=auth).json()
     assert [h["action"] for h in history] == ["report", "dispatch"]
-    assert history[1]["detail"] == {"auto": True, "rule": "GARBAGE", "handler": "grid",
+    assert history[1]["detail"] == {"auto": True, "rule": "GARBAGE", "duty": "county-wide",
+                                     "handler": "grid",
                                     "grid3": "T-A-1", "post": "A"}
 
 
