@@ -136,7 +136,7 @@ def _return(session: Session, snapshot: Snapshot, incident: Incident,
     if not body.note.strip():
         raise InvalidInputError("退回须在 `note` 中写明原因")
     book = routing_book(snapshot, session)
-    return {"returned_by": hand_back(incident, book.county_center(incident.town_code))}
+    return {"returned_by": hand_back(incident, book.county_of.get(incident.town_code or ""))}
 
 
 def _reopen(session: Session, snapshot: Snapshot, incident: Incident,

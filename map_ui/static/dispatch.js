@@ -6,8 +6,8 @@
   const config = JSON.parse(document.getElementById("dispatch-config").textContent);
   const L10N = window.GisLabels;  // labels.js: the pages' Chinese words for the API's codes
   // which moves the lifecycle allows from which state (the service refuses the rest: 409)
-  const DISPATCHABLE = ["registered", "returned", "needs_location"];
-  const RETURNABLE = ["dispatched", "accepted", "in_progress"];  // re-assign = return + dispatch
+  const IN_HAND = ["dispatched", "accepted", "in_progress"];  // dispatching these re-assigns (改派)
+  const DISPATCHABLE = ["registered", "returned", "needs_location", ...IN_HAND];
   const REJECTABLE = ["reported", "needs_location", "registered", "returned"];
   const MERGEABLE = ["reported", "needs_location", "registered", "dispatched", "accepted",
                      "in_progress", "returned"];
@@ -88,9 +88,6 @@
     let current = incident;
     if (current.status === "reported") {
       current = await act(current, "register", {note: "调度台立案"});
-      if (!current) return null;
-    } else if (RETURNABLE.includes(current.status)) {
-      current = await act(current, "return", {note: `调度台改派${to ? "至 " + to : ""}`});
       if (!current) return null;
     } else if (!DISPATCHABLE.includes(current.status)) {
       say("danger", `事件 #${current.id} ${statusName(current.status)}，流程不允许派遣或改派`);
@@ -179,7 +176,7 @@
           say("danger", `事件 #${incident.id} 尚未定位，请先选定位置`);
           continue;
         }
-        if (RETURNABLE.includes(incident.status)) {
+        if (IN_HAND.includes(incident.status)) {
           say("danger", `事件 #${incident.id} 已派遣，请逐件选择改派对象`);
           continue;
         }
@@ -560,8 +557,9 @@
   function choices(incident) {
     const found = state.found;
     if (incident.status === "needs_location") return [];
-    const open = DISPATCHABLE.includes(incident.status) || incident.status === "reported";
-    const reassign = RETURNABLE.includes(incident.status);
+    const reassign = IN_HAND.includes(incident.status);
+    const open = (DISPATCHABLE.includes(incident.status) && !reassign)
+      || incident.status === "reported";
     if (!open && !reassign) return [];
     if (!found) return [el("p", {class: "dispatch-hint"}, "正在载入推荐处置人…")];
     const verb = reassign ? "改派" : "派遣";
@@ -575,7 +573,7 @@
     const byRule = open && incident.category in config.categories ? el("button", {
       type: "button", class: "btn btn-sm btn-outline-warning mt-2", id: "dispatch-by-rule",
       onclick: () => assign(null, "规则指定的处置人")}, "按规则派遣") : null;
-    return [el("h3", {}, reassign ? "改派给（先退回，再派遣）" : "推荐处置人"), rows, byRule];
+    return [el("h3", {}, reassign ? "改派给" : "推荐处置人"), rows, byRule];
   }
 
   function mergeSection(incident) {

@@ -62,11 +62,11 @@ def route_new(book: RoutingBook, case: Case, located: Located | None, now: datet
                        detail=why)]
 
 
-def hand_back(case: Placeable, county_center: str) -> dict[str, str | None]:
+def hand_back(case: Placeable, county_center: str | None) -> dict[str, str | None]:
     """A handler returns the case to its town's center, and a town center returns a ticket
-    to the county center ("not ours"); who returned it."""
+    to the county center above it, when there is one ("not ours"); who returned it."""
     returned_by = {"type": case.assignee_type, "code": case.assignee_code}
-    if case.assignee_type == "town":
+    if case.assignee_type == "town" and county_center is not None:
         case.assignee_type, case.assignee_code = "county", county_center
     else:
         case.assignee_type, case.assignee_code = "town", case.town_code

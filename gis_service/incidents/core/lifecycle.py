@@ -29,8 +29,9 @@ TRANSITIONS: dict[str, Transition] = {
     "register": Transition(frozenset({"reported"}), "registered", CENTER),
     "reject": Transition(frozenset({"reported", "needs_location", "registered", "returned"}),
                          "rejected", CENTER),
-    "dispatch": Transition(frozenset({"registered", "returned", "needs_location"}),
-                           "dispatched", CENTER),
+    # from a handler's hands too: the center re-assigns (改派), the county sends a ticket down
+    "dispatch": Transition(frozenset({"registered", "returned", "needs_location", "dispatched",
+                                      "accepted", "in_progress"}), "dispatched", CENTER),
     "accept": Transition(frozenset({"dispatched"}), "accepted", HANDLERS | CENTER),
     "return": Transition(frozenset({"dispatched", "accepted", "in_progress"}), "returned",
                          HANDLERS | CENTER),
