@@ -12,6 +12,7 @@ from gis_service.dashboard import queries
 from gis_service.dashboard.kpi import closures, month_start
 from gis_service.errors import NotFoundError
 from gis_service.incidents.models import Incident
+from gis_service.incidents.queries import in_grid
 from gis_service.incidents.scope import visible
 from gis_service.people.service import list_workers
 
@@ -24,7 +25,7 @@ def grid_card(session: Session, *, principal: Principal, code: str, now: datetim
     grid = session.execute(queries.grid_version(code, now)).first()
     if grid is None:
         raise NotFoundError(f"no grid {code}")
-    scope = visible(principal) & queries.in_grid(code, grid.level)
+    scope = visible(principal) & in_grid(code, grid.level)
     month = month_start(now)
     open_rows = session.execute(queries.open_incidents(scope, now, yellow_share, OPEN_LISTED))
     open_count = session.scalar(queries.counted(scope, Incident.status.in_(queries.OPEN)))

@@ -121,16 +121,6 @@ def grid_version(code: str, at: datetime) -> Rows:
                   GridVersion.parent_code).where(GridVersion.code == code, valid_at(at))
 
 
-def in_grid(code: str, level: int | None) -> ColumnElement[bool]:
-    """Incidents inside the grid `code` of the given level (None: a special-purpose grid);
-    one column each, so the grid's index serves it."""
-    column = {1: Incident.town_code, 2: Incident.grid2_code, 3: Incident.grid3_code}.get(
-        level or 0)
-    if column is None:
-        return Incident.special_codes.any_() == code
-    return column == code
-
-
 def day_incidents(scope: ColumnElement[bool], start: datetime, end: datetime,
                   limit: int) -> Rows:
     """Placed incidents reported in [start, end), in the order they came."""

@@ -48,6 +48,20 @@ QUEUES: dict[str, dict[str, Any]] = {
 }
 
 
+def in_grid(code: str, level: int | None) -> ColumnElement[bool]:
+    """Incidents inside the grid `code` of the given level (None: a special-purpose grid, 0:
+    a county, by its towns in any version of the boundaries); one column each, so that
+    column's index serves it."""
+    if level == 0:
+        return Incident.town_code.in_(select(GridVersion.code).where(
+            GridVersion.level == 1, GridVersion.parent_code == code))
+    column = {1: Incident.town_code, 2: Incident.grid2_code, 3: Incident.grid3_code}.get(
+        level or 0)
+    if column is None:
+        return Incident.special_codes.any_() == code
+    return column == code
+
+
 def locked(session: Session, incident_id: int, scope: ColumnElement[bool]) -> Incident | None:
     """The incident, row-locked for an action, when the caller may see it."""
     stmt = select(Incident).where(Incident.id == incident_id, scope).with_for_update()

@@ -32,6 +32,7 @@ from gis_service.grids.queries import valid_at
 from gis_service.incidents.core.deadlines import closed_on_time
 from gis_service.incidents.core.lifecycle import OPEN_STATES, RESOLUTIONS
 from gis_service.incidents.models import Incident, IncidentEvent
+from gis_service.incidents.queries import in_grid
 from gis_service.people.models import Department
 from gis_service.places.models import District
 from gis_service.responsibilities.models import Category
@@ -80,14 +81,10 @@ def towns(at: datetime) -> Rows:
 
 
 def in_area(kind: str, code: str, level: int | None) -> ColumnElement[bool]:
-    """Incidents inside the area; one column each, so that column's index may serve it."""
+    """Incidents inside the area (a district, or a grid of any level)."""
     if kind == "district":
         return Incident.district_code == code
-    column = {1: Incident.town_code, 2: Incident.grid2_code, 3: Incident.grid3_code}.get(
-        level or 0)
-    if column is None:  # a special-purpose grid overlays the others
-        return Incident.special_codes.any_() == code
-    return column == code
+    return in_grid(code, level)
 
 
 def _reported_in(start: datetime, end: datetime) -> ColumnElement[bool]:

@@ -18,6 +18,7 @@ from gis_service.hotspots.service import scan_hotspots
 from gis_service.incidents.core.lifecycle import RESOLUTIONS
 from gis_service.incidents.scope import EVERYWHERE, visible
 from gis_service.reports import queries
+from gis_service.reports.measures import RATIO_721_TARGET, mean_rating, rate, ratio_721
 from gis_service.reports.periods import comparable, days, last_full_week, month_of, week_of
 from gis_service.timeutil import CHINA_TIME
 
@@ -63,10 +64,6 @@ def _condition(principal: Principal | None, area: dict[str, Any] | None) -> Colu
     return and_(scope, queries.in_area(area["kind"], area["code"], area["level"]))
 
 
-def _rate(part: int, whole: int) -> float | None:
-    return round(part / whole, 4) if whole else None
-
-
 def _hours(value: Any) -> float | None:
     return round(float(value), 2) if value is not None else None
 
@@ -93,7 +90,7 @@ def _intake(session: Session, scope: ColumnElement[bool], start: datetime,
 
 def _step_block(row: Any, offset: int) -> dict[str, Any]:
     on_time, late = row[offset], row[offset + 1]
-    return {"on_time": on_time, "late": late, "rate": _rate(on_time, on_time + late)}
+    return {"on_time": on_time, "late": late, "rate": rate(on_time, on_time + late)}
 
 
 def _steps(session: Session, scope: ColumnElement[bool], start: datetime,
@@ -107,22 +104,18 @@ def _steps(session: Session, scope: ColumnElement[bool], start: datetime,
     resolutions = dict(zip(RESOLUTIONS, total[i + 4:i + 7], strict=True))
     ratings = dict(zip(queries.RATINGS, total[i + 7:i + 12], strict=True))
     returns, escalations = total[i + 12:i + 14]
-    resolved = sum(resolutions.values())
     rated = sum(ratings.values())
     returned = _ranked({r[1]: int(r[i + 12]) for r in rows if r[0] == 0 and r[i + 12]})
     return {
         "on_time": {step: _step_block(total, 2 + 2 * n) for n, step in enumerate(STEPS)},
-        "closures": {"closed": closed, "on_time": on_time, "on_time_rate": _rate(on_time, closed),
+        "closures": {"closed": closed, "on_time": on_time, "on_time_rate": rate(on_time, closed),
                      "handling_hours": {"median": _hours(median), "p90": _hours(p90)}},
         "returns": {"returns": int(returns), "escalations": int(escalations),
                     "top_returned_categories": returned[:TOP]},
-        "ratio_721": {"counts": resolutions,
-                      "ratio": ([round(10 * resolutions[r] / resolved, 1) for r in RESOLUTIONS]
-                                if resolved else None),
-                      "target": [7, 2, 1]},
+        "ratio_721": {"counts": resolutions, "ratio": ratio_721(resolutions),
+                      "target": RATIO_721_TARGET},
         "satisfaction": {"rated": rated,
-                         "mean": (round(sum(k * n for k, n in ratings.items()) / rated, 2)
-                                  if rated else None),
+                         "mean": mean_rating(sum(k * n for k, n in ratings.items()), rated),
                          "distribution": {str(k): n for k, n in ratings.items()}},
     }
 
@@ -162,9 +155,9 @@ def headline(session: Session, scope: ColumnElement[bool], start: datetime,
         queries.closure_figures(scope, start, end)).one()
     return {"intake": intake, "closed": closed,
             "open_at_end": open_at_end,
-            "close_on_time_rate": _rate(on_time, closed),
+            "close_on_time_rate": rate(on_time, closed),
             "handling_median_hours": _hours(median), "handling_p90_hours": _hours(p90),
-            "satisfaction_mean": round(rated_sum / rated, 2) if rated else None}
+            "satisfaction_mean": mean_rating(rated_sum or 0, rated)}
 
 
 def _delta(now: Any, before: Any) -> dict[str, Any]:
