@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
@@ -14,6 +15,7 @@ from sqlalchemy import (
     cast,
     exists,
     func,
+    literal_column,
     null,
     or_,
     select,
@@ -110,7 +112,25 @@ def conditions(filters: dict[str, Any], now: datetime) -> list[ColumnElement[boo
         where.append(late if filters["overdue"] else ~late)
     if filters.get("whistle") is not None:
         where.append(whistled() if filters["whistle"] else ~whistled())
+    for term in str(filters.get("q") or "").split():
+        where.append(mentions(term))
     return where
+
+
+# the text the list's `q` searches, written exactly as the bigram index of migration 0018
+SEARCHED = (func.coalesce(Incident.description, literal_column("''")) + literal_column("' '")
+            + func.coalesce(Incident.address, literal_column("''")))
+
+
+def mentions(term: str) -> ColumnElement[bool]:
+    """Incidents whose description or address contains `term` (any case): the character
+    pairs' index narrows them (a term of two characters or more), ILIKE decides."""
+    pattern = "%" + re.sub(r"([\\%_])", r"\\\1", term) + "%"
+    contains = SEARCHED.ilike(pattern)
+    if len(term) < 2:
+        return contains
+    pairs = func.text_bigrams(SEARCHED).op("@>", is_comparison=True)(func.text_bigrams(term))
+    return and_(pairs, contains)
 
 
 def whistled() -> ColumnElement[bool]:

@@ -167,6 +167,10 @@ def list_incidents(
     overdue: bool | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: str | None = None,
+    q: Annotated[str | None, Query(
+        max_length=100, description="words of the description or address (each must occur; "
+                                    "Chinese needs no spaces: 违章搭建 finds it inside a "
+                                    "sentence)")] = None,
     whistle: Annotated[bool | None, Query(
         description="open incidents whose grid called departments (吹哨)")] = None,
     queue: Annotated[str | None, Query(
@@ -179,7 +183,7 @@ def list_incidents(
     """Incidents the caller may see, most urgent (earliest due) first, a page at a time.
     `status` may name several states, comma-separated."""
     filters = {"status": status, "grid": grid, "district": district, "category": category,
-               "bbox": _bbox(bbox), "overdue": overdue, "whistle": whistle, "limit": limit,
+               "bbox": _bbox(bbox), "overdue": overdue, "whistle": whistle, "q": q, "limit": limit,
                "after": _cursor(cursor), **_queue(queue)}
     scope = visible(principal)
     if assignee == "me":
