@@ -3,10 +3,10 @@
 A scope decides what an account sees (gis_service/incidents/scope.py reads it): a grid
 worker's grid, a squad's district (or its squad code, what incidents are assigned to), a
 department's code, a dispatcher's or commander's town (a town center) or county (the county
-center, which sees every town under it). A code that names nothing makes an account that sees
-nothing and says nothing about why, so it is refused here, naming the code and what the role
-expects. Admins and planners see everywhere; the scope rule ignores any code they carry, so
-they take none rather than one that would mislead.
+center, which sees every town under it), a planner's town or county (what their plans may
+change: plans/edits.py). A code that names nothing makes an account that sees nothing and says
+nothing about why, so it is refused here, naming the code and what the role expects. Admins
+see everywhere and take no scope rather than one that would mislead.
 """
 
 from __future__ import annotations
@@ -40,7 +40,8 @@ ROLE_SCOPES: dict[str, ScopeRule] = {
     "admin": ScopeRule(False, frozenset(), "不带范围（看全部）"),
     "commander": ScopeRule(False, frozenset({"county", "town"}),
                            "区县网格（0 级）或镇级网格（1 级）编号，或不带范围"),
-    "planner": ScopeRule(False, frozenset(), "不带范围（看全部）"),
+    "planner": ScopeRule(False, frozenset({"county", "town"}),
+                         "区县网格（0 级）或镇级网格（1 级）编号，或不带范围（可改全部）"),
     "dispatcher": ScopeRule(False, frozenset({"county", "town"}),
                             "区县网格（0 级）或镇级网格（1 级）编号，或不带范围"),
     "grid_worker": ScopeRule(True, frozenset({"grid"}), "现有的二级或三级网格编号"),

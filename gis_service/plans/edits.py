@@ -13,10 +13,11 @@ from geoalchemy2.shape import from_shape
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy.orm import Session
 
-from gis_service.errors import ConflictError, NotFoundError
+from gis_service.errors import ConflictError, ForbiddenError, NotFoundError
 from gis_service.plans import queries
 from gis_service.plans.drafts import as_stored, plan_grids, shape_of
 from gis_service.plans.models import Plan, PlanEdit, PlanGrid
+from gis_service.plans.wording import out_of_scope
 from grid_layers.plan_edits import node
 
 # columns a snapshot keeps besides code and geometry
@@ -44,13 +45,66 @@ def _restore(grid: PlanGrid, saved: dict[str, Any]) -> None:
 
 class Edit:
     """One edit of a draft in progress: the plan's grids by code; each grid is snapshotted the
-    first time the edit touches it, and finish() writes the log row and moves the version."""
+    first time the edit touches it, and finish() writes the log row and moves the version.
 
-    def __init__(self, session: Session, plan: Plan, *, actor: str, now: datetime) -> None:
+    `scope` is the planner's: a town's code lets the edit change that town's grids only
+    (not its outline); the county grid's code, the grids of every town of the county and
+    their outlines; None, everything. finish() refuses (ForbiddenError) an edit that reached
+    further, before anything is committed."""
+
+    def __init__(self, session: Session, plan: Plan, *, actor: str, now: datetime,
+                 scope: str | None = None) -> None:
         self.session, self.plan, self.actor, self.now = session, plan, actor, now
         self.grids = {g.code: g for g in plan_grids(session, plan.id)}
         self.before: dict[str, dict[str, Any]] = {}
         self.reshaped: set[str] = set()  # grids given a new geometry, to node at the end
+        self.scope = scope
+
+    def may_change(self, code: str) -> bool:
+        """Whether the edit's scope reaches the grid as it is now (a new code: yes)."""
+        place = self._place(code)
+        return place is None or self._reaches(*place)
+
+    def _reaches(self, level: int | None, parent_code: str | None) -> bool:
+        """Whether the scope reaches a grid of this level under this parent."""
+        if self.scope is None:
+            return True
+        if level == 0:
+            return False  # the county itself: unscoped planners only
+        if level == 1:
+            return parent_code == self.scope  # a town outline: its county's planners
+        return self._town_of(parent_code) in self._reach()
+
+    def _place(self, code: str | None) -> tuple[int | None, str | None] | None:
+        """A grid's (level, parent): as the edit has made it, else as it was before."""
+        grid = self.grids.get(code or "")
+        if grid is not None:
+            return grid.level, grid.parent_code
+        was = self.before.get(code or "")
+        return (was["level"], was["parent_code"]) if was and was["exists"] else None
+
+    def _reach(self) -> set[str]:
+        """The scope's own code and, for a county, every town under it."""
+        return {self.scope or ""} | {c for c, g in self.grids.items()
+                                     if g.level == 1 and g.parent_code == self.scope}
+
+    def _town_of(self, code: str | None) -> str | None:
+        """The town (or county) a chain of parents leads up to."""
+        for _ in range(4):  # county, town, village, grid: a longer chain is a loop
+            place = self._place(code)
+            if place is None:
+                return None
+            if place[0] in (0, 1):
+                return code
+            code = place[1]
+        return None
+
+    def _check_scope(self) -> None:
+        """Every grid the edit touched, as it was and as it is, within the scope."""
+        for code, was in self.before.items():
+            before_ok = not was["exists"] or self._reaches(was["level"], was["parent_code"])
+            if not (before_ok and self.may_change(code)):
+                raise ForbiddenError(out_of_scope(code, self.scope))
 
     def grid(self, code: str) -> PlanGrid:
         """A grid of the plan; 404 when it has none with this code."""
@@ -93,7 +147,10 @@ class Edit:
 
     def finish(self, operation: str, detail: dict[str, Any]) -> PlanEdit:
         """Node the reshaped grids with those they touch, log the edit with its snapshots and
-        move the plan's version on."""
+        move the plan's version on. ForbiddenError when the edit reached beyond the scope
+        (checked before noding: a neighbour across the scope's edge takes the shared
+        vertices too, its shape unchanged)."""
+        self._check_scope()
         self._node()
         edit = PlanEdit(plan_id=self.plan.id, seq=queries.next_seq(self.session, self.plan.id),
                         at=self.now, actor=self.actor, operation=operation, detail=detail,

@@ -187,7 +187,8 @@ def apply(session: Session, *, principal: Principal, plan_id: int, op: Op,
           if_match: str | None, now: datetime) -> Plan:
     """Run one operation on a draft as one logged edit, committed."""
     plan = editable(session, principal=principal, plan_id=plan_id, if_match=if_match)
-    edit = Edit(session, plan, actor=principal.username, now=now)
+    edit = Edit(session, plan, actor=principal.username, now=now,
+                scope=principal.scope_code)
     try:
         detail = _RUN[op.op](edit, op)
     except EditError as exc:

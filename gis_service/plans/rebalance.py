@@ -148,9 +148,10 @@ def _note(source: Plan, band: tuple[int, int], seed: int, parents: list[str],
 
 def suggest_rebalance(session: Session, *, plan_id: int, owner: str, band: tuple[int, int],
                       parents: Sequence[str] | None = None, seed: int = 0,
-                      now: datetime) -> tuple[Plan, dict[str, Any]]:
+                      now: datetime, scope: str | None = None) -> tuple[Plan, dict[str, Any]]:
     """A new draft copying the plan, with the chosen parents' level-3 grids rebalanced (by
-    default every parent with a grid outside the band), and a summary; committed."""
+    default every parent in the planner's `scope` with a grid outside the band), and a
+    summary; committed."""
     source = session.get(Plan, plan_id)
     if source is None:
         raise NotFoundError(f"没有方案 {plan_id}")
@@ -167,13 +168,13 @@ def suggest_rebalance(session: Session, *, plan_id: int, owner: str, band: tuple
     children = {code: [g for g in grids if g.level == 3 and g.parent_code == code]
                 for code in level2}
     taken = {g.code for g in grids}
-    edit = Edit(session, plan, actor=owner, now=now)
+    edit = Edit(session, plan, actor=owner, now=now, scope=scope)
     before: dict[str, float] = {}
     after: dict[str, float] = {}
     done, scaled = [], False
     for code in sorted(level2):  # every parent: the summary is over the plan's level-3 grids
         kids = children[code]
-        if not kids:
+        if not kids or not edit.may_change(code):
             continue
         units = units_of(session, level2[code], kids)
         totals = _totals(kids, units)

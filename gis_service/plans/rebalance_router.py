@@ -52,7 +52,7 @@ def rebalance_plan(plan_id: int, request: Request, session: SessionDep, principa
     band = body.band or parse_band(context_of(request).settings.plan_band_households)
     plan, summary = suggest_rebalance(session, plan_id=plan_id, owner=principal.username,
                                       band=band, parents=body.parents, seed=body.seed,
-                                      now=datetime.now(UTC))
+                                      now=datetime.now(UTC), scope=principal.scope_code)
     return RebalanceRead(id=plan.id, name=plan.name, note=plan.note, owner=plan.owner,
                          status=plan.status, version=plan.version, source_plan_id=plan_id,
                          rebalance=summary)

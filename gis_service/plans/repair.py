@@ -22,7 +22,8 @@ def repair_plan(session: Session, *, principal: Principal, plan_id: int, if_matc
     """Repair the draft's grids; one edit when anything changed (the version moves only
     then); committed."""
     plan = editable(session, principal=principal, plan_id=plan_id, if_match=if_match)
-    edit = Edit(session, plan, actor=principal.username, now=now)
+    edit = Edit(session, plan, actor=principal.username, now=now,
+                scope=principal.scope_code)
     records = [as_record(g) for g in edit.grids.values()]
     outcome = repair_hierarchy(records, tolerance_m)
     changed = [new for old, new in zip(records, outcome.records, strict=True)

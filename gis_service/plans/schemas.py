@@ -51,7 +51,7 @@ class GridProperties(_Strict):
 
     code: str | None = Field(default=None, max_length=64)
     name: str = Field(min_length=1, max_length=200)
-    level: Literal[1, 2, 3] | None = None
+    level: Literal[0, 1, 2, 3] | None = None  # 0: the county
     kind: str = Field(min_length=1, max_length=40)
     parent_code: str | None = Field(default=None, max_length=64)
     households: int | None = Field(default=None, ge=0)

@@ -196,7 +196,8 @@ def put_grid(session: Session, *, principal: Principal, plan_id: int, code: str,
         raise InvalidInputError(f"要素的编码 {props.code} 与地址中的 {code} 不一致")
     geometry = parse_geometry(feature.geometry, ("Polygon", "MultiPolygon"), props.crs)
     plan = editable(session, principal=principal, plan_id=plan_id, if_match=if_match)
-    edit = Edit(session, plan, actor=principal.username, now=now)
+    edit = Edit(session, plan, actor=principal.username, now=now,
+                scope=principal.scope_code)
     neighbours, parent = _frame(edit, code, props.kind, props.level, props.parent_code)
     try:
         snapped = snap_to_neighbours(geometry, neighbours=neighbours, parent=parent)
@@ -215,7 +216,8 @@ def delete_grid(session: Session, *, principal: Principal, plan_id: int, code: s
                 if_match: str | None, now: datetime) -> Plan:
     """Remove one grid from a draft."""
     plan = editable(session, principal=principal, plan_id=plan_id, if_match=if_match)
-    edit = Edit(session, plan, actor=principal.username, now=now)
+    edit = Edit(session, plan, actor=principal.username, now=now,
+                scope=principal.scope_code)
     edit.delete(code)
     edit.finish("delete", {"code": code})
     session.commit()
