@@ -19,7 +19,8 @@ QUEUES = (
     ("needs_location", "待定位"),
     ("awaiting", "待派遣"),
     ("center", "中心承办"),
-    ("returned", "已退回"),
+    ("escalated", "上报本中心"),
+    ("returned", "退回本中心"),
     ("to_verify", "待核查"),
     ("to_close", "待结案"),
     ("overdue", "已超期"),
@@ -46,6 +47,11 @@ PAGE = """<!doctype html>
 <main class="dispatch-main">
   <section class="dispatch-queues" aria-label="待办队列">
     <ul class="nav nav-tabs" role="tablist">{tabs}</ul>
+    <form class="dispatch-search" id="search-form" role="search">
+      <input type="search" id="search" class="form-control form-control-sm" maxlength="100"
+             placeholder="按描述或地址查找（如：违章搭建 东村）" aria-label="查找事件">
+      <button type="submit" class="btn btn-sm btn-outline-info">查找</button>
+    </form>
     <div class="dispatch-bulk">
       <label><input type="checkbox" id="select-all"> 全选</label>
       <button type="button" id="bulk-dispatch" class="btn btn-sm btn-warning" disabled>

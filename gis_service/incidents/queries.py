@@ -37,12 +37,15 @@ from gis_service.responsibilities.models import ZoneRule
 # the handler's own work in hand: what "workload" counts when suggesting a handler
 IN_HAND = ("dispatched", "accepted", "in_progress")
 # the dispatcher console's queues as list filters (an incident may sit in more than one)
-# — together, everything whose next move is the command center's
+# — together, everything whose next move is the command center's. `mine`: only what is
+# assigned to the caller's own center (a town's, or the county's; every center's for a
+# center account without a scope), see incidents/scope.assigned_to
 QUEUES: dict[str, dict[str, Any]] = {
     "needs_location": {"status": "needs_location"},
     "awaiting": {"status": "reported,registered"},
-    "center": {"assignee_type": "town,county", "status": ",".join(IN_HAND)},
-    "returned": {"status": "returned"},
+    "center": {"status": ",".join(IN_HAND), "mine": True},
+    "escalated": {"escalated": True, "mine": True},
+    "returned": {"status": "returned", "mine": True},
     "to_verify": {"status": "resolved"},
     "to_close": {"status": "verified"},
     "overdue": {"overdue": True},
@@ -96,9 +99,6 @@ def conditions(filters: dict[str, Any], now: datetime) -> list[ColumnElement[boo
         grid = filters["grid"]
         where.append(or_(Incident.grid3_code == grid, Incident.grid2_code == grid,
                          Incident.town_code == grid))
-    if filters.get("assignee_type"):
-        kinds = [k.strip() for k in str(filters["assignee_type"]).split(",") if k.strip()]
-        where.append(Incident.assignee_type.in_(kinds))
     if filters.get("district"):
         where.append(Incident.district_code == filters["district"])
     if filters.get("category"):
@@ -112,6 +112,8 @@ def conditions(filters: dict[str, Any], now: datetime) -> list[ColumnElement[boo
         where.append(late if filters["overdue"] else ~late)
     if filters.get("whistle") is not None:
         where.append(whistled() if filters["whistle"] else ~whistled())
+    if filters.get("escalated"):  # handed up and still open
+        where.append(and_(Incident.escalation_level > 0, Incident.status.in_(OPEN_STATES)))
     for term in str(filters.get("q") or "").split():
         where.append(mentions(term))
     return where

@@ -186,7 +186,7 @@ def list_incidents(
                "bbox": _bbox(bbox), "overdue": overdue, "whistle": whistle, "q": q, "limit": limit,
                "after": _cursor(cursor), **_queue(queue)}
     scope = visible(principal)
-    if assignee == "me":
+    if assignee == "me" or filters.pop("mine", False):
         scope = and_(scope, assigned_to(principal))
     rows = list(session.scalars(queries.filtered(scope, filters, datetime.now(UTC))))
     more = len(rows) > limit
@@ -213,8 +213,9 @@ def _queue(name: str | None) -> dict[str, object]:
 @router.get("/incidents/queues")
 def queue_counts(session: SessionDep, principal: PrincipalDep) -> QueueCounts:
     """How many incidents the caller may see wait in each dispatcher-console queue."""
-    now, scope = datetime.now(UTC), visible(principal)
-    return QueueCounts(**{name: queries.count(session, scope, filters, now)
+    now, scope, mine = datetime.now(UTC), visible(principal), assigned_to(principal)
+    return QueueCounts(**{name: queries.count(session, and_(scope, mine) if filters.get("mine")
+                                              else scope, filters, now)
                           for name, filters in queries.QUEUES.items()})
 
 

@@ -195,6 +195,7 @@ class QueueCounts(BaseModel):
     needs_location: int
     awaiting: int
     center: int
+    escalated: int
     returned: int
     to_verify: int
     to_close: int

@@ -17,6 +17,7 @@
   const state = {
     queue: config.queues[0].key, items: [], counts: {}, selected: null, checked: new Set(),
     placing: false, busy: false, timer: null, grids: {}, found: null, history: [], links: [],
+    search: "",  // words of a description or address: the list shows what matches, any queue
   };
 
   // ---- small helpers ----------------------------------------------------------------------
@@ -278,7 +279,8 @@
   async function refresh() {
     const [counts, list] = await Promise.all([
       api("/api/v1/incidents/queues"),
-      api(`/api/v1/incidents?queue=${encodeURIComponent(state.queue)}&limit=200`),
+      api(state.search ? `/api/v1/incidents?q=${encodeURIComponent(state.search)}&limit=200`
+        : `/api/v1/incidents?queue=${encodeURIComponent(state.queue)}&limit=200`),
     ]);
     if (counts.ok) renderCounts(counts.body);
     if (list.ok) {
@@ -287,6 +289,8 @@
       for (const id of [...state.checked]) if (!present.has(id)) state.checked.delete(id);
       renderRows();
       drawIncidents();
+    } else if (state.search) {
+      say("danger", `查找失败：${refusal(list)}`);
     }
     document.getElementById("refreshed").textContent =
       `更新于 ${new Date().toLocaleTimeString("zh-CN", {hour12: false})}`;
@@ -330,7 +334,9 @@
            dueText(incident.due_at)),
         el("td", {}, handlerName(incident.assignee)));
     }));
-    document.getElementById("queue-empty").hidden = state.items.length > 0;
+    const empty = document.getElementById("queue-empty");
+    empty.textContent = state.search ? `没有描述或地址含“${state.search}”的事件` : "此队列暂无事件";
+    empty.hidden = state.items.length > 0;
     updateBulk();
   }
 
@@ -348,11 +354,26 @@
 
   function showQueue(key) {
     state.queue = key;
+    state.search = "";
+    document.getElementById("search").value = "";
     state.checked.clear();
+    markTabs(key);
+    return refresh();
+  }
+
+  function markTabs(key) {
     for (const tab of document.querySelectorAll("[data-queue]")) {
       tab.classList.toggle("active", tab.dataset.queue === key);
       tab.setAttribute("aria-selected", String(tab.dataset.queue === key));
     }
+  }
+
+  // Find by words: the list shows every incident the caller may see that matches, whatever
+  // its queue, until a queue is chosen again or the box is cleared.
+  function search(words) {
+    state.search = words.trim();
+    state.checked.clear();
+    markTabs(state.search ? null : state.queue);
     return refresh();
   }
 
@@ -612,6 +633,13 @@
     renderRows();
   });
   document.getElementById("bulk-dispatch").addEventListener("click", bulkDispatch);
+  document.getElementById("search-form").addEventListener("submit", (e) => {
+    e.preventDefault();
+    search(document.getElementById("search").value);
+  });
+  document.getElementById("search").addEventListener("search", (e) => {
+    if (!e.target.value) search("");  // the box's clear button
+  });
 
   loadGrids().then(() => showQueue(state.queue)).then(schedule);
 })();

@@ -196,6 +196,15 @@ def test_up_to_the_county_down_to_a_town_and_back(
     assert back.json()["status"] == "returned" and handler(back.json()) == ("county", "C")
     history = client.get(f"/api/v1/incidents/{incident['id']}/history", headers=auth).json()
     assert history[-1]["detail"]["returned_by"] == {"type": "town", "code": "T"}
+    def queues(headers: Headers) -> dict[str, int]:
+        counts = client.get("/api/v1/incidents/queues", headers=headers).json()
+        return {k: counts[k] for k in ("center", "escalated", "returned")}
+
+    # the returned ticket waits in the county's queue, not the town's
+    assert queues(county_c) == {"center": 0, "escalated": 1, "returned": 1}
+    assert queues(town_t) == {"center": 0, "escalated": 0, "returned": 0}
+    listed = client.get("/api/v1/incidents", headers=county_c, params={"queue": "returned"})
+    assert [item["id"] for item in listed.json()["items"]] == [incident["id"]]
     again = _act(client, county_c, back.json(), "dispatch", to="department:CJ")
     assert again.status_code == 200 and handler(again.json()) == ("department", "CJ")
 

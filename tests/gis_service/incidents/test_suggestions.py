@@ -193,8 +193,10 @@ def test_the_consoles_queues(client: TestClient, town: dict[str, Path],
     assert ids(client, auth, queue="to_close") == {verified["id"]}
     counts = client.get("/api/v1/incidents/queues", headers=auth)
     assert counts.status_code == 200, counts.text
-    assert counts.json() == {"needs_location": 1, "awaiting": 2, "center": 1, "returned": 1,
-                             "to_verify": 1, "to_close": 1, "overdue": 0, "whistle": 1}
+    assert counts.json() == {"needs_location": 1, "awaiting": 2, "center": 1, "escalated": 1,
+                             "returned": 1, "to_verify": 1, "to_close": 1, "overdue": 0,
+                             "whistle": 1}
+    assert ids(client, auth, queue="escalated") == {escalated["id"]}
     bad = client.get("/api/v1/incidents", headers=auth, params={"queue": "nope"})
     assert bad.status_code == 422
 
