@@ -4,8 +4,10 @@ HTML from pure builders."""
 from __future__ import annotations
 
 import gzip
+import html
 from datetime import UTC, datetime
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -20,6 +22,10 @@ from map_ui.pages import login_page
 from map_ui.wall import render_wall
 
 router = APIRouter(include_in_schema=False)
+NO_SUCH_TOWN = """<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">
+<title>没有这个镇 · 网格化指挥平台</title></head><body>
+<p id="no-town">没有编号为 {town} 的镇，或它不在您能查看的范围内。</p>
+<p><a href="/">返回一张图</a></p></body></html>"""
 
 
 async def optional_principal(request: Request) -> Principal | None:
@@ -34,12 +40,17 @@ OptionalPrincipalDep = Annotated[Principal | None, Depends(optional_principal)]
 
 
 @router.get("/", response_class=HTMLResponse)
-def wall(request: Request, session: SessionDep, principal: OptionalPrincipalDep) -> Response:
-    """The one-map wall of the town; the town's incidents are shown to signed-in users only."""
+def wall(request: Request, session: SessionDep, principal: OptionalPrincipalDep,
+         town: Annotated[str | None, Query(max_length=64)] = None) -> Response:
+    """The one-map wall of the town (a town center's own; the county's with its towns, or a
+    town of it by `?town=CODE`); the incidents are shown to signed-in users only."""
     if principal is None:
-        return RedirectResponse("/login?next=/", status_code=303)
+        next_url = f"/?town={quote(town)}" if town else "/"
+        return RedirectResponse(f"/login?next={quote(next_url)}", status_code=303)
     data = gather_wall(session, principal=principal, now=datetime.now(UTC),
-                       settings=context_of(request).settings)
+                       settings=context_of(request).settings, town=town)
+    if data is None:
+        return HTMLResponse(NO_SUCH_TOWN.format(town=html.escape(town or "")), status_code=404)
     return _compressed(request, render_wall(data))
 
 

@@ -15,6 +15,7 @@ from map_ui import wall_style as style
 from map_ui.assets import use_local_assets
 from map_ui.geometry import bounds_of
 from map_ui.nav import nav_html
+from map_ui.wall_area import WallArea
 from map_ui.wall_live import Names, add_live
 
 Feature = dict[str, Any]
@@ -48,6 +49,8 @@ class WallData:
     role: str = ""  # who looks (the links to other pages follow it); none: no links
     username: str = ""
     basemap: Basemap | None = None
+    area: WallArea | None = None  # the town or county shown (None: whatever is given)
+    grid_names: dict[str, str] = field(default_factory=dict)  # every grid's, for the cards
 
 
 def render_wall(data: WallData) -> str:
@@ -72,13 +75,17 @@ def build_wall(data: WallData) -> folium.Map:
     bounds = bounds_of(data.grids)
     if bounds is not None:
         fmap.fit_bounds(bounds)
-    panels.decorate(fmap, data.now, town=_town_name(data.grids),
+    area = data.area
+    panels.decorate(fmap, data.now, town=area.name if area else _town_name(data.grids),
                     projects=[str(_prop(f, "status")) for f in data.projects],
                     empty=not data.grids,
-                    nav=nav_html(data.role, "wall", username=data.username) if data.role else "")
-    names = Names(categories=data.categories,
-                  grids={str(_prop(g, "code")): str(_prop(g, "name")) for g in data.grids})
-    add_live(fmap, control, layers, grid_layers, names)
+                    nav=nav_html(data.role, "wall", username=data.username) if data.role else "",
+                    back=area is not None and area.drilled)
+    names = Names(categories=data.categories, grids=data.grid_names or {
+        str(_prop(g, "code")): str(_prop(g, "name")) for g in data.grids})
+    add_live(fmap, control, layers, grid_layers, names,
+             town=area.town if area is not None and area.drilled else None,
+             league=area is not None and area.town is None and len(area.towns) > 1)
     return fmap
 
 

@@ -42,6 +42,7 @@ class LiveLinks:
     positions: str = "/api/v1/patrols/positions"
     incident_tiles: str = "/tiles/incidents/{z}/{x}/{y}.pbf"
     hotspots: str = "/api/v1/hotspots"
+    league: str = "/api/v1/reports/league"
 
 
 @dataclass(frozen=True)
@@ -86,10 +87,13 @@ def live_refs(fmap: folium.Map, control: folium.LayerControl,
             f"layers: {{{named}}}, grids: [{grids}]}}")
 
 
-def live_config(links: LiveLinks = LiveLinks(), names: Names = Names()) -> dict[str, Any]:
+def live_config(links: LiveLinks = LiveLinks(), names: Names = Names(),
+                town: str | None = None, league: bool = False) -> dict[str, Any]:
     """What the script needs besides the map's objects: links, viewpoints, names, colours
-    (the words for the API's codes are static/labels.js's)."""
+    (the words for the API's codes are static/labels.js's); the town a county viewer drilled
+    into (its answers are narrowed to it) and whether the towns' league is shown."""
     return {
+        "town": town, "league": links.league if league else None,
         "names": {style.LAYER_KEYS[name]: name for name in style.LIVE_LAYERS},
         "views": {key: list(shown) for key, _, shown in style.VIEWPOINTS},
         "defaultView": style.DEFAULT_VIEW,
@@ -126,7 +130,13 @@ WARNINGS_HTML = """<div class="wall-warnings" id="wall-warnings" hidden>
 <ol class="kpi-list wall-warnings-list" id="wall-warnings-list" hidden></ol></div>"""
 
 
-def _kpi_html() -> str:
+LEAGUE_HTML = """<section class="wall-league" id="wall-league" hidden>
+<h3>各镇本月排名</h3><table class="wall-league-table"><thead><tr><th>镇</th><th>受理</th>
+<th>在办</th><th>超期</th><th>按期</th><th>满意度</th><th>上报</th><th>退回</th></tr></thead>
+<tbody id="league-rows"></tbody></table></section>"""
+
+
+def _kpi_html(league: bool) -> str:
     rows = "".join(
         '<div class="kpi-row">' + "".join(
             f'<div class="kpi {extra}"><span class="kpi-n" id="{key}">–</span>'
@@ -135,7 +145,7 @@ def _kpi_html() -> str:
     lists = "".join(f'<h3>{title}</h3><{tag} class="kpi-list" id="{key}"></{tag}>'
                     for tag, key, title in KPI_LISTS)
     return (f'<aside class="wall-kpi" id="wall-kpi" aria-live="polite">{WARNINGS_HTML}{rows}'
-            f"{lists}</aside>")
+            f"{LEAGUE_HTML if league else ''}{lists}</aside>")
 
 
 
@@ -156,11 +166,11 @@ CARD_HTML = """<section class="wall-card" id="wall-card" hidden>
 
 def add_live(fmap: folium.Map, control: folium.LayerControl,
              layers: dict[str, folium.FeatureGroup], grid_layers: list[folium.GeoJson],
-             names: Names = Names()) -> None:
+             names: Names = Names(), town: str | None = None, league: bool = False) -> None:
     """The script (after the map, layers and control it names) and its panels."""
-    LiveWall(live_config(names=names),
+    LiveWall(live_config(names=names, town=town, league=league),
              live_refs(fmap, control, layers, grid_layers)).add_to(fmap)
     root = fmap.get_root()
     assert isinstance(root, Figure)
-    for part in (_views_html(), _kpi_html(), REPLAY_HTML, CARD_HTML):
+    for part in (_views_html(), _kpi_html(league), REPLAY_HTML, CARD_HTML):
         root.html.add_child(folium.Element(part))

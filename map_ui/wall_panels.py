@@ -50,11 +50,13 @@ def legend_html(project_statuses: list[str]) -> str:
     return f'<div class="wall-legend"><h3>图例</h3>{"".join(rows)}</div>'
 
 
-def title_html(now: datetime, town: str, nav: str = "") -> str:
-    """The title bar: the town, a status line the live script keeps current, and the links
-    to the other pages (map_ui.nav)."""
+def title_html(now: datetime, town: str, nav: str = "", back: bool = False) -> str:
+    """The title bar: the town (or county), a status line the live script keeps current, the
+    links to the other pages (map_ui.nav) and, in a town a county viewer drilled into, the
+    way back to the county."""
     name = html.escape(f"{town} · {TITLE}" if town else TITLE)
-    return (f'<div class="wall-title"><h1>{name}</h1>'
+    up = '<a class="wall-back" id="wall-back" href="/">‹ 返回全县</a>' if back else ""
+    return (f'<div class="wall-title"><h1>{name}{up}</h1>'
             f'<p id="wall-status">页面生成于 {china_time(now)} · 正在连接…</p>{nav}</div>')
 
 
@@ -65,7 +67,7 @@ class WallStyle(JSCSSMixin):
 
 
 def decorate(fmap: folium.Map, now: datetime, *, town: str, projects: list[str],
-             empty: bool, nav: str = "") -> None:
+             empty: bool, nav: str = "", back: bool = False) -> None:
     """Add the stylesheet, icon, title (with the links to other pages), legend and (with no
     town loaded) the empty message."""
     root = fmap.get_root()
@@ -74,7 +76,7 @@ def decorate(fmap: folium.Map, now: datetime, *, town: str, projects: list[str],
         f'<title>{html.escape(town or "")} {TITLE}</title>'
         f'<link rel="icon" href="{OWN_URL}/favicon.svg" type="image/svg+xml">'))
     WallStyle().add_to(fmap)  # added last, so rendered (and linked) after the libraries
-    root.html.add_child(folium.Element(title_html(now, town, nav)))
+    root.html.add_child(folium.Element(title_html(now, town, nav, back)))
     root.html.add_child(folium.Element(legend_html(projects)))
     if empty:
         root.html.add_child(folium.Element(EMPTY_MESSAGE))

@@ -1,12 +1,14 @@
-"""The current principal, from a bearer token or the browser's session cookie, and the one
-dependency that lets a route's callers through by role (`role_in`)."""
+"""The current principal, from a bearer token or the browser's session cookie (narrowed to a
+town the wall looks at: `ViewerDep`), and the one dependency that lets a route's callers
+through by role (`role_in`)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
 from starlette.concurrency import run_in_threadpool
 
 from gis_service.auth.permissions import Role
@@ -36,6 +38,16 @@ async def current_principal(request: Request) -> Principal:
 
 
 PrincipalDep = Annotated[Principal, Depends(current_principal)]
+
+
+def viewing_town(principal: PrincipalDep, town: Annotated[str | None, Query(
+        max_length=64, description="only the incidents of this town (the wall drilled into "
+                                   "one town of the county)")] = None) -> Principal:
+    """The caller, narrowed to one town's incidents when `town` is given (never widened)."""
+    return replace(principal, viewing=town) if town else principal
+
+
+ViewerDep = Annotated[Principal, Depends(viewing_town)]
 
 
 def role_in(roles: frozenset[Role], refusal: str) -> Callable[[Principal], Principal]:

@@ -22,12 +22,14 @@ _hasher = PasswordHasher()
 
 @dataclass(frozen=True)
 class Principal:
-    """Who is calling: their account, role and area scope."""
+    """Who is calling: their account, role and area scope; `viewing`, a town they look at
+    for now (the wall drilled into one town: they see no more than before, only less)."""
 
     account_id: int
     username: str
     role: str
     scope_code: str | None
+    viewing: str | None = None
 
 
 def _digest(token: str) -> str:

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 
-from gis_service.auth.deps import PrincipalDep
+from gis_service.auth.deps import PrincipalDep, ViewerDep
 from gis_service.context import context_of
 from gis_service.dashboard.cards import grid_card
 from gis_service.dashboard.feed import live_feed
@@ -26,7 +26,7 @@ def _share(request: Request) -> float:
 
 
 @router.get("/feed")
-def feed(request: Request, session: SessionDep, principal: PrincipalDep,
+def feed(request: Request, session: SessionDep, principal: ViewerDep,
          after: Annotated[int | None, Query(ge=0, description="the last answer's cursor")] = None,
          seen_at: Annotated[datetime | None, Query(description="the last answer's `at`")] = None,
          ) -> dict[str, Any]:
@@ -36,21 +36,21 @@ def feed(request: Request, session: SessionDep, principal: PrincipalDep,
 
 
 @router.get("/kpi")
-def kpi(request: Request, session: SessionDep, principal: PrincipalDep) -> dict[str, Any]:
+def kpi(request: Request, session: SessionDep, principal: ViewerDep) -> dict[str, Any]:
     """Today's intake by channel, open and overdue, this month's closures, busiest grids."""
     return wall_kpis(session, principal=principal, now=datetime.now(UTC),
                      yellow_share=_share(request))
 
 
 @router.get("/heat")
-def heat(session: SessionDep, principal: PrincipalDep,
+def heat(session: SessionDep, principal: ViewerDep,
          days: Annotated[int, Query(ge=1, le=366)] = 7) -> dict[str, Any]:
     """Reports of the last `days` days per H3 hexagon (resolution 8)."""
     return heat_cells(session, principal=principal, now=datetime.now(UTC), days=days)
 
 
 @router.get("/replay")
-def replay(session: SessionDep, principal: PrincipalDep,
+def replay(session: SessionDep, principal: ViewerDep,
            day: Annotated[date | None, Query(description="YYYY-MM-DD (China); today")] = None,
            ) -> dict[str, Any]:
     """The incidents reported on `day`, each with its status changes to the day's end."""

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import AwareDatetime
 
-from gis_service.auth.deps import PrincipalDep, role_in
+from gis_service.auth.deps import ViewerDep, role_in
 from gis_service.auth.permissions import OVERSEERS
 from gis_service.auth.service import Principal
 from gis_service.context import context_of
@@ -25,7 +25,7 @@ DEFAULT_HEALTH_DAYS = 30
 
 
 @router.get("/hotspots")
-def hotspots(request: Request, session: SessionDep, principal: PrincipalDep,
+def hotspots(request: Request, session: SessionDep, principal: ViewerDep,
              week_end: Annotated[AwareDatetime | None, Query(
                  description="the end of the week scanned; now")] = None,
              area: Annotated[str | None, Query(

@@ -21,7 +21,13 @@ CENTER_STAFF = ("dispatcher", "commander")
 
 
 def visible(principal: Principal) -> ColumnElement[bool]:
-    """The condition an incident must meet for `principal` to see it."""
+    """The condition an incident must meet for `principal` to see it (in the town they are
+    viewing, when they look at one)."""
+    seen = _visible(principal)
+    return and_(seen, Incident.town_code == principal.viewing) if principal.viewing else seen
+
+
+def _visible(principal: Principal) -> ColumnElement[bool]:
     scope = principal.scope_code
     if principal.role in CENTER_STAFF and scope:
         return _center_area(scope)

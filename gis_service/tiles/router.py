@@ -20,7 +20,7 @@ from fastapi import APIRouter, FastAPI, Header, Path, Query, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from gis_service.auth.deps import PrincipalDep
+from gis_service.auth.deps import ViewerDep
 from gis_service.auth.service import Principal
 from gis_service.context import app_context, context_of
 from gis_service.errors import NotFoundError
@@ -57,7 +57,7 @@ router = APIRouter(tags=["tiles"], lifespan=lifespan)
 @router.get("/tiles/{collection}/{z}/{x}/{y}.pbf", response_class=Response,
             responses=TILE_RESPONSES)
 async def get_tile(
-    request: Request, collection: str, principal: PrincipalDep,
+    request: Request, collection: str, principal: ViewerDep,
     z: Annotated[int, Path(ge=0, le=MAX_ZOOM)], x: Annotated[int, Path(ge=0)],
     y: Annotated[int, Path(ge=0)],
     status: Annotated[str | None, Query(description="incidents: statuses, comma-separated")]

@@ -51,6 +51,11 @@
     var map = refs.map;
     L.control.scale({imperial: false}).addTo(map); // metres and kilometres only
     var links = config.links;
+    // a county viewer drilled into one town: every answer narrowed to it (`town=`)
+    function inArea(url) {
+      if (!config.town) { return url; }
+      return url + (url.indexOf("?") < 0 ? "?" : "&") + "town=" + encodeURIComponent(config.town);
+    }
     var layers = Object.assign({}, refs.layers);
     var statusColour = {};
     config.statusGroups.forEach(function (group) {
@@ -218,8 +223,8 @@
     function poll() {
       var now = Date.now();
       var fresh = cursor === null || now - lastReset > config.resetMs;
-      var url = links.feed + (fresh ? "" :
-        "?after=" + cursor + "&seen_at=" + encodeURIComponent(seenAt));
+      var url = inArea(links.feed + (fresh ? "" :
+        "?after=" + cursor + "&seen_at=" + encodeURIComponent(seenAt)));
       return getJson(url).then(function (feed) {
         var at = Date.now();
         if (feed.reset) {
@@ -271,8 +276,30 @@
       list.replaceChildren.apply(list, items.length ? items : [el("li", {}, "—")]);
     }
 
+    // the county's towns side by side this month; each name opens that town's wall
+    function refreshLeague() {
+      return getJson(config.league).then(function (league) {
+        var percent = function (rate) {
+          return rate === null ? "—" : (rate * 100).toFixed(0) + "%";
+        };
+        var rows = league.towns.map(function (town) {
+          return el("tr", {dataset: {code: town.code}},
+            el("td", {}, el("a", {href: "/?town=" + encodeURIComponent(town.code)}, town.name)),
+            el("td", {}, town.intake), el("td", {}, town.open),
+            el("td", {class: town.overdue ? "kpi-late" : null}, town.overdue),
+            el("td", {}, percent(town.on_time_rate)),
+            el("td", {}, town.satisfaction === null ? "—" : town.satisfaction.toFixed(1)),
+            el("td", {}, town.escalated), el("td", {}, town.returned));
+        });
+        var body = document.getElementById("league-rows");
+        body.replaceChildren.apply(body, rows);
+        document.getElementById("wall-league").hidden = false;
+      }).catch(function () { /* the status line already says when the service is away */ });
+    }
+
     function refreshKpi() {
-      return getJson(links.kpi).then(function (kpi) {
+      if (config.league) { refreshLeague(); }
+      return getJson(inArea(links.kpi)).then(function (kpi) {
         var month = kpi.month;
         document.getElementById("kpi-today").textContent = kpi.today.total;
         document.getElementById("kpi-open").textContent = kpi.open;
@@ -332,7 +359,7 @@
       var loaded = 0;
       layer.on("add", function () {
         if (Date.now() - loaded < 300000) { return; }
-        getJson(links.heat + "?days=" + days).then(function (heat) {
+        getJson(inArea(links.heat + "?days=" + days)).then(function (heat) {
           layer.clearLayers();
           layer.maxCount = heat.max;
           layer.addData(heat);
@@ -346,7 +373,7 @@
        one point per incident from z14. */
     function historyLayer() {
       var since = new Date(Date.now() - 30 * 86400 * 1000).toISOString();
-      var url = links.incident_tiles + "?since=" + encodeURIComponent(since);
+      var url = inArea(links.incident_tiles + "?since=" + encodeURIComponent(since));
       var tiles = L.vectorGrid.protobuf(url, {
         rendererFactory: L.canvas.tile, interactive: true, maxNativeZoom: 16,
         fetchOptions: {credentials: "same-origin"},
@@ -465,7 +492,7 @@
         }
       });
       function load() {
-        return getJson(links.hotspots + "?cells=false").then(function (answer) {
+        return getJson(inArea(links.hotspots + "?cells=false")).then(function (answer) {
           // the service lists the surprising first; a wall cannot show hundreds at once
           warnings = answer.warnings.slice(0, config.warningsShown);
           layer.clearLayers();
@@ -576,7 +603,7 @@
     }
 
     function loadReplay() {
-      return getJson(links.replay + "?day=" + encodeURIComponent(dayInput.value))
+      return getJson(inArea(links.replay + "?day=" + encodeURIComponent(dayInput.value)))
         .then(function (data) { replayData = data; drawReplay(); })
         .catch(function () { counter.textContent = "回放数据读取失败"; });
     }
