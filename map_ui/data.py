@@ -65,4 +65,5 @@ def _own_area(principal: Principal, grids: list[dict[str, Any]]) -> tuple[str | 
         return None, None
     level = next((g["properties"].get("level") for g in grids
                   if g["properties"].get("code") == principal.scope_code), None)
-    return (principal.scope_code, None) if level == 1 else (None, principal.scope_code)
+    scope = principal.scope_code
+    return (scope if level == 1 else None), (scope if level == 0 else None)

@@ -44,7 +44,8 @@ def choose_area(grids: list[Feature], *, own_town: str | None, own_county: str |
     the town asked for is not one the viewer may drill into."""
     props = {_code(g): g["properties"] for g in grids}
     counties = [c for c, p in props.items() if p.get("level") == 0]
-    county = own_county or (counties[0] if len(counties) == 1 else None)
+    county = own_county if own_county in props else (counties[0] if len(counties) == 1
+                                                      else None)
     towns = [Town(c, str(p.get("name"))) for c, p in props.items() if p.get("level") == 1
              and (county is None or p.get("parent_code") == county)]
     if own_town is not None and own_town in props:

@@ -508,6 +508,12 @@ def probe_reports(world: World, account: Prober) -> Iterator[Row]:
     response = client.get("/api/v1/responsibility-health", headers=headers)
     yield _object_row(account, "GET responsibility health", "all",
                       account.role in HEALTH_READERS, response.status_code)
+    # the towns' league: the centers' and the planners'; its counts never beyond the caller's
+    response = client.get("/api/v1/reports/league", headers=headers)
+    got = (sum(t["intake"] for t in response.json()["towns"])
+           if response.status_code == 200 else 0)
+    yield Row(account.label, "GET league", "all", account.role in HEALTH_READERS,
+              response.status_code == 200, response.status_code, max(got - want, 0), 0)
     pages = {"page /reports/weekly": "/reports/weekly", "page /reports/monthly":
              "/reports/monthly"}
     for group, path in pages.items():
@@ -626,6 +632,7 @@ MATRIX_ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/reports"): "GET report",
     ("GET", "/api/v1/reports/weekly"): "GET weekly report",
     ("GET", "/api/v1/reports/monthly"): "GET monthly report",
+    ("GET", "/api/v1/reports/league"): "GET league",
     ("GET", "/api/v1/hotspots"): "GET hotspots",
     ("GET", "/api/v1/responsibility-health"): "GET responsibility health",
     ("GET", "/reports/weekly"): "page /reports/weekly",
@@ -781,7 +788,7 @@ FAMILIES = (  # the summary's columns: endpoint groups by kind
     ("patrols", ("GET patrols", "GET positions", "POST patrol", "POST ping")),
     ("plans", tuple(PLAN_ROUTES.values())),
     ("reports & warnings", ("GET report", "GET weekly report", "GET monthly report",
-                            "GET hotspots", "GET responsibility health")),
+                            "GET hotspots", "GET responsibility health", "GET league")),
     ("assessment", ("GET assessment", "GET worker assessment", "GET assessment csv",
                     "POST spot check", "GET spot checks")),
     ("pages", ("page /", "page /dispatch", "page /worker", "page /reports/weekly",
