@@ -15,10 +15,10 @@ import numpy as np
 import shapely
 from shapely.geometry import LineString, Point, Polygon
 
-from demo_town.common import TOWN_PREFIX, points_to_lonlat, to_metric
+from demo_town.common import points_to_lonlat, to_metric
 from demo_town.grids import Grid, TownGrids
-from demo_town.names import GROUP_VILLAGES, INDUSTRIAL_ROADS, ROAD_NAMES, SHARED_ROADS
-from demo_town.sites import HOTSPOTS, TOWN_SEAT, Site
+from demo_town.names import INDUSTRIAL_ROADS, ROAD_NAMES, SHARED_ROADS
+from demo_town.sites import QIDU, Locale, Site
 from demo_town.town import Town
 
 SIDE_M = 11.0  # from the road's centre line to a house
@@ -125,7 +125,8 @@ def _houses(rng: random.Random, area: VillageArea, road: str, line: LineString, 
     return houses
 
 
-def _group_houses(rng: random.Random, area: VillageArea, group: int) -> list[Address]:
+def _group_houses(rng: random.Random, area: VillageArea, group: int,
+                  prefix: str) -> list[Address]:
     """A hamlet (组): houses along a short lane, numbered 1..n."""
     x0, y0 = area.random_point(rng)
     heading = rng.uniform(0.0, math.pi)
@@ -138,20 +139,23 @@ def _group_houses(rng: random.Random, area: VillageArea, group: int) -> list[Add
         x = x0 + along * math.cos(heading) - side * math.sin(heading) + rng.uniform(-3, 3)
         y = y0 + along * math.sin(heading) + side * math.cos(heading) + rng.uniform(-3, 3)
         if area.holds(x, y):
-            houses.append(Address(f"{TOWN_PREFIX}{village}{road}{n}号", village, road,
+            houses.append(Address(f"{prefix}{village}{road}{n}号", village, road,
                                   f"{n}号", "", x, y))
     return houses
 
 
-def _road_names(rng: random.Random, areas: list[VillageArea]) -> dict[str, list[str]]:
-    """Road names per village: own names, a shared name in some, park roads in the park's."""
+def _road_names(rng: random.Random, areas: list[VillageArea],
+                locale: Locale) -> dict[str, list[str]]:
+    """Road names per village: own names, a shared name in some, park roads in the park's
+    (the village holding the industrial hotspot, if any)."""
     pool = [r for r in ROAD_NAMES if r not in INDUSTRIAL_ROADS]
     rng.shuffle(pool)
-    park = _holder(areas, next(s for s in HOTSPOTS if s.key == "industrial"))
+    parks = [_holder(areas, s) for s in locale.hotspots if s.key == "industrial"]
+    park = parks[0] if parks else None
     names: dict[str, list[str]] = {}
     for k, area in enumerate(areas):
         village = area.grid.name
-        if village in GROUP_VILLAGES:
+        if village in locale.group_villages:
             continue
         count = rng.randint(6, 8) if village.endswith("社区") else rng.randint(4, 6)
         own = list(INDUSTRIAL_ROADS) if area is park else []
@@ -167,13 +171,14 @@ def _holder(areas: list[VillageArea], site: Site) -> VillageArea:
     return next(a for a in areas if shapely.contains_xy(a.shape, x, y))
 
 
-def _village_roads(rng: random.Random, area: VillageArea, roads: list[str]) -> list[Address]:
+def _village_roads(rng: random.Random, area: VillageArea, roads: list[str],
+                   locale: Locale) -> list[Address]:
     """The houses of one village's own roads; roads of a village holding a hotspot (or the
     town seat) start there, so the busy places have addresses around them."""
-    anchors = [_metric_site(s.lon, s.lat) for s in HOTSPOTS]
-    anchors.append(_metric_site(*TOWN_SEAT))
+    anchors = [_metric_site(s.lon, s.lat) for s in locale.hotspots]
+    anchors.append(_metric_site(*locale.seat))
     mine = [p for p in anchors if area.holds(*p)]
-    prefix = f"{TOWN_PREFIX}{area.grid.name}"
+    prefix = f"{locale.prefix}{area.grid.name}"
     houses: list[Address] = []
     for k, road in enumerate(roads):
         start = mine[k % len(mine)] if mine and k < 2 * len(mine) else area.random_point(rng)
@@ -185,43 +190,46 @@ def _village_roads(rng: random.Random, area: VillageArea, roads: list[str]) -> l
 
 
 def _town_road(rng: random.Random, areas: list[VillageArea], road: str,
-               line: LineString) -> list[Address]:
+               line: LineString, prefix: str) -> list[Address]:
     """A town road numbered along its whole length; each house in the village it falls in."""
     count = int(line.length // TOWN_ROAD_SPACING_M) * 2
     houses = []
     for area in areas:
-        for house in _houses(rng, area, road, line, count, TOWN_ROAD_SPACING_M, TOWN_PREFIX):
+        for house in _houses(rng, area, road, line, count, TOWN_ROAD_SPACING_M, prefix):
             houses.append(house)
     return houses
 
 
-def _town_road_lines(town: Town) -> dict[str, LineString]:
-    """环湖大道 300 m inland along the shore; 七都大道 from the harbour through the seat east."""
-    shore = to_metric(town.shore)
-    assert isinstance(shore, LineString)
-    outline = to_metric(town.outline)
-    inland = shore.offset_curve(300.0)
-    if not outline.contains(inland.interpolate(0.5, normalized=True)):
-        inland = shore.offset_curve(-300.0)
-    stops = [(120.3913, 30.9609), (120.4018, 30.9548), TOWN_SEAT, (120.430, 30.9455),
-             (120.4555, 30.9405), (120.4715, 30.9395)]
-    avenue = LineString([_metric_site(lon, lat) for lon, lat in stops])
-    return {"环湖大道": inland, "七都大道": avenue}
+def _town_road_lines(town: Town, locale: Locale) -> dict[str, LineString]:
+    """The shore road 300 m inland along the shore (环湖大道), and the avenue through its stops
+    (七都大道 from the harbour through the seat east)."""
+    lines = {}
+    if locale.shore_road:
+        shore = to_metric(town.shore)
+        assert isinstance(shore, LineString)
+        outline = to_metric(town.outline)
+        inland = shore.offset_curve(300.0)
+        if not outline.contains(inland.interpolate(0.5, normalized=True)):
+            inland = shore.offset_curve(-300.0)
+        lines[locale.shore_road] = inland
+    lines[locale.avenue] = LineString([_metric_site(lon, lat) for lon, lat in locale.avenue_stops])
+    return lines
 
 
-def build_addresses(rng: random.Random, town: Town, grids: TownGrids) -> list[Address]:
+def build_addresses(rng: random.Random, town: Town, grids: TownGrids,
+                    locale: Locale = QIDU) -> list[Address]:
     """Every house address of the town, lon/lat filled in, in a stable order."""
     areas = village_areas(grids)
-    roads = _road_names(rng, areas)
+    roads = _road_names(rng, areas, locale)
     houses: list[Address] = []
     for area in areas:
-        if area.grid.name in GROUP_VILLAGES:
+        if area.grid.name in locale.group_villages:
             for group in range(1, rng.randint(7, 10) + 1):
-                houses += _group_houses(rng, area, group)
+                houses += _group_houses(rng, area, group, locale.prefix)
         else:
-            houses += _village_roads(rng, area, roads[area.grid.name])
-    for road, line in _town_road_lines(town).items():
-        houses += _town_road(rng, areas, road, line)
+            houses += _village_roads(rng, area, roads[area.grid.name], locale)
+    for road, line in _town_road_lines(town, locale).items():
+        houses += _town_road(rng, areas, road, line, locale.prefix)
     return with_lonlat(unique(houses))
 
 

@@ -1,4 +1,5 @@
-"""Three enforcement districts, each a contiguous group of whole villages of similar size."""
+"""Enforcement districts (three in the demo town), each a contiguous group of whole villages of
+similar size."""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ import shapely
 from demo_town.common import TOWN_CODE
 from demo_town.grids import District, Grid, TownGrids, single_polygon
 
-SQUADS = 3
 NAMES = ("北片区", "中片区", "南片区")  # by latitude of the district's centre
 SQUAD_NAMES = ("综合执法一中队", "综合执法二中队", "综合执法三中队")
 
@@ -22,21 +22,21 @@ def _neighbours(villages: list[Grid]) -> dict[int, dict[int, float]]:
     return near
 
 
-def _seeds(villages: list[Grid]) -> list[int]:
+def _seeds(villages: list[Grid], squads: int) -> list[int]:
     """The northernmost village, then each time the one farthest from those chosen."""
     centres = [v.geometry.centroid for v in villages]
     chosen = [max(range(len(villages)), key=lambda i: (centres[i].y, -i))]
-    while len(chosen) < SQUADS:
+    while len(chosen) < squads:
         chosen.append(max((i for i in range(len(villages)) if i not in chosen),
                           key=lambda i: (min(centres[i].distance(centres[c]) for c in chosen), -i)))
     return chosen
 
 
-def _grow(villages: list[Grid]) -> list[list[int]]:
+def _grow(villages: list[Grid], squads: int) -> list[list[int]]:
     """Grow the districts from their seeds: the one with the fewest households takes the
     unassigned neighbour it borders most, until every village is taken."""
     near = _neighbours(villages)
-    groups = [[s] for s in _seeds(villages)]
+    groups = [[s] for s in _seeds(villages, squads)]
     taken = {s for g in groups for s in g}
     while len(taken) < len(villages):
         for group in sorted(groups, key=lambda g: (sum(villages[i].households or 0 for i in g),
@@ -54,15 +54,18 @@ def _grow(villages: list[Grid]) -> list[list[int]]:
     return groups
 
 
-def build_districts(grids: TownGrids) -> list[District]:
-    """The districts, numbered north to south, each the union of its villages."""
-    groups = _grow(grids.villages)
+def build_districts(grids: TownGrids, *, town_code: str = TOWN_CODE,
+                    names: tuple[str, ...] = NAMES, squad_names: tuple[str, ...] = SQUAD_NAMES,
+                    squad_prefix: str = "SQ") -> list[District]:
+    """One district per name (`TOWN-ZF-n`, squad `SQ-n`), numbered north to south, each the
+    union of its villages."""
+    groups = _grow(grids.villages, len(names))
     shapes = [shapely.union_all([grids.villages[i].geometry for i in g]) for g in groups]
-    order = sorted(range(SQUADS), key=lambda k: -shapes[k].centroid.y)
+    order = sorted(range(len(names)), key=lambda k: -shapes[k].centroid.y)
     districts = []
     for number, k in enumerate(order, start=1):
         codes = sorted(grids.villages[i].code for i in groups[k])
-        districts.append(District(f"{TOWN_CODE}-ZF-{number}", NAMES[number - 1],
-                                  f"SQ-{number}", SQUAD_NAMES[number - 1], codes,
+        districts.append(District(f"{town_code}-ZF-{number}", names[number - 1],
+                                  f"{squad_prefix}-{number}", squad_names[number - 1], codes,
                                   single_polygon(shapes[k])))
     return districts

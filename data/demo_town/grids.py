@@ -98,11 +98,12 @@ def single_polygon(geometry: BaseGeometry) -> Polygon:
     return result
 
 
-def _village_order(faces: Faces) -> list[int]:
-    """Villages numbered north to south, west to east within a band of about 3 km."""
+def village_order(faces: Faces, count: int = VILLAGES) -> list[int]:
+    """The `count` villages numbered north to south, west to east within a band of about
+    3 km."""
     village_of_face = np.array(faces.village_of_cell)[faces.cell]
     keys = []
-    for v in range(VILLAGES):
+    for v in range(count):
         centre = shapely.centroid(faces.union(village_of_face == v))
         keys.append((-round(centre.y / 0.027), centre.x, v))
     return [k[2] for k in sorted(keys)]
@@ -121,7 +122,9 @@ def _names(villages: list[Polygon]) -> list[str]:
     return [n if n is not None else next(others) for n in names]
 
 
-def _cell_grids(rng: random.Random, faces: Faces, village: Grid, index: int) -> list[Grid]:
+def cell_grids(rng: random.Random, faces: Faces, village: Grid, index: int) -> list[Grid]:
+    """The level-3 grids of the village made of the cells of village `index`, numbered north
+    to south, with households and population."""
     cells = [c for c in range(len(faces.village_of_cell)) if faces.village_of_cell[c] == index]
     shapes = [faces.union(faces.cell == c) for c in cells]
     order = sorted(range(len(cells)), key=lambda k: (-round(shapes[k].centroid.y / 0.009),
@@ -155,14 +158,14 @@ def build_grids(rng: random.Random, town: Town) -> TownGrids:
     near = adjacency(faces.shapes)
     mend_cells(faces, near)
     mend_villages(faces, near)
-    order = _village_order(faces)
+    order = village_order(faces)
     village_of_face = np.array(faces.village_of_cell)[faces.cell]
     shapes = [single_polygon(faces.union(village_of_face == v)) for v in order]
     names = _names(shapes)
     villages, cells = [], []
     for number, (v, shape, name) in enumerate(zip(order, shapes, names, strict=True), start=1):
         village = Grid(f"{TOWN_CODE}-{number:02d}", name, "comprehensive", 2, TOWN_CODE, shape)
-        mine = _cell_grids(rng, faces, village, v)
+        mine = cell_grids(rng, faces, village, v)
         village.households = sum(c.households or 0 for c in mine)
         village.population = sum(c.population or 0 for c in mine)
         villages.append(village)

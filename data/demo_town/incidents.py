@@ -23,7 +23,7 @@ from demo_town.common import ANCHOR, coord, iso, points_to_lonlat, to_metric
 from demo_town.deadlines import Deadlines
 from demo_town.people import CATEGORIES
 from demo_town.seasons import category_weights, hour_weights
-from demo_town.sites import HOTSPOTS
+from demo_town.sites import QIDU, Locale
 from demo_town.town import Town
 from demo_town.wording import describe, spoken
 from grid_layers import crs as crs_module
@@ -74,9 +74,11 @@ class Report:
 
 
 class _Places:
-    """Where reports happen: addresses, hotspots, the shore, cameras (all in metres)."""
+    """Where reports happen: addresses, hotspots, the shore (if any), cameras (all in
+    metres)."""
 
-    def __init__(self, rng: random.Random, town: Town, rows: list[Address]) -> None:
+    def __init__(self, rng: random.Random, town: Town, rows: list[Address],
+                 locale: Locale) -> None:
         self.rng = rng
         self.rows = rows
         self.points = shapely.points([(r.x, r.y) for r in rows])
@@ -85,10 +87,11 @@ class _Places:
         shapely.prepare(self.outline)
         shore = to_metric(town.shore)
         assert isinstance(shore, LineString)
-        self.shore_lines = [self._inland(shore, d) for d in (40.0, 120.0, 250.0)]
-        self.hotspots = {s.key: (*_metric(s.lon, s.lat), s.spread_m) for s in HOTSPOTS}
+        self.shore_lines = ([] if shore.is_empty else
+                            [self._inland(shore, d) for d in (40.0, 120.0, 250.0)])
+        self.hotspots = {s.key: (*_metric(s.lon, s.lat), s.spread_m) for s in locale.hotspots}
         self.fields = [r for r in rows if r.road.endswith("组")] or rows
-        self.cameras = self._cameras()
+        self.cameras = self._cameras(locale.town_roads)
 
     def _inland(self, shore: LineString, distance: float) -> LineString:
         line = shore.offset_curve(distance)
@@ -96,10 +99,10 @@ class _Places:
             line = shore.offset_curve(-distance)
         return line
 
-    def _cameras(self) -> list[tuple[float, float]]:
+    def _cameras(self, roads: tuple[str, ...]) -> list[tuple[float, float]]:
         """Cameras at the hotspots and at houses along the town roads."""
         spots = [(x, y) for x, y, _ in self.hotspots.values()]
-        along = [r for r in self.rows if r.road in ("七都大道", "环湖大道") and not r.poi]
+        along = [r for r in self.rows if r.road in roads and not r.poi]
         for row in self.rng.sample(along, CAMERAS - len(spots)):
             spots.append((row.x, row.y))
         return spots
@@ -123,11 +126,12 @@ class _Places:
         rng = self.rng
         if source == "video":
             x, y = self.jitter(*rng.choice(self.cameras), 5.0, 30.0)
-        elif rng.random() < SHORE_SHARE.get(category, 0.0):
+        elif self.shore_lines and rng.random() < SHORE_SHARE.get(category, 0.0):
             line = rng.choice(self.shore_lines)
             point = line.interpolate(rng.random(), normalized=True)
             x, y = (point.x, point.y) if self.inside(point.x, point.y) else self._house()[:2]
-        elif (spots := [k for k, cats in HOTSPOT_CATEGORIES.items() if category in cats]) and (
+        elif (spots := [k for k, cats in HOTSPOT_CATEGORIES.items()
+                        if category in cats and k in self.hotspots]) and (
                 rng.random() < HOTSPOT_SHARE):
             hx, hy, spread = self.hotspots[rng.choice(spots)]
             x, y = self.jitter(hx, hy, 0.0, spread)
@@ -162,7 +166,7 @@ def _when(rng: random.Random, day: date, source: str, category: str) -> datetime
             return moment
 
 
-def _reports(rng: random.Random, places: _Places) -> list[Report]:
+def _reports(rng: random.Random, places: _Places, total: int) -> list[Report]:
     sources = [s for s, _ in SOURCES]
     source_cum = list(accumulate(w for _, w in SOURCES))
     first = ANCHOR.date() - timedelta(days=DAYS - 1)
@@ -170,7 +174,7 @@ def _reports(rng: random.Random, places: _Places) -> list[Report]:
     day_cum = list(accumulate(0.8 if d.weekday() >= 5 else 1.0 for d in days))
     cache: dict[tuple[str, date], list[float]] = {}
     reports = []
-    for _ in range(TOTAL):
+    for _ in range(total):
         source = sources[bisect(source_cum, rng.random() * source_cum[-1])]
         day = days[bisect(day_cum, rng.random() * day_cum[-1])]
         if (source, day) not in cache:
@@ -183,16 +187,18 @@ def _reports(rng: random.Random, places: _Places) -> list[Report]:
     return reports
 
 
-def _number(rng: random.Random, reports: list[Report]) -> None:
-    """External ids in time order per channel and year; county tickets get the county's id."""
+def _number(rng: random.Random, reports: list[Report], id_prefix: str, county_from: int) -> None:
+    """External ids in time order per channel and year (after `id_prefix`); county tickets get
+    the county's id (this town's from `county_from` on)."""
     counters: dict[tuple[str, int], int] = {}
-    county = rng.randrange(1000, 3000)
+    county = county_from + rng.randrange(1000, 3000)
     for report in reports:
         year = report.reported_at.year
         # numbering restarts each year only where the id shows the year
         key = (report.source, year if "{year}" in ID_FORMAT[report.source] else 0)
         counters[key] = counters.get(key, 0) + rng.randint(1, 3)
-        report.external_id = ID_FORMAT[report.source].format(year=year, n=counters[key])
+        report.external_id = id_prefix + ID_FORMAT[report.source].format(year=year,
+                                                                          n=counters[key])
         if report.source == "county_ticket":
             county += rng.randint(3, 40)  # the county numbers every town's tickets
             report.parent_ticket_id = f"WJ{year}-{county:06d}"
@@ -228,13 +234,15 @@ def _reporters(reports: list[Report], patrolled: list[tuple[str, Polygon]]) -> l
 
 
 def build_incidents(rng: random.Random, town: Town, rows: list[Address],
-                    deadlines: Deadlines,
-                    patrolled: list[tuple[str, Polygon]]) -> list[list[str]]:
-    """incidents.csv rows (without the header), oldest first; a grid-app report names the
-    grid worker who made it (`patrolled`: (worker code, the grid they patrol))."""
-    places = _Places(rng, town, rows)
-    reports = _reports(rng, places)
-    _number(rng, reports)
+                    deadlines: Deadlines, patrolled: list[tuple[str, Polygon]], *,
+                    total: int = TOTAL, locale: Locale = QIDU, id_prefix: str = "",
+                    county_from: int = 0) -> list[list[str]]:
+    """`total` incidents.csv rows (without the header), oldest first; a grid-app report names
+    the grid worker who made it (`patrolled`: (worker code, the grid they patrol)). External
+    ids start with `id_prefix`; the county numbers this town's tickets from `county_from`."""
+    places = _Places(rng, town, rows, locale)
+    reports = _reports(rng, places, total)
+    _number(rng, reports, id_prefix, county_from)
     lons, lats = _coordinates(reports)
     reporters = _reporters(reports, patrolled)
     hours = {c.code: c for c in CATEGORIES}
@@ -247,7 +255,7 @@ def build_incidents(rng: random.Random, town: Town, rows: list[Address],
         if closure.closed_at is None:
             still_open += 1
             overdue += due < ANCHOR
-        address = spoken(rng, report.near) if report.source in ADDRESS_ONLY else ""
+        address = spoken(rng, report.near, locale.prefix) if report.source in ADDRESS_ONLY else ""
         out.append([
             report.source, report.external_id, report.category,
             describe(rng, report.category, report.source), address, lon, lat,

@@ -75,17 +75,20 @@ def nearest(points: np.ndarray, centres: np.ndarray) -> np.ndarray:
     return np.argmin(d, axis=1)
 
 
-def cells_per_village(weights: np.ndarray) -> list[int]:
-    """2–6 cells per village, 64 in all, roughly in proportion to the weights."""
-    target = CELLS * weights / weights.sum()
-    counts = np.clip(np.rint(target), MIN_CELLS, MAX_CELLS).astype(int)
-    while counts.sum() != CELLS:
+def cells_per_village(weights: np.ndarray, total: int = CELLS,
+                      bounds: tuple[int, int] = (MIN_CELLS, MAX_CELLS)) -> list[int]:
+    """`bounds` (2–6) cells per village, `total` (64) in all, roughly in proportion to the
+    weights."""
+    low, high = bounds
+    target = total * weights / weights.sum()
+    counts = np.clip(np.rint(target), low, high).astype(int)
+    while counts.sum() != total:
         gap = target - counts
-        if counts.sum() < CELLS:
-            j = int(np.argmax(np.where(counts < MAX_CELLS, gap, -np.inf)))
+        if counts.sum() < total:
+            j = int(np.argmax(np.where(counts < high, gap, -np.inf)))
             counts[j] += 1
         else:
-            j = int(np.argmin(np.where(counts > MIN_CELLS, gap, np.inf)))
+            j = int(np.argmin(np.where(counts > low, gap, np.inf)))
             counts[j] -= 1
     return [int(c) for c in counts]
 
@@ -110,21 +113,23 @@ class Layout:
     village_of_cell: list[int]
 
 
-def layout(rng: random.Random, town_m: Polygon, centre_m: Point) -> Layout:
-    """Villages by k-means on the sample, then cells by k-means inside each village."""
+def layout(rng: random.Random, town_m: Polygon, centre_m: Point, *, villages: int = VILLAGES,
+           cells: int = CELLS, bounds: tuple[int, int] = (MIN_CELLS, MAX_CELLS)) -> Layout:
+    """`villages` villages by k-means on the sample, then `cells` cells (`bounds` per village)
+    by k-means inside each village."""
     sample = population_sample(rng, town_m, centre_m)
     frame = shapely.box(*town_m.buffer(CLIP_MARGIN_M).bounds)
-    village_seeds = kmeans(sample, VILLAGES, rng)
+    village_seeds = kmeans(sample, villages, rng)
     label = nearest(sample, village_seeds)
-    counts = cells_per_village(np.bincount(label, minlength=VILLAGES).astype(float))
-    villages = voronoi_cells(village_seeds, frame)
-    cells, owner = [], []
-    for v, village in enumerate(villages):
+    counts = cells_per_village(np.bincount(label, minlength=villages).astype(float), cells,
+                               bounds)
+    shapes, owner = [], []
+    for v, village in enumerate(voronoi_cells(village_seeds, frame)):
         seeds = kmeans(sample[label == v], counts[v], rng)
         for cell in voronoi_cells(seeds, frame):
-            cells.append(shapely.intersection(cell, village))
+            shapes.append(shapely.intersection(cell, village))
             owner.append(v)
-    return Layout(cells, owner)
+    return Layout(shapes, owner)
 
 
 def node_faces(town: Polygon, outlines: Sequence[BaseGeometry]) -> np.ndarray:

@@ -101,9 +101,11 @@ def _duty(rng: random.Random) -> str:
     return "no" if rng.random() < OFF_DUTY_SHARE else "yes"
 
 
-def build_workers(rng: random.Random, grids: TownGrids,
-                  districts: list[District]) -> list[Worker]:
-    """Grid workers and heads, squads, dispatchers and department staff."""
+def build_workers(rng: random.Random, grids: TownGrids, districts: list[District], *,
+                  departments: tuple[tuple[str, str], ...] = DEPARTMENTS,
+                  dispatchers: int = DISPATCHERS, dispatcher_prefix: str = "DP") -> list[Worker]:
+    """Grid workers and heads (`GW-`/`GH-` and the grid's code less `QD-`), squads,
+    dispatchers of the first department and staff of the others."""
     workers: list[Worker] = []
     for village in grids.villages:
         cells = grids.cells_of(village.code)
@@ -124,12 +126,12 @@ def build_workers(rng: random.Random, grids: TownGrids,
         for code in members:
             workers.append(Worker(code, person(rng), "squad_member", district_code=district.code,
                                   backup_code=backup[code], on_duty=_duty(rng)))
-    dispatchers = [f"DP-{k:02d}" for k in range(1, DISPATCHERS + 1)]
-    backup = _pairs(dispatchers)
-    for code in dispatchers:
-        workers.append(Worker(code, person(rng), "dispatcher", department_code="JD",
+    center = [f"{dispatcher_prefix}-{k:02d}" for k in range(1, dispatchers + 1)]
+    backup = _pairs(center)
+    for code in center:
+        workers.append(Worker(code, person(rng), "dispatcher", department_code=departments[0][0],
                               backup_code=backup[code], on_duty=_duty(rng)))
-    for department, _ in DEPARTMENTS[1:]:
+    for department, _ in departments[1:]:
         staff = [f"DS-{department}-{k}" for k in range(1, STAFF_PER_DEPARTMENT + 1)]
         backup = _pairs(staff)
         for code in staff:

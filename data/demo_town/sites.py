@@ -11,7 +11,8 @@ import shapely
 from shapely import affinity
 from shapely.geometry import Point, Polygon
 
-from demo_town.common import to_lonlat, to_metric
+from demo_town.common import TOWN_PREFIX, to_lonlat, to_metric
+from demo_town.names import GROUP_VILLAGES
 from demo_town.town import Town
 
 TOWN_SEAT = (120.4045, 30.9525)
@@ -36,6 +37,31 @@ HOTSPOTS = (
     Site("school", "七都中心小学", 120.4102, 30.9478, 40.0),
     Site("construction", "滨湖安置房工地", 120.4275, 30.9318, 80.0),
 )
+
+
+@dataclass(frozen=True)
+class Locale:
+    """What a town's addresses and reports are made of: what its addresses start with, its
+    seat and hotspots, the villages numbered by 组, and its town roads (numbered across
+    villages): the one along the lake shore, if any, and an avenue through the given stops."""
+
+    prefix: str
+    seat: tuple[float, float]
+    hotspots: tuple[Site, ...]
+    group_villages: tuple[str, ...]
+    shore_road: str | None
+    avenue: str
+    avenue_stops: tuple[tuple[float, float], ...]
+
+    @property
+    def town_roads(self) -> tuple[str, ...]:
+        """The roads numbered across villages (where the town's cameras watch)."""
+        return (self.avenue, self.shore_road) if self.shore_road else (self.avenue,)
+
+
+QIDU = Locale(TOWN_PREFIX, TOWN_SEAT, HOTSPOTS, GROUP_VILLAGES, "环湖大道", "七都大道",
+              ((120.3913, 30.9609), (120.4018, 30.9548), TOWN_SEAT, (120.430, 30.9455),
+               (120.4555, 30.9405), (120.4715, 30.9395)))
 
 
 @dataclass(frozen=True)

@@ -82,8 +82,9 @@ def describe(rng: random.Random, category: str, source: str) -> str:
     return SOURCE_PREFIX.get(source, "") + rng.choice(DESCRIPTIONS[category])
 
 
-def spoken(rng: random.Random, row: Address) -> str:
-    """The address as a caller gives it: messy, but still placeable by the geocoder."""
+def spoken(rng: random.Random, row: Address, prefix: str = TOWN_PREFIX) -> str:
+    """The address as a caller gives it (its town's addresses start with `prefix`): messy, but
+    still placeable by the geocoder."""
     text = row.address
     by_name = bool(row.poi) and rng.random() < 0.5
     if by_name:
@@ -92,9 +93,9 @@ def spoken(rng: random.Random, row: Address) -> str:
         text = _numerals(text)  # not for 18-1号: "18-一号" is no way to say it
     elif rng.random() < 0.04:
         text = text.translate(FULL_WIDTH)
-    if text.startswith(TOWN_PREFIX) and rng.random() < 0.2:
-        text = text.removeprefix(TOWN_PREFIX)
-    elif text.startswith(TOWN_PREFIX):
+    if text.startswith(prefix) and rng.random() < 0.2:
+        text = text.removeprefix(prefix)
+    elif text.startswith(prefix):
         text = rng.choice(PROVINCE_PREFIXES) + text
     if rng.random() < 0.15:
         text = text.replace("号", "号 ", 1).strip()  # a stray space, as typed
