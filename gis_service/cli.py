@@ -207,6 +207,48 @@ def load_demo(
 
 
 @app.command()
+def simulate(
+    url: Annotated[str, typer.Option(help="the running service")] = "http://127.0.0.1:8000",
+    round_seconds: Annotated[float, typer.Option(help="seconds between rounds")] = 5.0,
+    rounds: Annotated[int | None, typer.Option(help="stop after this many rounds")] = None,
+    seed: Annotated[int | None, typer.Option(help="the same seed plays the same day")] = None,
+) -> None:
+    """Keep a believable day going in the demo through the HTTP API, as its accounts (new
+    reports at the hour's rate, work done, hand-ups to the county); GIS_DEMO_LIVE=0: none."""
+    import logging
+    import time
+
+    import httpx
+
+    from gis_service.demo_live import DemoDay, Pace, run
+
+    settings = Settings()
+    if not settings.demo_live:
+        typer.echo("GIS_DEMO_LIVE=0: the demo's day is not simulated")
+        return
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    with httpx.Client(base_url=url, timeout=30) as client:
+        for _ in range(120):  # the service may still be starting
+            try:
+                if client.get("/health").status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(1)
+        else:
+            raise _fail(f"no service answers at {url}", 1)
+        engine = make_engine(settings)
+        try:
+            day = DemoDay(url, make_session_factory(engine), client=client, seed=seed,
+                          pace=Pace(reports_per_hour=settings.demo_reports_per_hour))
+            run(day, round_seconds=round_seconds, rounds=rounds)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            engine.dispose()
+
+
+@app.command()
 def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1,
           log_level: str = "info", access_log: bool = True) -> None:
     """Run the HTTP service."""

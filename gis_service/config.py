@@ -34,6 +34,9 @@ class Settings(BaseSettings):
     deadline_yellow_share: float = 0.8
     # how often overdue incidents are escalated (0 = never, e.g. in tests)
     escalation_interval_seconds: float = 60.0
+    # `make demo` keeps a day going (gis_service/demo_live.py); 0 (false) leaves it still
+    demo_live: bool = True
+    demo_reports_per_hour: float = 120.0  # at the busiest hour, across the whole demo
     # a report of the same category this near and this recent is a possible duplicate
     # (0 switches the search off)
     duplicate_radius_m: float = 50.0
