@@ -45,7 +45,7 @@ INSERT INTO incident (source, external_id, category_code, description, lon, lat,
     reported_at, status, priority, town_code, grid2_code, grid3_code, district_code,
     zone_codes, special_codes, assignee_type, assignee_code, cooperating, respond_due_at,
     due_at, resolution, satisfaction, history_head, version, created_at, updated_at)
-SELECT 'bench', 'B' || m.copy || '-' || m.id, m.category_code, '', m.x, m.y,
+SELECT 'bench', 'B' || m.copy || '-' || m.id, m.category_code, m.description, m.x, m.y,
        ST_SetSRID(ST_MakePoint(m.x, m.y), 4490), m.at, m.state, m.priority, m.town_code,
        m.grid2_code, m.grid3_code, m.district_code, m.zone_codes, m.special_codes,
        m.assignee_type, m.assignee_code, m.cooperating,

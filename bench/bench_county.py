@@ -1,0 +1,236 @@
+"""The county at scale: the demo county (七都 and its neighbours) plus `--incidents` more made
+from its own, with their history, then what a county center does all day, timed.
+
+    .venv/bin/python bench/bench_county.py [--incidents 5000000] [--json bench/out/county.json]
+
+The fill is bench_reports.py's (copies of the demo's incidents spread over the last year,
+descriptions kept, older than ten days closed with a resolution, a history row per step, a
+return for 1 in 33 and an escalation for 1 in 50). Timed, each beside its baseline:
+- the towns' league of the last full month (`reports/league.py`, cold and warm) against the
+  obvious way without it: the monthly report of each town in turn;
+- the incident list over HTTP as the county center and as a town center (p50/p95 of a first
+  page), and a search for a two-character word (`q=`) against the same statement without the
+  character-pair index (ILIKE alone);
+- the wall's feed polled after a cursor, incident tiles over the county, and the county
+  center's wall in Chromium from navigation to usable.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+import numpy as np
+from playwright.sync_api import sync_playwright
+from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.bench_locate_service import serve
+from bench.bench_reports import build, last_full_month
+from bench.bench_wall import ARGS, CHROMIUM
+from bench.common import throwaway_database, write_json
+from gis_service.auth.service import Principal, issue_token
+from gis_service.demo import DEMO_PASSWORD
+from gis_service.grids.queries import towns
+from gis_service.incidents.models import Incident
+from gis_service.incidents.queries import SEARCHED, mentions
+from gis_service.reports.league import league
+from gis_service.reports.service import monthly_report
+from gis_service.tiles.cells import fold
+
+PORT = 18791
+WORD = "积水"  # a two-character word of the demo's descriptions
+READY = """() => document.querySelectorAll('path.wall-grid1').length > 0
+    && document.body.dataset.wallCursor !== undefined
+    && document.getElementById('league-rows').children.length > 0"""
+
+
+def _ms(samples: list[float]) -> dict[str, float]:
+    return {"p50_ms": round(float(np.percentile(samples, 50)), 1),
+            "p95_ms": round(float(np.percentile(samples, 95)), 1)}
+
+
+def _county_center(session: Session) -> tuple[str, str, str]:
+    """The county grid's code, a town's code, and the county center's account name."""
+    county = session.scalar(text("SELECT code FROM grid_version WHERE level = 0 "
+                                 "AND valid_to IS NULL ORDER BY code LIMIT 1"))
+    if county is None:
+        raise SystemExit("no county grid: the demo county is not loaded (data/county/)")
+    town = towns(session, datetime.now(UTC))[0].code
+    return county, town, "county"
+
+
+def league_figures(session: Session, county: str) -> dict[str, Any]:
+    """The league cold and warm, against each town's monthly report in turn."""
+    month = last_full_month()
+    center = Principal(0, "county", "dispatcher", county)
+    samples = []
+    for _ in range(3):
+        start = time.perf_counter()
+        table = league(session, center, month)
+        samples.append(time.perf_counter() - start)
+    start = time.perf_counter()
+    intake = {}
+    for row in table.towns:
+        report = monthly_report(session, principal=None, area=row.code, month=month)
+        intake[row.code] = report["intake"]["total"]
+    baseline = time.perf_counter() - start
+    assert intake == {row.code: row.intake for row in table.towns}, (intake, table.towns)
+    return {"month": table.month, "towns": len(table.towns),
+            "intake": sum(intake.values()),
+            "league cold s": round(samples[0], 2),
+            "league warm s": round(statistics.median(samples[1:]), 2),
+            "baseline: each town's monthly report s": round(baseline, 2),
+            "ratio": round(baseline / statistics.median(samples[1:]), 1)}
+
+
+def search_figures(session: Session, rounds: int = 7) -> dict[str, Any]:
+    """A first page of a two-character search, with the pair index and with ILIKE alone."""
+    indexed = (select(Incident.id).where(mentions(WORD))
+               .order_by(Incident.due_at, Incident.id).limit(50))
+    scanned = (select(Incident.id).where(SEARCHED.ilike(f"%{WORD}%"))
+               .order_by(Incident.due_at, Incident.id).limit(50))
+    rare = "桥头积水没过"
+    found: dict[str, Any] = {"matches": session.scalar(
+        select(func.count()).select_from(Incident).where(mentions(WORD)))}
+    for name, stmt in (("common word, pair index", indexed), ("common word, ILIKE alone", scanned),
+                       ("rare phrase, pair index", select(Incident.id).where(mentions(rare))
+                        .order_by(Incident.due_at, Incident.id).limit(50)),
+                       ("rare phrase, ILIKE alone",
+                        select(Incident.id).where(SEARCHED.ilike(f"%{rare}%"))
+                        .order_by(Incident.due_at, Incident.id).limit(50))):
+        samples = []
+        for _ in range(rounds):
+            start = time.perf_counter()
+            session.execute(stmt).all()
+            samples.append((time.perf_counter() - start) * 1000)
+        found[name] = round(statistics.median(samples[1:]), 1)
+    return found
+
+
+def http_figures(origin: str, county_token: str, town_token: str,
+                 rounds: int = 60) -> dict[str, Any]:
+    """The list, the search, the feed and the tiles over HTTP."""
+    results: dict[str, Any] = {}
+    for who, token in (("county center", county_token), ("town center", town_token)):
+        with httpx.Client(base_url=origin, timeout=120,
+                          headers={"Authorization": f"Bearer {token}"}) as client:
+            for name, params in (("list, first page", {}),
+                                 ("list, overdue", {"overdue": "true"}),
+                                 (f"list, q={WORD}", {"q": WORD})):
+                samples = []
+                for _ in range(rounds):
+                    start = time.perf_counter()
+                    response = client.get("/api/v1/incidents", params=params)
+                    samples.append((time.perf_counter() - start) * 1000)
+                    assert response.status_code == 200, response.text[:200]
+                results[f"{who}: {name}"] = _ms(samples)
+            feed = client.get("/api/v1/wall/feed").json()
+            samples = []
+            for _ in range(rounds):
+                start = time.perf_counter()
+                client.get(f"/api/v1/wall/feed?after={feed['cursor']}"
+                           f"&seen_at={quote(feed['at'])}")
+                samples.append((time.perf_counter() - start) * 1000)
+            results[f"{who}: feed after a cursor"] = _ms(samples)
+            results[f"{who}: open incidents in the feed"] = len(feed["incidents"])
+    return results
+
+
+def tile_figures(origin: str, token: str, session: Session, rounds: int = 200) -> dict[str, Any]:
+    """Incident tiles at z12–14 over the county's extent, as the county center."""
+    box = session.execute(text("SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM "
+                               "(SELECT ST_Extent(geom) AS e FROM grid_version WHERE level = 0 "
+                               "AND valid_to IS NULL) AS t")).one()
+    rng = np.random.default_rng(3)
+    samples = []
+    with httpx.Client(base_url=origin, timeout=120,
+                      headers={"Authorization": f"Bearer {token}"}) as client:
+        for _ in range(rounds):
+            z = int(rng.integers(12, 15))
+            lon, lat = rng.uniform(box[0], box[2]), rng.uniform(box[1], box[3])
+            n = 2 ** z
+            x = int((lon + 180) / 360 * n)
+            y = int((1 - np.arcsinh(np.tan(np.radians(lat))) / np.pi) / 2 * n)
+            start = time.perf_counter()
+            response = client.get(f"/tiles/incidents/{z}/{x}/{y}.pbf")
+            samples.append((time.perf_counter() - start) * 1000)
+            assert response.status_code in (200, 204), response.status_code
+    return _ms(samples)
+
+
+def wall_in_chromium(origin: str, loads: int = 5) -> dict[str, Any]:
+    """The county center's wall, from navigation until the towns, the feed and the league are
+    drawn."""
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        try:
+            page = browser.new_context(viewport={"width": 1920, "height": 1080}).new_page()
+            page.goto(f"{origin}/login?next=/")
+            page.fill("#username", "county")
+            page.fill("#password", DEMO_PASSWORD)
+            page.click("button[type=submit]")
+            page.wait_for_url(f"{origin}/")
+            samples = []
+            for _ in range(loads):
+                start = time.perf_counter()
+                page.goto(f"{origin}/")
+                page.wait_for_function(READY, timeout=120_000, polling=50)
+                samples.append((time.perf_counter() - start) * 1000)
+        finally:
+            browser.close()
+    return {"median_ms": round(statistics.median(samples)), "max_ms": round(max(samples))}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--incidents", type=int, default=5_000_000)
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args()
+    results: dict[str, Any] = {"incidents asked": args.incidents}
+    with throwaway_database() as url:
+        factory, took = build(url, args.incidents)
+        results["fill"] = took
+        with factory() as session:
+            fold(session)
+            session.commit()
+            county, town, center = _county_center(session)
+            results["league"] = league_figures(session, county)
+            print(results["league"], flush=True)
+            results["search (SQL, ms, median)"] = search_figures(session)
+            print(results["search (SQL, ms, median)"], flush=True)
+            town_center = session.scalar(text(
+                "SELECT username FROM account WHERE role = 'dispatcher' AND scope_code = :t"),
+                {"t": town})
+            county_token = issue_token(session, username=center)
+            town_token = issue_token(session, username=town_center or "dispatcher")
+            session.commit()
+        process = serve(url, PORT)
+        try:
+            origin = f"http://127.0.0.1:{PORT}"
+            results["http"] = http_figures(origin, county_token, town_token)
+            print(results["http"], flush=True)
+            with factory() as session:
+                results["incident tiles, county center"] = tile_figures(origin, county_token,
+                                                                         session)
+            print(results["incident tiles, county center"], flush=True)
+            results["Chromium: the county center's wall to usable"] = wall_in_chromium(origin)
+            print(results["Chromium: the county center's wall to usable"], flush=True)
+        finally:
+            process.terminate()
+            process.wait(timeout=20)
+    write_json(results, args.json)
+    print(results)
+
+
+if __name__ == "__main__":
+    main()
