@@ -28,7 +28,6 @@ from urllib.parse import quote
 
 import httpx
 import numpy as np
-from playwright.sync_api import sync_playwright
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
@@ -36,10 +35,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.bench_locate_service import serve
 from bench.bench_reports import build, last_full_month
-from bench.bench_wall import ARGS, CHROMIUM
+from bench.bench_wall import time_to_usable
 from bench.common import throwaway_database, write_json
 from gis_service.auth.service import Principal, issue_token
-from gis_service.demo import DEMO_PASSWORD
 from gis_service.grids.queries import towns
 from gis_service.incidents.models import Incident
 from gis_service.incidents.queries import SEARCHED, mentions
@@ -168,29 +166,6 @@ def tile_figures(origin: str, token: str, session: Session, rounds: int = 200) -
     return _ms(samples)
 
 
-def wall_in_chromium(origin: str, loads: int = 5) -> dict[str, Any]:
-    """The county center's wall, from navigation until the towns, the feed and the league are
-    drawn."""
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        try:
-            page = browser.new_context(viewport={"width": 1920, "height": 1080}).new_page()
-            page.goto(f"{origin}/login?next=/")
-            page.fill("#username", "county")
-            page.fill("#password", DEMO_PASSWORD)
-            page.click("button[type=submit]")
-            page.wait_for_url(f"{origin}/")
-            samples = []
-            for _ in range(loads):
-                start = time.perf_counter()
-                page.goto(f"{origin}/")
-                page.wait_for_function(READY, timeout=120_000, polling=50)
-                samples.append((time.perf_counter() - start) * 1000)
-        finally:
-            browser.close()
-    return {"median_ms": round(statistics.median(samples)), "max_ms": round(max(samples))}
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--incidents", type=int, default=5_000_000)
@@ -223,7 +198,8 @@ def main() -> None:
                 results["incident tiles, county center"] = tile_figures(origin, county_token,
                                                                          session)
             print(results["incident tiles, county center"], flush=True)
-            results["Chromium: the county center's wall to usable"] = wall_in_chromium(origin)
+            results["Chromium: the county center's wall to usable"] = time_to_usable(
+                origin, username="county", ready=READY)
             print(results["Chromium: the county center's wall to usable"], flush=True)
         finally:
             process.terminate()

@@ -102,14 +102,16 @@ def calls(client: httpx.Client, rounds: int) -> dict[str, Any]:
     return results
 
 
-def time_to_usable(origin: str, loads: int = 5) -> dict[str, Any]:
-    """Milliseconds from navigation until the wall is usable, in Chromium."""
+def time_to_usable(origin: str, loads: int = 5, username: str = "commander",
+                   ready: str = READY) -> dict[str, Any]:
+    """Milliseconds from navigation until the wall is usable (`ready` holds), in Chromium,
+    signed in as `username`."""
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
         try:
             page = browser.new_context(viewport={"width": 1920, "height": 1080}).new_page()
             page.goto(f"{origin}/login?next=/")
-            page.fill("#username", "commander")
+            page.fill("#username", username)
             page.fill("#password", DEMO_PASSWORD)
             page.click("button[type=submit]")
             page.wait_for_url(f"{origin}/")
@@ -117,7 +119,7 @@ def time_to_usable(origin: str, loads: int = 5) -> dict[str, Any]:
             for _ in range(loads):
                 start = time.perf_counter()
                 page.goto(f"{origin}/")
-                page.wait_for_function(READY, timeout=120_000, polling=50)
+                page.wait_for_function(ready, timeout=120_000, polling=50)
                 samples.append((time.perf_counter() - start) * 1000)
             drawn = page.evaluate("Object.keys(window.wallState.markers).length")
         finally:
