@@ -29,6 +29,7 @@ LINKS = (
     Link("plans", "边界方案", "/plans", PLAN_READERS),
     Link("weekly", "周报", "/reports/weekly"),
     Link("monthly", "月报", "/reports/monthly"),
+    Link("league", "各镇排名", "/reports/league", frozenset(OVERSEERS)),
     Link("assessment", "考核", "/assessment", frozenset(OVERSEERS | {Role.GRID_WORKER})),
     Link("worker", "手机端", "/worker", frozenset(HANDLERS)),
 )

@@ -1,5 +1,6 @@
 """The printable report (周研判 / 月分析): a pure builder from the report's dict and its
-level-3 grids. Charts and the map are inline SVG drawn here; no script, no outside asset."""
+level-3 grids; and the towns' league of a month (各镇排名). Charts and the map are inline SVG
+drawn here; no script, no outside asset."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from html import escape
 from typing import Any
 from urllib.parse import quote
 
+from gis_service.reports.league import League
 from map_ui.assets import OWN_URL
 from map_ui.wall_style import SOURCE_NAMES
 
@@ -18,6 +20,7 @@ KINDS = {"weekly": "周研判报告", "monthly": "月分析报告"}
 STEP_NAMES = {"dispatch": "派遣", "accept": "响应（接单）", "resolve": "处置", "close": "结案"}
 RESOLUTION_NAMES = {"service": "服务", "management": "管理", "enforcement": "执法"}
 RESOLUTION_COLOURS = {"service": "#2e7d32", "management": "#f9a825", "enforcement": "#c62828"}
+LEAGUE_HEAD = ("镇", "受理", "在办", "超期", "按期率", "“721”", "满意度", "上报", "退回")
 HEADLINES = {"intake": "受理", "closed": "结案", "open_at_end": "期末在办",
              "close_on_time_rate": "按期结案率", "handling_median_hours": "处置时长中位数（小时）",
              "handling_p90_hours": "处置时长 P90（小时）", "satisfaction_mean": "满意度均值"}
@@ -340,3 +343,29 @@ def report_page(report: dict[str, Any], grids: Sequence[dict[str, Any]], nav: st
             f" · 生成于 {escape(_minute(report['generated_at']))}（北京时间）"
             f"{_other_periods(report)}</div>"
             + "".join(sections) + "</body></html>")
+
+
+def league_page(table: League, nav: str = "", generated_at: str = "") -> str:
+    """The towns' league of a month as a printable page (each name opens that town's wall)."""
+    rows = "".join(
+        f'<tr data-code="{escape(t.code)}"><td><a href="/?town={quote(t.code)}">'
+        f"{escape(t.name)}</a></td>"
+        + "".join(f'<td class="n">{value}</td>' for value in (
+            _num(t.intake), _num(t.open), _num(t.overdue), _rate(t.on_time_rate),
+            " : ".join(_num(v) for v in t.ratio_721) if t.ratio_721 else "—",
+            _num(t.satisfaction), _num(t.escalated), _num(t.returned))) + "</tr>"
+        for t in table.towns)
+    head = "".join(f"<th>{h}</th>" for h in LEAGUE_HEAD)
+    title = f"各镇工作排名 · {table.month}"
+    return ("<!DOCTYPE html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\">"
+            f"<title>{escape(title)}</title><style>{STYLE}</style>"
+            f'<link rel="icon" href="{OWN_URL}/favicon.svg" type="image/svg+xml"></head>'
+            f"<body>{nav}<h1>{escape(title)}</h1>"
+            f'<div class="meta">统计月份：{escape(table.month)}（北京时间）'
+            + (f" · 生成于 {escape(generated_at)}" if generated_at else "")
+            + f'</div><section id="league"><table><thead><tr>{head}</tr></thead>'
+            f'<tbody id="league-rows">{rows}</tbody></table>'
+            '<p class="note">受理：本月报告数；在办、超期：月末（本月为当前）仍在办的、其中已超过'
+            "时限的；按期率：本月结案中按期结案的比例；“721”：本月结案中服务、管理、执法之比"
+            "（合计 10）；满意度：本月结案的群众评价均值（1–5）；上报：本月升级次数；退回：本月"
+            "镇退回县指挥中心的工单数。</p></section></body></html>")

@@ -3,6 +3,7 @@ town's outline with the towns' league, and drills into a town with `/?town=CODE`
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -75,3 +76,18 @@ def test_the_county_center_sees_its_towns_and_drills_into_one(
     assert "没有编号为 NOPE 的镇" in page("/?town=NOPE", status=404)
     boss = TestClient(client.app)
     assert "吴江区(测试) · 网格化管理一张图" in _signed_in(boss, "boss")()  # the one county
+
+
+def test_the_printable_league(client: TestClient, county: None, auth: dict[str, str]) -> None:
+    for number, where in enumerate((IN_T, IN_U, IN_U)):
+        client.post("/api/v1/incidents", headers=auth, json={
+            "source": "hotline_12345", "external_id": f"L{number}", "category": "FLOOD",
+            "description": "积水", "location": {"lon": where[0], "lat": where[1]}})
+    page = _signed_in(client, "county")
+    text = page("/reports/league")
+    assert "各镇工作排名" in text and 'href="/?town=U"' in text
+    assert re.search(r'data-code="U">.*?<td class="n">2</td>', text)
+    assert "邻镇" in page("/reports/league?month=2020-01")
+    town = TestClient(client.app)
+    only_u = _signed_in(town, "town-u")("/reports/league")
+    assert "邻镇" in only_u and "七都" not in only_u

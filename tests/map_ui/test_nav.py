@@ -10,14 +10,14 @@ from fastapi.testclient import TestClient
 
 from map_ui import nav
 
-EVERY = ["wall", "dispatch", "plans", "weekly", "monthly", "assessment", "worker"]
+EVERY = ["wall", "dispatch", "plans", "weekly", "monthly", "league", "assessment", "worker"]
 
 
 @pytest.mark.parametrize(("role", "pages"), [
-    ("admin", ["wall", "dispatch", "plans", "weekly", "monthly", "assessment"]),
-    ("commander", ["wall", "dispatch", "plans", "weekly", "monthly", "assessment"]),
-    ("dispatcher", ["wall", "dispatch", "weekly", "monthly", "assessment"]),
-    ("planner", ["wall", "plans", "weekly", "monthly", "assessment"]),
+    ("admin", ["wall", "dispatch", "plans", "weekly", "monthly", "league", "assessment"]),
+    ("commander", ["wall", "dispatch", "plans", "weekly", "monthly", "league", "assessment"]),
+    ("dispatcher", ["wall", "dispatch", "weekly", "monthly", "league", "assessment"]),
+    ("planner", ["wall", "plans", "weekly", "monthly", "league", "assessment"]),
     ("grid_worker", ["wall", "weekly", "monthly", "assessment", "worker"]),
     ("squad", ["wall", "weekly", "monthly", "worker"]),
     ("department", ["wall", "weekly", "monthly", "worker"]),

@@ -520,6 +520,9 @@ def probe_reports(world: World, account: Prober) -> Iterator[Row]:
         response = client.get(path, headers=headers, follow_redirects=False)
         yield _object_row(account, group, "page", account.role is not None,
                           response.status_code, (403,), anonymous=303)
+    response = client.get("/reports/league", headers=headers, follow_redirects=False)
+    yield _object_row(account, "page /reports/league", "page", account.role in HEALTH_READERS,
+                      response.status_code, (403,), anonymous=303)
 
 
 def probe_assessment(world: World, account: Prober) -> Iterator[Row]:
@@ -637,6 +640,7 @@ MATRIX_ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/responsibility-health"): "GET responsibility health",
     ("GET", "/reports/weekly"): "page /reports/weekly",
     ("GET", "/reports/monthly"): "page /reports/monthly",
+    ("GET", "/reports/league"): "page /reports/league",
     ("GET", "/api/v1/assessment"): "GET assessment",
     ("GET", "/api/v1/assessment/{worker_code}"): "GET worker assessment",
     ("GET", "/api/v1/assessment.csv"): "GET assessment csv",
@@ -792,7 +796,8 @@ FAMILIES = (  # the summary's columns: endpoint groups by kind
     ("assessment", ("GET assessment", "GET worker assessment", "GET assessment csv",
                     "POST spot check", "GET spot checks")),
     ("pages", ("page /", "page /dispatch", "page /worker", "page /reports/weekly",
-               "page /reports/monthly", "page /assessment", "page /assessment/{code}")),
+               "page /reports/monthly", "page /reports/league", "page /assessment",
+               "page /assessment/{code}")),
     ("Open311 (public)", ("Open311 requests (public view)",)),
     ("accounts", ("GET accounts", "POST account", "PATCH account", "DELETE account",
                   "POST own password")),
