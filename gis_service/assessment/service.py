@@ -7,7 +7,7 @@ import csv
 import io
 import json
 from collections import defaultdict
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -21,6 +21,7 @@ from gis_service.auth.models import Account
 from gis_service.auth.permissions import CENTER, OVERSEERS
 from gis_service.auth.service import Principal
 from gis_service.errors import ForbiddenError, InvalidInputError, NotFoundError
+from gis_service.incidents.scope import CENTER_STAFF
 from gis_service.patrols.service import month_bounds
 from gis_service.timeutil import aware
 
@@ -31,7 +32,10 @@ def _own_code(session: Session, principal: Principal) -> str | None:
 
 
 def visible_workers(session: Session, principal: Principal) -> set[str] | None:
-    """The worker codes the caller may see (None: all); 403 for roles outside the center."""
+    """The worker codes the caller may see (None: all): a town center its town's, the county
+    center its towns'; 403 for roles outside the center."""
+    if principal.role in CENTER_STAFF and principal.scope_code:
+        return queries.workers_in(session, principal.scope_code, datetime.now(UTC))
     if principal.role in OVERSEERS:
         return None
     if principal.role == "grid_worker":

@@ -234,3 +234,18 @@ def test_a_town_center_reassigns_what_it_holds_and_leaves_the_countys_alone(
     land = _report(client, auth, "R2", "LAND", IN_T)  # a matter the county center keeps
     refused = _act(client, town_t, land, "dispatch", to="grid_worker:W1")
     assert refused.status_code == 403 and "县指挥中心" in refused.json()["detail"]
+
+
+def test_a_town_center_assesses_its_own_grid_workers(
+        client: TestClient, county: dict[str, Path],
+        token_for: Callable[[str, str | None], Headers]) -> None:
+    month = datetime.now(UTC).strftime("%Y-%m")
+
+    def assessed(headers: Headers) -> set[str]:
+        answer = client.get("/api/v1/assessment", headers=headers, params={"month": month})
+        assert answer.status_code == 200, answer.text
+        return {row["worker_code"] for row in answer.json()["workers"]}
+
+    assert assessed(token_for("dispatcher", "T")) == {"W1"}
+    assert assessed(token_for("commander", "U")) == {"WU1"}
+    assert assessed(token_for("dispatcher", "C")) == {"W1", "WU1"}
