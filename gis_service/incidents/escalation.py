@@ -7,7 +7,7 @@ import asyncio
 import logging
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
@@ -28,8 +28,10 @@ def escalate_overdue(session: Session, now: datetime, limit: int = 500,
     transaction holds are left for the next round. `book` names the rules and the county
     center (read from the database when not given)."""
     escalatable = TRANSITIONS["escalate"].sources
+    # what the county center holds has nowhere higher to go
+    not_county = or_(Incident.assignee_type.is_(None), Incident.assignee_type != "county")
     stmt = (select(Incident).where(Incident.status.in_(escalatable), Incident.due_at < now,
-                                   Incident.escalation_level < MAX_LEVEL)
+                                   Incident.escalation_level < MAX_LEVEL, not_county)
             .order_by(Incident.due_at).limit(limit).with_for_update(skip_locked=True))
     done = []
     for incident in session.scalars(stmt):

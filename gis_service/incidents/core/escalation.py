@@ -13,10 +13,10 @@ MAX_LEVEL = 2  # 1 = the town command center, 2 = the county
 
 
 def hand_up(case: Placeable, county_center: str) -> str:
-    """Raise the case one level and assign it to that level's center (a case the town center
-    already holds goes straight to the county); who it went to."""
+    """Raise the case one level and assign it to that level's center (a case a center already
+    holds goes to the county: nothing is handed down by escalating); who it went to."""
     case.escalation_level += 1
-    if case.escalation_level == 1 and case.assignee_type != "town":
+    if case.escalation_level == 1 and case.assignee_type not in ("town", "county"):
         case.assignee_type, case.assignee_code = "town", case.town_code
         return "town command center"
     case.escalation_level = MAX_LEVEL

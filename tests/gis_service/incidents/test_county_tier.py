@@ -249,3 +249,17 @@ def test_a_town_center_assesses_its_own_grid_workers(
     assert assessed(token_for("dispatcher", "T")) == {"W1"}
     assert assessed(token_for("commander", "U")) == {"WU1"}
     assert assessed(token_for("dispatcher", "C")) == {"W1", "WU1"}
+
+
+def test_what_the_county_holds_is_never_handed_down_by_escalation(
+        client: TestClient, county: dict[str, Path], auth: Headers,
+        db_session: Session) -> None:
+    land = _report(client, auth, "H1", "LAND", IN_T)
+    assert handler(land) == ("county", "C")
+    now = datetime.now(UTC)
+    db_session.execute(update(Incident).where(Incident.id == land["id"])
+                       .values(due_at=now - timedelta(hours=1)))
+    assert escalate_overdue(db_session, now) == []  # nowhere higher: it stays overdue
+    db_session.commit()
+    after = client.get(f"/api/v1/incidents/{land['id']}", headers=auth).json()
+    assert handler(after) == ("county", "C") and after["deadline_state"] == "red"
