@@ -15,16 +15,20 @@ import sys
 import time
 from pathlib import Path
 
-from shapely.geometry import Polygon, shape
+from shapely.geometry import shape
 
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE), str(HERE.parent)]  # demo_town/ beside this script; grid_layers
 
-from demo_town.addresses import Address, build_addresses  # noqa: E402
+from demo_town.addresses import (  # noqa: E402
+    ADDRESS_HEADER,
+    Address,
+    address_rows,
+    build_addresses,
+)
 from demo_town.common import (  # noqa: E402
     ANCHOR,
     area_km2,
-    coord,
     iso,
     write_csv,
     write_geojson,
@@ -36,10 +40,11 @@ from demo_town.incidents import HEADER, build_incidents  # noqa: E402
 from demo_town.patrols import SPOT_CHECK_HEADER, build_patrols  # noqa: E402
 from demo_town.people import (  # noqa: E402
     DEPARTMENTS,
+    WORKER_HEADER,
     ZONE_RULES,
-    Worker,
     build_workers,
     category_rows,
+    patrolled,
 )
 from demo_town.pois import build_pois  # noqa: E402
 from demo_town.projects import project_features  # noqa: E402
@@ -48,18 +53,10 @@ from demo_town.zones import build_taihu, river_features, zone_features  # noqa: 
 
 DEFAULT_SEED = 20261122
 DEFAULT_OUT = HERE / "demo"
-WORKER_HEADER = ("code", "name", "role", "grid_code", "district_code", "department_code",
-                 "backup_code", "on_duty")
 CATEGORY_HEADER = ("category_code", "category_name", "handler", "department_code",
                    "cooperating", "respond_hours", "resolve_hours")
 RULE_HEADER = ("code", "zone_level", "in_project", "categories", "priority",
                "deadline_factor", "cooperating", "note")
-ADDRESS_HEADER = ("address", "lon", "lat", "village", "road", "number", "poi")
-
-
-def _address_rows(rows: list[Address]) -> list[list[str]]:
-    return [[r.address, coord(r.lon), coord(r.lat), r.village, r.road, r.number, r.poi]
-            for r in rows]
 
 
 def _write_places(out: Path, rng: random.Random, town: Town,
@@ -78,21 +75,8 @@ def _write_places(out: Path, rng: random.Random, town: Town,
     pois, stations = build_pois(rng, houses, grids)
     write_geojson(out / "stations.geojson", [s.feature() for s in stations])
     rows = houses + pois
-    write_csv(out / "addresses.csv", ADDRESS_HEADER, _address_rows(rows))
+    write_csv(out / "addresses.csv", ADDRESS_HEADER, address_rows(rows))
     return rows, deadlines
-
-
-def _patrolled(grids: TownGrids, workers: list[Worker]) -> list[tuple[str, Polygon]]:
-    """(worker code, grid) of who walks each level-3 grid: its grid worker, or the B post
-    while that worker is away; their grid-app reports are theirs."""
-    by_code = {w.code: w for w in workers}
-    walks = []
-    for cell in grids.cells:
-        worker = next(w for w in workers if w.role == "grid_worker" and w.grid_code == cell.code)
-        if worker.on_duty != "yes" and worker.backup_code in by_code:
-            worker = by_code[worker.backup_code]
-        walks.append((worker.code, cell.geometry))
-    return walks
 
 
 def build(seed: int, out: Path) -> dict[str, float]:
@@ -108,7 +92,7 @@ def build(seed: int, out: Path) -> dict[str, float]:
     write_csv(out / "workers.csv", WORKER_HEADER, [w.row() for w in workers])
     write_csv(out / "responsibilities.csv", CATEGORY_HEADER, category_rows())
     write_csv(out / "zone_rules.csv", RULE_HEADER, ZONE_RULES)
-    incidents = build_incidents(rng, town, rows, deadlines, _patrolled(grids, workers))
+    incidents = build_incidents(rng, town, rows, deadlines, patrolled(grids, workers))
     write_csv(out / "incidents.csv", HEADER, incidents)
     patrols = build_patrols(rng, grids, workers, rows)
     write_geojson(out / "patrols.geojson", [w.feature() for w in patrols.walks])

@@ -15,12 +15,13 @@ import numpy as np
 import shapely
 from shapely.geometry import LineString, Point, Polygon
 
-from demo_town.common import points_to_lonlat, to_metric
+from demo_town.common import coord, points_to_lonlat, to_metric
 from demo_town.grids import Grid, TownGrids
 from demo_town.names import INDUSTRIAL_ROADS, ROAD_NAMES, SHARED_ROADS
 from demo_town.sites import QIDU, Locale, Site
 from demo_town.town import Town
 
+ADDRESS_HEADER = ("address", "lon", "lat", "village", "road", "number", "poi")
 SIDE_M = 11.0  # from the road's centre line to a house
 EDGE_M = 8.0  # houses keep this far inside their village
 SUB_SHARE = 0.03  # houses split into 18-1号 and 18-2号 behind the front one
@@ -252,3 +253,9 @@ def with_lonlat(rows: list[Address]) -> list[Address]:
     lon, lat = np.round(lon, 7), np.round(lat, 7)
     return [Address(r.address, r.village, r.road, r.number, r.poi, r.x, r.y, float(a), float(b))
             for r, a, b in zip(rows, lon.tolist(), lat.tolist(), strict=True)]
+
+
+def address_rows(rows: list[Address]) -> list[list[str]]:
+    """addresses.csv rows (without the header)."""
+    return [[r.address, coord(r.lon), coord(r.lat), r.village, r.road, r.number, r.poi]
+            for r in rows]

@@ -188,17 +188,18 @@ def check(grids: TownGrids) -> None:
         problems.append(f"{len(grids.villages)} villages and {len(grids.cells)} cells")
     if min(per_village) < 2 or max(per_village) > 6:
         problems.append(f"cells per village {per_village} outside 2..6")
-    problems += _unnoded(grids)
+    problems += unnoded(grids)
     if problems:
         raise SystemExit("the demo grids are not valid:\n  " + "\n  ".join(problems))
 
 
-def _unnoded(grids: TownGrids) -> list[str]:
-    """Children's vertices on their parent's boundary that the parent lacks."""
+def unnoded(grids: TownGrids) -> list[str]:
+    """Children's vertices on their parent's boundary that the parent lacks (for the parents
+    among these grids)."""
     by_code = {g.code: g for g in grids.all()}
     problems = []
     for child in grids.all():
-        if child.parent_code is None:
+        if child.parent_code not in by_code:
             continue
         parent = by_code[child.parent_code].geometry
         vertices = {tuple(p) for p in shapely.get_coordinates(parent).tolist()}

@@ -5,6 +5,8 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
+from shapely.geometry import Polygon
+
 from demo_town.grids import District, TownGrids
 from demo_town.names import person
 
@@ -13,6 +15,8 @@ DEPARTMENTS = (
     ("NY", "农业农村办"), ("SL", "水利站"), ("SC", "市场监管所"), ("YJ", "应急管理办"),
     ("PCS", "派出所"), ("SH", "社会事业局"), ("ZR", "自然资源和规划所"),
 )
+WORKER_HEADER = ("code", "name", "role", "grid_code", "district_code", "department_code",
+                 "backup_code", "on_duty")
 DISPATCHERS = 5
 STAFF_PER_DEPARTMENT = 2
 OFF_DUTY_SHARE = 0.05
@@ -139,6 +143,19 @@ def build_workers(rng: random.Random, grids: TownGrids, districts: list[District
                                   department_code=department, backup_code=backup[code],
                                   on_duty=_duty(rng)))
     return workers
+
+
+def patrolled(grids: TownGrids, workers: list[Worker]) -> list[tuple[str, Polygon]]:
+    """(worker code, grid) of who walks each level-3 grid: its grid worker, or the B post
+    while that worker is away; their grid-app reports are theirs."""
+    by_code = {w.code: w for w in workers}
+    walks = []
+    for cell in grids.cells:
+        worker = next(w for w in workers if w.role == "grid_worker" and w.grid_code == cell.code)
+        if worker.on_duty != "yes" and worker.backup_code in by_code:
+            worker = by_code[worker.backup_code]
+        walks.append((worker.code, cell.geometry))
+    return walks
 
 
 def category_rows() -> list[list[str]]:
