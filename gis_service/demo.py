@@ -1,4 +1,5 @@
-"""Loading the demo town from `data/demo/` through the ordinary importers (idempotent).
+"""Loading the demo town from `data/demo/`, and the demo county around it from `data/county/`
+when that is there, through the ordinary importers (idempotent).
 
 The demo's files end at a fixed moment (`HISTORY_ENDS`) so that they are the same on every
 rebuild. On loading, every time in them (incidents, patrol tracks, spot checks) is moved
@@ -10,6 +11,15 @@ days would keep the rhythm but leave today empty until the evening.
 Every grid worker gets an account without a password (an operator gives one with
 `gis-service user passwd`), so that their month of patrol tracks and their last position have
 an owner, as the phone app's would.
+
+The county's files are loaded kind by kind after the town's (grids, districts, departments,
+workers, responsibilities, addresses, incidents). They restate what the county changes about
+the town: its outline under the county grid, its departments with their tier and town, its
+duties as its own rows beside the county-wide ones. So the town's grids are loaded with the
+county's statement of its outline (one file, one validation of the whole county), and its
+departments and duties from the county's files alone; loading the town's own first and then
+the county's would store a new version of the town at every re-run and flip its departments
+back and forth.
 """
 
 from __future__ import annotations
@@ -20,9 +30,10 @@ import tempfile
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import numpy as np
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from gis_service.assessment.models import SpotCheck
@@ -41,6 +52,7 @@ from gis_service.places.models import District
 from grid_layers import crs as crs_module
 
 DEMO_DIR = Path(__file__).resolve().parent.parent / "data" / "demo"
+COUNTY_DIR_NAME = "county"  # the county's files, beside the town's folder
 TOWN_CODE = "QD"
 CHINA = timezone(timedelta(hours=8))
 HISTORY_ENDS = datetime(2026, 11, 20, 18, 0, tzinfo=CHINA)  # data/build_demo.py's anchor
@@ -55,45 +67,90 @@ DEMO_FILES = (("grids", "grids.geojson"), ("districts", "districts.geojson"),
               ("zone_rules", "zone_rules.csv"), ("addresses", "addresses.csv"),
               ("incidents", "incidents.csv"))
 DEMO_PASSWORD = "demo"  # the demo's accounts only; README says so
+# the county's files by kind; those in RESTATED replace the town's file of that kind
+COUNTY_FILES = {"grids": "grids.geojson", "districts": "districts.geojson",
+                "departments": "departments.csv", "workers": "workers.csv",
+                "responsibilities": "responsibilities.csv", "addresses": "addresses.csv",
+                "incidents": "incidents.csv"}
+RESTATED = frozenset({"departments", "responsibilities"})
+COUNTY_ACCOUNTS = "accounts.csv"  # username,role,scope_code: the county's demo accounts
 
 
-def load_demo_town(session: Session, folder: Path = DEMO_DIR, *, progress: bool = False,
-                   now: datetime | None = None,
+def load_demo_town(session: Session, folder: Path = DEMO_DIR, *, with_county: bool = True,
+                   progress: bool = False, now: datetime | None = None,
                    min_confidence: float | None = None) -> Iterator[str]:
-    """Import every demo file, committing each, with the demo accounts made before the
-    incidents (a grid worker's reports are theirs), then the patrols; re-running stores
-    nothing new."""
+    """Import every demo file (and the county's beside them, if there and `with_county`),
+    committing each, with the demo accounts made before the incidents (a grid worker's
+    reports are theirs), then the patrols; re-running stores nothing new."""
     if not folder.exists():
         yield f"no demo town at {folder}: nothing to load"
         return
+    county: Path | None = folder.parent / COUNTY_DIR_NAME
+    if not with_county or not folder.parent.joinpath(COUNTY_DIR_NAME).is_dir():
+        county = None
     now = now or datetime.now(UTC)
     shift = history_shift(now)
-    for kind, name in DEMO_FILES:
-        path = folder / name
-        if not path.exists():
-            continue
-        if kind == "incidents":  # grid-app reports name their worker's account
-            yield from _accounts(session)
-            session.commit()
-            yield from _field_accounts(session)
-            session.commit()
-        yield f"loading {kind} from {path.name}"
-        if kind == "incidents":
-            yield f"(times moved forward {_span(shift)}, so that the history ends now)"
-            with tempfile.TemporaryDirectory(prefix="gis-demo-") as scratch:
-                moved = shift_times(path, Path(scratch) / path.name, shift)
-                report = run_import(session, kind, moved, progress=progress,
-                                    min_confidence=min_confidence)
-            report.source = str(path)  # the demo's file, not the moved copy
-        else:
-            report = run_import(session, kind, path, progress=progress)
-        yield from report.lines()
-        if not report.accepted:
-            raise RuntimeError(f"the demo file {path} was rejected")
-        session.commit()
+    with tempfile.TemporaryDirectory(prefix="gis-demo-") as scratch:
+        for kind, name in DEMO_FILES:
+            paths = _files(kind, folder / name, county, Path(scratch))
+            if kind == "incidents" and paths:  # grid-app reports name their worker's account
+                yield from _accounts(session, county)
+                session.commit()
+                yield from _field_accounts(session)
+                session.commit()
+            for label, source, path in paths:
+                yield f"loading {kind} from {label}"
+                if kind == "incidents":
+                    if source == paths[0][1]:
+                        yield (f"(times moved forward {_span(shift)}, so that the history "
+                               "ends now)")
+                    path = shift_times(path, Path(scratch) / f"moved-{path.name}", shift)
+                    report = run_import(session, kind, path, progress=progress,
+                                        min_confidence=min_confidence)
+                else:
+                    report = run_import(session, kind, path, progress=progress)
+                report.source = source  # the demo's file, not a moved or merged copy
+                yield from report.lines()
+                if not report.accepted:
+                    raise RuntimeError(f"the demo file {source} was rejected")
+                session.commit()
     yield from _patrols(session, folder / "patrols.geojson", shift, now)
     yield from _spot_checks(session, folder / "spot_checks.csv", shift, now)
     session.commit()
+
+
+def _files(kind: str, path: Path, county: Path | None,
+           scratch: Path) -> list[tuple[str, str, Path]]:
+    """(name to show, source to report, file to import) for one kind: the town's file, then
+    the county's of the same kind; the county's alone where it restates the town's; for the
+    grids, one file of both with the town's outline as the county states it."""
+    town = [(path.name, str(path), path)] if path.exists() else []
+    other = county / COUNTY_FILES[kind] if county and kind in COUNTY_FILES else None
+    if other is None or not other.exists():
+        return town
+    shown = f"{other.parent.name}/{other.name}"
+    if kind in RESTATED or not town:
+        return [(shown, str(other), other)]
+    if kind == "grids":
+        merged = merge_grids(path, other, scratch / "grids.geojson")
+        return [(f"{path.name} and {shown}", f"{path} + {other}", merged)]
+    return [*town, (shown, str(other), other)]
+
+
+def merge_grids(town: Path, county: Path, target: Path) -> Path:
+    """One FeatureCollection of the town's grids and the county's, the county's feature
+    winning where both hold a code (the town's outline, now under the county)."""
+    features = {f["properties"]["code"]: f for f in _features(town)}
+    features |= {f["properties"]["code"]: f for f in _features(county)}
+    target.write_text(json.dumps({"type": "FeatureCollection",
+                                  "features": list(features.values())}, ensure_ascii=False),
+                      encoding="utf-8")
+    return target
+
+
+def _features(path: Path) -> list[dict[str, Any]]:
+    features: list[dict[str, Any]] = json.loads(path.read_text(encoding="utf-8"))["features"]
+    return features
 
 
 def demo_town_loaded(session: Session) -> bool | None:
@@ -132,16 +189,31 @@ def shift_times(source: Path, target: Path, shift: timedelta) -> Path:
     return target
 
 
-def _accounts(session: Session) -> Iterator[str]:
-    """One account per kind of user, scoped to the first grid, district and department."""
+def _accounts(session: Session, county: Path | None = None) -> Iterator[str]:
+    """One account per kind of user, scoped to the town's first grid, district and department;
+    with the county, its centers' accounts (accounts.csv: the county center, its commander and
+    planner, and each town's center)."""
+    now = datetime.now(UTC)
+    villages = select(GridVersion.code).where(GridVersion.level == 2,
+                                              GridVersion.parent_code == TOWN_CODE, valid_at(now))
     grid = session.scalar(select(GridVersion.code).where(
-        GridVersion.level == 3, valid_at(datetime.now(UTC))).order_by(GridVersion.code))
-    district = session.scalar(select(District.code).order_by(District.code))
-    department = session.scalar(select(Department.code).order_by(Department.code))
+        GridVersion.level == 3, GridVersion.parent_code.in_(villages.scalar_subquery()),
+        valid_at(now)).order_by(GridVersion.code))
+    town = select(GridVersion.geom).where(GridVersion.code == TOWN_CODE, valid_at(now))
+    district = session.scalar(select(District.code).where(func.ST_Covers(
+        town.scalar_subquery(), func.ST_PointOnSurface(District.geom))).order_by(District.code))
+    department = session.scalar(select(Department.code).where(
+        Department.tier == "town",
+        or_(Department.town_code.is_(None), Department.town_code == TOWN_CODE))
+        .order_by(Department.code))
     wanted = [("admin", "admin", None), ("commander", "commander", None),
               ("dispatcher", "dispatcher", None), ("planner", "planner", None),
               ("gridworker", "grid_worker", grid), ("squad", "squad", district),
               ("department", "department", department)]
+    if county is not None and (county / COUNTY_ACCOUNTS).exists():
+        with (county / COUNTY_ACCOUNTS).open(encoding="utf-8", newline="") as handle:
+            wanted += [(row["username"], row["role"], row["scope_code"] or None)
+                       for row in csv.DictReader(handle)]
     existing = set(session.scalars(select(Account.username)))
     for username, role, scope in wanted:
         if username in existing or (role in ("grid_worker", "squad", "department")
