@@ -213,10 +213,14 @@ def town_areas(session: Session, *, lon: float | None, lat: float | None,
     return list(session.execute(stmt))
 
 
-def departments(session: Session) -> dict[str, str]:
-    """Department code → name."""
-    return {code: name for code, name in session.execute(select(Department.code,
-                                                                 Department.name))}
+def departments(session: Session, town: str | None = None) -> dict[str, str]:
+    """Department code → name: every one, or those a matter in `town` may go to (the county's
+    and that town's own, and any tied to no town)."""
+    stmt = select(Department.code, Department.name)
+    if town is not None:
+        stmt = stmt.where(or_(Department.tier == "county", Department.town_code.is_(None),
+                              Department.town_code == town))
+    return {code: name for code, name in session.execute(stmt)}
 
 
 def last_detail(session: Session, incident_id: int, action: str) -> dict[str, Any] | None:

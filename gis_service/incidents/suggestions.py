@@ -129,7 +129,7 @@ def _pool(session: Session, incident: Incident,
             backups[f"grid_worker:{row.code}"] = f"grid_worker:{row.backup_code}"
     for row in queries.squad_areas(session, lon=lon, lat=lat):
         add("squad", row.squad_code, row.name, row.metres)
-    for code, name in sorted(queries.departments(session).items()):
+    for code, name in sorted(queries.departments(session, incident.town_code).items()):
         add("department", code, name, None)
     for row in queries.town_areas(session, lon=lon, lat=lat, at=now):
         if incident.town_code in (None, row.code):  # never another town's center

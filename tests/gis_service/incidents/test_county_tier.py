@@ -263,3 +263,13 @@ def test_what_the_county_holds_is_never_handed_down_by_escalation(
     db_session.commit()
     after = client.get(f"/api/v1/incidents/{land['id']}", headers=auth).json()
     assert handler(after) == ("county", "C") and after["deadline_state"] == "red"
+
+
+def test_suggestions_leave_out_other_towns_departments(
+        client: TestClient, county: dict[str, Path], auth: Headers) -> None:
+    incident = _report(client, auth, "G1", "UFO", IN_U)  # no rule: every kind is offered
+    answer = client.get(f"/api/v1/incidents/{incident['id']}/suggestions", headers=auth,
+                        params={"limit": 50})
+    offered = {item["to"] for item in answer.json()["suggestions"]}
+    assert {"department:UHB", "department:CJ", "town:U"} <= offered
+    assert not offered & {"department:HB", "department:JS", "town:T"}
