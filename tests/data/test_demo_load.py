@@ -1,7 +1,7 @@
-"""The demo town as a third party's data set, loaded end to end with `gis-service load-demo`:
-every layer lands, every incident is routed to the handler its files name — worked out here
-independently from the files with shapely, not with the service's code — the histories
-verify, and a second load stores nothing."""
+"""The demo town and the county around it as a third party's data set, loaded end to end with
+`gis-service load-demo`: every layer lands, every incident is routed to the handler its files
+name — worked out here independently from the files with shapely, not with the service's code
+— the histories verify, and a second load stores nothing."""
 
 from __future__ import annotations
 
@@ -32,16 +32,30 @@ from tests.map_ui.browser import ARTIFACTS, chromium_page, live_drawn, sign_in, 
 from tests.map_ui.fixtures import serving
 
 DEMO = Path(__file__).resolve().parents[2] / "data" / "demo"
+COUNTY = DEMO.parent / "county"
 runner = CliRunner()
 
 
-def _features(name: str) -> list[dict[str, Any]]:
-    return list(json.loads((DEMO / name).read_text(encoding="utf-8"))["features"])
+def _features(name: str, folder: Path = DEMO) -> list[dict[str, Any]]:
+    return list(json.loads((folder / name).read_text(encoding="utf-8"))["features"])
 
 
-def _rows(name: str) -> list[dict[str, str]]:
-    with (DEMO / name).open(encoding="utf-8", newline="") as handle:
+def _rows(name: str, folder: Path = DEMO) -> list[dict[str, str]]:
+    with (folder / name).open(encoding="utf-8", newline="") as handle:
         return list(csv.DictReader(handle))
+
+
+def _both(name: str) -> list[dict[str, str]]:
+    """The town's rows and the county's."""
+    return _rows(name) + _rows(name, COUNTY)
+
+
+def _grids() -> list[dict[str, Any]]:
+    """Every grid feature as stored: the town's, its outline as the county states it."""
+    county = _features("grids.geojson", COUNTY)
+    restated = {f["properties"]["code"] for f in county}
+    return [f for f in _features("grids.geojson") if f["properties"]["code"] not in restated
+            ] + county
 
 
 @pytest.fixture(scope="module")
@@ -67,24 +81,38 @@ def _count(engine: Engine, sql: str) -> int:
 def test_every_layer_is_loaded(loaded: tuple[Engine, list[str]]) -> None:
     engine, _ = loaded
     grids = "SELECT count(*) FROM grid_version WHERE valid_to IS NULL AND "
-    assert _count(engine, grids + "level = 1") == 1
-    assert _count(engine, grids + "level = 2") == 18
-    assert _count(engine, grids + "level = 3") == 64
+    in_town = "parent_code IN (SELECT code FROM grid_version WHERE parent_code = 'QD') AND "
+    levels = Counter(f["properties"]["level"] for f in _grids())
+    assert _count(engine, grids + "level = 0 AND parent_code IS NULL") == 1
+    assert _count(engine, grids + "level = 1 AND parent_code = 'WJ'") == 4
+    assert _count(engine, grids + "level = 2 AND parent_code = 'QD'") == 18
+    assert _count(engine, grids + in_town + "level = 3") == 64
+    assert _count(engine, grids + "level = 2") == levels[2] > 18
+    assert _count(engine, grids + "level = 3") == levels[3] > 64
     assert _count(engine, grids + "level IS NULL") >= 5
-    assert 3 <= _count(engine, "SELECT count(*) FROM district") <= 4
+    assert 3 <= _count(engine, "SELECT count(*) FROM district WHERE code LIKE 'QD-%'") <= 4
+    assert _count(engine, "SELECT count(*) FROM district") == 3 + len(
+        _features("districts.geojson", COUNTY))
     assert _count(engine, "SELECT count(*) FROM station") == 26
     assert _count(engine, "SELECT count(*) FROM project") >= 8
     assert _count(engine, "SELECT count(*) FROM zone WHERE level IN (1, 2, 3)") == 3
     assert _count(engine, "SELECT count(*) FROM address_point") >= 5000
-    assert _count(engine, "SELECT count(*) FROM category") >= 20
-    assert _count(engine, "SELECT count(*) FROM incident") == len(_rows("incidents.csv"))
+    assert _count(engine, "SELECT count(*) FROM category WHERE town_code IS NULL") >= 20
+    assert _count(engine, "SELECT count(*) FROM category") == len(
+        _rows("responsibilities.csv", COUNTY))
+    assert _count(engine, "SELECT count(*) FROM department") == len(
+        _rows("departments.csv", COUNTY))
+    assert _count(engine, "SELECT count(*) FROM incident") == len(_both("incidents.csv"))
+    assert _count(engine, "SELECT count(DISTINCT town_code) FROM incident") == 4
     assert _count(engine, "SELECT count(*) FROM incident "
                           "WHERE reported_at > now() - interval '30 days'") > 500
     assert _count(engine, "SELECT count(*) FROM worker WHERE role = 'grid_worker'") >= 64
 
 
-def test_the_loader_knows_where_the_history_ends() -> None:
-    ends = max(datetime.fromisoformat(row["reported_at"]) for row in _rows("incidents.csv"))
+@pytest.mark.parametrize("folder", [DEMO, COUNTY], ids=["town", "county"])
+def test_the_loader_knows_where_the_history_ends(folder: Path) -> None:
+    ends = max(datetime.fromisoformat(row["reported_at"])
+               for row in _rows("incidents.csv", folder))
     assert HISTORY_ENDS - timedelta(days=1) < ends <= HISTORY_ENDS
 
 
@@ -92,7 +120,7 @@ def _shift(engine: Engine) -> timedelta:
     """How far the load moved the files' times: the newest report, stored against written."""
     with engine.connect() as connection:
         stored = connection.scalar(text("SELECT max(reported_at) FROM incident"))
-    written = max(datetime.fromisoformat(row["reported_at"]) for row in _rows("incidents.csv"))
+    written = max(datetime.fromisoformat(row["reported_at"]) for row in _both("incidents.csv"))
     return stored - written
 
 
@@ -109,7 +137,7 @@ def test_today_has_its_reports_up_to_this_hour(loaded: tuple[Engine, list[str]])
     assert now - timedelta(minutes=30) < latest <= now
     midnight = datetime.combine(now.astimezone(CHINA_TIME).date(), datetime.min.time(),
                                 CHINA_TIME)
-    expected = {f"{r['source']}/{r['external_id']}" for r in _rows("incidents.csv")
+    expected = {f"{r['source']}/{r['external_id']}" for r in _both("incidents.csv")
                 if datetime.fromisoformat(r["reported_at"]) + shift >= midnight}
     assert set(today) == expected  # every report of today so far, at its moved time
 
@@ -155,7 +183,11 @@ def test_the_league_has_real_spread(loaded: tuple[Engine, list[str]],
                                            "password": DEMO_PASSWORD}).status_code == 200
         # the month the history's last full days fall in, whatever day it is loaded
         month = (datetime.now(CHINA_TIME) - timedelta(days=10)).strftime("%Y-%m")
-        league = client.get("/api/v1/assessment", params={"month": month}).json()["workers"]
+        every = client.get("/api/v1/assessment", params={"month": month}).json()["workers"]
+    # the town's grid workers, whose patrols the demo holds (the county's have reports only)
+    assert len(every) == sum(1 for w in _both("workers.csv") if w["role"] == "grid_worker")
+    town = {w["code"] for w in _rows("workers.csv")}
+    league = [row for row in every if row["worker_code"] in town]
     # few ties: the history is drawn afresh relative to the day it is loaded, so a fixed count
     # of tied workers would hold some days and not others; nine in ten totals differ
     totals = Counter(row["total"] for row in league)
@@ -165,7 +197,7 @@ def test_the_league_has_real_spread(loaded: tuple[Engine, list[str]],
     assert len(coverage) >= 64 and max(coverage) - min(coverage) > 0.3
     assert len({round(c, 2) for c in coverage}) > 40
     # no one earns points for what was not measured
-    for row in league:
+    for row in every:
         for item in row["explain"]:
             assert item["value"] is not None or item["points"] == 0, (row["worker_code"], item)
 
@@ -173,8 +205,14 @@ def test_the_league_has_real_spread(loaded: tuple[Engine, list[str]],
 def test_a_second_load_stores_nothing(loaded: tuple[Engine, list[str]]) -> None:
     _, (first, second) = loaded
     assert "demo account admin" in first and "demo account" not in second
-    incidents = len(_rows("incidents.csv"))
-    assert f"{incidents} already stored" in second
+    assert "demo account zhenze: dispatcher (scope ZZ)" in first
+    for folder in (DEMO, COUNTY):
+        incidents = len(_rows("incidents.csv", folder))
+        assert f"{incidents} incidents row(s) imported: 0 stored, {incidents} already stored" \
+            in second
+    grids = len(_grids())
+    assert f"{grids} grids row(s) imported: {grids} new" in first
+    assert f"{grids} grids row(s) imported: 0 new, 0 changed, {grids} unchanged" in second
 
 
 def test_histories_verify(loaded: tuple[Engine, list[str]]) -> None:
@@ -192,19 +230,23 @@ def test_most_hotline_addresses_are_placed(loaded: tuple[Engine, list[str]]) -> 
     assert placed.get(True, 0) / (placed.get(True, 0) + placed.get(False, 0)) >= 0.9, placed
 
 
-class _Town:
-    """Where a point falls and who is on duty, from the demo files alone."""
+class _County:
+    """Where a point falls and who is on duty, from the demo files alone: the town's and the
+    county's (a town's own duty rows override the county-wide ones there)."""
 
     def __init__(self) -> None:
-        grids = _features("grids.geojson")
-        self.town = next(f["properties"]["code"] for f in grids if f["properties"]["level"] == 1)
+        grids = _grids()
+        self.towns = self._layer([f for f in grids if f["properties"]["level"] == 1])
+        self.county = next(f["properties"]["code"] for f in grids
+                           if f["properties"]["level"] == 0)
         self.grid3 = self._layer([f for f in grids if f["properties"]["level"] == 3])
         self.grid2 = self._layer([f for f in grids if f["properties"]["level"] == 2])
-        self.districts = self._layer(_features("districts.geojson"))
-        self.squad = {f["properties"]["code"]: f["properties"]["squad_code"]
-                      for f in _features("districts.geojson")}
-        self.workers = {w["code"]: w for w in _rows("workers.csv")}
-        self.rules = {r["category_code"]: r for r in _rows("responsibilities.csv")}
+        districts = _features("districts.geojson") + _features("districts.geojson", COUNTY)
+        self.districts = self._layer(districts)
+        self.squad = {f["properties"]["code"]: f["properties"]["squad_code"] for f in districts}
+        self.workers = {w["code"]: w for w in _both("workers.csv")}
+        self.rules = {(r["category_code"], r["town_code"]): r
+                      for r in _rows("responsibilities.csv", COUNTY)}
 
     @staticmethod
     def _layer(features: list[dict[str, Any]]) -> list[tuple[str, Any]]:
@@ -231,43 +273,56 @@ class _Town:
                 return backup
         return None
 
+    def town_at(self, lon: float, lat: float) -> str | None:
+        """The town a point lies in."""
+        return self._at(self.towns, shapely.Point(lon, lat))
+
+    def rule(self, category: str, town: str) -> dict[str, str]:
+        """The duty of a category in a town: its own row, else the county-wide one."""
+        return self.rules.get((category, town)) or self.rules[(category, "")]
+
     def expected(self, category: str, lon: float, lat: float) -> tuple[str, str]:
         """(assignee type, code) the files name for this matter at this point."""
-        rule, point = self.rules[category], shapely.Point(lon, lat)
+        point = shapely.Point(lon, lat)
+        town = self._at(self.towns, point)
+        assert town is not None, (lon, lat)
+        rule = self.rule(category, town)
         if rule["handler"] == "department":
             return "department", rule["department_code"]
+        if rule["handler"] == "county":
+            return "county", self.county
         if rule["handler"] == "squad":
             district = self._at(self.districts, point)
-            return ("squad", self.squad[district]) if district else ("town", self.town)
+            return ("squad", self.squad[district]) if district else ("town", town)
         if rule["handler"] == "grid":
             for layer in (self.grid3, self.grid2):
                 worker = self._grid_post(self._at(layer, point))
                 if worker:
                     return "grid_worker", worker
-        return "town", self.town
+        return "town", town
 
 
 def test_every_incident_goes_to_the_handler_the_files_name(
         loaded: tuple[Engine, list[str]]) -> None:
     engine, _ = loaded
-    town = _Town()
+    county = _County()
     with engine.connect() as connection:
         # the first dispatch is the routing decision (escalations come later)
         rows = connection.execute(text(
             "SELECT i.category_code, i.lon, i.lat, e.after->>'assignee_type', "
             "e.after->>'assignee_code' FROM incident i JOIN incident_event e "
             "ON e.incident_id = i.id AND e.action = 'dispatch' AND e.actor = 'system'")).all()
-    assert len(rows) > 0.9 * len(_rows("incidents.csv"))
-    wrong = Counter()
-    kinds = Counter()
+    assert len(rows) > 0.9 * len(_both("incidents.csv"))
+    wrong: Counter[str] = Counter()
+    kinds: Counter[str] = Counter()
     for category, lon, lat, kind, code in rows:
         kinds[kind] += 1
-        if town.expected(category, lon, lat) != (kind, code):
+        if county.expected(category, lon, lat) != (kind, code):
             wrong[category] += 1
     assert not wrong, wrong
-    assert {"grid_worker", "squad", "department", "town"} <= set(kinds)
-    backups = sum(1 for w in town.workers.values()
-                  if w["role"] == "grid_worker" and not town._on_duty(w["code"]))
+    assert {"grid_worker", "squad", "department", "town", "county"} <= set(kinds)
+    backups = sum(1 for w in county.workers.values()
+                  if w["role"] == "grid_worker" and not county._on_duty(w["code"]))
     assert backups > 0  # the data exercises the B posts
 
 
@@ -294,11 +349,15 @@ def test_the_wall_draws_the_demo_town_offline(loaded: tuple[Engine, list[str]],
                                               module_scratch_url: str) -> None:
     engine, _ = loaded
     open_placed = _count(engine, "SELECT count(*) FROM incident WHERE lon IS NOT NULL "
-                                 "AND status NOT IN ('closed', 'rejected')")
+                                 "AND status NOT IN ('closed', 'rejected') AND town_code = 'QD'")
     settings = Settings(database_url=module_scratch_url, locator_refresh_seconds=0,
                         escalation_interval_seconds=0)
     with serving(create_app(settings)) as origin, chromium_page() as (page, traffic):
         sign_in(page, origin, "commander", DEMO_PASSWORD)
+        # the county with its four towns' outlines; the town's name opens the town's wall
+        page.wait_for_selector("path.wall-grid1")
+        assert page.locator("path.wall-grid1").count() == 4
+        page.goto(f"{origin}/?town=QD")
         page.wait_for_selector("path.wall-grid3")
         wait_for_live(page)
         drawn = {name: page.locator(f"path.{name}").count()
@@ -320,3 +379,84 @@ def test_the_wall_draws_the_demo_town_offline(loaded: tuple[Engine, list[str]],
         page.screenshot(path=str(ARTIFACTS / "wall-demo-analysis.png"))
     assert traffic.outside(origin) == []
     assert traffic.bad_responses == [] and traffic.failed == [] and traffic.errors == []
+
+
+def _in_zhenze_outside_taihu() -> tuple[float, float]:
+    """A point of 震泽 (ZZ) in none of the Taihu zones whose rules add cooperating bodies."""
+    zones = [shape(f["geometry"]) for f in _features("zones.geojson")
+             if f["properties"]["level"] in (1, 2)]
+    for feature in _features("grids.geojson", COUNTY):
+        props = feature["properties"]
+        if props["level"] == 3 and props["code"].startswith("ZZ-"):
+            point = shape(feature["geometry"]).point_on_surface()
+            if not any(zone.covers(point) for zone in zones):
+                return point.x, point.y
+    raise AssertionError("no grid of ZZ outside the Taihu zones")
+
+
+def _sign_in(client: TestClient, username: str) -> None:
+    client.cookies.clear()
+    answer = client.post("/login", data={"username": username, "password": DEMO_PASSWORD},
+                         follow_redirects=False)
+    assert answer.status_code < 400, answer.text
+
+
+def test_a_report_in_a_neighbour_town_goes_to_its_handlers(
+        loaded: tuple[Engine, list[str]], module_scratch_url: str) -> None:
+    county = _County()
+    qidu = {r["code"] for r in _rows("departments.csv")}
+    lon, lat = _in_zhenze_outside_taihu()
+    settings = Settings(database_url=module_scratch_url, locator_refresh_seconds=0,
+                        escalation_interval_seconds=0)
+    with TestClient(create_app(settings)) as client:
+        _sign_in(client, "zhenze")
+        answers = {}
+        for category in ("GARBAGE", "PARKING", "ROAD-DAMAGE", "POLLUTION", "ILLEGAL-LAND",
+                         "FLOOD", "FOOD-SAFETY"):
+            answer = client.post("/api/v1/incidents", json={
+                "source": "walk_in", "external_id": f"TEST-ZZ-{category}",
+                "category": category, "description": "测试：震泽镇的上报",
+                "location": {"lon": lon, "lat": lat, "crs": "wgs84"}})
+            assert answer.status_code == 201, answer.text
+            answers[category] = answer.json()
+    for category, incident in answers.items():
+        assignee = (incident["assignee"]["type"], incident["assignee"]["code"])
+        assert incident["town"] == "ZZ"
+        assert assignee == county.expected(category, lon, lat), category
+        assert assignee[1] not in qidu and not set(incident["cooperating"]) & qidu, incident
+    assert answers["GARBAGE"]["assignee"]["code"].startswith("GW-ZZ-")
+    assert answers["PARKING"]["assignee"]["code"].startswith("ZZ-SQ-")
+    assert answers["ROAD-DAMAGE"]["assignee"]["code"] == "ZZ-JS"  # 震泽's own row
+    assert answers["POLLUTION"]["assignee"]["code"] == "WJ-STJ"  # a county department
+    assert "ZZ-SL" in answers["POLLUTION"]["cooperating"]  # with 震泽's water station
+    assert answers["FOOD-SAFETY"]["assignee"]["code"] == "WJ-SJJ"  # the county-wide row
+    assert (answers["ILLEGAL-LAND"]["assignee"]["type"],
+            answers["ILLEGAL-LAND"]["assignee"]["code"]) == ("county", "WJ")
+    assert (answers["FLOOD"]["assignee"]["type"],
+            answers["FLOOD"]["assignee"]["code"]) == ("town", "ZZ")
+
+
+def test_the_county_center_sees_every_town_a_town_center_its_own(
+        loaded: tuple[Engine, list[str]], module_scratch_url: str) -> None:
+    settings = Settings(database_url=module_scratch_url, locator_refresh_seconds=0,
+                        escalation_interval_seconds=0)
+    towns = ("QD", "ZZ", "PW", "TY")
+
+    def seen(client: TestClient, town: str | None = None) -> list[dict[str, Any]]:
+        params: dict[str, Any] = {"limit": 500} | ({"grid": town} if town else {})
+        answer = client.get("/api/v1/incidents", params=params)
+        assert answer.status_code == 200, answer.text
+        return list(answer.json()["items"])
+
+    with TestClient(create_app(settings)) as client:
+        _sign_in(client, "county")
+        for town in towns:
+            items = seen(client, town)
+            assert items and {i["town"] for i in items} == {town}, town
+        for username, own in (("zhenze", "ZZ"), ("pingwang", "PW"), ("taoyuan", "TY"),
+                              ("qidu", "QD")):
+            _sign_in(client, username)
+            assert seen(client, own) and {i["town"] for i in seen(client)} == {own}, username
+            for town in towns:
+                if town != own:
+                    assert seen(client, town) == [], (username, town)
