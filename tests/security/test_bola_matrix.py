@@ -526,8 +526,9 @@ def probe_reports(world: World, account: Prober) -> Iterator[Row]:
 
 
 def probe_assessment(world: World, account: Prober) -> Iterator[Row]:
-    """The league table: the center sees every grid worker, a grid worker only themself,
-    other roles nothing; spot checks are recorded by the center."""
+    """The league table: the center sees every grid worker (a town center its town's: none
+    for another town's), a grid worker only themself, other roles nothing; spot checks are
+    recorded by the center."""
     client, headers = world.client, account.headers
     month = datetime.now(UTC).strftime("%Y-%m")
     response = client.get("/api/v1/assessment", headers=headers, params={"month": month})
@@ -535,6 +536,7 @@ def probe_assessment(world: World, account: Prober) -> Iterator[Row]:
                  if response.status_code == 200 else set())
     own = WORKER_OF.get(account.label)
     allowed_rows = ({"W1", "W2", "W3", "W4"} if account.role in ASSESSMENT_VIEWERS
+                    and (account.in_scope or account.role != "dispatcher")
                     else {own} - {None} if account.role == "grid_worker" else set())
     expected = account.role in ASSESSMENT_VIEWERS or account.role == "grid_worker"
     yield Row(account.label, "GET assessment", "all", expected, response.status_code == 200,

@@ -62,7 +62,7 @@ def test_add_refuses_weak_passwords_and_baseless_scopes(town_db: Engine) -> None
                                ("squad", "NOSUCH", ("'NOSUCH'", "执法片区编号或中队编号")),
                                ("department", "T-A-1", ("'T-A-1'", "三级网格", "部门编号")),
                                ("grid_worker", None, ("需要范围",)),
-                               ("planner", "T", ("不带范围",))):
+                               ("planner", "T-A-1", ("'T-A-1'", "三级网格", "镇级网格"))):
         args = ["user", "add", "wangwei", "--role", role] + (["--scope", scope] if scope else [])
         _refused(runner.invoke(app, args), *words)
     _refused(runner.invoke(app, ["user", "add", "wangwei", "--role", "king"]), "未知角色")
