@@ -90,21 +90,6 @@ def grid_workers(session: Session, *, code: str | None = None) -> list[Worker]:
     return list(session.scalars(stmt.order_by(Worker.code)))
 
 
-def workers_in(session: Session, area: str, at: datetime) -> set[str]:
-    """The grid workers whose home grid lies in `area` (a town, or the county above it): the
-    grid, its village, its town or their county names it."""
-    grid, village, town = (aliased(GridVersion) for _ in range(3))
-    valid = {alias: and_(alias.valid_from <= at, or_(alias.valid_to.is_(None), alias.valid_to > at))
-             for alias in (grid, village, town)}
-    stmt = (select(Worker.code).join(grid, and_(grid.code == Worker.grid_code, valid[grid]))
-            .outerjoin(village, and_(village.code == grid.parent_code, valid[village]))
-            .outerjoin(town, and_(town.code == village.parent_code, valid[town]))
-            .where(Worker.role == "grid_worker",
-                   or_(grid.parent_code == area, village.parent_code == area,
-                       town.parent_code == area)))
-    return set(session.scalars(stmt))
-
-
 def home_grids(at: datetime) -> Select[tuple[str, Any]]:
     """Every worker's possible home grid (level 3 for a grid worker, the village for its
     head) as valid at `at`, or as first drawn when that was later: a month assessed from

@@ -23,6 +23,7 @@ from gis_service.auth.service import Principal
 from gis_service.errors import ForbiddenError, InvalidInputError, NotFoundError
 from gis_service.incidents.scope import CENTER_STAFF
 from gis_service.patrols.service import month_bounds
+from gis_service.people.service import workers_in
 from gis_service.timeutil import aware
 
 
@@ -35,7 +36,7 @@ def visible_workers(session: Session, principal: Principal) -> set[str] | None:
     """The worker codes the caller may see (None: all): a town center its town's, the county
     center its towns'; 403 for roles outside the center."""
     if principal.role in CENTER_STAFF and principal.scope_code:
-        return queries.workers_in(session, principal.scope_code, datetime.now(UTC))
+        return workers_in(session, principal.scope_code, datetime.now(UTC))
     if principal.role in OVERSEERS:
         return None
     if principal.role == "grid_worker":

@@ -51,7 +51,10 @@ def load_routing_book(session: Session) -> RoutingBook:
                             .where(gfn.ST_Dimension(Project.geom) == 2)).all()
     projects = OverlayLayer([code for code, _ in areas],
                             [shapely.from_wkb(bytes(wkb)) for _, wkb in areas])
-    return RoutingBook(rules, town_rules, county_of, zone_rules(session),
+    department_towns = {code: town for code, town in session.execute(
+        select(Department.code, Department.town_code).where(Department.tier == "town"))
+        if town is not None}
+    return RoutingBook(rules, town_rules, county_of, department_towns, zone_rules(session),
                        Directory(by_grid, posts), projects, _handler_names(session, workers, now))
 
 

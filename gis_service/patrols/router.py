@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from gis_service.auth.deps import PrincipalDep
+from gis_service.auth.deps import PrincipalDep, ViewerDep
 from gis_service.context import context_of
 from gis_service.database import SessionDep
 from gis_service.geojson import GEOJSON_RESPONSES, collection_response, feature_response
@@ -45,7 +45,7 @@ def list_patrols(session: SessionDep, principal: PrincipalDep,
 
 
 @router.get("/patrols/positions", responses=GEOJSON_RESPONSES, response_class=Response)
-def list_positions(session: SessionDep, principal: PrincipalDep) -> Response:
+def list_positions(session: SessionDep, principal: ViewerDep) -> Response:
     """Each field account's last known position (its latest track's end or ping) as Points
     with `worker_code`, `worker_name`, `grid_code`, `username`, `at`."""
     return collection_response(service.positions(session, principal=principal))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -21,9 +21,11 @@ from gis_service.database import STORAGE_SRID
 from gis_service.errors import ForbiddenError, InvalidInputError
 from gis_service.geojson import feature
 from gis_service.incidents.schemas import Location
+from gis_service.incidents.scope import CENTER_STAFF
 from gis_service.patrols import queries
 from gis_service.patrols.models import PatrolTrack
 from gis_service.patrols.schemas import CoverageRead, GridCoverage, PatrolCreate
+from gis_service.people.service import workers_in
 from gis_service.timeutil import CHINA_TIME, aware
 from grid_layers import crs as crs_module
 
@@ -141,10 +143,17 @@ def track_features(session: Session, *, principal: Principal, since: datetime | 
 
 
 def positions(session: Session, *, principal: Principal) -> list[dict[str, Any]]:
-    """Each field account's last known position the caller may see, as Point features."""
+    """Each field account's last known position the caller may see, as Point features: a
+    town center sees its town's grid workers, the county center its towns' (or the town
+    it is looking at)."""
     rows = queries.positions(session, scope=_own_or_all(principal, Account.id))
+    area = principal.viewing or (principal.scope_code if principal.role in CENTER_STAFF
+                                 else None)
+    allowed = workers_in(session, area, datetime.now(UTC)) if area else None
     features = []
     for position, account, worker in rows:
+        if allowed is not None and account.worker_code not in allowed:
+            continue
         grid = worker.grid_code if worker is not None else None
         if grid is None and account.role == "grid_worker":
             grid = account.scope_code

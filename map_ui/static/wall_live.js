@@ -443,7 +443,7 @@
       });
       function load() {
         if (!map.hasLayer(layer)) { return Promise.resolve(); }
-        return getJson(links.positions).then(function (positions) {
+        return getJson(inArea(links.positions)).then(function (positions) {
           layer.clearLayers();
           layer.addData(positions);
         }).catch(function () { /* kept as last drawn */ });

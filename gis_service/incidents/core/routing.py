@@ -6,7 +6,7 @@ reads is one `RoutingBook`, held in memory (`gis_service/incidents/routing_book.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from gis_service.incidents.core.case import Case
@@ -154,6 +154,7 @@ class RoutingBook:
     rules: dict[str, Rule]  # the county-wide duty of each category
     town_rules: dict[tuple[str, str], Rule]  # (category, town) -> that town's own duty
     county_of: dict[str, str]  # town -> the county grid above it (when there is one)
+    department_towns: dict[str, str]  # a town department -> its town (county ones absent)
     zone_rules: list[ZoneRuleData]
     directory: Directory
     projects: OverlayLayer
@@ -188,5 +189,10 @@ class RoutingBook:
         if not self.zone_rules or case.category_code is None or case.lon is None:
             return NO_ADJUSTMENT
         in_project = self.in_project(case.lon, case.lat or 0.0)
-        return adjust(self.zone_rules, case.category_code, set(located.zone_levels),
-                      in_project)
+        found = adjust(self.zone_rules, case.category_code, set(located.zone_levels),
+                       in_project)
+        # zone rules hold county-wide: a town department they name joins its own town's
+        # matters only
+        own = tuple(d for d in found.cooperating
+                    if self.department_towns.get(d, located.town) == located.town)
+        return found if own == found.cooperating else replace(found, cooperating=own)

@@ -18,7 +18,7 @@ from gis_service.imports.service import run_import
 from gis_service.incidents.escalation import escalate_overdue
 from gis_service.incidents.models import Incident
 from tests.gis_service.imports.test_county_import import county_features
-from tests.town import handler, write_csv, write_geojson, write_town
+from tests.town import box, handler, write_csv, write_geojson, write_town
 
 Headers = dict[str, str]
 IN_T, IN_U = (120.402, 30.902), (120.43, 30.91)  # a point in each town
@@ -273,3 +273,38 @@ def test_suggestions_leave_out_other_towns_departments(
     offered = {item["to"] for item in answer.json()["suggestions"]}
     assert {"department:UHB", "department:CJ", "town:U"} <= offered
     assert not offered & {"department:HB", "department:JS", "town:T"}
+
+
+def test_a_zone_rule_joins_a_town_department_to_its_own_town_only(
+        client: TestClient, county: dict[str, Path], auth: Headers, db_session: Session,
+        tmp_path: Path) -> None:
+    zones = write_geojson(tmp_path / "zones.geojson", [
+        {"type": "Feature", "geometry": box(120.38, 30.88, 120.44, 30.93),
+         "properties": {"code": "Z1", "name": "太湖一级保护区", "level": 1}}])
+    rules = write_csv(tmp_path / "zone_rules.csv", [
+        "code", "zone_level", "in_project", "categories", "priority", "deadline_factor",
+        "cooperating"], [["TAIHU-1", "1", "no", "GARBAGE", "1", "0.5", "HB;CHB"]])
+    for kind, path in (("zones", zones), ("zone_rules", rules)):
+        assert run_import(db_session, kind, path).accepted
+    db_session.commit()
+    in_t = _report(client, auth, "Z-T", "GARBAGE", IN_T)
+    in_u = _report(client, auth, "Z-U", "GARBAGE", IN_U)
+    assert in_t["cooperating"] == ["CHB", "HB"]
+    assert in_u["cooperating"] == ["CHB"]  # 七都's 环保办 is not U's
+
+
+def test_a_center_sees_its_own_towns_grid_workers_on_the_map(
+        client: TestClient, county: dict[str, Path],
+        token_for: Callable[[str, str | None], Headers]) -> None:
+    for grid, (lon, lat) in (("T-A-1", IN_T), ("U-A-1", IN_U)):
+        ping = client.post("/api/v1/patrols/ping", headers=token_for("grid_worker", grid),
+                           json={"lon": lon, "lat": lat})
+        assert ping.status_code == 200, ping.text
+
+    def seen(headers: Headers, **params: str) -> set[str]:
+        answer = client.get("/api/v1/patrols/positions", headers=headers, params=params)
+        return {f["properties"]["worker_code"] for f in answer.json()["features"]}
+
+    assert seen(token_for("dispatcher", "T")) == {"W1"}
+    assert seen(token_for("dispatcher", "C")) == {"W1", "WU1"}
+    assert seen(token_for("dispatcher", "C"), town="U") == {"WU1"}
