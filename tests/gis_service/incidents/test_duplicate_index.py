@@ -53,3 +53,13 @@ def test_the_search_can_use_the_partial_index_in_its_generic_plan(
         cursor.execute("EXPLAIN " + store.DUPLICATES, params)
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "ix_incident_open_category_geom" in plan, plan
+
+
+def test_the_open_incidents_in_deadline_order_index_names_the_open_states(
+        db_session: Session) -> None:
+    # migration 0019's partial index serves the overdue list only while its predicate is the
+    # lifecycle's open states, the list the queries write
+    definition = db_session.scalar(text(
+        "SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_incident_open_due'"))
+    assert definition is not None and "(due_at, id)" in definition
+    assert _states(definition) == OPEN_STATES

@@ -71,3 +71,4 @@ def test_the_search_is_served_by_the_pair_index(db_session: Session) -> None:
     compiled = stmt.compile(db_session.get_bind(), compile_kwargs={"literal_binds": True})
     plan = "\n".join(db_session.execute(text(f"EXPLAIN {compiled}")).scalars())
     assert "ix_incident_text" in plan, plan
+
