@@ -26,6 +26,7 @@ KPI_POLL_MS = 10_000
 RESET_MS = 60_000  # start afresh: catches bulk imports and keeps colours honest
 WARNING_POLL_MS = 300_000  # a week's warnings change slowly; the scan reads nine weeks
 WARNINGS_SHOWN = 50  # drawn and listed; the banner counts them all
+LEAGUE_POLL_MS = 120_000  # the towns' league of the month: a county-wide read, slow to move
 API = "/api/v1/wall"
 
 
@@ -100,6 +101,7 @@ def live_config(links: LiveLinks = LiveLinks(), names: Names = Names(),
         "links": links.__dict__,
         "feedMs": FEED_POLL_MS, "kpiMs": KPI_POLL_MS, "resetMs": RESET_MS,
         "warningMs": WARNING_POLL_MS, "warningsShown": WARNINGS_SHOWN,
+        "leagueMs": LEAGUE_POLL_MS,
         "deadlineColours": style.DEADLINE_COLOURS,
         "categories": names.categories,
         "gridNames": names.grids,

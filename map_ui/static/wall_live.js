@@ -298,7 +298,6 @@
     }
 
     function refreshKpi() {
-      if (config.league) { refreshLeague(); }
       return getJson(inArea(links.kpi)).then(function (kpi) {
         var month = kpi.month;
         document.getElementById("kpi-today").textContent = kpi.today.total;
@@ -646,6 +645,8 @@
     schedule(poll, config.feedMs);
     schedule(refreshKpi, config.kpiMs);
     schedule(warned.load, config.warningMs);  // the banner counts them in every view
+    // the month's league moves slowly and reads the whole county's month: every few minutes
+    if (config.league) { schedule(refreshLeague, config.leagueMs); }
     window.setInterval(recolour, 15000);
     window.wallState = {markers: markers, layers: layers, map: map,
                         showView: showView, gridCard: gridCard, incidentCard: incidentCard,
