@@ -9,6 +9,7 @@ from typing import Any
 
 import orjson
 
+from gis_service.incidents.core.lifecycle import OPEN_STATES
 from map_ui.assets import OWN_URL, VENDOR_URL
 from map_ui.nav import nav_html, role_name
 from map_ui.wall import Basemap
@@ -50,6 +51,8 @@ PAGE = """<!doctype html>
     <form class="dispatch-search" id="search-form" role="search">
       <input type="search" id="search" class="form-control form-control-sm" maxlength="100"
              placeholder="按描述或地址查找（如：违章搭建 东村）" aria-label="查找事件">
+      <label class="dispatch-search-closed"><input type="checkbox" id="search-closed">
+        含已办结</label>
       <button type="submit" class="btn btn-sm btn-outline-info">查找</button>
     </form>
     <div class="dispatch-bulk">
@@ -120,6 +123,7 @@ def console_config(data: ConsoleData) -> dict[str, Any]:
     basemap = ({"url": data.basemap.url, "attribution": data.basemap.attribution}
                if data.basemap else None)
     return {"queues": [{"key": k, "label": v} for k, v in QUEUES],
+            "open_states": sorted(OPEN_STATES),
             "categories": data.categories, "basemap": basemap, "refresh_ms": data.refresh_ms,
             "user": data.username}
 

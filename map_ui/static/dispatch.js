@@ -8,6 +8,9 @@
   // which moves the lifecycle allows from which state (the service refuses the rest: 409)
   const IN_HAND = ["dispatched", "accepted", "in_progress"];  // dispatching these re-assigns (改派)
   const DISPATCHABLE = ["registered", "returned", "needs_location", ...IN_HAND];
+  // a search finds the open ones unless the dispatcher asks for the closed too (the
+  // lifecycle's open states, from the page's settings)
+  const OPEN = config.open_states;
   const REJECTABLE = ["reported", "needs_location", "registered", "returned"];
   const MERGEABLE = ["reported", "needs_location", "registered", "dispatched", "accepted",
                      "in_progress", "returned"];
@@ -279,7 +282,8 @@
   async function refresh() {
     const [counts, list] = await Promise.all([
       api("/api/v1/incidents/queues"),
-      api(state.search ? `/api/v1/incidents?q=${encodeURIComponent(state.search)}&limit=200`
+      api(state.search ? `/api/v1/incidents?q=${encodeURIComponent(state.search)}&limit=200` +
+        (document.getElementById("search-closed").checked ? "" : `&status=${OPEN.join(",")}`)
         : `/api/v1/incidents?queue=${encodeURIComponent(state.queue)}&limit=200`),
     ]);
     if (counts.ok) renderCounts(counts.body);
@@ -331,11 +335,13 @@
            incident.address || "—"),
         el("td", {}, gridName(incident)), el("td", {}, statusName(incident.status)),
         el("td", {class: `dispatch-deadline deadline-${incident.deadline_state}`},
-           dueText(incident.due_at)),
+           incident.deadline_state === "done" ? "—（已办结）" : dueText(incident.due_at)),
         el("td", {}, handlerName(incident.assignee)));
     }));
     const empty = document.getElementById("queue-empty");
-    empty.textContent = state.search ? `没有描述或地址含“${state.search}”的事件` : "此队列暂无事件";
+    const closedToo = document.getElementById("search-closed").checked;
+    empty.textContent = state.search
+      ? `没有描述或地址含“${state.search}”的${closedToo ? "" : "在办"}事件` : "此队列暂无事件";
     empty.hidden = state.items.length > 0;
     updateBulk();
   }
