@@ -227,6 +227,7 @@ def simulate(
         typer.echo("GIS_DEMO_LIVE=0: the demo's day is not simulated")
         return
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # a line a minute, not per request
     with httpx.Client(base_url=url, timeout=30) as client:
         for _ in range(120):  # the service may still be starting
             try:

@@ -47,17 +47,18 @@ TOKEN_LIFETIME = timedelta(days=2)
 @dataclass(frozen=True)
 class Pace:
     """How fast the day goes: reports per hour at the busiest hour, and the chance per round
-    that each step of an incident in hand is taken."""
+    (5 s by default) that each step of an incident in hand is taken — about an hour from
+    report to close, so as many stay open on the wall as the loaded history left open."""
 
     reports_per_hour: float = 120.0
-    accept: float = 0.25
-    start: float = 0.2
-    resolve: float = 0.12
-    verify: float = 0.3
-    close: float = 0.3
-    evaluate: float = 0.05
+    accept: float = 0.02
+    start: float = 0.02
+    resolve: float = 0.005
+    verify: float = 0.02
+    close: float = 0.02
+    evaluate: float = 0.5  # of the closed ones, the citizen's evaluation recorded
     escalate: float = 0.02  # per round: a town hands one ticket up to the county
-    send_down: float = 0.3  # per ticket waiting at the county, per round
+    send_down: float = 0.05  # per ticket waiting at the county, per round
     pings: int = 4  # grid workers' positions sent per round
 
 
@@ -234,7 +235,7 @@ class DemoDay:
                     extra["resolution"] = self.rng.choices(
                         [r for r, _ in RESOLUTIONS], [w for _, w in RESOLUTIONS])[0]
                 self._act(self._actor(incident, action), incident, action, **extra)
-                if action == "close" and self.rng.random() < self.pace.evaluate * 10:
+                if action == "close" and self.rng.random() < self.pace.evaluate:
                     self._act("dispatcher", incident, "evaluate",
                               satisfaction=self.rng.choices((5, 4, 3, 2, 1),
                                                             (55, 30, 10, 3, 2))[0])
