@@ -9,9 +9,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
-from geoalchemy2.shape import from_shape
+import shapely
+from geoalchemy2.shape import from_shape, to_shape
 from shapely.geometry import LineString
-from sqlalchemy import ColumnElement, true
+from shapely.geometry.base import BaseGeometry
+from sqlalchemy import ColumnElement, select, true
 from sqlalchemy.orm import Session
 
 from gis_service.auth.models import Account
@@ -20,12 +22,13 @@ from gis_service.auth.service import Principal
 from gis_service.database import STORAGE_SRID
 from gis_service.errors import ForbiddenError, InvalidInputError
 from gis_service.geojson import feature
+from gis_service.grids.models import GridVersion
+from gis_service.grids.queries import valid_at
 from gis_service.incidents.schemas import Location
 from gis_service.incidents.scope import CENTER_STAFF
 from gis_service.patrols import queries
 from gis_service.patrols.models import PatrolTrack
 from gis_service.patrols.schemas import CoverageRead, GridCoverage, PatrolCreate
-from gis_service.people.service import workers_in
 from gis_service.timeutil import CHINA_TIME, aware
 from grid_layers import crs as crs_module
 
@@ -144,15 +147,15 @@ def track_features(session: Session, *, principal: Principal, since: datetime | 
 
 def positions(session: Session, *, principal: Principal) -> list[dict[str, Any]]:
     """Each field account's last known position the caller may see, as Point features: a
-    town center sees its town's grid workers, the county center its towns' (or the town
-    it is looking at)."""
+    town center those in its town, the county center those in its county (or in the town it
+    is looking at)."""
     rows = queries.positions(session, scope=_own_or_all(principal, Account.id))
     area = principal.viewing or (principal.scope_code if principal.role in CENTER_STAFF
                                  else None)
-    allowed = workers_in(session, area, datetime.now(UTC)) if area else None
+    inside = _area_shape(session, area) if area else None
     features = []
     for position, account, worker in rows:
-        if allowed is not None and account.worker_code not in allowed:
+        if inside is not None and not inside.covers(shapely.Point(position.lon, position.lat)):
             continue
         grid = worker.grid_code if worker is not None else None
         if grid is None and account.role == "grid_worker":
@@ -165,6 +168,15 @@ def positions(session: Session, *, principal: Principal) -> list[dict[str, Any]]
                            "grid_code": grid, "username": account.username,
                            "at": position.at.isoformat()}})
     return features
+
+
+def _area_shape(session: Session, code: str) -> BaseGeometry:
+    """A town's or county's outline now, prepared (empty when the code names no grid)."""
+    geom = session.scalar(select(GridVersion.geom).where(GridVersion.code == code,
+                                                         valid_at(datetime.now(UTC))))
+    shape = to_shape(geom) if geom is not None else shapely.Polygon()
+    shapely.prepare(shape)
+    return shape
 
 
 def month_bounds(month: str) -> tuple[datetime, datetime]:

@@ -84,4 +84,6 @@ def test_the_county_center_in_a_browser(live_server: str, db_session: Session,
         page.screenshot(path=str(ARTIFACTS / "county-console.png"))
     sent = api.get(f"/api/v1/incidents/{flooded['id']}").json()
     assert handler(sent) == ("town", "T")
-    assert traffic.failed == [] and traffic.outside(live_server) == []
+    # leaving a page cancels its polls in flight (net::ERR_ABORTED); nothing else may fail
+    assert [f for f in traffic.failed if not f.endswith("net::ERR_ABORTED")] == []
+    assert traffic.outside(live_server) == []

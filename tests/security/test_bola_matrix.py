@@ -366,7 +366,9 @@ def probe_patrols(world: World, account: Prober) -> Iterator[Row]:
     response = client.get("/api/v1/patrols/positions", headers=headers)
     names = {f["properties"]["username"] for f in response.json()["features"]} \
         if response.status_code == 200 else set()
-    owners = {world.username(owner) for owner in WALKS if may_see_track(account, owner)}
+    # where people are now: a town's center sees those in its own town (another town's, none)
+    owners = {world.username(owner) for owner in WALKS if may_see_track(account, owner)
+              and (account.in_scope or account.role != "dispatcher")}
     yield _listing_row(account, "GET positions", "all", response.status_code, names, owners)
     for group, path, body in (
             ("POST patrol", "/api/v1/patrols",
