@@ -119,8 +119,9 @@ def _dispatch(session: Session, snapshot: Snapshot, incident: Incident,
 
 
 def _named_handler(book: RoutingBook, incident: Incident, to: str) -> Assignment:
-    """The handler a dispatcher names (`type:code`): it must exist, and a town center only
-    takes its own town's incidents (the county sends a ticket down to the town it lies in)."""
+    """The handler a dispatcher names (`type:code`): it must exist; a town center, or a town's
+    own department, takes only that town's incidents (the county sends a ticket down to the
+    town it lies in)."""
     kind, _, code = to.partition(":")
     if kind not in ASSIGNEE_TYPES or not code:
         raise InvalidInputError(f"`to` 应为 类型:编号，类型是 {', '.join(ASSIGNEE_TYPES)} 之一")
@@ -128,6 +129,10 @@ def _named_handler(book: RoutingBook, incident: Incident, to: str) -> Assignment
         raise InvalidInputError(f"没有处置人 {to}：请写现有的网格员、中队、部门、镇或县的编号")
     if kind == "town" and incident.town_code and code != incident.town_code:
         raise InvalidInputError(f"事件位于 {incident.town_code}，不能派给 {code}：请先重新定位")
+    home = book.department_towns.get(code) if kind == "department" else None
+    if home is not None and incident.town_code and home != incident.town_code:
+        raise InvalidInputError(f"部门 {code} 属于 {home}，事件位于 {incident.town_code}："
+                                "请派给县级部门或本镇部门")
     return Assignment(kind, code, (), {"named_by": "dispatcher"})
 
 

@@ -185,6 +185,8 @@ def test_up_to_the_county_down_to_a_town_and_back(
     assert not_there.status_code == 422 and "U" in not_there.json()["detail"]
     unknown = _act(client, county_c, at_county, "dispatch", to="department:NOPE")
     assert unknown.status_code == 422 and "NOPE" in unknown.json()["detail"]
+    foreign = _act(client, county_c, at_county, "dispatch", to="department:UHB")
+    assert foreign.status_code == 422 and "UHB" in foreign.json()["detail"]  # U's, not T's
     down = _act(client, county_c, at_county, "dispatch", to="town:T")
     assert down.status_code == 200 and handler(down.json()) == ("town", "T")
     town_queue = client.get("/api/v1/incidents", headers=town_t, params={"assignee": "me"})
