@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import shapely
 from demo_town.common import GRID_SIZE, TOWN_CODE, to_lonlat, to_metric
-from demo_town.grids import Grid, TownGrids, cell_grids, single_polygon, unnoded, village_order
+from demo_town.grids import Grid, TownGrids, single_polygon, town_hierarchy, unnoded, village_order
 from demo_town.partition import Faces, assign_faces, layout
 from demo_town.repair import adjacency, mend_cells, mend_villages
 from shapely.geometry import LineString, Point, Polygon, shape
@@ -101,21 +101,8 @@ def _lines(cells: list[Polygon], outline: Polygon, qidu: Polygon,
 def _town_grids(rng: random.Random, plan: TownPlan, faces: Faces) -> TownGrids:
     """A town's villages and grids from its faces (already mended)."""
     order = village_order(faces, len(plan.villages))
-    village_of_face = np.array(faces.village_of_cell)[faces.cell]
-    villages, cells = [], []
-    for number, (v, name) in enumerate(zip(order, plan.villages, strict=True), start=1):
-        village = Grid(f"{plan.code}-{number:02d}", name, "comprehensive", 2, plan.code,
-                       single_polygon(faces.union(village_of_face == v)))
-        mine = cell_grids(rng, faces, village, v)
-        village.households = sum(c.households or 0 for c in mine)
-        village.population = sum(c.population or 0 for c in mine)
-        villages.append(village)
-        cells += mine
-    whole = single_polygon(faces.union(np.ones(len(faces.shapes), dtype=bool)))
-    town = Grid(plan.code, plan.name, "comprehensive", 1, COUNTY_CODE, whole,
-                sum(v.households or 0 for v in villages),
-                sum(v.population or 0 for v in villages))
-    return TownGrids(town, villages, cells, [])
+    return town_hierarchy(rng, faces, order, list(plan.villages), plan.code, plan.name,
+                          COUNTY_CODE)
 
 
 def build_county_grids(rng: random.Random, outlines: dict[str, Polygon],

@@ -151,6 +151,27 @@ def _specials(town: Town, faces: Faces, near: dict[int, dict[int, float]]) -> li
     return grids
 
 
+def town_hierarchy(rng: random.Random, faces: Faces, order: list[int], names: list[str],
+                   code: str, name: str, parent: str | None) -> TownGrids:
+    """A town's villages (faces' villages in `order`, named by `names`) and their grids, and
+    the town as their union (no special grids yet)."""
+    village_of_face = np.array(faces.village_of_cell)[faces.cell]
+    villages, cells = [], []
+    for number, (v, village_name) in enumerate(zip(order, names, strict=True), start=1):
+        village = Grid(f"{code}-{number:02d}", village_name, "comprehensive", 2, code,
+                       single_polygon(faces.union(village_of_face == v)))
+        mine = cell_grids(rng, faces, village, v)
+        village.households = sum(c.households or 0 for c in mine)
+        village.population = sum(c.population or 0 for c in mine)
+        villages.append(village)
+        cells += mine
+    whole = single_polygon(faces.union(np.ones(len(faces.shapes), dtype=bool)))
+    town = Grid(code, name, "comprehensive", 1, parent, whole,
+                sum(v.households or 0 for v in villages),
+                sum(v.population or 0 for v in villages))
+    return TownGrids(town, villages, cells, [])
+
+
 def build_grids(rng: random.Random, town: Town) -> TownGrids:
     """All grids of the town, validated; SystemExit naming every problem otherwise."""
     outlines = [s.outline for s in special_sites(town)]
@@ -160,21 +181,9 @@ def build_grids(rng: random.Random, town: Town) -> TownGrids:
     mend_villages(faces, near)
     order = village_order(faces)
     village_of_face = np.array(faces.village_of_cell)[faces.cell]
-    shapes = [single_polygon(faces.union(village_of_face == v)) for v in order]
-    names = _names(shapes)
-    villages, cells = [], []
-    for number, (v, shape, name) in enumerate(zip(order, shapes, names, strict=True), start=1):
-        village = Grid(f"{TOWN_CODE}-{number:02d}", name, "comprehensive", 2, TOWN_CODE, shape)
-        mine = cell_grids(rng, faces, village, v)
-        village.households = sum(c.households or 0 for c in mine)
-        village.population = sum(c.population or 0 for c in mine)
-        villages.append(village)
-        cells += mine
-    whole = single_polygon(faces.union(np.ones(len(faces.shapes), dtype=bool)))
-    town_grid = Grid(TOWN_CODE, TOWN_NAME, "comprehensive", 1, None, whole,
-                     sum(v.households or 0 for v in villages),
-                     sum(v.population or 0 for v in villages))
-    grids = TownGrids(town_grid, villages, cells, _specials(town, faces, near))
+    names = _names([single_polygon(faces.union(village_of_face == v)) for v in order])
+    grids = town_hierarchy(rng, faces, order, names, TOWN_CODE, TOWN_NAME, None)
+    grids.specials = _specials(town, faces, near)
     check(grids)
     return grids
 
