@@ -69,6 +69,10 @@ class Settings(BaseSettings):
     # grid-worker assessment: a JSON scheme of weights and targets (none = the packaged
     # gis_service/assessment/scheme.json)
     assessment_scheme: Path | None = None
+    # county department staff stationed in a town: the town's share of the weight in assessing
+    # them (towns hold at least half, after Baoying's county-town list); the department holds
+    # the rest
+    assessment_town_share: float = Field(default=0.5, ge=0.5, le=1.0)
     # the largest photo accepted from the field
     photo_max_bytes: int = 8 * 1024 * 1024
     # boundary plans: the households a level-3 grid should hold ("low,high"), and persons per

@@ -1,4 +1,5 @@
-"""/api/v1/assessment and /api/v1/spot-checks: grid workers' monthly scores, spot checks."""
+"""/api/v1/assessment and /api/v1/spot-checks: grid workers' monthly scores, spot checks, and
+the two-party assessment of county staff stationed in a town."""
 
 from __future__ import annotations
 
@@ -8,11 +9,14 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from gis_service.assessment import service
+from gis_service.assessment import service, stationed
 from gis_service.assessment.schemas import (
     AssessmentRead,
     SpotCheckCreate,
     SpotCheckRead,
+    StationedRatingWrite,
+    StationedRead,
+    StationedScore,
     WorkerScore,
 )
 from gis_service.assessment.scheme import Scheme, load_scheme
@@ -55,6 +59,31 @@ def league_csv(request: Request, session: SessionDep, principal: PrincipalDep,
     body = service.league_csv(_league(request, session, principal, month))
     return Response("\ufeff" + body, media_type="text/csv; charset=utf-8", headers={
         "Content-Disposition": f'attachment; filename="assessment-{month}.csv"'})
+
+
+@router.get("/assessment/stationed")
+def stationed_staff(request: Request, session: SessionDep, principal: PrincipalDep,
+                    month: MonthQuery) -> StationedRead:
+    """County department staff stationed in a town: their department's tickets in that town,
+    the town's and the department's ratings of the month, and the total at the town's share
+    of the weight (`GIS_ASSESSMENT_TOWN_SHARE`, at least half). A town center sees its town's,
+    the county center its towns'."""
+    return stationed.assess(session, principal=principal, month=month,
+                            town_share=context_of(request).settings.assessment_town_share)
+
+
+@router.put("/assessment/stationed/{worker_code}")
+def rate_stationed(request: Request, worker_code: str, body: StationedRatingWrite,
+                   session: SessionDep, principal: PrincipalDep,
+                   month: MonthQuery) -> StationedScore:
+    """Rate a stationed staff member's month 0–100 as a party: `town` by the center of the
+    town they serve in, `county` by the county center for their department (an admin either);
+    rating again replaces the party's rating. Answers the member's row as now totalled."""
+    stationed.rate_month(session, principal=principal, worker_code=worker_code, month=month,
+                         body=body, now=datetime.now(UTC))
+    read = stationed.assess(session, principal=principal, month=month,
+                            town_share=context_of(request).settings.assessment_town_share)
+    return next(row for row in read.staff if row.worker_code == worker_code)
 
 
 @router.get("/assessment/{worker_code}")

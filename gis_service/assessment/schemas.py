@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -90,3 +90,57 @@ class WorkerMap(BaseModel):
 
     grid: dict[str, Any] | None
     tracks: list[dict[str, Any]]
+
+
+class StationedPart(BaseModel):
+    """One party's part of a stationed staff member's month: its rating and the points it
+    gives at the party's weight (nothing when it has not rated: 未评)."""
+
+    party: Literal["town", "county"]
+    weight: float = Field(description="the most points this party's rating can give")
+    score: int | None
+    points: float
+    note: str = ""
+    rater: str | None = None
+    rated_at: datetime | None = None
+
+
+class StationedScore(BaseModel):
+    """A county department's staff member stationed in a town: the department's work in that
+    town over the month, the town's and the department's ratings, and the weighted total."""
+
+    worker_code: str
+    worker_name: str
+    department_code: str
+    department_name: str
+    town_code: str
+    town_name: str
+    received: int = Field(description="tickets handed to the department in the town")
+    closed: int = Field(description="of the town's tickets it held, closed this month")
+    closed_on_time: int
+    on_time_rate: float | None
+    returned: int = Field(description="tickets the department handed back")
+    town: StationedPart
+    county: StationedPart
+    total: float
+    may_rate: list[Literal["town", "county"]] = Field(
+        description="the parties the caller rates as: the town center as `town`, the county "
+                    "center as `county` (for the department)")
+
+
+class StationedRead(BaseModel):
+    """The month's stationed staff, by town then code; `town_share` is the town's weight."""
+
+    month: str
+    town_share: float
+    staff: list[StationedScore]
+
+
+class StationedRatingWrite(BaseModel):
+    """A party's rating of a stationed staff member's month (rating again replaces it)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    party: Literal["town", "county"]
+    score: int = Field(ge=0, le=100)
+    note: str = Field(default="", max_length=4000)
