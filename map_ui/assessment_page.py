@@ -86,7 +86,7 @@ def _head(title: str) -> str:
 NO_DATA = "无数据"  # an item with nothing to measure: it earns nothing
 
 
-def _percent(value: float | None) -> str:
+def percent(value: float | None) -> str:
     return "—" if value is None else f"{value * 100:.1f}%"
 
 
@@ -98,7 +98,7 @@ def _number(value: float | None) -> str:
     return "—" if value is None else f"{value:g}"
 
 
-def _month_form(action: str, month: str) -> str:
+def month_form(action: str, month: str) -> str:
     return (f'<form class="month" method="get" action="{html.escape(action)}">'
             f'<label>月份 <input type="month" name="month" value="{html.escape(month)}"></label>'
             ' <button type="submit">查看</button></form>')
@@ -130,9 +130,9 @@ def _header(view: LeagueView) -> str:
 
 def _row(row: WorkerScore, month: str) -> str:
     link = f"/assessment/{quote(row.worker_code)}?{urlencode({'month': month})}"
-    checks = (f"{_percent(row.spot_pass_rate)}（{row.spot_checks}次）" if row.spot_checks
+    checks = (f"{percent(row.spot_pass_rate)}（{row.spot_checks}次）" if row.spot_checks
               else NO_DATA)
-    on_time = (f"{_percent(row.on_time_rate)}（{row.closed_on_time}/{row.closed}）"
+    on_time = (f"{percent(row.on_time_rate)}（{row.closed_on_time}/{row.closed}）"
                if row.on_time_rate is not None else NO_DATA)
     return (f'<tr data-worker="{html.escape(row.worker_code)}">'
             f'<td class="num">{row.rank}</td>'
@@ -155,8 +155,9 @@ def league_page(view: LeagueView) -> str:
     csv = f"/api/v1/assessment.csv?{urlencode({'month': view.month})}"
     return (_head("网格员月度考核") + view.nav +
             f"<header><h1>网格员月度考核 · {html.escape(view.month)}</h1>"
-            f"{_month_form('/assessment', view.month)}"
+            f"{month_form('/assessment', view.month)}"
             f'<a href="{html.escape(csv)}">导出CSV</a>'
+            f'<a href="/assessment/stationed?{urlencode({"month": view.month})}">派驻人员考核</a>'
             f'<span class="muted">方案：{html.escape(view.scheme)} · '
             f"{html.escape(view.username)}</span></header><main>"
             f'<table id="league"><thead>{_header(view)}</thead><tbody>{body}</tbody></table>'
@@ -194,11 +195,11 @@ def _facts_text(entry: ItemScore) -> str:
 
 
 def _explain_row(entry: ItemScore) -> str:
-    value = (_percent(entry.value) if entry.item in ("coverage", "closure_on_time", "spot_checks")
+    value = (percent(entry.value) if entry.item in ("coverage", "closure_on_time", "spot_checks")
              else _number(entry.value))
     if entry.value is None:
         value = f'{NO_DATA}<br><span class="muted">{html.escape(entry.missing or "")}</span>'
-    target = (_percent(entry.target) if entry.item in ("coverage", "closure_on_time",
+    target = (percent(entry.target) if entry.item in ("coverage", "closure_on_time",
                                                        "spot_checks") else _number(entry.target))
     facts = html.escape(json.dumps(entry.facts, ensure_ascii=False, indent=1))
     css = "num neg" if entry.points < 0 else "num"
@@ -262,7 +263,7 @@ def worker_page(view: WorkerView) -> str:
     rows = "".join(_explain_row(entry) for entry in s.explain)
     return (_head(f"{s.worker_name} 月度考核") + view.nav +
             f"<header><h1>{html.escape(s.worker_name)}（{html.escape(s.worker_code)}）"
-            f" · {html.escape(view.month)}</h1>{_month_form(here, view.month)}"
+            f" · {html.escape(view.month)}</h1>{month_form(here, view.month)}"
             f'<a href="/assessment?{html.escape(urlencode({"month": view.month}))}">考核排名</a>'
             f'<span class="muted">方案：{html.escape(view.scheme)}</span></header><main>'
             f'<p><span class="score" id="total">{s.total:g}</span> / {s.best_total:g} 分 · '

@@ -1,5 +1,6 @@
-"""The assessment pages at `/assessment` and `/assessment/{worker_code}`: thin routes (scores
-from the assessment service, HTML from the pure builders)."""
+"""The assessment pages at `/assessment`, `/assessment/stationed` and
+`/assessment/{worker_code}`: thin routes (scores from the assessment service, HTML from the
+pure builders)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from urllib.parse import quote, urlencode
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from gis_service.assessment import service
+from gis_service.assessment import service, stationed
 from gis_service.assessment.scheme import load_scheme
 from gis_service.context import context_of
 from gis_service.database import SessionDep
@@ -19,6 +20,7 @@ from gis_service.timeutil import CHINA_TIME
 from map_ui.assessment_page import LeagueView, WorkerView, league_page, message_page, worker_page
 from map_ui.nav import nav_html
 from map_ui.router import OptionalPrincipalDep
+from map_ui.stationed_page import StationedView, stationed_page
 
 router = APIRouter(include_in_schema=False)
 MonthParam = Annotated[str | None, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")]
@@ -51,6 +53,23 @@ def league(request: Request, session: SessionDep, principal: OptionalPrincipalDe
     return HTMLResponse(league_page(LeagueView(
         username=principal.username, month=_month(month), scheme=scheme.name, rows=rows,
         sort=sort, descending=order == "desc", nav=nav_html(principal.role, "assessment"))),
+        headers=NO_STORE)
+
+
+@router.get("/assessment/stationed", response_class=HTMLResponse)
+def stationed_staff(request: Request, session: SessionDep, principal: OptionalPrincipalDep,
+                    month: MonthParam = None) -> Response:
+    """County staff stationed in towns: facts, both parties' ratings, totals; a center rates
+    as its party here."""
+    if principal is None:
+        return _sign_in("/assessment/stationed", month)
+    try:
+        read = stationed.assess(session, principal=principal, month=_month(month),
+                                town_share=context_of(request).settings.assessment_town_share)
+    except ForbiddenError as exc:
+        return HTMLResponse(message_page("无权查看考核", exc.detail), status_code=403)
+    return HTMLResponse(stationed_page(StationedView(
+        username=principal.username, nav=nav_html(principal.role, "assessment"), read=read)),
         headers=NO_STORE)
 
 

@@ -25,6 +25,7 @@ from gis_service.auth.models import Account
 from gis_service.config import Settings
 from gis_service.imports.service import run_import
 from gis_service.main import create_app
+from gis_service.people.models import Department, Worker
 from tests.town import write_town
 
 IMPORT_KINDS = ("grids", "districts", "zones", "projects", "stations", "departments", "workers",
@@ -212,6 +213,11 @@ def world(engine: Engine, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
             for kind in IMPORT_KINDS:
                 report = run_import(session, kind, files[kind])
                 assert report.accepted, report.lines()
+            # a county department's officer stationed in the town, for the two-party assessment
+            session.add(Department(code="CGA", name="区公安分局派出所", tier="county",
+                                   town_code="T"))
+            session.add(Worker(code="S1", name="钱警官", role="department_staff",
+                               department_code="CGA"))
             session.commit()
             accounts = _accounts(session)
         app = create_app(security_settings(), session_factory=factory)

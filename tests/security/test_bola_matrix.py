@@ -566,6 +566,31 @@ def probe_assessment(world: World, account: Prober) -> Iterator[Row]:
                           response.status_code, (403, 404), anonymous=303)
 
 
+def probe_stationed(world: World, account: Prober) -> Iterator[Row]:
+    """County staff stationed in the town: the centers and planners see them (a town center
+    its own town's: none for another town's); only the town's center (or an admin) rates as
+    the town."""
+    client, headers = world.client, account.headers
+    month = datetime.now(UTC).strftime("%Y-%m")
+    expected = account.role in ASSESSMENT_VIEWERS
+    allowed = {"S1"} if expected and (account.in_scope or account.role != "dispatcher") else set()
+    response = client.get("/api/v1/assessment/stationed", headers=headers,
+                          params={"month": month})
+    seen = ({r["worker_code"] for r in response.json()["staff"]}
+            if response.status_code == 200 else set())
+    yield Row(account.label, "GET stationed", "all", expected, response.status_code == 200,
+              response.status_code, len(seen - allowed), len(allowed - seen) if expected else 0)
+    with world.rolled_back():
+        response = client.put("/api/v1/assessment/stationed/S1", headers=headers,
+                              params={"month": month}, json={"party": "town", "score": 90})
+        yield _object_row(account, "PUT stationed rating", "S1",
+                          account.role == "admin" or account.label == "dispatcher T",
+                          response.status_code)
+    response = client.get("/assessment/stationed", headers=headers, follow_redirects=False)
+    yield _object_row(account, "page /assessment/stationed", "page", expected,
+                      response.status_code, (403,), anonymous=303)
+
+
 ACCOUNT_TARGETS = ("grid_worker T-A-1", "department JS")  # with patrol tracks (kept), without
 
 
@@ -600,7 +625,7 @@ def probe_accounts(world: World, account: Prober) -> Iterator[Row]:
 
 PROBES = (probe_incident_reads, probe_pages, probe_photo_reads, probe_incident_writes,
           probe_listings, probe_patrols, probe_open311, probe_plans, probe_reports,
-          probe_assessment, probe_accounts)
+          probe_assessment, probe_stationed, probe_accounts)
 
 # Every route with an object or scoped data, and the probe group(s) that cover it.
 MATRIX_ROUTES: dict[tuple[str, str], str] = {
@@ -652,6 +677,9 @@ MATRIX_ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/spot-checks"): "GET spot checks",
     ("GET", "/assessment"): "page /assessment",
     ("GET", "/assessment/{worker_code}"): "page /assessment/{code}",
+    ("GET", "/api/v1/assessment/stationed"): "GET stationed",
+    ("PUT", "/api/v1/assessment/stationed/{worker_code}"): "PUT stationed rating",
+    ("GET", "/assessment/stationed"): "page /assessment/stationed",
     ("GET", "/api/v1/accounts"): "GET accounts",
     ("POST", "/api/v1/accounts"): "POST account",
     ("PATCH", "/api/v1/accounts/{username}"): "PATCH account",
@@ -798,10 +826,11 @@ FAMILIES = (  # the summary's columns: endpoint groups by kind
     ("reports & warnings", ("GET report", "GET weekly report", "GET monthly report",
                             "GET hotspots", "GET responsibility health", "GET league")),
     ("assessment", ("GET assessment", "GET worker assessment", "GET assessment csv",
-                    "POST spot check", "GET spot checks")),
+                    "POST spot check", "GET spot checks", "GET stationed",
+                    "PUT stationed rating")),
     ("pages", ("page /", "page /dispatch", "page /worker", "page /reports/weekly",
                "page /reports/monthly", "page /reports/league", "page /assessment",
-               "page /assessment/{code}")),
+               "page /assessment/{code}", "page /assessment/stationed")),
     ("Open311 (public)", ("Open311 requests (public view)",)),
     ("accounts", ("GET accounts", "POST account", "PATCH account", "DELETE account",
                   "POST own password")),
