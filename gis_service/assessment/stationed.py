@@ -18,6 +18,7 @@ from gis_service.assessment.schemas import (
     StationedRead,
     StationedScore,
 )
+from gis_service.auth.models import ROLE_NAMES
 from gis_service.auth.permissions import OVERSEERS, Role
 from gis_service.auth.service import Principal
 from gis_service.errors import ForbiddenError, InvalidInputError, NotFoundError
@@ -27,7 +28,7 @@ from gis_service.patrols.service import month_bounds
 from gis_service.reports.measures import rate
 from gis_service.timeutil import CHINA_TIME
 
-PARTY_NAMES = {"town": "镇（街道）", "county": "派驻部门"}
+PARTY_NAMES = {"town": "镇（街道）", "county": "派驻部门"}  # who rates, in words
 
 
 def _towns(session: Session, month_end: datetime, now: datetime) -> dict[str, Town]:
@@ -59,7 +60,8 @@ def assess(session: Session, *, principal: Principal, month: str, town_share: fl
            now: datetime | None = None) -> StationedRead:
     """The month's stationed staff the caller may see, with facts, ratings and totals."""
     if principal.role not in CENTER_STAFF and principal.role not in OVERSEERS:
-        raise ForbiddenError(f"a {principal.role} does not see the stationed staff's assessment")
+        who = ROLE_NAMES.get(principal.role, principal.role)
+        raise ForbiddenError(f"{who}无权查看派驻人员考核")
     start, end = month_bounds(month)
     places = _towns(session, end, now or datetime.now(UTC))
     staff = [s for s in queries.stationed(session) if _sees(principal, places.get(s.town_code))]
@@ -102,16 +104,16 @@ def rate_month(session: Session, *, principal: Principal, worker_code: str, mont
     """Store (or replace) a party's rating of a stationed staff member's month."""
     start, end = month_bounds(month)
     if start > now.astimezone(CHINA_TIME):
-        raise InvalidInputError(f"month {month} has not begun: rate it when it has")
+        raise InvalidInputError(f"{month} 尚未开始，不能评分")
     places = _towns(session, end, now)
     person = next(iter(queries.stationed(session, worker=worker_code)), None)
     town = places.get(person.town_code) if person else None
     if person is None or not _sees(principal, town):
-        raise NotFoundError(f"no stationed staff member {worker_code!r} you may see")
+        raise NotFoundError(f"没有可查看的派驻人员 {worker_code}")
     if body.party not in _parties(principal, town):
-        center = "town" if body.party == "town" else "county"
-        raise ForbiddenError(f"only the {center} center of {town.name if town else worker_code}"
-                             f" rates as {PARTY_NAMES[body.party]}")
+        center = (f"{town.name if town else person.town_code}的指挥中心"
+                  if body.party == "town" else "区县指挥中心")
+        raise ForbiddenError(f"{PARTY_NAMES[body.party]}评分由{center}给出")
     # one statement, so two raters at once leave one row (the later), never an error
     stored = insert(StationedRating).values(
         worker_code=worker_code, month=month, party=body.party, score=body.score,

@@ -108,7 +108,7 @@ def test_the_town_and_the_county_rate_and_the_town_holds_half(
     assert rated.json()["town"] == {**rated.json()["town"], "score": 90, "points": 45.0,
                                     "weight": 50.0, "rater": "commander-T"}
     refused = _rate(client, town_t, "county", 100)  # the town does not rate for the county
-    assert refused.status_code == 403 and "county center" in refused.json()["detail"]
+    assert refused.status_code == 403 and "区县指挥中心" in refused.json()["detail"]
     assert _rate(client, county_c, "town", 100).status_code == 403
     assert _rate(client, town_u, "town", 100).status_code == 404
     assert _rate(client, county_c, "county", 80).json()["total"] == 85.0
@@ -128,7 +128,7 @@ def test_bad_ratings_and_outsiders_are_refused(
     assert _rate(client, town_t, "town", 50, worker="W1").status_code == 404  # not stationed
     future = client.put("/api/v1/assessment/stationed/S1", headers=town_t,
                         params={"month": "2999-01"}, json={"party": "town", "score": 50})
-    assert future.status_code == 422 and "2999-01" in future.json()["detail"]
+    assert future.status_code == 422 and "2999-01 尚未开始" in future.json()["detail"]
     worker = client.get("/api/v1/assessment/stationed", headers=token_for("grid_worker", "T-A-1"),
                         params={"month": MONTH})
     assert worker.status_code == 403
