@@ -2,7 +2,8 @@
 checks of them.
 
 A walk goes from house to house (and out to a few points in the fields) 80–400 m at a step,
-with a few metres of GPS noise, in the morning and sometimes again in the afternoon. Each
+never straight across a bend of the grid's edge (a step strays at most EDGE_M outside), with a
+few metres of GPS noise, in the morning and sometimes again in the afternoon. Each
 worker has a diligence (0.45–1.0) that sets how often and how far they walk and how their spot
 checks go, so the assessment's coverage, active days and checks differ from worker to worker.
 A worker off duty (`on_duty = no`) has been on leave for the last 4–25 days. Village grid
@@ -29,9 +30,10 @@ PATROL_DAYS = 40
 FIELD_POINTS = 30  # points in a grid's fields a walk may pass, besides its houses
 STEP_M = (80.0, 400.0)  # how far a walk goes from one stop to the next
 GPS_NOISE_M = 4.0
+EDGE_M = 20.0  # how far a step may stray outside the grid (its stops all lie inside)
 WALK_SPEED_MS = 1.1
 STOP_SECONDS = 45
-CHECKERS = ("dispatcher", "commander")  # the demo accounts that make spot checks
+CHECKERS = ("dispatcher", "commander")  # the demo town's accounts that make spot checks
 PASSED_NOTES = ("台账齐全，巡查记录完整", "现场情况与上报一致", "问题已按时整改到位",
                 "熟悉网格内重点人员和场所")
 FAILED_NOTES = ("巡查记录与轨迹不符", "网格内问题未及时发现上报", "台账缺失，需补记",
@@ -77,9 +79,12 @@ class _Stops:
             if shapely.contains_xy(outline, x, y):
                 fields.append((x, y))
         self.points = np.vstack([inside, np.array(fields)])
+        self.area = outline.buffer(EDGE_M)
+        shapely.prepare(self.area)
 
     def walk(self, rng: random.Random, stops: int) -> LineString:
-        """A walk of up to `stops` steps from a random start, never back to a stop passed."""
+        """A walk of up to `stops` steps from a random start, never back to a stop passed nor
+        straight across a bend of the grid's edge."""
         points = self.points
         current = rng.randrange(len(points))
         path, seen = [current], {current}
@@ -91,9 +96,14 @@ class _Stops:
             if not options:  # out in the fields: on to the nearest place not passed yet
                 options = [i for i in np.argsort(distance, kind="stable").tolist()
                            if i not in seen][:1]
-            if not options:
+            while options:
+                step = rng.choice(options)
+                if self.area.contains(LineString([points[current], points[step]])):
+                    break
+                options.remove(step)  # across a bend of the grid's edge: another way
+            else:
                 break
-            current = rng.choice(options)
+            current = step
             path.append(current)
             seen.add(current)
         noisy = [(points[i, 0] + rng.gauss(0, GPS_NOISE_M),
@@ -153,7 +163,7 @@ def _head_walks(rng: random.Random, worker: Worker, stops: _Stops) -> list[Walk]
 
 
 def _checks(rng: random.Random, workers: list[Worker], diligence: dict[str, float],
-            leave: dict[str, date]) -> list[list[str]]:
+            leave: dict[str, date], checkers: tuple[str, ...]) -> list[list[str]]:
     """On most working days the center checks one grid worker on site."""
     rows = []
     for day in _days():
@@ -168,14 +178,15 @@ def _checks(rng: random.Random, workers: list[Worker], diligence: dict[str, floa
         note = rng.choice(PASSED_NOTES if passed else FAILED_NOTES)
         checked = _at(rng, day, 10, 360)
         if checked < ANCHOR:
-            rows.append([worker.code, iso(checked), rng.choice(CHECKERS),
+            rows.append([worker.code, iso(checked), rng.choice(checkers),
                          "yes" if passed else "no", str(score), note])
     return rows
 
 
 def build_patrols(rng: random.Random, grids: TownGrids, workers: list[Worker],
-                  houses: list[Address]) -> Patrols:
-    """Every grid worker's and grid head's walks, and the spot checks, oldest first."""
+                  houses: list[Address], *, checkers: tuple[str, ...] = CHECKERS) -> Patrols:
+    """Every grid worker's and grid head's walks, and the spot checks (made by one of the
+    `checkers`, demo account names), oldest first."""
     points = np.array([(h.x, h.y) for h in houses])
     outlines = {g.code: to_metric(g.geometry) for g in (*grids.villages, *grids.cells)}
     cells = {g.code for g in grids.cells}
@@ -197,4 +208,4 @@ def build_patrols(rng: random.Random, grids: TownGrids, workers: list[Worker],
         assert isinstance(outline, Polygon)
         walks += _head_walks(rng, worker, _Stops(rng, outline, points))
     walks.sort(key=lambda w: (w.started_at, w.worker))
-    return Patrols(walks, _checks(rng, posts, diligence, leave))
+    return Patrols(walks, _checks(rng, posts, diligence, leave, checkers))
