@@ -3,8 +3,9 @@
     .venv/bin/python data/build_demo_county.py [--seed 20261128] [--out data/county]
 
 The county 吴江区（演示） is 七都镇（演示） (read from data/demo/, unchanged) and three neighbour
-towns cut from the real Wujiang boundary east of it; their grids, people, duties and a year of
-reports are synthetic (see data/README.md). The whole county is checked with the project's own
+towns cut from the real Wujiang boundary east of it; their grids, people, duties, a year of
+reports and the grid workers' last 40 days of patrols and spot checks are synthetic (see
+data/README.md). The whole county is checked with the project's own
 validator before anything is written. `gis-service load-demo` loads it after 七都.
 """
 
@@ -32,7 +33,12 @@ from demo_county.duties import (  # noqa: E402
 )
 from demo_county.grids import CountyGrids, build_county_grids, qidu_grids  # noqa: E402
 from demo_county.towns import COUNTY_CODE, TOWNS, TownPlan, cut_towns  # noqa: E402
-from demo_town.addresses import ADDRESS_HEADER, address_rows, build_addresses  # noqa: E402
+from demo_town.addresses import (  # noqa: E402
+    ADDRESS_HEADER,
+    Address,
+    address_rows,
+    build_addresses,
+)
 from demo_town.common import (  # noqa: E402
     ANCHOR,
     TOWN_CODE,
@@ -45,6 +51,7 @@ from demo_town.deadlines import Deadlines  # noqa: E402
 from demo_town.districts import build_districts  # noqa: E402
 from demo_town.grids import District, TownGrids  # noqa: E402
 from demo_town.incidents import HEADER, build_incidents  # noqa: E402
+from demo_town.patrols import SPOT_CHECK_HEADER, Walk, build_patrols  # noqa: E402
 from demo_town.people import WORKER_HEADER, Worker, build_workers, patrolled  # noqa: E402
 from demo_town.town import Town, load_wujiang  # noqa: E402
 
@@ -88,6 +95,26 @@ def account_rows() -> list[tuple[str, str, str]]:
     return rows + [(plan.login, "dispatcher", plan.code) for plan in TOWNS]
 
 
+def _patrols(rng: random.Random, grids: CountyGrids,
+             people: dict[str, tuple[list[Worker], list[Address]]],
+             figures: dict[str, Any]) -> tuple[list[Walk], list[list[str]]]:
+    """Each neighbour's grid workers' walks and its center's spot checks of them, as in 七都
+    (drawn after every town's reports, so those stay as they were), oldest first."""
+    walks: list[Walk] = []
+    checks: list[list[str]] = []
+    for plan in TOWNS:
+        staff, houses = people[plan.code]
+        patrols = build_patrols(rng, grids.towns[plan.code], staff, houses,
+                                checkers=(plan.login, "county_commander"))
+        walks += patrols.walks
+        checks += patrols.checks
+        figures[plan.code] += (f", {len(patrols.walks)} patrols, "
+                               f"{len(patrols.checks)} spot checks")
+    walks.sort(key=lambda w: (w.started_at, w.worker))
+    checks.sort(key=lambda row: (row[1], row[0]))
+    return walks, checks
+
+
 def build(seed: int, out: Path) -> dict[str, Any]:
     """Write every file of the county; returns a few figures for the log."""
     rng = random.Random(seed)
@@ -100,6 +127,7 @@ def build(seed: int, out: Path) -> dict[str, Any]:
     workers: list[Worker] = []
     addresses, incidents = [], []
     figures: dict[str, Any] = {"county_km2": area_km2(grids.county.geometry)}
+    people: dict[str, tuple[list[Worker], list[Address]]] = {}
     for number, plan in enumerate(TOWNS, start=1):
         town_grids = grids.towns[plan.code]
         mine = _districts(plan, town_grids)
@@ -115,9 +143,11 @@ def build(seed: int, out: Path) -> dict[str, Any]:
         workers += staff
         addresses += rows
         incidents += reports
+        people[plan.code] = (staff, rows)
         figures[plan.code] = (f"{area_km2(town.outline):.1f} km², {len(town_grids.villages)} "
                               f"villages, {len(town_grids.cells)} grids, {len(staff)} workers, "
                               f"{len(rows)} addresses, {len(reports)} incidents")
+    walks, checks = _patrols(rng, grids, people, figures)
     write_geojson(out / "grids.geojson", [g.feature() for g in grids.written()])
     write_geojson(out / "districts.geojson", [d.feature() for d in districts])
     write_csv(out / "departments.csv", DEPARTMENT_HEADER, department_rows())
@@ -126,6 +156,8 @@ def build(seed: int, out: Path) -> dict[str, Any]:
     write_csv(out / "addresses.csv", ADDRESS_HEADER, address_rows(addresses))
     write_csv(out / "incidents.csv", HEADER, incidents)
     write_csv(out / "accounts.csv", ACCOUNT_HEADER, account_rows())
+    write_geojson(out / "patrols.geojson", [w.feature() for w in walks])
+    write_csv(out / "spot_checks.csv", SPOT_CHECK_HEADER, checks)
     return figures
 
 

@@ -25,7 +25,7 @@ from grid_layers.validation import GridRecord, validate_hierarchy
 ROOT = Path(__file__).resolve().parents[2]
 TOWN = ROOT / "data" / "demo"
 COMMITTED = ROOT / "data" / "county"
-FILES = (*COUNTY_FILES.values(), "accounts.csv")
+FILES = (*COUNTY_FILES.values(), "accounts.csv", "patrols.geojson", "spot_checks.csv")
 NEIGHBOURS = ("ZZ", "PW", "TY")
 
 
@@ -148,6 +148,31 @@ def test_every_town_has_its_grids_people_and_reports(built: Path) -> None:
     assert len(set(codes)) == len(codes)
     off = sum(1 for w in workers if w["on_duty"] == "no") / len(workers)
     assert 0.02 <= off <= 0.1
+
+
+def test_every_neighbour_grid_worker_walks_their_grid_and_some_are_checked(
+        built: Path) -> None:
+    grids = {g["code"]: g["geometry"] for g in _grids(built)}
+    workers = {w["code"]: w for w in _rows(built / "workers.csv") if w["role"] == "grid_worker"}
+    first, last = HISTORY_ENDS - timedelta(days=40), HISTORY_ENDS
+    walked = set()
+    for walk in _features(built / "patrols.geojson"):
+        props = walk["properties"]
+        assert props["grid_code"] == workers[props["worker_code"]]["grid_code"], props
+        started = datetime.fromisoformat(props["started_at"])
+        assert first <= started < datetime.fromisoformat(props["ended_at"]) < last
+        # GPS noise of a few metres may cross the grid's edge, never further
+        assert grids[props["grid_code"]].buffer(0.0003).contains(shape(walk["geometry"]))
+        walked.add(props["worker_code"])
+    assert walked == set(workers)  # every grid worker and grid head of every neighbour
+    checks = _rows(built / "spot_checks.csv")
+    logins = {"ZZ": "zhenze", "PW": "pingwang", "TY": "taoyuan"}
+    for code in NEIGHBOURS:
+        mine = [c for c in checks if c["worker_code"].startswith(f"GW-{code}-")]
+        assert len(mine) >= 10 and {c["passed"] for c in mine} == {"yes", "no"}, code
+        assert {c["checker"] for c in mine} == {logins[code], "county_commander"}, code
+    assert {c["worker_code"] for c in checks} <= set(workers)
+    assert all(datetime.fromisoformat(c["checked_at"]) < HISTORY_ENDS for c in checks)
 
 
 def test_reports_are_like_the_towns(built: Path) -> None:
