@@ -13,13 +13,14 @@ Every grid worker gets an account without a password (an operator gives one with
 an owner, as the phone app's would.
 
 The county's files are loaded kind by kind after the town's (grids, districts, departments,
-workers, responsibilities, addresses, incidents). They restate what the county changes about
-the town: its outline under the county grid, its departments with their tier and town, its
-duties as its own rows beside the county-wide ones. So the town's grids are loaded with the
-county's statement of its outline (one file, one validation of the whole county), and its
-departments and duties from the county's files alone; loading the town's own first and then
-the county's would store a new version of the town at every re-run and flip its departments
-back and forth.
+workers, responsibilities, addresses, incidents, then the neighbour towns' patrol tracks and
+spot checks, each file skipped once any of its workers has one stored). They restate what
+the county changes about the town: its outline under the county grid, its departments with
+their tier and town, its duties as its own rows beside the county-wide ones. So the town's
+grids are loaded with the county's statement of its outline (one file, one validation of the
+whole county), and its departments and duties from the county's files alone; loading the
+town's own first and then the county's would store a new version of the town at every re-run
+and flip its departments back and forth.
 """
 
 from __future__ import annotations
@@ -116,6 +117,10 @@ def load_demo_town(session: Session, folder: Path = DEMO_DIR, *, with_county: bo
                 session.commit()
     yield from _patrols(session, folder / "patrols.geojson", shift, now)
     yield from _spot_checks(session, folder / "spot_checks.csv", shift, now)
+    if county is not None:  # the neighbour towns' grid workers
+        yield from _patrols(session, county / "patrols.geojson", shift, now, of=" (county)")
+        yield from _spot_checks(session, county / "spot_checks.csv", shift, now,
+                                of=" (county)")
     session.commit()
 
 
@@ -263,17 +268,22 @@ def _owners(session: Session) -> dict[str, int]:
     return owners
 
 
-def _patrols(session: Session, path: Path, shift: timedelta, now: datetime) -> Iterator[str]:
-    """The grid workers' patrol tracks, their times moved by `shift`; each account's last
-    position is the end of its latest track."""
+def _patrols(session: Session, path: Path, shift: timedelta, now: datetime, *,
+             of: str = "") -> Iterator[str]:
+    """The grid workers' patrol tracks, their times moved by `shift`, unless a track of one of
+    the file's workers is stored; each account's last position is the end of its latest
+    track. `of` tells the file's lines apart from another's."""
     if not path.exists():
         return
-    if session.scalar(select(func.count()).select_from(PatrolTrack)):
-        yield "patrol tracks: stored before, none loaded"
+    features = json.loads(path.read_text(encoding="utf-8"))["features"]
+    codes = {f["properties"]["worker_code"] for f in features}
+    if session.scalar(select(PatrolTrack.id).where(PatrolTrack.worker_code.in_(codes))
+                      .limit(1)) is not None:
+        yield f"patrol tracks{of}: stored before, none loaded"
         return
     owners = _owners(session)
     tracks = []
-    for feature in json.loads(path.read_text(encoding="utf-8"))["features"]:
+    for feature in features:
         props = feature["properties"]
         account = owners.get(props["worker_code"])
         if account is None:
@@ -286,22 +296,25 @@ def _patrols(session: Session, path: Path, shift: timedelta, now: datetime) -> I
             ended_at=datetime.fromisoformat(props["ended_at"]) + shift,
             points=list(zip(lons.tolist(), lats.tolist(), strict=True))))
     stored = store_tracks(session, tracks=tracks, now=now)
-    yield f"{stored} patrol tracks of {len({t.account_id for t in tracks})} grid workers"
+    yield f"{stored} patrol tracks of {len({t.account_id for t in tracks})} grid workers{of}"
 
 
-def _spot_checks(session: Session, path: Path, shift: timedelta,
-                 now: datetime) -> Iterator[str]:
-    """The center's spot checks of grid workers, their times moved by `shift`."""
+def _spot_checks(session: Session, path: Path, shift: timedelta, now: datetime, *,
+                 of: str = "") -> Iterator[str]:
+    """The center's spot checks of grid workers, their times moved by `shift`, unless a check
+    of one of the file's workers is stored."""
     if not path.exists():
-        return
-    if session.scalar(select(func.count()).select_from(SpotCheck)):
-        yield "spot checks: stored before, none loaded"
         return
     with path.open(encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle))
+    codes = {row["worker_code"] for row in rows}
+    if session.scalar(select(SpotCheck.id).where(SpotCheck.worker_code.in_(codes))
+                      .limit(1)) is not None:
+        yield f"spot checks{of}: stored before, none loaded"
+        return
     for row in rows:
         record_spot_check(session, checker=row["checker"], now=now, body=SpotCheckCreate(
             worker_code=row["worker_code"], passed=row["passed"] == "yes",
             score=int(row["score"]) if row["score"] else None, note=row["note"],
             checked_at=datetime.fromisoformat(row["checked_at"]) + shift))
-    yield f"{len(rows)} spot checks"
+    yield f"{len(rows)} spot checks{of}"

@@ -156,7 +156,8 @@ def test_a_few_open_incidents_are_overdue(loaded: tuple[Engine, list[str]]) -> N
 def test_grid_workers_have_a_month_of_tracks_and_a_last_position(
         loaded: tuple[Engine, list[str]]) -> None:
     engine, _ = loaded
-    workers = {w["code"] for w in _rows("workers.csv") if w["role"] == "grid_worker"}
+    workers = {w["code"]: w["grid_code"].split("-")[0] for w in _both("workers.csv")
+               if w["role"] == "grid_worker"}  # every town's, by town
     with engine.connect() as connection:
         tracks = dict(connection.execute(text(
             "SELECT t.worker_code, count(*) FROM patrol_track t JOIN account a "
@@ -168,10 +169,18 @@ def test_grid_workers_have_a_month_of_tracks_and_a_last_position(
             "JOIN account a ON a.id = p.account_id")).all())
         lengths = connection.execute(text(
             "SELECT min(length_m), max(length_m) FROM patrol_track")).one()
-    assert set(tracks) == workers and sum(tracks.values()) == len(_features("patrols.geojson"))
-    assert set(positions) == workers
+        checks = connection.execute(text(
+            "SELECT worker_code, passed FROM spot_check")).all()
+    assert set(tracks) == set(workers)
+    assert sum(tracks.values()) == len(_features("patrols.geojson")) + len(
+        _features("patrols.geojson", COUNTY))
+    assert set(positions) == set(workers)
     assert late <= datetime.now(UTC) and max(positions.values()) == late
     assert lengths[0] > 100 and lengths[1] < 20_000
+    # every town's center has checked some of its grid workers, not all with a pass
+    for town in ("QD", "ZZ", "PW", "TY"):
+        mine = [passed for code, passed in checks if workers[code] == town]
+        assert len(mine) >= 10 and set(mine) == {True, False}, town
 
 
 def test_the_league_has_real_spread(loaded: tuple[Engine, list[str]],
@@ -184,18 +193,22 @@ def test_the_league_has_real_spread(loaded: tuple[Engine, list[str]],
         # the month the history's last full days fall in, whatever day it is loaded
         month = (datetime.now(CHINA_TIME) - timedelta(days=10)).strftime("%Y-%m")
         every = client.get("/api/v1/assessment", params={"month": month}).json()["workers"]
-    # the town's grid workers, whose patrols the demo holds (the county's have reports only)
+    # every town's grid workers: each town walks and is checked as 七都 is
     assert len(every) == sum(1 for w in _both("workers.csv") if w["role"] == "grid_worker")
-    town = {w["code"] for w in _rows("workers.csv")}
-    league = [row for row in every if row["worker_code"] in town]
-    # few ties: the history is drawn afresh relative to the day it is loaded, so a fixed count
-    # of tied workers would hold some days and not others; nine in ten totals differ
-    totals = Counter(row["total"] for row in league)
-    assert len(league) == 82, len(league)
-    assert len(totals) >= 0.9 * len(league) and max(totals.values()) <= 3, totals.most_common(5)
-    coverage = [row["coverage_share"] for row in league if row["coverage_share"] is not None]
-    assert len(coverage) >= 64 and max(coverage) - min(coverage) > 0.3
-    assert len({round(c, 2) for c in coverage}) > 40
+    for folder, town in ((DEMO, "QD"), (COUNTY, "ZZ"), (COUNTY, "PW"), (COUNTY, "TY")):
+        grid_workers = {w["code"] for w in _rows("workers.csv", folder)
+                        if w["role"] == "grid_worker" and w["grid_code"].startswith(f"{town}-")}
+        posts = sum(1 for code in grid_workers if code.startswith("GW-"))
+        league = [row for row in every if row["worker_code"] in grid_workers]
+        # few ties: the history is drawn afresh relative to the day it is loaded, so a fixed
+        # count of tied workers would hold some days and not others; nine in ten totals differ
+        totals = Counter(row["total"] for row in league)
+        assert len(league) == len(grid_workers) >= 50, (town, len(league))
+        assert len(totals) >= 0.9 * len(league) and max(totals.values()) <= 3, (
+            town, totals.most_common(5))
+        coverage = [row["coverage_share"] for row in league if row["coverage_share"] is not None]
+        assert len(coverage) >= posts and max(coverage) - min(coverage) > 0.3, town
+        assert len({round(c, 2) for c in coverage}) > 0.63 * posts, town
     # no one earns points for what was not measured
     for row in every:
         for item in row["explain"]:
@@ -206,6 +219,9 @@ def test_a_second_load_stores_nothing(loaded: tuple[Engine, list[str]]) -> None:
     _, (first, second) = loaded
     assert "demo account admin" in first and "demo account" not in second
     assert "demo account zhenze: dispatcher (scope ZZ)" in first
+    assert any(line.endswith("grid workers (county)") for line in first.splitlines())
+    assert "patrol tracks (county): stored before, none loaded" in second
+    assert "spot checks (county): stored before, none loaded" in second
     for folder in (DEMO, COUNTY):
         incidents = len(_rows("incidents.csv", folder))
         assert f"{incidents} incidents row(s) imported: 0 stored, {incidents} already stored" \
