@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, TypeVar
 
@@ -16,10 +17,14 @@ from gis_service import migrations
 from gis_service.auth import accounts
 from gis_service.auth import service as auth_service
 from gis_service.auth.schemas import AccountCreate, AccountUpdate
+from gis_service.auth.service import Principal
 from gis_service.config import Settings
 from gis_service.database import make_engine, make_session_factory
 from gis_service.embedded_pg import EmbeddedCluster, EmbeddedDatabaseError
 from gis_service.errors import DomainError
+from gis_service.events import subscriptions
+from gis_service.events.endpoints import allowed_hosts
+from gis_service.events.schemas import SubscriptionChange, SubscriptionCreate
 from gis_service.imports.readers import UnreadableInputError
 from gis_service.imports.service import IMPORTERS, run_import
 from grid_layers.crs import UnknownCRSError
@@ -32,9 +37,13 @@ db_app = typer.Typer(help="Manage the embedded PostGIS under .gis/ (or $GIS_SERV
 user_app = typer.Typer(help="Accounts: add, list, passwd, disable, enable, remove.",
                        no_args_is_help=True)
 audit_app = typer.Typer(help="Check the incident history.", no_args_is_help=True)
+subscriptions_app = typer.Typer(help="Event subscriptions (webhooks): add, list, enable, "
+                                     "disable, remove, deliveries, redeliver.",
+                                no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(audit_app, name="audit")
 app.add_typer(user_app, name="user")
+app.add_typer(subscriptions_app, name="subscriptions")
 
 
 Body = TypeVar("Body", bound=BaseModel)
@@ -285,6 +294,12 @@ def user_add(
     typer.echo(f"已添加用户 {name}（{role}{'，范围 ' + scope if scope else ''}）")
 
 
+def _table(header: tuple[str, ...], rows: list[tuple[object, ...]]) -> None:
+    widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
+    for row in [header, *rows]:
+        typer.echo("  ".join(str(v).ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
+
+
 @user_app.command("list")
 def user_list() -> None:
     """Every account: name, role, scope, worker code, disabled, created (China time)."""
@@ -295,10 +310,7 @@ def user_list() -> None:
                  "yes" if a.disabled else "no",
                  a.created_at.astimezone(CHINA_TIME).strftime("%Y-%m-%d %H:%M"))
                 for a in accounts.list_accounts(session)]
-    header = ("name", "role", "scope", "worker", "disabled", "created")
-    widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
-    for row in [header, *rows]:
-        typer.echo("  ".join(str(v).ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
+    _table(("name", "role", "scope", "worker", "disabled", "created"), list(rows))
 
 
 def _valid(model: type[Body], **fields: object) -> Body:
@@ -365,6 +377,126 @@ def user_remove(
             raise _fail(exc.detail, 1) from exc
         session.commit()
     typer.echo(f"已删除用户 {name}")
+
+
+# the operator at the service's machine acts as its admin
+OPERATOR = Principal(account_id=0, username="operator", role="admin", scope_code=None)
+
+
+def _listed(value: str | None) -> list[str] | None:
+    return [part.strip() for part in value.split(",") if part.strip()] if value else None
+
+
+@subscriptions_app.command("add")
+def subscriptions_add(
+    url: str,
+    events: Annotated[str, typer.Option(help="comma-separated: incident.created, "
+                                             "incident.updated, incident.closed, "
+                                             "incident.escalated, enforcement.result, "
+                                             "plan.published")],
+    sources: Annotated[str | None, typer.Option(help="only these channels, e.g. "
+                                                     "hotline_12345")] = None,
+    areas: Annotated[str | None, typer.Option(help="only these grid/district/town/county "
+                                                   "codes")] = None,
+    assignees: Annotated[str | None, typer.Option(help="only these handlers, type:code")] = None,
+    description: str = "",
+) -> None:
+    """Subscribe an endpoint; prints its id and signing secret (shown this once)."""
+    body = _valid(SubscriptionCreate, url=url, events=_listed(events), sources=_listed(sources),
+                  areas=_listed(areas), assignees=_listed(assignees), description=description)
+    allowed = allowed_hosts(Settings().webhook_allowed_hosts)
+    with _session() as session:
+        try:
+            made, secret = subscriptions.create(session, principal=OPERATOR, body=body,
+                                                allowed=allowed, now=datetime.now(UTC))
+        except DomainError as exc:
+            raise _fail(exc.detail, 1) from exc
+    typer.echo(f"subscription {made.id}: {url}\nsecret (shown once): {secret}")
+
+
+@subscriptions_app.command("list")
+def subscriptions_list() -> None:
+    """Every subscription: id, enabled (or why not), events, filters, URL."""
+    with _session() as session:
+        rows: list[tuple[object, ...]] = [
+            (s.id, "yes" if s.enabled else f"no ({s.disabled_reason})", ",".join(s.events),
+             ";".join(f"{k}={','.join(v)}" for k, v in (("sources", s.sources),
+                                                        ("areas", s.areas),
+                                                        ("assignees", s.assignees)) if v) or "-",
+             s.url) for s in subscriptions.list_all(session, principal=OPERATOR)]
+    _table(("id", "enabled", "events", "filters", "url"), rows)
+
+
+def _switch(subscription_id: int, enabled: bool) -> None:
+    with _session() as session:
+        try:
+            subscriptions.change(session, principal=OPERATOR, subscription_id=subscription_id,
+                                 body=SubscriptionChange(enabled=enabled), now=datetime.now(UTC))
+        except DomainError as exc:
+            raise _fail(exc.detail, 1) from exc
+    typer.echo(f"subscription {subscription_id} {'enabled' if enabled else 'disabled'}")
+
+
+@subscriptions_app.command("enable")
+def subscriptions_enable(subscription_id: int) -> None:
+    """Enable a subscription again: its pending deliveries are sent at once."""
+    _switch(subscription_id, True)
+
+
+@subscriptions_app.command("disable")
+def subscriptions_disable(subscription_id: int) -> None:
+    """Disable a subscription: nothing is sent to it, its deliveries wait."""
+    _switch(subscription_id, False)
+
+
+@subscriptions_app.command("remove")
+def subscriptions_remove(
+    subscription_id: int,
+    yes: Annotated[bool, typer.Option("--yes", help="do not ask")] = False,
+) -> None:
+    """Remove a subscription and its deliveries."""
+    if not yes and not typer.confirm(f"删除订阅 {subscription_id}？"):
+        raise _fail("未删除", 1)
+    with _session() as session:
+        try:
+            subscriptions.remove(session, principal=OPERATOR, subscription_id=subscription_id)
+        except DomainError as exc:
+            raise _fail(exc.detail, 1) from exc
+    typer.echo(f"subscription {subscription_id} removed")
+
+
+@subscriptions_app.command("deliveries")
+def subscriptions_deliveries(
+    subscription_id: int,
+    status: Annotated[str | None, typer.Option(help="pending, delivered or failed")] = None,
+    limit: int = 50,
+) -> None:
+    """A subscription's latest deliveries: status, tries, last answer, next try."""
+    if status not in (None, "pending", "delivered", "failed"):
+        raise _fail(f"status {status!r}: pending, delivered or failed", 1)
+    with _session() as session:
+        try:
+            page = subscriptions.deliveries(session, principal=OPERATOR,
+                                            subscription_id=subscription_id, status=status,
+                                            before=None, limit=limit)
+        except DomainError as exc:
+            raise _fail(exc.detail, 1) from exc
+    _table(("id", "type", "incident", "status", "tries", "last", "next try", "error"),
+           [(d.id, d.type, d.incident_id or "-", d.status, d.attempts, d.last_status or "-",
+             d.next_try_at.isoformat(timespec="seconds") if d.next_try_at else "-",
+             (d.last_error or "")[:60]) for d in page.items])
+
+
+@subscriptions_app.command("redeliver")
+def subscriptions_redeliver(subscription_id: int, delivery_id: int) -> None:
+    """Send a delivery again now (the same webhook-id)."""
+    with _session() as session:
+        try:
+            subscriptions.redeliver(session, principal=OPERATOR, subscription_id=subscription_id,
+                                    delivery_id=delivery_id, now=datetime.now(UTC))
+        except DomainError as exc:
+            raise _fail(exc.detail, 1) from exc
+    typer.echo(f"delivery {delivery_id} is due again")
 
 
 @audit_app.command("verify")

@@ -69,6 +69,18 @@ class Settings(BaseSettings):
     # grid-worker assessment: a JSON scheme of weights and targets (none = the packaged
     # gis_service/assessment/scheme.json)
     assessment_scheme: Path | None = None
+    # events out (webhooks): the hosts deliveries may go to ("host" or "host:port", comma-
+    # separated; none = no delivery anywhere: nothing leaves for an address not allowed), how
+    # often the delivery worker looks for due deliveries (0 = no worker in this process), how
+    # many it sends at once, its request timeout, the waits between tries (seconds, after the
+    # 1st, 2nd… failure; when they run out the delivery has failed), and the days a failing
+    # endpoint is tried before it is disabled
+    webhook_allowed_hosts: str = ""
+    webhook_poll_seconds: float = 0.5
+    webhook_batch: int = Field(default=50, ge=1, le=1000)
+    webhook_timeout_seconds: float = 10.0
+    webhook_retry_seconds: str = "5,300,1800,7200,18000,36000,36000"
+    webhook_disable_after_days: float = 5.0
     # county department staff stationed in a town: the town's share of the weight in assessing
     # them (towns hold at least half, after Baoying's county-town list); the department holds
     # the rest

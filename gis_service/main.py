@@ -25,6 +25,8 @@ from gis_service.context import AppContext, install
 from gis_service.dashboard.router import router as dashboard_router
 from gis_service.database import make_engine, make_session_factory
 from gis_service.errors import COMMON_RESPONSES, install_handlers
+from gis_service.events.delivery import delivery_loop
+from gis_service.events.router import router as subscriptions_router
 from gis_service.exports.router import router as exports_router
 from gis_service.geocode.router import router as geocode_router
 from gis_service.grids.router import router as grids_router
@@ -115,7 +117,12 @@ def create_app(settings: Settings | None = None,
         if settings.escalation_interval_seconds > 0:
             escalation = asyncio.create_task(
                 escalation_loop(factory, settings.escalation_interval_seconds, locator))
+        delivery = None
+        if settings.webhook_poll_seconds > 0:
+            delivery = asyncio.create_task(delivery_loop(factory, settings))
         yield
+        if delivery is not None:
+            delivery.cancel()
         if escalation is not None:
             escalation.cancel()
         if settings.gc_freeze:
@@ -136,7 +143,7 @@ def create_app(settings: Settings | None = None,
                    worker_page_router, plans_router, plan_analysis_router,
                    plan_rebalance_router, plan_editor_router, reports_router,
                    assessment_router, hotspots_router, report_pages_router,
-                   assessment_pages_router):
+                   assessment_pages_router, subscriptions_router):
         app.include_router(router, responses=COMMON_RESPONSES)
     mount_assets(app)  # the pages' scripts, styles and fonts: served here, never from a CDN
     return app

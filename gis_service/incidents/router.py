@@ -22,12 +22,10 @@ from gis_service.database import SessionDep
 from gis_service.errors import ConflictError, InvalidInputError
 from gis_service.etag import IfMatch
 from gis_service.incidents import actions, idempotency, queries, service, suggestions
-from gis_service.incidents.core.deadlines import deadline_state
 from gis_service.incidents.models import Incident
 from gis_service.incidents.routing_book import RoutingBook, routing_book
 from gis_service.incidents.schemas import (
     ActionRequest,
-    Assignee,
     HistoryEntry,
     IncidentCreate,
     IncidentPage,
@@ -38,36 +36,11 @@ from gis_service.incidents.schemas import (
     SuggestionsRead,
 )
 from gis_service.incidents.scope import assigned_to, visible
+from gis_service.incidents.views import to_read
 
 router = APIRouter(prefix="/api/v1", tags=["incidents"])
 INTAKE_BODY = {"requestBody": {"required": True, "content": {"application/json": {
     "schema": IncidentCreate.model_json_schema(ref_template="#/components/schemas/{model}")}}}}
-
-
-def to_read(incident: Incident, yellow_share: float,
-            names: RoutingBook | None = None) -> IncidentRead:
-    """The API view of an incident (with its handler's name when `names` knows it)."""
-    assignee = None
-    if incident.assignee_type and incident.assignee_code:
-        name = names.handler_name(incident.assignee_type, incident.assignee_code) if names else None
-        assignee = Assignee(type=incident.assignee_type, code=incident.assignee_code, name=name)
-    return IncidentRead(
-        id=incident.id, status=incident.status, source=incident.source,
-        external_id=incident.external_id, category=incident.category_code,
-        description=incident.description, address=incident.address, lon=incident.lon,
-        lat=incident.lat, town=incident.town_code, grid2=incident.grid2_code,
-        grid3=incident.grid3_code, district=incident.district_code,
-        zones=list(incident.zone_codes), special=list(incident.special_codes),
-        assignee=assignee, cooperating=list(incident.cooperating), priority=incident.priority,
-        escalation_level=incident.escalation_level, respond_due_at=incident.respond_due_at,
-        due_at=incident.due_at,
-        deadline_state=deadline_state(incident, datetime.now(UTC), yellow_share),
-        overdue_since=incident.overdue_since,
-        parent_ticket_id=incident.parent_ticket_id,
-        resolution=incident.resolution, satisfaction=incident.satisfaction,
-        candidates=incident.candidates, version=incident.version,
-        reported_at=incident.reported_at, created_at=incident.created_at,
-        updated_at=incident.updated_at)
 
 
 def intake_policy(request: Request) -> service.IntakePolicy:

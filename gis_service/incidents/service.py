@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from gis_service.auth.service import Principal
 from gis_service.config import Settings
 from gis_service.errors import ConflictError, DomainError, InvalidInputError, NotFoundError
+from gis_service.events import outbox
 from gis_service.geocode.area import DEFAULT_AREA_NAMES, area_names, service_area
 from gis_service.geocode.placing import ask, placing
 from gis_service.incidents import idempotency, queries, store
@@ -62,9 +63,11 @@ class IntakeResult:
 
 def record(session: Session, incident: Incident, *, actor: str, action: str, at: datetime,
            before: State, note: str = "", detail: dict[str, Any] | None = None) -> None:
-    """Append one history row to a stored incident."""
-    session.add(IncidentEvent(**next_event(incident, actor=actor, action=action, at=at,
-                                           before=before, note=note, detail=detail)))
+    """Append one history row to a stored incident, and the events it makes to the outbox."""
+    row = next_event(incident, actor=actor, action=action, at=at, before=before, note=note,
+                     detail=detail)
+    session.add(IncidentEvent(**row))
+    outbox.publish_incident_changes(session, [(incident, row)], at)
 
 
 def locate(snapshot: Snapshot, location: Location) -> tuple[float, float, Located]:
@@ -166,6 +169,9 @@ def intake_many(session: Session, snapshot: Snapshot, reports: Sequence[Report],
                             aware(report.body.county_due_at))
         done.append(incident)
     written = store.store_many(session, done, events, links)
+    outbox.publish_created(session, [i for i in done if i.id in written],
+                           {e["incident_id"]: e for e in events if e["action"] == "report"},
+                           max(r.now for r in reports), book)
     for index, report, incident, _, _ in taken:
         if incident.id in written:
             outcomes[index] = IntakeResult(incident, True)

@@ -186,7 +186,7 @@ def test_grid_workers_have_a_month_of_tracks_and_a_last_position(
 def test_the_league_has_real_spread(loaded: tuple[Engine, list[str]],
                                     module_scratch_url: str) -> None:
     settings = Settings(database_url=module_scratch_url, locator_refresh_seconds=0,
-                        escalation_interval_seconds=0)
+                        escalation_interval_seconds=0, webhook_poll_seconds=0)
     with TestClient(create_app(settings)) as client:
         assert client.post("/login", data={"username": "commander",
                                            "password": DEMO_PASSWORD}).status_code == 200
@@ -345,7 +345,7 @@ def test_every_incident_goes_to_the_handler_the_files_name(
 def test_a_demo_account_signs_in_and_reads_the_town(
         loaded: tuple[Engine, list[str]], module_scratch_url: str) -> None:
     settings = Settings(database_url=module_scratch_url, locator_refresh_seconds=0,
-                        escalation_interval_seconds=0)
+                        escalation_interval_seconds=0, webhook_poll_seconds=0)
     with TestClient(create_app(settings)) as client:
         signed_in = client.post("/login", data={"username": "dispatcher", "password": "demo"},
                                 follow_redirects=False)
@@ -367,7 +367,7 @@ def test_the_wall_draws_the_demo_town_offline(loaded: tuple[Engine, list[str]],
     open_placed = _count(engine, "SELECT count(*) FROM incident WHERE lon IS NOT NULL "
                                  "AND status NOT IN ('closed', 'rejected') AND town_code = 'QD'")
     settings = Settings(database_url=module_scratch_url, locator_refresh_seconds=0,
-                        escalation_interval_seconds=0)
+                        escalation_interval_seconds=0, webhook_poll_seconds=0)
     with serving(create_app(settings)) as origin, chromium_page() as (page, traffic):
         sign_in(page, origin, "commander", DEMO_PASSWORD)
         # the county with its four towns' outlines; the town's name opens the town's wall
@@ -423,7 +423,7 @@ def test_a_report_in_a_neighbour_town_goes_to_its_handlers(
     qidu = {r["code"] for r in _rows("departments.csv")}
     lon, lat = _in_zhenze_outside_taihu()
     settings = Settings(database_url=module_scratch_url, locator_refresh_seconds=0,
-                        escalation_interval_seconds=0)
+                        escalation_interval_seconds=0, webhook_poll_seconds=0)
     with TestClient(create_app(settings)) as client:
         _sign_in(client, "zhenze")
         answers = {}
@@ -455,7 +455,7 @@ def test_a_report_in_a_neighbour_town_goes_to_its_handlers(
 def test_the_county_center_sees_every_town_a_town_center_its_own(
         loaded: tuple[Engine, list[str]], module_scratch_url: str) -> None:
     settings = Settings(database_url=module_scratch_url, locator_refresh_seconds=0,
-                        escalation_interval_seconds=0)
+                        escalation_interval_seconds=0, webhook_poll_seconds=0)
     towns = ("QD", "ZZ", "PW", "TY")
 
     def seen(client: TestClient, town: str | None = None) -> list[dict[str, Any]]:

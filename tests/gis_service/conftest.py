@@ -39,7 +39,8 @@ def town(db_session: Session, town_files: dict[str, Path]) -> dict[str, Path]:
 def client(session_factory: sessionmaker[Session]) -> Iterator[TestClient]:
     """The HTTP service on the test's transaction."""
     settings = Settings(database_url="postgresql+psycopg://unused/unused",
-                        locator_refresh_seconds=0, escalation_interval_seconds=0)
+                        locator_refresh_seconds=0, escalation_interval_seconds=0,
+                        webhook_poll_seconds=0)
     app = create_app(settings, session_factory=session_factory)
     with TestClient(app) as test_client:
         yield test_client
@@ -51,6 +52,7 @@ def client_elsewhere(session_factory: sessionmaker[Session]) -> Iterator[TestCli
     南浔区), on the test's transaction."""
     settings = Settings(database_url="postgresql+psycopg://unused/unused",
                         locator_refresh_seconds=0, escalation_interval_seconds=0,
+                        webhook_poll_seconds=0,
                         service_area_names="浙江省,湖州市,南浔区")
     with TestClient(create_app(settings, session_factory=session_factory)) as test_client:
         yield test_client

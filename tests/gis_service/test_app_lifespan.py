@@ -15,7 +15,8 @@ from gis_service.main import create_app
 
 def test_start_up_heap_is_frozen_while_serving(session_factory: sessionmaker[Session]) -> None:
     settings = Settings(database_url="postgresql+psycopg://unused/unused", gc_freeze=True,
-                        locator_refresh_seconds=0, escalation_interval_seconds=0)
+                        locator_refresh_seconds=0, escalation_interval_seconds=0,
+                        webhook_poll_seconds=0)
     app = create_app(settings, session_factory=session_factory)
     with TestClient(app) as client:
         assert client.get("/health").status_code == 200
@@ -26,7 +27,8 @@ def test_start_up_heap_is_frozen_while_serving(session_factory: sessionmaker[Ses
 
 def test_group_commit_can_be_switched_off(session_factory: sessionmaker[Session]) -> None:
     settings = Settings(database_url="postgresql+psycopg://unused/unused", intake_batch_max=0,
-                        locator_refresh_seconds=0, escalation_interval_seconds=0)
+                        locator_refresh_seconds=0, escalation_interval_seconds=0,
+                        webhook_poll_seconds=0)
     app = create_app(settings, session_factory=session_factory)
     with TestClient(app):
         assert app_context(app).intake_writer is None

@@ -45,7 +45,8 @@ def test_a_few_rounds_of_the_demo_day(scratch_url: str, tmp_path: Path) -> None:
                                                    scope_code=scope)
                 account.worker_code = worker
             session.commit()
-        settings = Settings(database_url=scratch_url, escalation_interval_seconds=0)
+        settings = Settings(database_url=scratch_url, escalation_interval_seconds=0,
+                            webhook_poll_seconds=0)
         with serving(create_app(settings)) as origin, \
                 httpx.Client(base_url=origin, timeout=30) as client:
             day = DemoDay(origin, factory, client=client, seed=7, pace=BUSY,

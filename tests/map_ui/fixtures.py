@@ -105,7 +105,8 @@ def live_server(session_factory: sessionmaker[Session]) -> Iterator[str]:
     """The real service on a free loopback port, on the test's transaction: its sessions join
     the test's connection, so it sees the test's data, one request at a time."""
     settings = Settings(database_url="postgresql+psycopg://unused/unused",
-                        locator_refresh_seconds=0, escalation_interval_seconds=0)
+                        locator_refresh_seconds=0, escalation_interval_seconds=0,
+                        webhook_poll_seconds=0)
     app = create_app(settings, session_factory=session_factory)
     with serving(OneAtATime(app)) as origin:
         yield origin

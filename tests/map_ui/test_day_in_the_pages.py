@@ -157,7 +157,7 @@ def test_a_hotline_report_goes_round_the_loop_in_the_pages(demo: tuple[str, Engi
         "SELECT w.name FROM worker w JOIN account a ON a.worker_code = w.code "
         "WHERE a.username = 'gridworker'"))
     settings = Settings(database_url=url, locator_refresh_seconds=0,
-                        escalation_interval_seconds=0)
+                        escalation_interval_seconds=0, webhook_poll_seconds=0)
     traffic = Traffic()
     with serving(create_app(settings)) as origin, admin_api(engine, origin) as api, \
             launch_chromium() as chromium:
@@ -260,7 +260,7 @@ def test_after_the_scheduler_overdue_is_counted_and_the_center_s_work_is_queued(
     late = ids(engine, f"SELECT id FROM incident WHERE {OPEN} AND due_at < now()")
     assert late, "the demo has overdue work"
     settings = Settings(database_url=url, locator_refresh_seconds=0,
-                        escalation_interval_seconds=0.5)
+                        escalation_interval_seconds=0, webhook_poll_seconds=0.5)
     traffic = Traffic()
     with serving(create_app(settings)) as origin, admin_api(engine, origin) as api, \
             launch_chromium() as chromium:

@@ -153,7 +153,9 @@ def security_settings() -> Settings:
     tables send many requests per account; the limit has its own tests)."""
     return Settings(database_url="postgresql+psycopg://unused/unused",
                     locator_refresh_seconds=0, escalation_interval_seconds=0,
-                    tile_fold_seconds=0, rate_limit_per_second=0)
+                    webhook_poll_seconds=0,
+                    tile_fold_seconds=0, rate_limit_per_second=0,
+                    webhook_allowed_hosts="hooks.example.gov.cn")
 
 
 def _accounts(session: Session) -> dict[str, Prober]:

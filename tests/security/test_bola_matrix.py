@@ -591,6 +591,31 @@ def probe_stationed(world: World, account: Prober) -> Iterator[Row]:
                       response.status_code, (403,), anonymous=303)
 
 
+def probe_subscriptions(world: World, account: Prober) -> Iterator[Row]:
+    """Event subscriptions carry where the town's events go: the admin's alone (their
+    deliveries and redelivery too)."""
+    client, headers, admin = world.client, account.headers, account.role == "admin"
+    with world.rolled_back():
+        made = client.post("/api/v1/subscriptions", headers=world.admin(), json={
+            "url": "http://hooks.example.gov.cn/in", "events": ["incident.created"]})
+        assert made.status_code == 201, made.text
+        base = f"/api/v1/subscriptions/{made.json()['id']}"
+        for group, method, path, body in (
+                ("GET subscriptions", "GET", "/api/v1/subscriptions", None),
+                ("GET subscription", "GET", base, None),
+                ("GET deliveries", "GET", f"{base}/deliveries", None),
+                ("PATCH subscription", "PATCH", base, {"enabled": False}),
+                ("POST redeliver", "POST", f"{base}/deliveries/1/redeliver", None),
+                ("POST subscription", "POST", "/api/v1/subscriptions",
+                 {"url": "http://hooks.example.gov.cn/in", "events": ["incident.closed"]}),
+                ("DELETE subscription", "DELETE", base, None)):
+            response = client.request(method, path, headers=headers, json=body)
+            # an admin's redelivery of a delivery that does not exist: 404, not a leak
+            expected = admin and group != "POST redeliver"
+            yield _object_row(account, group, "subscription", expected, response.status_code,
+                              (403, 404) if group == "POST redeliver" else (403,))
+
+
 ACCOUNT_TARGETS = ("grid_worker T-A-1", "department JS")  # with patrol tracks (kept), without
 
 
@@ -625,7 +650,7 @@ def probe_accounts(world: World, account: Prober) -> Iterator[Row]:
 
 PROBES = (probe_incident_reads, probe_pages, probe_photo_reads, probe_incident_writes,
           probe_listings, probe_patrols, probe_open311, probe_plans, probe_reports,
-          probe_assessment, probe_stationed, probe_accounts)
+          probe_assessment, probe_stationed, probe_subscriptions, probe_accounts)
 
 # Every route with an object or scoped data, and the probe group(s) that cover it.
 MATRIX_ROUTES: dict[tuple[str, str], str] = {
@@ -680,6 +705,14 @@ MATRIX_ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/assessment/stationed"): "GET stationed",
     ("PUT", "/api/v1/assessment/stationed/{worker_code}"): "PUT stationed rating",
     ("GET", "/assessment/stationed"): "page /assessment/stationed",
+    ("POST", "/api/v1/subscriptions"): "POST subscription",
+    ("GET", "/api/v1/subscriptions"): "GET subscriptions",
+    ("GET", "/api/v1/subscriptions/{subscription_id}"): "GET subscription",
+    ("PATCH", "/api/v1/subscriptions/{subscription_id}"): "PATCH subscription",
+    ("DELETE", "/api/v1/subscriptions/{subscription_id}"): "DELETE subscription",
+    ("GET", "/api/v1/subscriptions/{subscription_id}/deliveries"): "GET deliveries",
+    ("POST", "/api/v1/subscriptions/{subscription_id}/deliveries/{delivery_id}/redeliver"):
+        "POST redeliver",
     ("GET", "/api/v1/accounts"): "GET accounts",
     ("POST", "/api/v1/accounts"): "POST account",
     ("PATCH", "/api/v1/accounts/{username}"): "PATCH account",
@@ -834,6 +867,9 @@ FAMILIES = (  # the summary's columns: endpoint groups by kind
     ("Open311 (public)", ("Open311 requests (public view)",)),
     ("accounts", ("GET accounts", "POST account", "PATCH account", "DELETE account",
                   "POST own password")),
+    ("subscriptions", ("GET subscriptions", "GET subscription", "GET deliveries",
+                       "PATCH subscription", "POST redeliver", "POST subscription",
+                       "DELETE subscription")),
 )
 
 

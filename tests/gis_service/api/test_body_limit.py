@@ -16,6 +16,7 @@ from gis_service.main import create_app
 def _client(session_factory: sessionmaker[Session]) -> TestClient:
     settings = Settings(database_url="postgresql+psycopg://unused/unused",
                         locator_refresh_seconds=0, escalation_interval_seconds=0,
+                        webhook_poll_seconds=0,
                         max_body_bytes=2_000)
     return TestClient(create_app(settings, session_factory=session_factory))
 

@@ -277,6 +277,7 @@ def custom_client(session_factory: sessionmaker[Session],
     path.write_text(json.dumps(scheme, ensure_ascii=False), encoding="utf-8")
     settings = Settings(database_url="postgresql+psycopg://unused/unused",
                         locator_refresh_seconds=0, escalation_interval_seconds=0,
+                        webhook_poll_seconds=0,
                         assessment_scheme=path)
     with TestClient(create_app(settings, session_factory=session_factory)) as custom:
         yield custom

@@ -139,6 +139,7 @@ def test_bad_ratings_and_outsiders_are_refused(
 def client_at_60(session_factory: sessionmaker[Session]) -> Iterator[TestClient]:
     settings = Settings(database_url="postgresql+psycopg://unused/unused",
                         locator_refresh_seconds=0, escalation_interval_seconds=0,
+                        webhook_poll_seconds=0,
                         assessment_town_share=0.6)
     with TestClient(create_app(settings, session_factory=session_factory)) as test_client:
         yield test_client

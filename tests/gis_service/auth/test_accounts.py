@@ -309,6 +309,7 @@ def short_cache_client(session_factory: sessionmaker[Session]) -> Iterator[TestC
     """The service with a 0.5 s token cache."""
     settings = Settings(database_url="postgresql+psycopg://unused/unused",
                         locator_refresh_seconds=0, escalation_interval_seconds=0,
+                        webhook_poll_seconds=0,
                         token_cache_seconds=0.5)
     with TestClient(create_app(settings, session_factory=session_factory)) as test_client:
         yield test_client

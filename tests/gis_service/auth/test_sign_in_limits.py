@@ -87,6 +87,7 @@ def test_an_account_over_its_rate_gets_429(session_factory: sessionmaker[Session
                                            admin_token: str) -> None:
     settings = Settings(database_url="postgresql+psycopg://unused/unused",
                         locator_refresh_seconds=0, escalation_interval_seconds=0,
+                        webhook_poll_seconds=0,
                         rate_limit_per_second=1, rate_limit_burst=3)
     auth = {"Authorization": f"Bearer {admin_token}"}
     with TestClient(create_app(settings, session_factory=session_factory)) as client:

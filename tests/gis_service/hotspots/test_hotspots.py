@@ -168,6 +168,7 @@ def strict_client(session_factory: sessionmaker[Session]) -> Iterator[TestClient
     """The service with a minimum count above the test's hotspot."""
     settings = Settings(database_url="postgresql+psycopg://unused/unused",
                         locator_refresh_seconds=0, escalation_interval_seconds=0,
+                        webhook_poll_seconds=0,
                         hotspot_min_count=20, hotspot_baseline_weeks=4)
     with TestClient(create_app(settings, session_factory=session_factory)) as test_client:
         yield test_client

@@ -313,7 +313,7 @@ def answer_when_done(app: ASGIApp) -> ASGIApp:
 def live_open311(session_factory: sessionmaker[Session]) -> Iterator[str]:
     """The service on a loopback port (for a real Open311 client); its Open311 root URL."""
     settings = Settings(database_url="postgresql+psycopg://unused/unused",
-                        locator_refresh_seconds=0)
+                        locator_refresh_seconds=0, webhook_poll_seconds=0)
     app = create_app(settings, session_factory=session_factory)
     config = uvicorn.Config(answer_when_done(app), host="127.0.0.1", port=0,
                             log_level="warning")

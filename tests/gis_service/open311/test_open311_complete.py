@@ -38,6 +38,7 @@ def settings() -> Settings:
     """Test settings with a jurisdiction alias and a token key of their own."""
     return Settings(database_url="postgresql+psycopg://unused/unused",
                     locator_refresh_seconds=0, escalation_interval_seconds=0,
+                    webhook_poll_seconds=0,
                     open311_jurisdiction=ALIAS, open311_token_key="test-key")
 
 

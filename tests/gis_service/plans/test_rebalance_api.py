@@ -31,7 +31,8 @@ BOXES = {"T-A-1": (120.40, 30.90, 120.41, 30.91), "T-A-2": (120.40, 30.91, 120.4
 def client(session_factory: sessionmaker[Session]) -> Iterator[TestClient]:
     """The service with the rebalance route (mounted here until main.py includes it)."""
     settings = Settings(database_url="postgresql+psycopg://unused/unused",
-                        locator_refresh_seconds=0, escalation_interval_seconds=0)
+                        locator_refresh_seconds=0, escalation_interval_seconds=0,
+                        webhook_poll_seconds=0)
     app = create_app(settings, session_factory=session_factory)
     paths = {getattr(r, "path", "") for r in app.routes}
     if "/api/v1/plans/{plan_id}/rebalance" not in paths:

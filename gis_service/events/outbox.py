@@ -1,0 +1,129 @@
+"""Writing events into the outbox, in the transaction of the change they tell of.
+
+Each use case that stores a change of an incident (an action, the scheduler's escalation, a
+report taken in) hands its history rows here through `incidents.service`; a published plan
+comes from `plans.publish`. Bodies are built only for event types some enabled subscription
+selects (one small query), and `sql/emit.sql` stores them with their deliveries only where a
+subscription's sources, areas and assignees select them too."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+from sqlalchemy import event, func, select
+from sqlalchemy.orm import Session, SessionTransaction
+
+from gis_service import sql_files
+from gis_service.events.catalog import PLAN_PUBLISHED, types_of
+from gis_service.events.models import Subscription
+from gis_service.incidents.core.case import EventRow
+from gis_service.incidents.models import Incident, IncidentEvent
+from gis_service.incidents.routing_book import RoutingBook
+from gis_service.incidents.schemas import HistoryEntry
+from gis_service.incidents.views import to_read
+
+EMIT = sql_files.load(Path(__file__).resolve().parent / "sql", "emit")
+# the deadline colour in an event's body is as of the change, at the packaged yellow share
+YELLOW_SHARE = 0.8
+
+
+WANTED = "gis_service.events.wanted"
+
+
+def wanted(session: Session) -> set[str]:
+    """The event types some enabled subscription selects, read once per transaction (a plan
+    that re-grids a thousand incidents asks once)."""
+    if WANTED not in session.info:
+        stmt = select(func.unnest(Subscription.events)).where(Subscription.enabled).distinct()
+        session.info[WANTED] = set(session.scalars(stmt))
+    known: set[str] = session.info[WANTED]
+    return known
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:  # the next transaction sees subscriptions made meanwhile
+        session.info.pop(WANTED, None)
+
+
+def _uid() -> str:
+    return f"msg_{uuid.uuid4().hex}"
+
+
+def _change(row: EventRow) -> dict[str, Any]:
+    return HistoryEntry.model_validate(row).model_dump(mode="json")
+
+
+def _handling_record(session: Session, incident_id: int) -> list[dict[str, Any]]:
+    rows = session.scalars(select(IncidentEvent).where(IncidentEvent.incident_id == incident_id)
+                           .order_by(IncidentEvent.seq))
+    return [HistoryEntry.model_validate(r, from_attributes=True).model_dump(mode="json")
+            for r in rows]
+
+
+def _incident_messages(session: Session, incident: Incident, row: EventRow, types: set[str],
+                       names: RoutingBook | None) -> list[dict[str, Any]]:
+    chosen = [t for t in types_of(row["action"], incident.resolution) if t in types]
+    if not chosen:
+        return []
+    view = to_read(incident, YELLOW_SHARE, names).model_dump(mode="json")
+    assignee = (f"{incident.assignee_type}:{incident.assignee_code}"
+                if incident.assignee_type and incident.assignee_code else None)
+    areas = [code for code in (incident.town_code, incident.grid2_code, incident.grid3_code,
+                               incident.district_code) if code]
+    messages = []
+    for kind in chosen:
+        data: dict[str, Any] = {"incident": view, "change": _change(row)}
+        if kind == "enforcement.result":  # the case's whole handling record goes with it
+            data["history"] = _handling_record(session, incident.id)
+        messages.append({
+            "uid": _uid(), "type": kind, "ordering_key": f"incident:{incident.id}",
+            "incident_id": incident.id, "version": incident.version, "at": row["at"],
+            "payload": {"type": kind, "timestamp": row["at"], "data": data},
+            "source": incident.source, "town": incident.town_code, "areas": areas,
+            "assignee": assignee})
+    return messages
+
+
+def publish_incident_changes(session: Session, changes: Iterable[tuple[Incident, EventRow]],
+                             now: datetime, names: RoutingBook | None = None) -> None:
+    """Events for stored history rows (each with its incident as it stands after the row),
+    in the order given."""
+    types = wanted(session)
+    if not types:
+        return
+    messages = [m for incident, row in changes
+                for m in _incident_messages(session, incident, row, types, names)]
+    _emit(session, messages, now)
+
+
+def publish_created(session: Session, incidents: Sequence[Incident],
+                    first_rows: dict[int, EventRow], now: datetime,
+                    names: RoutingBook | None) -> None:
+    """One `incident.created` per report taken in, with the incident as routed."""
+    publish_incident_changes(session, ((i, first_rows[i.id]) for i in incidents), now, names)
+
+
+def publish_plan(session: Session, *, plan_id: int, body: dict[str, Any],
+                 at: datetime) -> None:
+    """A `plan.published` event with the plan's summary."""
+    if PLAN_PUBLISHED not in wanted(session):
+        return
+    _emit(session, [{"uid": _uid(), "type": PLAN_PUBLISHED, "ordering_key": f"plan:{plan_id}",
+                     "incident_id": None, "version": None, "at": at,
+                     "payload": {"type": PLAN_PUBLISHED, "timestamp": at,
+                                 "data": {"plan": body}},
+                     "source": None, "town": None, "areas": [], "assignee": None}], at)
+
+
+def _emit(session: Session, messages: list[dict[str, Any]], now: datetime) -> None:
+    if not messages:
+        return
+    for order, message in enumerate(messages):
+        message["ord"] = order
+    session.execute(EMIT, {"messages": orjson.dumps(messages).decode(), "now": now})

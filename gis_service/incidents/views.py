@@ -1,0 +1,36 @@
+"""An incident as the API shows it: one view for the answers and for the events sent out."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from gis_service.incidents.core.deadlines import deadline_state
+from gis_service.incidents.models import Incident
+from gis_service.incidents.routing_book import RoutingBook
+from gis_service.incidents.schemas import Assignee, IncidentRead
+
+
+def to_read(incident: Incident, yellow_share: float,
+            names: RoutingBook | None = None) -> IncidentRead:
+    """The API view of an incident (with its handler's name when `names` knows it)."""
+    assignee = None
+    if incident.assignee_type and incident.assignee_code:
+        name = names.handler_name(incident.assignee_type, incident.assignee_code) if names else None
+        assignee = Assignee(type=incident.assignee_type, code=incident.assignee_code, name=name)
+    return IncidentRead(
+        id=incident.id, status=incident.status, source=incident.source,
+        external_id=incident.external_id, category=incident.category_code,
+        description=incident.description, address=incident.address, lon=incident.lon,
+        lat=incident.lat, town=incident.town_code, grid2=incident.grid2_code,
+        grid3=incident.grid3_code, district=incident.district_code,
+        zones=list(incident.zone_codes), special=list(incident.special_codes),
+        assignee=assignee, cooperating=list(incident.cooperating), priority=incident.priority,
+        escalation_level=incident.escalation_level, respond_due_at=incident.respond_due_at,
+        due_at=incident.due_at,
+        deadline_state=deadline_state(incident, datetime.now(UTC), yellow_share),
+        overdue_since=incident.overdue_since,
+        parent_ticket_id=incident.parent_ticket_id,
+        resolution=incident.resolution, satisfaction=incident.satisfaction,
+        candidates=incident.candidates, version=incident.version,
+        reported_at=incident.reported_at, created_at=incident.created_at,
+        updated_at=incident.updated_at)

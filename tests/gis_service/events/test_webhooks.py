@@ -1,0 +1,297 @@
+"""Events out: every change of the incidents a subscription selects is written to the outbox in
+its own transaction and delivered as a Standard Webhook (verified with the `standardwebhooks`
+package's own verifier), in order per incident, retried on failure, never to a host the
+operator has not allowed."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session, sessionmaker
+from standardwebhooks import Webhook
+
+from gis_service.config import Settings
+from gis_service.events.delivery import Policy, deliver_round
+from gis_service.events.models import Delivery, Message
+from gis_service.main import create_app
+from tests.gis_service.events.receiver import Receiver, receiving
+
+Headers = dict[str, str]
+IN_A1, IN_B2 = (120.402, 30.902), (120.418, 30.918)  # grids T-A-1 (worker W1), T-B-2
+
+
+@pytest.fixture()
+def receiver() -> Iterator[Receiver]:
+    with receiving() as found:
+        yield found
+
+
+@pytest.fixture()
+def app_client(session_factory: sessionmaker[Session], receiver: Receiver
+               ) -> Iterator[TestClient]:
+    """The service allowing the receiver's host, with no worker of its own: the tests run
+    the delivery rounds themselves."""
+    settings = Settings(database_url="postgresql+psycopg://unused/unused",
+                        locator_refresh_seconds=0, escalation_interval_seconds=0,
+                        webhook_poll_seconds=0, webhook_allowed_hosts=receiver.host)
+    with TestClient(create_app(settings, session_factory=session_factory)) as client:
+        yield client
+
+
+def policy(receiver: Receiver, retries: str = "0,0,0") -> Policy:
+    return Policy.of(Settings(webhook_allowed_hosts=receiver.host,
+                              webhook_retry_seconds=retries, webhook_timeout_seconds=5))
+
+
+def deliver_all(factory: sessionmaker[Session], rules: Policy, rounds: int = 20) -> int:
+    """Delivery rounds until one finds nothing due; how many tries were made."""
+    tries = 0
+    with httpx.Client() as client, ThreadPoolExecutor(4) as pool:
+        for _ in range(rounds):
+            sent = deliver_round(factory, client, pool, rules)
+            if not sent:
+                return tries
+            tries += sent
+    return tries
+
+
+def subscribe(client: TestClient, auth: Headers, url: str, **body: Any) -> dict[str, Any]:
+    response = client.post("/api/v1/subscriptions", headers=auth, json={"url": url, **body})
+    assert response.status_code == 201, response.text
+    made: dict[str, Any] = response.json()
+    return made
+
+
+def report(client: TestClient, auth: Headers, number: str, where: tuple[float, float],
+           source: str = "hotline_12345", category: str = "GARBAGE") -> dict[str, Any]:
+    response = client.post("/api/v1/incidents", headers=auth, json={
+        "source": source, "external_id": number, "category": category,
+        "description": "路边垃圾", "location": {"lon": where[0], "lat": where[1]}})
+    assert response.status_code == 201, response.text
+    made: dict[str, Any] = response.json()
+    return made
+
+
+def step(client: TestClient, auth: Headers, incident: dict[str, Any], action: str,
+         **body: Any) -> dict[str, Any]:
+    response = client.post(f"/api/v1/incidents/{incident['id']}/actions",
+                           headers={**auth, "If-Match": f'"{incident["version"]}"'},
+                           json={"action": action, **body})
+    assert response.status_code == 200, response.text
+    done: dict[str, Any] = response.json()
+    return done
+
+
+def close(client: TestClient, auth: Headers, incident: dict[str, Any],
+          resolution: str = "service") -> dict[str, Any]:
+    for action in ("accept", "resolve", "verify"):
+        incident = step(client, auth, incident, action)
+    return step(client, auth, incident, "close", resolution=resolution)
+
+
+def test_every_change_arrives_signed_and_in_order(
+        app_client: TestClient, town: dict[str, Path], auth: Headers, receiver: Receiver,
+        session_factory: sessionmaker[Session]) -> None:
+    made = subscribe(app_client, auth, receiver.url,
+                     events=["incident.created", "incident.updated", "incident.closed"])
+    assert made["secret"].startswith("whsec_")
+    assert "secret" not in app_client.get("/api/v1/subscriptions", headers=auth).json()[0]
+    incident = report(app_client, auth, "H1", IN_A1)
+    closed = close(app_client, auth, incident)
+    assert deliver_all(session_factory, policy(receiver)) == 6
+
+    assert receiver.types() == ["incident.created"] + ["incident.updated"] * 4 + [
+        "incident.closed"]
+    verifier = Webhook(made["secret"])
+    ids = set()
+    versions = []
+    for request in receiver.accepted():
+        body = verifier.verify(request.body, request.headers)  # raises when not valid
+        ids.add(request.headers["webhook-id"])
+        versions.append(body["data"]["incident"]["version"])
+        assert body["data"]["incident"]["id"] == incident["id"]
+    assert len(ids) == 6 and versions == sorted(versions)
+    assert versions[-1] == closed["version"]
+    last = receiver.accepted()[-1].json()["data"]
+    assert (last["incident"]["status"], last["incident"]["resolution"]) == ("closed", "service")
+    assert last["change"]["action"] == "close"
+    first = receiver.accepted()[0].json()["data"]["incident"]
+    assert (first["assignee"]["type"], first["assignee"]["code"]) == ("grid_worker", "W1")
+    with pytest.raises(Exception, match="signature"):
+        Webhook(made["secret"]).verify(receiver.accepted()[0].body + b" ",
+                                       receiver.accepted()[0].headers)
+
+
+def test_filters_select_by_source_area_and_assignee(
+        app_client: TestClient, town: dict[str, Path], auth: Headers, receiver: Receiver,
+        session_factory: sessionmaker[Session]) -> None:
+    hotline = subscribe(app_client, auth, receiver.url, events=["incident.created"],
+                        sources=["hotline_12345"])
+    west = subscribe(app_client, auth, receiver.url, events=["incident.created"],
+                     areas=["T-A"])
+    worker = subscribe(app_client, auth, receiver.url, events=["incident.created"],
+                       assignees=["grid_worker:W1"])
+    county = subscribe(app_client, auth, receiver.url, events=["incident.created"],
+                       areas=["T"])
+    in_west = report(app_client, auth, "F1", IN_A1, source="walk_in")
+    in_east = report(app_client, auth, "F2", IN_B2)
+    deliver_all(session_factory, policy(receiver))
+    with session_factory() as session:
+        got = {(d.subscription_id, m.incident_id) for d, m in session.execute(
+            select(Delivery, Message).join(Message, Message.id == Delivery.message_id))}
+    assert got == {(hotline["id"], in_east["id"]), (west["id"], in_west["id"]),
+                   (worker["id"], in_west["id"]), (county["id"], in_west["id"]),
+                   (county["id"], in_east["id"])}
+    assert len(receiver.accepted()) == 5
+
+
+def test_nothing_is_written_when_nobody_subscribes(
+        client: TestClient, town: dict[str, Path], auth: Headers, db_session: Session) -> None:
+    close(client, auth, report(client, auth, "N1", IN_A1))
+    assert db_session.scalar(select(func.count()).select_from(Message)) == 0
+
+
+def test_only_allowed_hosts_are_subscribed_or_called(
+        app_client: TestClient, town: dict[str, Path], auth: Headers, receiver: Receiver,
+        session_factory: sessionmaker[Session],
+        token_for: Callable[[str, str | None], Headers]) -> None:
+    for url, words in (("http://169.254.169.254/latest/meta-data", "169.254.169.254:80"),
+                       ("http://127.0.0.1:1/hook", "127.0.0.1:1"),
+                       (f"http://user:pw@{receiver.host}/hook", "no user or password"),
+                       ("file:///etc/passwd", "http(s)")):
+        refused = app_client.post("/api/v1/subscriptions", headers=auth,
+                                  json={"url": url, "events": ["incident.created"]})
+        assert refused.status_code == 422 and words in refused.json()["detail"], refused.text
+    unknown_area = app_client.post("/api/v1/subscriptions", headers=auth, json={
+        "url": receiver.url, "events": ["incident.created"], "areas": ["NOWHERE"]})
+    assert unknown_area.status_code == 422 and "NOWHERE" in unknown_area.json()["detail"]
+    dispatcher = app_client.post("/api/v1/subscriptions", headers=token_for("dispatcher", "T"),
+                                 json={"url": receiver.url, "events": ["incident.created"]})
+    assert dispatcher.status_code == 403
+    assert app_client.get("/api/v1/subscriptions", headers=auth).json() == []
+
+    made = subscribe(app_client, auth, receiver.url, events=["incident.created"])
+    report(app_client, auth, "A1", IN_A1)
+    # the operator takes the host off the list: nothing is sent there any more
+    elsewhere = Policy.of(Settings(webhook_allowed_hosts="hooks.example.gov.cn",
+                                   webhook_retry_seconds="0"))
+    deliver_all(session_factory, elsewhere)
+    assert receiver.received == []
+    [delivery] = app_client.get(f"/api/v1/subscriptions/{made['id']}/deliveries",
+                                headers=auth).json()["items"]
+    assert (delivery["status"], delivery["attempts"]) == ("failed", 2)  # the schedule ran out
+    assert "is not allowed" in delivery["last_error"] and delivery["last_status"] is None
+
+
+def test_a_failing_event_holds_back_its_incident_only_and_is_retried(
+        app_client: TestClient, town: dict[str, Path], auth: Headers, receiver: Receiver,
+        session_factory: sessionmaker[Session]) -> None:
+    made = subscribe(app_client, auth, receiver.url,
+                     events=["incident.created", "incident.updated"])
+    first = report(app_client, auth, "R1", IN_A1)
+    step(app_client, auth, first, "accept")
+    receiver.answer(503, retry_after="120")  # the first try of R1's created: busy, 2 min
+    rules = policy(receiver, retries="0,0")
+    deliver_all(session_factory, rules)
+    assert receiver.types() == []  # R1's update waits behind its created
+    second = report(app_client, auth, "R2", IN_B2)
+    deliver_all(session_factory, rules)
+    assert [r.json()["data"]["incident"]["id"] for r in receiver.accepted()] == [second["id"]]
+    pending = app_client.get(f"/api/v1/subscriptions/{made['id']}/deliveries", headers=auth,
+                             params={"status": "pending"}).json()["items"]
+    waiting = {d["type"]: d for d in pending}
+    assert waiting["incident.created"]["last_status"] == 503
+    due = datetime.fromisoformat(waiting["incident.created"]["next_try_at"])
+    assert due > datetime.now(UTC) + timedelta(seconds=100)  # Retry-After honoured
+    with session_factory() as session:  # two minutes later
+        session.execute(update(Delivery).values(next_try_at=datetime.now(UTC)))
+        session.commit()
+    deliver_all(session_factory, rules)
+    ours = [r.json() for r in receiver.accepted() if r.json()["data"]["incident"]["id"]
+            == first["id"]]
+    assert [r["type"] for r in ours] == ["incident.created", "incident.updated"]
+
+
+def test_an_endpoint_that_is_gone_is_disabled_and_enabled_by_hand(
+        app_client: TestClient, town: dict[str, Path], auth: Headers, receiver: Receiver,
+        session_factory: sessionmaker[Session]) -> None:
+    made = subscribe(app_client, auth, receiver.url, events=["incident.created"])
+    receiver.answer(410)
+    report(app_client, auth, "G1", IN_A1)
+    deliver_all(session_factory, policy(receiver))
+    stored = app_client.get(f"/api/v1/subscriptions/{made['id']}", headers=auth).json()
+    assert not stored["enabled"] and "410" in stored["disabled_reason"]
+    report(app_client, auth, "G2", IN_A1)  # a disabled endpoint is not sent new events
+    deliver_all(session_factory, policy(receiver))
+    assert receiver.types() == []
+    again = app_client.patch(f"/api/v1/subscriptions/{made['id']}", headers=auth,
+                             json={"enabled": True})
+    assert again.status_code == 200 and again.json()["disabled_reason"] is None
+    report(app_client, auth, "G3", IN_A1)
+    deliver_all(session_factory, policy(receiver))
+    assert [r.json()["data"]["incident"]["external_id"] for r in receiver.accepted()] == [
+        "G1", "G3"]
+
+
+def test_a_delivery_that_runs_out_of_tries_fails_and_is_sent_again_by_hand(
+        app_client: TestClient, town: dict[str, Path], auth: Headers, receiver: Receiver,
+        session_factory: sessionmaker[Session]) -> None:
+    made = subscribe(app_client, auth, receiver.url, events=["incident.created"])
+    receiver.answer(500, 500, 500)
+    report(app_client, auth, "X1", IN_A1)
+    deliver_all(session_factory, policy(receiver, retries="0,0"))  # three tries in all
+    deliveries = f"/api/v1/subscriptions/{made['id']}/deliveries"
+    [failed] = app_client.get(deliveries, headers=auth, params={"status": "failed"}
+                              ).json()["items"]
+    assert failed["attempts"] == 3 and failed["last_status"] == 500
+    assert app_client.get(f"/api/v1/subscriptions/{made['id']}", headers=auth
+                          ).json()["failing_since"] is not None
+    again = app_client.post(f"{deliveries}/{failed['id']}/redeliver", headers=auth)
+    assert again.status_code == 200 and again.json()["status"] == "pending"
+    deliver_all(session_factory, policy(receiver))
+    [done] = app_client.get(deliveries, headers=auth).json()["items"]
+    assert done["status"] == "delivered" and done["message_id"] == failed["message_id"]
+    assert app_client.get(f"/api/v1/subscriptions/{made['id']}", headers=auth
+                          ).json()["failing_since"] is None
+    missing = app_client.post(f"{deliveries}/999999/redeliver", headers=auth)
+    assert missing.status_code == 404
+    assert app_client.delete(f"/api/v1/subscriptions/{made['id']}", headers=auth
+                             ).status_code == 204
+    assert app_client.get(deliveries, headers=auth).status_code == 404
+
+
+def test_an_enforcement_case_closed_is_pushed_with_its_record(
+        app_client: TestClient, town: dict[str, Path], auth: Headers, receiver: Receiver,
+        session_factory: sessionmaker[Session]) -> None:
+    desk = subscribe(app_client, auth, receiver.url, events=["enforcement.result"],
+                     description="审批窗口")
+    commission = subscribe(app_client, auth, receiver.url, events=["enforcement.result"],
+                           description="纪委监委")
+    close(app_client, auth, report(app_client, auth, "E1", IN_A1))  # a service closure
+    enforced = close(app_client, auth, report(app_client, auth, "E2", IN_A1),
+                     resolution="enforcement")
+    deliver_all(session_factory, policy(receiver))
+    pushed = receiver.accepted()
+    assert len(pushed) == 2
+    secrets_by_id = {desk["id"]: desk["secret"], commission["id"]: commission["secret"]}
+    verified = 0
+    for request in pushed:
+        data = request.json()["data"]
+        assert data["incident"]["id"] == enforced["id"]
+        assert [h["action"] for h in data["history"]][-1] == "close"
+        assert data["history"][0]["action"] == "report"
+        for secret in secrets_by_id.values():  # each is signed with its own subscription's
+            try:
+                Webhook(secret).verify(request.body, request.headers)
+                verified += 1
+            except Exception:  # noqa: BLE001,S112 (the other subscription's secret)
+                continue
+    assert verified == 2
