@@ -30,6 +30,7 @@ from gis_service.errors import (
     NotFoundError,
     PreconditionFailedError,
 )
+from gis_service.events import outbox
 from gis_service.grids.models import GridVersion, LayerChange
 from gis_service.incidents.core.assigning import assign
 from gis_service.incidents.core.case import state_of
@@ -116,6 +117,9 @@ def publish_plan(session: Session, *, plan_id: int, actor: str, effective_from: 
                                   summary=summary)
     session.add(publication)
     plan.status, plan.version, plan.updated_at = "published", plan.version + 1, now
+    outbox.publish_plan(session, plan_id=plan.id, at=now, body={
+        "id": plan.id, "name": plan.name, "effective_from": effective_from.isoformat(),
+        "published_by": actor, "policy": policy, "summary": summary})
     if then is not None:
         after_commit(session, partial(then, publication))
     session.commit()

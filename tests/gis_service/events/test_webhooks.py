@@ -23,6 +23,8 @@ from gis_service.events.delivery import Policy, deliver_round
 from gis_service.events.models import Delivery, Message
 from gis_service.main import create_app
 from tests.gis_service.events.receiver import Receiver, receiving
+from tests.gis_service.plans.test_impact import STRIP
+from tests.gis_service.plans.test_publish import age_town, moved_plan, publish
 
 Headers = dict[str, str]
 IN_A1, IN_B2 = (120.402, 30.902), (120.418, 30.918)  # grids T-A-1 (worker W1), T-B-2
@@ -295,3 +297,23 @@ def test_an_enforcement_case_closed_is_pushed_with_its_record(
             except Exception:  # noqa: BLE001,S112 (the other subscription's secret)
                 continue
     assert verified == 2
+
+
+def test_a_published_plan_is_told_and_its_regridded_incidents_follow(
+        app_client: TestClient, town: dict[str, Path], auth: Headers, receiver: Receiver,
+        session_factory: sessionmaker[Session], db_session: Session) -> None:
+    age_town(db_session)
+    made = subscribe(app_client, auth, receiver.url, events=["plan.published",
+                                                             "incident.updated"])
+    opened = report(app_client, auth, "P1", STRIP)
+    plan = moved_plan(db_session)
+    published = publish(app_client, auth, plan.id, datetime.now(UTC) - timedelta(minutes=1))
+    assert published.status_code == 201, published.text
+    deliver_all(session_factory, policy(receiver))
+    verifier = Webhook(made["secret"])
+    bodies = [verifier.verify(r.body, r.headers) for r in receiver.accepted()]
+    [told] = [b for b in bodies if b["type"] == "plan.published"]
+    assert told["data"]["plan"]["id"] == plan.id and told["data"]["plan"]["summary"]["changed"]
+    moved = [b["data"] for b in bodies if b["type"] == "incident.updated"]
+    assert [m["incident"]["id"] for m in moved] == [opened["id"]]
+    assert moved[0]["change"]["action"] == "regrid"
