@@ -400,10 +400,14 @@ def subscriptions_add(
                                                    "codes")] = None,
     assignees: Annotated[str | None, typer.Option(help="only these handlers, type:code")] = None,
     description: str = "",
+    contact_allowed: Annotated[bool, typer.Option(
+        "--contact-allowed", help="events carry reporters' names and phones whole (the 12345 "
+                                  "platform); masked otherwise")] = False,
 ) -> None:
     """Subscribe an endpoint; prints its id and signing secret (shown this once)."""
     body = _valid(SubscriptionCreate, url=url, events=_listed(events), sources=_listed(sources),
-                  areas=_listed(areas), assignees=_listed(assignees), description=description)
+                  areas=_listed(areas), assignees=_listed(assignees), description=description,
+                  contact_allowed=contact_allowed)
     allowed = allowed_hosts(Settings().webhook_allowed_hosts)
     with _session() as session:
         try:

@@ -30,6 +30,7 @@ from gis_service import sql_files
 from gis_service.config import Settings
 from gis_service.events.endpoints import EndpointRefused, allowed_hosts, check_url
 from gis_service.events.models import Delivery, Subscription
+from gis_service.incidents.contact import masked
 
 logger = logging.getLogger(__name__)
 CLAIM = sql_files.load(Path(__file__).resolve().parent / "sql", "claim")
@@ -48,6 +49,7 @@ class Claimed:
     payload: dict[str, Any]
     url: str
     secret: str
+    contact_allowed: bool
 
 
 @dataclass(frozen=True)
@@ -89,12 +91,21 @@ def claim(session: Session, now: datetime, batch: int) -> list[Claimed]:
 
 
 def signed_request(item: Claimed, now: datetime) -> tuple[bytes, dict[str, str]]:
-    """The body and the Standard Webhooks headers of one try (signed at `now`)."""
-    body = orjson.dumps(item.payload)
+    """The body and the Standard Webhooks headers of one try (signed at `now`); the
+    reporter's contact masked unless the subscription may have it whole."""
+    body = orjson.dumps(item.payload if item.contact_allowed else _masked(item.payload))
     signature = Webhook(item.secret).sign(item.uid, now, body)
     return body, {"webhook-id": item.uid, "webhook-timestamp": str(int(now.timestamp())),
                   "webhook-signature": signature, "content-type": "application/json",
                   "user-agent": "gis-service-webhooks"}
+
+
+def _masked(payload: dict[str, Any]) -> dict[str, Any]:
+    incident = payload.get("data", {}).get("incident")
+    if not incident or not incident.get("contact"):
+        return payload
+    data = {**payload["data"], "incident": {**incident, "contact": masked(incident["contact"])}}
+    return {**payload, "data": data}
 
 
 def _retry_after(value: str | None, now: datetime) -> float | None:

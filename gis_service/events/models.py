@@ -46,6 +46,7 @@ class Subscription(Base):
     areas: Mapped[list[str] | None] = mapped_column(ARRAY(Text))
     assignees: Mapped[list[str] | None] = mapped_column(ARRAY(Text))
     secret: Mapped[str] = mapped_column(Text)
+    contact_allowed: Mapped[bool] = mapped_column(Boolean, default=False)  # reporters unmasked
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     disabled_reason: Mapped[str | None] = mapped_column(Text)
     failing_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

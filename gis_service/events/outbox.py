@@ -71,7 +71,8 @@ def _incident_messages(session: Session, incident: Incident, row: EventRow, type
     chosen = [t for t in types_of(row["action"], incident.resolution) if t in types]
     if not chosen:
         return []
-    view = to_read(incident, YELLOW_SHARE, names).model_dump(mode="json")
+    # whole: the delivery masks the contact for subscriptions not allowed it
+    view = to_read(incident, YELLOW_SHARE, names, contact=True).model_dump(mode="json")
     assignee = (f"{incident.assignee_type}:{incident.assignee_code}"
                 if incident.assignee_type and incident.assignee_code else None)
     areas = [code for code in (incident.town_code, incident.grid2_code, incident.grid3_code,

@@ -30,6 +30,8 @@ class SubscriptionCreate(BaseModel):
     assignees: list[str] | None = Field(default=None, description="only incidents held by "
                                         "these handlers, as type:code (grid_worker:W1)")
     description: str = Field(default="", max_length=400)
+    contact_allowed: bool = Field(default=False, description="events carry reporters' names "
+                                  "and phones whole (the 12345 platform); masked otherwise")
 
 
 class SubscriptionRead(BaseModel):
@@ -44,6 +46,7 @@ class SubscriptionRead(BaseModel):
     sources: list[str] | None
     areas: list[str] | None
     assignees: list[str] | None
+    contact_allowed: bool
     enabled: bool
     disabled_reason: str | None
     failing_since: datetime | None

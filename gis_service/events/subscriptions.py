@@ -62,7 +62,8 @@ def create(session: Session, *, principal: Principal, body: SubscriptionCreate,
     secret = new_secret()
     made = Subscription(url=url, description=body.description, events=list(body.events),
                         sources=body.sources, areas=body.areas, assignees=body.assignees,
-                        secret=secret, enabled=True, created_by=principal.username,
+                        secret=secret, contact_allowed=body.contact_allowed, enabled=True,
+                        created_by=principal.username,
                         created_at=now)
     session.add(made)
     session.commit()

@@ -36,7 +36,7 @@ from gis_service.incidents.schemas import (
     SuggestionsRead,
 )
 from gis_service.incidents.scope import assigned_to, visible
-from gis_service.incidents.views import to_read
+from gis_service.incidents.views import sees_contact, to_read
 
 router = APIRouter(prefix="/api/v1", tags=["incidents"])
 INTAKE_BODY = {"requestBody": {"required": True, "content": {"application/json": {
@@ -61,9 +61,11 @@ def _names(request: Request, session: Session | None) -> RoutingBook | None:
     return routing_book(snapshot, session) if session is not None else None
 
 
-def _respond(request: Request, incident: Incident, status: int = 200) -> Response:
+def _respond(request: Request, principal: Principal, incident: Incident,
+             status: int = 200) -> Response:
     names = _names(request, object_session(incident))
-    body = to_read(incident, _share(request), names).model_dump_json()
+    body = to_read(incident, _share(request), names,
+                   contact=sees_contact(principal)).model_dump_json()
     return Response(body, status_code=status, media_type="application/json",
                     headers={"ETag": f'"{incident.version}"'})
 
@@ -88,7 +90,7 @@ async def create_incident(request: Request, principal: PrincipalDep,
     now = datetime.now(UTC)
     result = await writer.submit(service.Report(principal.username, body, now))
     if result.created:
-        return _respond(request, result.incident, 201)
+        return _respond(request, principal, result.incident, 201)
     return await run_in_threadpool(_repeated, request, principal, result.incident.id)
 
 
@@ -97,7 +99,8 @@ def _repeated(request: Request, principal: Principal, incident_id: int) -> Respo
     with context_of(request).session_factory() as session:
         if not service.may_see(session, principal, incident_id):
             raise ConflictError(service.REPEATED_ELSEWHERE)
-        return _respond(request, service.get_visible(session, principal, incident_id), 200)
+        return _respond(request, principal,
+                        service.get_visible(session, principal, incident_id), 200)
 
 
 def _intake(request: Request, principal: Principal, body: IncidentCreate, raw: bytes,
@@ -106,7 +109,8 @@ def _intake(request: Request, principal: Principal, body: IncidentCreate, raw: b
         result = service.take_report(
             session, context_of(request).locator.current(), principal, body, datetime.now(UTC),
             intake_policy(request), key=key, fingerprint=idempotency.body_hash(raw))
-        return _respond(request, result.incident, 201 if result.created else 200)
+        return _respond(request, principal, result.incident,
+                        201 if result.created else 200)
 
 
 def _cursor(value: str | None) -> tuple[datetime, int] | None:
@@ -171,7 +175,9 @@ def list_incidents(
         next_cursor = base64.urlsafe_b64encode(
             orjson.dumps([last.due_at.isoformat(), last.id])).decode()
     names = _names(request, session)
-    return IncidentPage(items=[to_read(r, _share(request), names) for r in rows],
+    contact = sees_contact(principal)
+    return IncidentPage(items=[to_read(r, _share(request), names, contact=contact)
+                               for r in rows],
                         next_cursor=next_cursor)
 
 
@@ -196,7 +202,7 @@ def queue_counts(session: SessionDep, principal: PrincipalDep) -> QueueCounts:
 def get_incident(request: Request, incident_id: int, session: SessionDep,
                  principal: PrincipalDep) -> Response:
     """One incident, with its version as the ETag."""
-    return _respond(request, service.get_visible(session, principal, incident_id))
+    return _respond(request, principal, service.get_visible(session, principal, incident_id))
 
 
 @router.get("/incidents/{incident_id}/history")
@@ -239,4 +245,4 @@ def take_action(request: Request, incident_id: int, body: ActionRequest, session
     """Move the incident along the loop; send If-Match with the version you saw."""
     incident = actions.act(session, context_of(request).locator.current(), principal,
                            incident_id, body, if_match, datetime.now(UTC))
-    return _respond(request, incident)
+    return _respond(request, principal, incident)

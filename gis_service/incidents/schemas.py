@@ -55,6 +55,22 @@ class Location(BaseModel):
         return self
 
 
+class Contact(BaseModel):
+    """Who reported it, for calling back (回访): shown in full to the command center only."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(default="", max_length=60)
+    phone: str = Field(default="", max_length=30, pattern=r"^[0-9+\- ]*$")
+
+
+class ContactRead(BaseModel):
+    """The reporter as the caller may see them (masked: 张*, 138****5678)."""
+
+    name: str
+    phone: str
+
+
 class IncidentCreate(BaseModel):
     """A report from any channel. Server-owned fields (status, assignee, grid…) are not
     accepted: unknown fields are refused."""
@@ -72,6 +88,7 @@ class IncidentCreate(BaseModel):
                                          description="county tickets: the county's ticket id")
     county_due_at: datetime | None = Field(default=None,
                                            description="county tickets: the county's deadline")
+    contact: Contact | None = Field(default=None, description="the reporter's name and phone")
 
 
 class Assignee(BaseModel):
@@ -108,6 +125,8 @@ class IncidentRead(BaseModel):
     overdue_since: datetime | None = Field(
         default=None, description="the first deadline it missed (kept after escalation)")
     parent_ticket_id: str | None
+    contact: ContactRead | None = Field(default=None, description="in full for the command "
+                                      "center, masked (张*, 138****5678) for everyone else")
     resolution: str | None
     satisfaction: int | None
     candidates: list[dict[str, object]] | None

@@ -4,15 +4,24 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from gis_service.auth.permissions import CENTER
+from gis_service.auth.service import Principal
+from gis_service.incidents.contact import masked
 from gis_service.incidents.core.deadlines import deadline_state
 from gis_service.incidents.models import Incident
 from gis_service.incidents.routing_book import RoutingBook
 from gis_service.incidents.schemas import Assignee, IncidentRead
 
 
-def to_read(incident: Incident, yellow_share: float,
-            names: RoutingBook | None = None) -> IncidentRead:
-    """The API view of an incident (with its handler's name when `names` knows it)."""
+def sees_contact(principal: Principal) -> bool:
+    """Whether the caller sees reporters' contact details whole: the command center does."""
+    return principal.role in CENTER
+
+
+def to_read(incident: Incident, yellow_share: float, names: RoutingBook | None = None, *,
+            contact: bool = False) -> IncidentRead:
+    """The API view of an incident (with its handler's name when `names` knows it; the
+    reporter's contact whole only when `contact`, masked otherwise)."""
     assignee = None
     if incident.assignee_type and incident.assignee_code:
         name = names.handler_name(incident.assignee_type, incident.assignee_code) if names else None
@@ -30,6 +39,7 @@ def to_read(incident: Incident, yellow_share: float,
         deadline_state=deadline_state(incident, datetime.now(UTC), yellow_share),
         overdue_since=incident.overdue_since,
         parent_ticket_id=incident.parent_ticket_id,
+        contact=incident.contact if contact else masked(incident.contact),
         resolution=incident.resolution, satisfaction=incident.satisfaction,
         candidates=incident.candidates, version=incident.version,
         reported_at=incident.reported_at, created_at=incident.created_at,

@@ -2,7 +2,8 @@
 -- same incident (or plan) waits before for the same subscription; locked for the claiming
 -- transaction, skipping rows another worker holds. Both conditions read the partial indexes
 -- on pending deliveries (migration 0021).
-SELECT d.id, d.subscription_id, d.attempts, m.uid, m.payload, s.url, s.secret
+SELECT d.id, d.subscription_id, d.attempts, m.uid, m.payload, s.url, s.secret,
+       s.contact_allowed
 FROM webhook_delivery d
 JOIN webhook_message m ON m.id = d.message_id
 JOIN webhook_subscription s ON s.id = d.subscription_id

@@ -317,3 +317,44 @@ def test_a_published_plan_is_told_and_its_regridded_incidents_follow(
     moved = [b["data"] for b in bodies if b["type"] == "incident.updated"]
     assert [m["incident"]["id"] for m in moved] == [opened["id"]]
     assert moved[0]["change"]["action"] == "regrid"
+
+
+def test_the_hotline_hears_its_ticket_through_to_the_end_and_only_it_hears_who_called(
+        app_client: TestClient, town: dict[str, Path], auth: Headers, receiver: Receiver,
+        session_factory: sessionmaker[Session],
+        token_for: Callable[[str, str | None], Headers]) -> None:
+    hotline = subscribe(app_client, auth, receiver.url, events=[
+        "incident.created", "incident.updated", "incident.closed"],
+        sources=["hotline_12345"], contact_allowed=True, description="12345 平台")
+    sms = subscribe(app_client, auth, receiver.url, events=["incident.created"],
+                    assignees=["grid_worker:W1"], description="短信网关")
+    response = app_client.post("/api/v1/incidents", headers=auth, json={
+        "source": "hotline_12345", "external_id": "12345-2026-0001", "category": "GARBAGE",
+        "description": "小区门口垃圾三天没人收", "location": {"lon": IN_A1[0], "lat": IN_A1[1]},
+        "contact": {"name": "王小明", "phone": "13812345678"}})
+    assert response.status_code == 201, response.text
+    ticket = response.json()
+    assert ticket["contact"] == {"name": "王小明", "phone": "13812345678"}  # the center's view
+    seen_by_worker = app_client.get(f"/api/v1/incidents/{ticket['id']}",
+                                    headers=token_for("grid_worker", "T-A-1")).json()
+    assert seen_by_worker["contact"] == {"name": "王**", "phone": "138****5678"}
+    close(app_client, auth, ticket)
+    deliver_all(session_factory, policy(receiver))
+
+    by_secret = {hotline["secret"]: "hotline", sms["secret"]: "sms"}
+    heard: dict[str, list[dict[str, Any]]] = {"hotline": [], "sms": []}
+    for request in receiver.accepted():
+        for secret, name in by_secret.items():
+            try:
+                heard[name].append(Webhook(secret).verify(request.body, request.headers))
+            except Exception:  # noqa: BLE001,S112 (signed for the other subscription)
+                continue
+    assert [b["data"]["change"]["action"] for b in heard["hotline"]] == [
+        "report", "accept", "resolve", "verify", "close", "close"]
+    end = heard["hotline"][-1]["data"]["incident"]
+    assert (end["external_id"], end["status"], end["resolution"]) == (
+        "12345-2026-0001", "closed", "service")
+    assert end["contact"]["phone"] == "13812345678"
+    [task] = heard["sms"]
+    assert task["data"]["incident"]["assignee"]["code"] == "W1"
+    assert task["data"]["incident"]["contact"] == {"name": "王**", "phone": "138****5678"}
