@@ -26,6 +26,7 @@ from gis_service.dashboard.router import router as dashboard_router
 from gis_service.database import make_engine, make_session_factory
 from gis_service.errors import COMMON_RESPONSES, install_handlers
 from gis_service.events.delivery import delivery_loop
+from gis_service.events.peers_router import router as peers_router
 from gis_service.events.router import router as subscriptions_router
 from gis_service.exports.router import router as exports_router
 from gis_service.geocode.router import router as geocode_router
@@ -143,7 +144,7 @@ def create_app(settings: Settings | None = None,
                    worker_page_router, plans_router, plan_analysis_router,
                    plan_rebalance_router, plan_editor_router, reports_router,
                    assessment_router, hotspots_router, report_pages_router,
-                   assessment_pages_router, subscriptions_router):
+                   assessment_pages_router, subscriptions_router, peers_router):
         app.include_router(router, responses=COMMON_RESPONSES)
     mount_assets(app)  # the pages' scripts, styles and fonts: served here, never from a CDN
     return app

@@ -104,3 +104,33 @@ class Delivery(Base):
     last_try_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Peer(Base):
+    """Another platform this one trades tickets with (区镇互联互通): the county's platform above
+    a town's, or a town's below the county's. Its events come in signed with `secret` (the
+    secret its subscription to this platform was given), to `/api/v1/peers/{code}/events`."""
+
+    __tablename__ = "peer"
+    __table_args__ = (CheckConstraint("kind IN ('county', 'town')", name="kind"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    secret: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class PeerReceipt(Base):
+    """An event taken in from a peer, by its `webhook-id`: one sent again is answered and
+    not applied twice."""
+
+    __tablename__ = "peer_receipt"
+    __table_args__ = (UniqueConstraint("peer_code", "webhook_id"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    peer_code: Mapped[str] = mapped_column(String(64))
+    webhook_id: Mapped[str] = mapped_column(String(100))
+    type: Mapped[str] = mapped_column(String(40))
+    outcome: Mapped[str] = mapped_column(Text)
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

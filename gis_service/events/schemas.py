@@ -91,3 +91,31 @@ class DeliveryPage(BaseModel):
 
     items: list[DeliveryRead]
     next_before: int | None
+
+
+class PeerCreate(BaseModel):
+    """Another platform whose events this one takes in: the county above (`county`, named by
+    its county grid here) or a town below (`town`, named by its town grid here), and the
+    secret the subscription sending them was given on the other side."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = Field(min_length=1, max_length=64)
+    kind: Literal["county", "town"]
+    secret: str = Field(pattern=r"^whsec_[A-Za-z0-9+/=]{16,}$")
+
+
+class PeerRead(BaseModel):
+    """A peer as stored (without its secret)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    code: str
+    kind: str
+    created_at: datetime
+
+
+class InboundOutcome(BaseModel):
+    """What an event from a peer came to."""
+
+    outcome: str

@@ -24,7 +24,7 @@
     reopen: "重新派遣", close: "结案", escalate: "上报升级", whistle: "吹哨",
     evaluate: "评价", merge: "合并", link: "关联", needs_location: "待定位",
     regrid: "网格调整", attach_photo: "上传照片", categorize: "设定类别", place: "重新定位",
-    confirm: "确认", assign: "指派", note: "备注"
+    confirm: "确认", assign: "指派", note: "备注", mirror: "镇街办理进展"
   };
 
   var assigneeTypes = {grid_worker: "网格员", squad: "执法中队", department: "职能部门",

@@ -46,6 +46,9 @@ PUBLIC_ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/docs/oauth2-redirect"): "open: Swagger UI helper",
     ("GET", "/redoc"): "open: ReDoc page",
     ("GET", "/health"): "open: liveness, no data",
+    ("POST", "/api/v1/peers/{code}/events"): "a peer platform's events: no bearer token, each "
+                                              "verified by the peer's Standard Webhooks "
+                                              "signature (401 otherwise; test_peer_events)",
     ("POST", "/login"): "open: signs in; limited and logged (auth/attempts.py)",
     ("GET", "/login"): "open: the sign-in form",
     ("GET", "/api/v1/grids"): "reference layer: the town's boundaries, same for all",
@@ -601,6 +604,10 @@ def probe_subscriptions(world: World, account: Prober) -> Iterator[Row]:
         assert made.status_code == 201, made.text
         base = f"/api/v1/subscriptions/{made.json()['id']}"
         for group, method, path, body in (
+                ("GET peers", "GET", "/api/v1/peers", None),
+                ("POST peer", "POST", "/api/v1/peers",
+                 {"code": "T", "kind": "town", "secret": "whsec_" + "A" * 40}),
+                ("DELETE peer", "DELETE", "/api/v1/peers/T", None),
                 ("GET subscriptions", "GET", "/api/v1/subscriptions", None),
                 ("GET subscription", "GET", base, None),
                 ("GET deliveries", "GET", f"{base}/deliveries", None),
@@ -611,9 +618,11 @@ def probe_subscriptions(world: World, account: Prober) -> Iterator[Row]:
                 ("DELETE subscription", "DELETE", base, None)):
             response = client.request(method, path, headers=headers, json=body)
             # an admin's redelivery of a delivery that does not exist: 404, not a leak
-            expected = admin and group != "POST redeliver"
+            # an admin's redelivery of a delivery that does not exist: 404, not a leak
+            missing = group == "POST redeliver"
+            expected = admin and not missing
             yield _object_row(account, group, "subscription", expected, response.status_code,
-                              (403, 404) if group == "POST redeliver" else (403,))
+                              (403, 404) if missing else (403,))
 
 
 ACCOUNT_TARGETS = ("grid_worker T-A-1", "department JS")  # with patrol tracks (kept), without
@@ -705,6 +714,9 @@ MATRIX_ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/assessment/stationed"): "GET stationed",
     ("PUT", "/api/v1/assessment/stationed/{worker_code}"): "PUT stationed rating",
     ("GET", "/assessment/stationed"): "page /assessment/stationed",
+    ("POST", "/api/v1/peers"): "POST peer",
+    ("GET", "/api/v1/peers"): "GET peers",
+    ("DELETE", "/api/v1/peers/{code}"): "DELETE peer",
     ("POST", "/api/v1/subscriptions"): "POST subscription",
     ("GET", "/api/v1/subscriptions"): "GET subscriptions",
     ("GET", "/api/v1/subscriptions/{subscription_id}"): "GET subscription",
@@ -867,7 +879,8 @@ FAMILIES = (  # the summary's columns: endpoint groups by kind
     ("Open311 (public)", ("Open311 requests (public view)",)),
     ("accounts", ("GET accounts", "POST account", "PATCH account", "DELETE account",
                   "POST own password")),
-    ("subscriptions", ("GET subscriptions", "GET subscription", "GET deliveries",
+    ("subscriptions", ("GET peers", "POST peer", "DELETE peer",
+                       "GET subscriptions", "GET subscription", "GET deliveries",
                        "PATCH subscription", "POST redeliver", "POST subscription",
                        "DELETE subscription")),
 )

@@ -56,7 +56,7 @@ def receiving() -> Iterator[Receiver]:
     receiver = Receiver(url="", host="")
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 (the standard library's name)
+        def do_POST(self) -> None:  # the standard library's name
             body = self.rfile.read(int(self.headers.get("content-length", "0")))
             with receiver.lock:
                 status, extra = receiver.answers.pop(0) if receiver.answers else (204, {})
