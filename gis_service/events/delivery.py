@@ -167,7 +167,7 @@ def record(session: Session, item: Claimed, answer: Answer, policy: Policy,
 def _note_failing(session: Session, subscription_id: int, policy: Policy,
                   now: datetime) -> None:
     """A subscription failing since longer than the policy allows is disabled."""
-    found = session.get(Subscription, subscription_id, with_for_update=True)
+    found = session.get(Subscription, subscription_id, with_for_update={"key_share": True})
     if found is None:
         return
     found.failing_since = found.failing_since or now
