@@ -89,3 +89,49 @@ def module_scratch_url(engine: Engine) -> Iterator[str]:
     """A fresh, migrated database shared by one module's tests (for data costly to load)."""
     with _scratch_database(engine) as url:
         yield url
+
+
+@contextmanager
+def _copied_database(engine: Engine, template: str) -> Iterator[str]:
+    """A database copied from `template` (its files, no WAL replay: seconds for a loaded
+    demo), dropped afterwards."""
+    name = f"scratch_{uuid.uuid4().hex[:8]}"
+    admin = engine.execution_options(isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        # a copy needs the template alone: connections a finished load left idle are ended
+        connection.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                                "WHERE datname = :name"), {"name": template})
+        connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}" '
+                                "STRATEGY FILE_COPY"))
+    url = make_url(str(engine.url)).set(database=name).render_as_string(hide_password=False)
+    try:
+        yield url
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(scope="session")
+def demo_template(engine: Engine) -> Iterator[tuple[str, str]]:
+    """The demo (the county with 七都) loaded once by `gis-service load-demo` for the whole
+    session: (its database's name, the command's output). Modules copy it (`demo_copy`)
+    instead of loading their own, which takes minutes each."""
+    from typer.testing import CliRunner
+
+    from gis_service.cli import app
+
+    with _scratch_database(engine) as url:
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setenv("DATABASE_URL", url)
+            loaded = CliRunner().invoke(app, ["load-demo"])
+        assert loaded.exit_code == 0, loaded.output
+        name = make_url(url).database
+        assert name is not None
+        yield name, loaded.output
+
+
+@pytest.fixture(scope="module")
+def demo_copy(engine: Engine, demo_template: tuple[str, str]) -> Iterator[str]:
+    """A module's own copy of the loaded demo: its URL."""
+    with _copied_database(engine, demo_template[0]) as url:
+        yield url

@@ -59,15 +59,22 @@ def _grids() -> list[dict[str, Any]]:
 
 
 @pytest.fixture(scope="module")
-def loaded(module_scratch_url: str) -> Iterator[tuple[Engine, list[str]]]:
-    """The demo town loaded by the command into a database of its own: (engine, outputs)."""
-    outputs = []
+def module_scratch_url(demo_copy: str) -> str:
+    """This module's database: a copy of the session's loaded demo."""
+    return demo_copy
+
+
+@pytest.fixture(scope="module")
+def loaded(demo_template: tuple[str, str],
+           module_scratch_url: str) -> Iterator[tuple[Engine, list[str]]]:
+    """The demo loaded by the command (the session's load, copied), and loaded again:
+    (engine, the two outputs)."""
+    outputs = [demo_template[1]]
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("DATABASE_URL", module_scratch_url)
-        for _ in range(2):
-            result = runner.invoke(app, ["load-demo"])
-            assert result.exit_code == 0, result.output
-            outputs.append(result.output)
+        result = runner.invoke(app, ["load-demo"])
+        assert result.exit_code == 0, result.output
+        outputs.append(result.output)
     engine = create_engine(module_scratch_url)
     yield engine, outputs
     engine.dispose()

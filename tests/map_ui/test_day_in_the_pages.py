@@ -20,10 +20,8 @@ from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
-from typer.testing import CliRunner
 
 from gis_service.auth import service as auth_service
-from gis_service.cli import app as cli
 from gis_service.config import Settings
 from gis_service.demo import DEMO_PASSWORD
 from gis_service.incidents.audit import verify_all
@@ -42,14 +40,11 @@ CENTERS_MOVE = ("assignee_type IN ('town', 'county') OR status IN ('reported', "
 
 
 @pytest.fixture(scope="module")
-def demo(module_scratch_url: str) -> Iterator[tuple[str, Engine]]:
-    """The demo town loaded by the command, as an operator does: (url, engine)."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("DATABASE_URL", module_scratch_url)
-        loaded = CliRunner().invoke(cli, ["load-demo"])
-        assert loaded.exit_code == 0, loaded.output
-    engine = create_engine(module_scratch_url)
-    yield module_scratch_url, engine
+def demo(demo_copy: str) -> Iterator[tuple[str, Engine]]:
+    """The demo loaded by the command, as an operator does (the session's load, copied):
+    (url, engine)."""
+    engine = create_engine(demo_copy)
+    yield demo_copy, engine
     engine.dispose()
 
 
@@ -260,7 +255,7 @@ def test_after_the_scheduler_overdue_is_counted_and_the_center_s_work_is_queued(
     late = ids(engine, f"SELECT id FROM incident WHERE {OPEN} AND due_at < now()")
     assert late, "the demo has overdue work"
     settings = Settings(database_url=url, locator_refresh_seconds=0,
-                        escalation_interval_seconds=0, webhook_poll_seconds=0.5)
+                        escalation_interval_seconds=0.5, webhook_poll_seconds=0)
     traffic = Traffic()
     with serving(create_app(settings)) as origin, admin_api(engine, origin) as api, \
             launch_chromium() as chromium:
