@@ -29,6 +29,7 @@ from demo_county.duties import (  # noqa: E402
     RESPONSIBILITY_HEADER,
     department_rows,
     responsibility_rows,
+    stationed_staff,
     town_departments,
 )
 from demo_county.grids import CountyGrids, build_county_grids, qidu_grids  # noqa: E402
@@ -148,6 +149,7 @@ def build(seed: int, out: Path) -> dict[str, Any]:
                               f"villages, {len(town_grids.cells)} grids, {len(staff)} workers, "
                               f"{len(rows)} addresses, {len(reports)} incidents")
     walks, checks = _patrols(rng, grids, people, figures)
+    workers += stationed_staff()
     write_geojson(out / "grids.geojson", [g.feature() for g in grids.written()])
     write_geojson(out / "districts.geojson", [d.feature() for d in districts])
     write_csv(out / "departments.csv", DEPARTMENT_HEADER, department_rows())

@@ -11,7 +11,7 @@ and rows where a county department is the primary and a town department cooperat
 from __future__ import annotations
 
 from demo_town.common import TOWN_CODE
-from demo_town.people import CATEGORIES, DEPARTMENTS, category_rows
+from demo_town.people import CATEGORIES, DEPARTMENTS, Worker, category_rows
 
 from demo_county.towns import TOWNS, TownPlan
 
@@ -74,6 +74,25 @@ def town_departments(plan: TownPlan) -> tuple[tuple[str, str], ...]:
     """A neighbour's departments, (code, name): ZZ-JD 震泽镇集成指挥中心, …"""
     return tuple((f"{plan.code}-{code}", f"{plan.locale.prefix}{name}")
                  for code, name in TOWN_DEPARTMENTS)
+
+
+# the staff a county department stations in a town (two each, an AB pair), assessed by that
+# town and the department (派驻人员考核); names fixed, so no draw moves the other files
+STATIONED_NAMES = ("沈建国", "陆文静", "钱志强", "顾晓燕", "朱海峰", "吴丽萍")
+
+
+def stationed_staff() -> list[Worker]:
+    """workers.csv rows of the county departments' staff stationed in the towns."""
+    stationed = [(code, town) for code, _, town in COUNTY_DEPARTMENTS if town]
+    names = iter(STATIONED_NAMES)
+    staff = []
+    for code, _ in stationed:
+        first, second = f"DS-{code}-1", f"DS-{code}-2"
+        staff += [Worker(first, next(names), "department_staff", department_code=code,
+                         backup_code=second),
+                  Worker(second, next(names), "department_staff", department_code=code,
+                         backup_code=first)]
+    return staff
 
 
 def department_rows() -> list[list[str]]:
