@@ -53,7 +53,7 @@ def _row(row: StationedScore) -> str:
             f'<span class="muted">{html.escape(row.worker_code)}</span></td>'
             f"<td>{html.escape(row.department_name)}</td>"
             f"<td>{html.escape(row.town_name)}</td>"
-            f'<td class="num">{row.received}</td>'
+            f'<td class="num">{row.received}</td><td class="num">{row.cooperated}</td>'
             f'<td class="num">{row.closed}（按期 {row.closed_on_time}）</td>'
             f'<td class="num">{percent(row.on_time_rate)}</td>'
             f'<td class="num">{row.returned}</td>'
@@ -67,7 +67,7 @@ def stationed_page(view: StationedView) -> str:
     town_weight = f"{read.town_share * 100:g}"
     county_weight = f"{(1 - read.town_share) * 100:g}"
     body = "".join(_row(r) for r in read.staff) or (
-        '<tr><td colspan="10" class="muted">没有派驻到可查看镇（街道）的区县部门人员</td></tr>')
+        '<tr><td colspan="11" class="muted">没有派驻到可查看镇（街道）的区县部门人员</td></tr>')
     return (f'<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">'
             "<title>派驻人员考核 · 网格化指挥平台</title>"
             '<meta name="viewport" content="width=device-width, initial-scale=1">'
@@ -81,7 +81,8 @@ def stationed_page(view: StationedView) -> str:
             '<p class="status" id="status" role="status"></p>'
             f'<table id="stationed" data-month="{html.escape(read.month)}"><thead><tr>'
             "<th>人员</th><th>派驻部门</th><th>所在镇</th>"
-            '<th class="num">交办</th><th class="num">办结</th><th class="num">按时办结率</th>'
+            '<th class="num">交办</th><th class="num">配合</th><th class="num">办结</th>'
+            '<th class="num">按时办结率</th>'
             f'<th class="num">退回</th><th>镇评分（{town_weight}%）</th>'
             f'<th>部门评分（{county_weight}%）</th><th class="num">总分</th></tr></thead>'
             f"<tbody>{body}</tbody></table></main>"

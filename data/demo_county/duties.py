@@ -19,11 +19,12 @@ DEPARTMENT_HEADER = ("code", "name", "tier", "town_code")
 RESPONSIBILITY_HEADER = ("category_code", "category_name", "handler", "department_code",
                          "cooperating", "respond_hours", "resolve_hours", "town_code")
 
-# (code, name, the town its staff are stationed in or "")
+# (code, name, the town its staff are stationed in or ""): where the department works, as
+# primary (水务局: sewage in 平望, 自然资源局: land in 桃源) or cooperating (公安: 震泽's parking)
 COUNTY_DEPARTMENTS = (
     ("WJ-CGJ", "区城管局（综合行政执法局）", ""), ("WJ-STJ", "区生态环境局", ""),
-    ("WJ-ZJJ", "区住房和城乡建设局", ""), ("WJ-SWJ", "区水务局", "ZZ"),
-    ("WJ-GAJ", "区公安分局", "PW"), ("WJ-SJJ", "区市场监督管理局", ""),
+    ("WJ-ZJJ", "区住房和城乡建设局", ""), ("WJ-SWJ", "区水务局", "PW"),
+    ("WJ-GAJ", "区公安分局", "ZZ"), ("WJ-SJJ", "区市场监督管理局", ""),
     ("WJ-NYJ", "区农业农村局", ""), ("WJ-YJJ", "区应急管理局", ""),
     ("WJ-ZRJ", "区自然资源和规划局", "TY"), ("WJ-JTJ", "区交通运输局", ""),
 )

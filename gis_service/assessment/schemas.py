@@ -116,6 +116,7 @@ class StationedScore(BaseModel):
     town_code: str
     town_name: str
     received: int = Field(description="tickets handed to the department in the town")
+    cooperated: int = Field(description="the town's tickets of the month it co-handles (配合)")
     closed: int = Field(description="of the town's tickets it held, closed this month")
     closed_on_time: int
     on_time_rate: float | None

@@ -79,7 +79,8 @@ def assess(session: Session, *, principal: Principal, month: str, town_share: fl
             worker_code=person.worker_code, worker_name=person.worker_name,
             department_code=person.department_code, department_name=person.department_name,
             town_code=person.town_code, town_name=place.name if place else person.town_code,
-            received=done.received, closed=done.closed, closed_on_time=done.closed_on_time,
+            received=done.received, cooperated=done.cooperated, closed=done.closed,
+            closed_on_time=done.closed_on_time,
             on_time_rate=rate(done.closed_on_time, done.closed), returned=done.returned,
             town=town, county=county, total=round(town.points + county.points, 2),
             may_rate=_parties(principal, place)))

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, exists, func, select
+from sqlalchemy import and_, exists, func, select, true
 from sqlalchemy.orm import Session, aliased
 
 from gis_service.assessment.models import StationedRating
@@ -32,6 +32,7 @@ class DepartmentWork:
     them (and how many on time), and handed back by it."""
 
     received: int = 0
+    cooperated: int = 0  # reported in the month with the department as co-handler (配合)
     closed: int = 0
     closed_on_time: int = 0
     returned: int = 0
@@ -82,6 +83,13 @@ def department_work(session: Session, *, departments: set[str], start: datetime,
                IncidentEvent.before["assignee_type"].astext == "department",
                before_code.in_(departments))
         .group_by(before_code, Incident.town_code))
+    partner = func.unnest(Incident.cooperating).table_valued("code").render_derived("partner")
+    add("cooperated", select(partner.c.code, Incident.town_code, func.count())
+        .select_from(Incident).join(partner, true())
+        .where(Incident.reported_at >= start, Incident.reported_at < end,
+               Incident.cooperating.overlap(sorted(departments)),
+               partner.c.code.in_(departments))
+        .group_by(partner.c.code, Incident.town_code))
     later = aliased(IncidentEvent)  # a close after this one: reopened and closed again
     last_close = ~exists().where(later.incident_id == Incident.id, later.action == "close",
                                  later.at > IncidentEvent.at)

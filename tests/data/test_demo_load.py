@@ -33,6 +33,10 @@ from tests.map_ui.fixtures import serving
 
 DEMO = Path(__file__).resolve().parents[2] / "data" / "demo"
 COUNTY = DEMO.parent / "county"
+# the first test here may be the one that loads the demo for the session (~3 min on a
+# quiet machine, more on a busy one): more time than a test usually gets
+pytestmark = pytest.mark.timeout(900)
+
 runner = CliRunner()
 
 
@@ -483,3 +487,15 @@ def test_the_county_center_sees_every_town_a_town_center_its_own(
             for town in towns:
                 if town != own:
                     assert seen(client, town) == [], (username, town)
+        # the county departments' stationed staff: each town center sees its own, the county
+        # center all of them, to rate as the department
+        _sign_in(client, "county")
+        staff = client.get("/api/v1/assessment/stationed",
+                           params={"month": datetime.now(CHINA_TIME).strftime("%Y-%m")}).json()
+        assert sorted((s["town_code"], s["may_rate"] == ["county"]) for s in staff["staff"]) == [
+            ("PW", True), ("PW", True), ("TY", True), ("TY", True), ("ZZ", True), ("ZZ", True)]
+        _sign_in(client, "zhenze")
+        staff = client.get("/api/v1/assessment/stationed",
+                           params={"month": datetime.now(CHINA_TIME).strftime("%Y-%m")}).json()
+        assert {(s["department_code"], tuple(s["may_rate"])) for s in staff["staff"]} == {
+            ("WJ-GAJ", ("town",))}

@@ -38,6 +38,10 @@ OPEN = "status NOT IN ('closed', 'rejected')"
 CENTERS_MOVE = ("assignee_type IN ('town', 'county') OR status IN ('reported', "
                 "'registered', 'needs_location', 'returned', 'resolved', 'verified')")
 
+# the first test here may be the one that loads the demo for the session (~3 min on a
+# quiet machine, more on a busy one): more time than a test usually gets
+pytestmark = pytest.mark.timeout(900)
+
 
 @pytest.fixture(scope="module")
 def demo(demo_copy: str) -> Iterator[tuple[str, Engine]]:

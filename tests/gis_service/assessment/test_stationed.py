@@ -37,6 +37,10 @@ def county(db_session: Session, tmp_path: Path) -> None:
         ["WU1", "周九", "grid_worker", "U-A-1", "", "", "", "yes"],
         ["S1", "钱警官", "department_staff", "", "", "CGA", "", "yes"],
         ["S2", "孙科员", "department_staff", "", "", "CJ", "", "yes"]])
+    # the police also cooperate (配合) on floods, which the town center handles
+    rows = files["responsibilities"].read_text(encoding="utf-8").replace(
+        "FLOOD,防汛险情,town,,,", "FLOOD,防汛险情,town,,CGA,")
+    files["responsibilities"].write_text(rows, encoding="utf-8")
     for kind in ("grids", "departments", "workers", "responsibilities"):
         report = run_import(db_session, kind, files[kind])
         assert report.accepted, report.lines()
@@ -90,13 +94,17 @@ def test_the_town_and_the_county_rate_and_the_town_holds_half(
             {"resolution": "service"} if action == "close" else {}))
     _step(client, auth, _report(client, auth, "P2", IN_T), "return", note="非本部门事权")
     _report(client, auth, "P3", IN_U)
+    flooded = client.post("/api/v1/incidents", headers=auth, json={
+        "source": "hotline_12345", "external_id": "F1", "category": "FLOOD",
+        "description": "桥洞积水", "location": {"lon": IN_T[0], "lat": IN_T[1]}})
+    assert flooded.status_code == 201 and flooded.json()["cooperating"] == ["CGA"]
 
     town_t, town_u = token_for("commander", "T"), token_for("commander", "U")
     county_c = token_for("commander", "C")
     [officer] = _staff(client, town_t)
     assert (officer["worker_code"], officer["town_code"]) == ("S1", "T")
-    assert (officer["received"], officer["closed"], officer["closed_on_time"],
-            officer["returned"]) == (2, 1, 1, 1)
+    assert (officer["received"], officer["cooperated"], officer["closed"],
+            officer["closed_on_time"], officer["returned"]) == (2, 1, 1, 1, 1)
     assert officer["town"]["score"] is None and officer["total"] == 0  # 未评 earns nothing
     assert officer["may_rate"] == ["town"]
     assert _staff(client, town_u) == []  # stationed in T, not U's to see
