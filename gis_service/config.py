@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -115,3 +115,16 @@ class Settings(BaseSettings):
     health_return_share: float = 0.2
     health_min_dispatches: int = 5
     health_load_z: float = 2.0
+
+    @field_validator("webhook_retry_seconds")
+    @classmethod
+    def _waits(cls, value: str) -> str:
+        """Comma-separated seconds, none negative (one or more)."""
+        try:
+            waits = [float(part) for part in value.split(",") if part.strip()]
+        except ValueError as exc:
+            raise ValueError(f"webhook_retry_seconds {value!r}: seconds, comma-separated") \
+                from exc
+        if not waits or min(waits) < 0:
+            raise ValueError(f"webhook_retry_seconds {value!r}: one wait or more, none negative")
+        return value

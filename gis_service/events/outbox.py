@@ -19,6 +19,7 @@ from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session, SessionTransaction
 
 from gis_service import sql_files
+from gis_service.config import Settings
 from gis_service.events.catalog import PLAN_PUBLISHED, types_of
 from gis_service.events.models import Subscription
 from gis_service.incidents.core.case import EventRow
@@ -29,7 +30,7 @@ from gis_service.incidents.views import to_read
 
 EMIT = sql_files.load(Path(__file__).resolve().parent / "sql", "emit")
 # the deadline colour in an event's body is as of the change, at the packaged yellow share
-YELLOW_SHARE = 0.8
+YELLOW_SHARE: float = Settings.model_fields["deadline_yellow_share"].default
 
 
 WANTED = "gis_service.events.wanted"

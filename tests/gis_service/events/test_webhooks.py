@@ -358,3 +358,9 @@ def test_the_hotline_hears_its_ticket_through_to_the_end_and_only_it_hears_who_c
     [task] = heard["sms"]
     assert task["data"]["incident"]["assignee"]["code"] == "W1"
     assert task["data"]["incident"]["contact"] == {"name": "王**", "phone": "138****5678"}
+
+
+@pytest.mark.parametrize("waits", ["", "5,x", "5,-1"])
+def test_the_retry_schedule_is_checked_when_the_service_starts(waits: str) -> None:
+    with pytest.raises(ValueError, match="webhook_retry_seconds"):
+        Settings(webhook_retry_seconds=waits)
