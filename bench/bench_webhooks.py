@@ -1,6 +1,6 @@
 """Events out (webhooks): the outbox's cost to intake, delivery throughput and lag, and faults.
 
-    .venv/bin/python bench/bench_webhooks.py [--short] [--intake-seconds 15] [--rounds 2]
+    .venv/bin/python bench/bench_webhooks.py [--short] [--intake-seconds 15] [--rounds 3]
         [--rate 100,60,30] [--load-seconds 60] [--fault-rate 20] [--receiver-down 120]
         [--faults receiver,kill,pg] [--json bench/out/webhooks.json]
 
@@ -978,7 +978,7 @@ def main() -> None:
     args = parser.parse_args()
     defaults = ({"intake_seconds": 5, "rounds": 1, "rate": [30.0], "load_seconds": 15,
                  "receiver_down": 15, "lead": 3, "after": 5} if args.short else
-                {"intake_seconds": 15, "rounds": 2, "rate": [100.0, 60.0, 30.0],
+                {"intake_seconds": 15, "rounds": 3, "rate": [100.0, 60.0, 30.0],
                  "load_seconds": 60, "receiver_down": 120, "lead": 10, "after": 20})
     for key, value in defaults.items():
         if getattr(args, key) is None:
