@@ -76,7 +76,7 @@ def upgrade() -> None:
         sa.CheckConstraint("status IN ('pending', 'delivered', 'failed')",
                            name=op.f("ck_webhook_delivery_status")),
     )
-    op.create_index("ix_webhook_delivery_due", "webhook_delivery", ["next_try_at"],
+    op.create_index("ix_webhook_delivery_due", "webhook_delivery", ["next_try_at", "id"],
                     postgresql_where=sa.text("status = 'pending'"))
     op.create_index("ix_webhook_delivery_waiting", "webhook_delivery",
                     ["subscription_id", "ordering_key", "message_id"],

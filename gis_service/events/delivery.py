@@ -34,6 +34,7 @@ from gis_service.incidents.contact import masked
 
 logger = logging.getLogger(__name__)
 CLAIM = sql_files.load(Path(__file__).resolve().parent / "sql", "claim")
+DELIVERED = sql_files.load(Path(__file__).resolve().parent / "sql", "delivered")
 MAX_RETRY_AFTER = 86_400.0  # a receiver's Retry-After is honoured up to a day
 ERROR_CHARS = 500  # of a receiver's answer kept as the last error
 
@@ -139,21 +140,32 @@ def send(client: httpx.Client, item: Claimed, policy: Policy, now: datetime) -> 
                   _retry_after(response.headers.get("retry-after"), now))
 
 
-def record(session: Session, item: Claimed, answer: Answer, policy: Policy,
-           now: datetime) -> None:
-    """Store a try's outcome on the delivery and its subscription."""
+def record_delivered(session: Session, done: list[tuple[Claimed, Answer]],
+                     now: datetime) -> None:
+    """Store the round's 2xx answers in two statements (a delivery round is mostly these):
+    the deliveries delivered, their subscriptions no longer failing."""
+    if not done:
+        return
+    session.execute(DELIVERED, {"ids": [item.delivery_id for item, _ in done],
+                                "statuses": [answer.status for _, answer in done],
+                                "now": now})
+    session.execute(update(Subscription)
+                    .where(Subscription.id.in_({item.subscription_id for item, _ in done}),
+                           Subscription.failing_since.is_not(None))
+                    .values(failing_since=None))
+
+
+def record_failed(session: Session, item: Claimed, answer: Answer, policy: Policy,
+                  now: datetime) -> None:
+    """Store a failed try: the next one by the schedule (or `failed` when it has run out);
+    a 410 disables the subscription."""
     attempts = item.attempts + 1
     values: dict[str, Any] = {"attempts": attempts, "last_status": answer.status,
                               "last_error": answer.error, "last_try_at": now}
-    subscription = update(Subscription).where(Subscription.id == item.subscription_id)
-    if answer.delivered:
-        values.update(status="delivered", delivered_at=now)
-        session.execute(subscription.where(Subscription.failing_since.is_not(None))
-                        .values(failing_since=None))
-    elif answer.status == 410:  # Gone: the endpoint asks not to be called again
+    if answer.status == 410:  # Gone: the endpoint asks not to be called again
         values["next_try_at"] = now  # kept pending, sent when the endpoint is enabled again
-        session.execute(subscription.values(enabled=False,
-                                            disabled_reason="the endpoint answered 410 Gone"))
+        session.execute(update(Subscription).where(Subscription.id == item.subscription_id)
+                        .values(enabled=False, disabled_reason="the endpoint answered 410 Gone"))
     else:
         if attempts > len(policy.retries):
             values["status"] = "failed"
@@ -188,8 +200,11 @@ def deliver_round(factory: sessionmaker[Session], client: httpx.Client,
             return 0
         answers = list(pool.map(lambda item: send(client, item, policy, now), items))
         done = datetime.now(UTC)
-        for item, answer in zip(items, answers, strict=True):
-            record(session, item, answer, policy, done)
+        answered = list(zip(items, answers, strict=True))
+        record_delivered(session, [(i, a) for i, a in answered if a.delivered], done)
+        for item, answer in answered:
+            if not answer.delivered:
+                record_failed(session, item, answer, policy, done)
         session.commit()
     return len(items)
 

@@ -81,7 +81,7 @@ class Delivery(Base):
         UniqueConstraint("subscription_id", "message_id"),
         CheckConstraint("status IN ('pending', 'delivered', 'failed')", name="status"),
         # the worker's claim: the pending deliveries due, in order
-        Index("ix_webhook_delivery_due", "next_try_at", postgresql_where=text(
+        Index("ix_webhook_delivery_due", "next_try_at", "id", postgresql_where=text(
             "status = 'pending'")),
         # …and whether an earlier event of the same incident is still pending for the same
         # subscription (then this one waits: per incident, events arrive in order)
