@@ -22,9 +22,9 @@ from gis_service.config import Settings
 from gis_service.database import make_engine, make_session_factory
 from gis_service.embedded_pg import EmbeddedCluster, EmbeddedDatabaseError
 from gis_service.errors import DomainError
-from gis_service.events import subscriptions
+from gis_service.events import peers, subscriptions
 from gis_service.events.endpoints import allowed_hosts
-from gis_service.events.schemas import SubscriptionChange, SubscriptionCreate
+from gis_service.events.schemas import PeerCreate, SubscriptionChange, SubscriptionCreate
 from gis_service.imports.readers import UnreadableInputError
 from gis_service.imports.service import IMPORTERS, run_import
 from grid_layers.crs import UnknownCRSError
@@ -44,6 +44,9 @@ app.add_typer(db_app, name="db")
 app.add_typer(audit_app, name="audit")
 app.add_typer(user_app, name="user")
 app.add_typer(subscriptions_app, name="subscriptions")
+peers_app = typer.Typer(help="Peer platforms (the county's above, towns' below) whose events "
+                             "come in: add, list, remove.", no_args_is_help=True)
+app.add_typer(peers_app, name="peers")
 
 
 Body = TypeVar("Body", bound=BaseModel)
@@ -501,6 +504,45 @@ def subscriptions_redeliver(subscription_id: int, delivery_id: int) -> None:
         except DomainError as exc:
             raise _fail(exc.detail, 1) from exc
     typer.echo(f"delivery {delivery_id} is due again")
+
+
+@peers_app.command("add")
+def peers_add(
+    code: Annotated[str, typer.Argument(help="the county grid (kind county) or town grid "
+                                             "(kind town) the peer is known by here")],
+    kind: Annotated[str, typer.Option(help="county (the platform above) or town (below)")],
+    secret: Annotated[str, typer.Option(help="the whsec_… secret the peer's subscription to "
+                                             "this platform was given")],
+) -> None:
+    """Take in a peer platform's events at /api/v1/peers/CODE/events."""
+    body = _valid(PeerCreate, code=code, kind=kind, secret=secret)
+    with _session() as session:
+        try:
+            peers.add(session, principal=OPERATOR, body=body, now=datetime.now(UTC))
+        except DomainError as exc:
+            raise _fail(exc.detail, 1) from exc
+    typer.echo(f"peer {code} ({kind}): its events come in at /api/v1/peers/{code}/events")
+
+
+@peers_app.command("list")
+def peers_list() -> None:
+    """The registered peers."""
+    with _session() as session:
+        rows: list[tuple[object, ...]] = [
+            (p.code, p.kind, p.created_at.isoformat(timespec="seconds"))
+            for p in peers.list_all(session, principal=OPERATOR)]
+    _table(("code", "kind", "added"), rows)
+
+
+@peers_app.command("remove")
+def peers_remove(code: str) -> None:
+    """Stop taking in a peer's events."""
+    with _session() as session:
+        try:
+            peers.remove(session, principal=OPERATOR, code=code)
+        except DomainError as exc:
+            raise _fail(exc.detail, 1) from exc
+    typer.echo(f"peer {code} removed")
 
 
 @audit_app.command("verify")

@@ -59,3 +59,19 @@ def test_subscriptions_from_the_command_line(town_db: Engine) -> None:
     _refused(runner.invoke(app, ["subscriptions", "redeliver", number, "77"]), "77")
     assert runner.invoke(app, ["subscriptions", "remove", number, "--yes"]).exit_code == 0
     _refused(runner.invoke(app, ["subscriptions", "enable", number]), number)
+
+
+def test_peers_from_the_command_line(town_db: Engine) -> None:
+    secret = "whsec_" + "Q" * 43
+    _refused(runner.invoke(app, ["peers", "add", "NOPE", "--kind", "town", "--secret", secret]),
+             "NOPE")
+    _refused(runner.invoke(app, ["peers", "add", "T", "--kind", "town", "--secret", "x"]),
+             "secret")
+    added = runner.invoke(app, ["peers", "add", "T", "--kind", "town", "--secret", secret])
+    assert added.exit_code == 0 and "/api/v1/peers/T/events" in added.output, added.output
+    _refused(runner.invoke(app, ["peers", "add", "T", "--kind", "town", "--secret", secret]),
+             "exists")
+    listed = runner.invoke(app, ["peers", "list"])
+    assert "T  " in listed.output and "town" in listed.output and secret not in listed.output
+    assert runner.invoke(app, ["peers", "remove", "T"]).exit_code == 0
+    _refused(runner.invoke(app, ["peers", "remove", "T"]), "T")
