@@ -755,6 +755,10 @@ def delivery_phase(engine: Engine, receiver: Receiver, token: str, admin: str,
             ids=ids)
     execute(engine, "DELETE FROM webhook_delivery WHERE status = 'pending' "
             "AND subscription_id = ANY(:ids)", ids=ids)
+    if not ids:  # the baseline: the same load with nobody subscribed
+        result = {"rate": rate, "subscriptions": 0, "load": load.summary()}
+        print("delivery", json.dumps(result), flush=True)
+        return result
     got = [r for r in receiver.records()[start:] if r["path"] in paths and r["first"]]
     warm = load.started + args.warm_up
     window = [r for r in got if warm <= event_time(r) <= load.stopped]
@@ -853,7 +857,14 @@ def tables(results: dict[str, Any]) -> str:
                       f"({drain['events_per_s']:,.0f} events/s × 3), service "
                       f"{drain['service_cpu_ms_per_delivery']:.2f} + PostgreSQL "
                       f"{drain['postgres_cpu_ms_per_delivery']:.2f} ms CPU per delivery", ""]
-    runs = results.get("delivery")
+    for base in (r for r in results.get("delivery", []) if not r["subscriptions"]):
+        load = base["load"]
+        lines += [f"baseline, nobody subscribed, {base['rate']:g} incidents/s asked: "
+                  f"{load['incidents_per_s']} incidents/s and {load['actions_per_s']} actions/s "
+                  f"answered, intake p50/p99 {load['report_p50_p99_ms'][0]:.0f}/"
+                  f"{load['report_p50_p99_ms'][1]:.0f} ms, actions "
+                  f"{load['action_p50_p99_ms'][0]:.0f}/{load['action_p50_p99_ms'][1]:.0f} ms", ""]
+    runs = [r for r in results.get("delivery", []) if r["subscriptions"]]
     if runs:
         lines += ["| incidents/s asked | " + " | ".join(f"{r['rate']:g}" for r in runs) + " |",
                   "|---|" + "---|" * len(runs)]
