@@ -11,7 +11,8 @@ return for 1 in 33 and an escalation for 1 in 50). Timed, each beside its baseli
 - the incident list over HTTP as the county center and as a town center (p50/p95 of a first
   page), and a search for a two-character word (`q=`) against the same statement without the
   character-pair index (ILIKE alone);
-- the wall's feed polled after a cursor, incident tiles over the county, and the county
+- the wall's feed polled after a cursor, incident tiles over the county (as the wall asks for
+  them, the last 30 days, and with no window), and the county
   center's wall in Chromium from navigation to usable.
 """
 
@@ -22,7 +23,7 @@ import os
 import statistics
 import sys
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -145,8 +146,13 @@ def http_figures(origin: str, county_token: str, town_token: str,
     return results
 
 
-def tile_figures(origin: str, token: str, session: Session, rounds: int = 200) -> dict[str, Any]:
-    """Incident tiles at z12–14 over the county's extent, as the county center."""
+def tile_figures(origin: str, token: str, session: Session, rounds: int = 200,
+                 since_days: int | None = None) -> dict[str, Any]:
+    """Incident tiles at z12–14 over the county's extent, as the county center: as the wall
+    asks for them (`since_days=30`: its history layer's window), or with no window (every
+    incident ever reported, one point each from z14)."""
+    since = ({"since": (datetime.now(UTC) - timedelta(days=since_days)).isoformat()}
+             if since_days else {})
     box = session.execute(text("SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM "
                                "(SELECT ST_Extent(geom) AS e FROM grid_version WHERE level = 0 "
                                "AND valid_to IS NULL) AS t")).one()
@@ -161,7 +167,7 @@ def tile_figures(origin: str, token: str, session: Session, rounds: int = 200) -
             x = int((lon + 180) / 360 * n)
             y = int((1 - np.arcsinh(np.tan(np.radians(lat))) / np.pi) / 2 * n)
             start = time.perf_counter()
-            response = client.get(f"/tiles/incidents/{z}/{x}/{y}.pbf")
+            response = client.get(f"/tiles/incidents/{z}/{x}/{y}.pbf", params=since)
             samples.append((time.perf_counter() - start) * 1000)
             assert response.status_code in (200, 204), response.status_code
     return _ms(samples)
@@ -199,9 +205,11 @@ def main() -> None:
             results["http"] = http_figures(origin, county_token, town_token)
             print(results["http"], flush=True)
             with factory() as session:
-                results["incident tiles, county center"] = tile_figures(origin, county_token,
-                                                                         session)
-            print(results["incident tiles, county center"], flush=True)
+                for name, days in (("as the wall asks (last 30 days)", 30),
+                                   ("no window (all history)", None)):
+                    results[f"incident tiles, county center, {name}"] = tile_figures(
+                        origin, county_token, session, since_days=days)
+                    print(name, results[f"incident tiles, county center, {name}"], flush=True)
             results["Chromium: the county center's wall to usable"] = time_to_usable(
                 origin, username="county", ready=READY)
             print(results["Chromium: the county center's wall to usable"], flush=True)
