@@ -18,6 +18,7 @@ from gis_service.auth import accounts
 from gis_service.auth import service as auth_service
 from gis_service.auth.schemas import AccountCreate, AccountUpdate
 from gis_service.auth.service import Principal
+from gis_service.cluster.commands import cluster_app
 from gis_service.config import Settings
 from gis_service.database import make_engine, make_session_factory
 from gis_service.embedded_pg import EmbeddedCluster, EmbeddedDatabaseError
@@ -47,6 +48,7 @@ app.add_typer(subscriptions_app, name="subscriptions")
 peers_app = typer.Typer(help="Peer platforms (the county's above, towns' below) whose events "
                              "come in: add, list, remove.", no_args_is_help=True)
 app.add_typer(peers_app, name="peers")
+app.add_typer(cluster_app, name="cluster")
 
 
 Body = TypeVar("Body", bound=BaseModel)
