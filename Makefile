@@ -1,4 +1,4 @@
-.PHONY: setup demo test
+.PHONY: setup demo test cluster
 
 setup:
 	bash scripts/setup.sh
@@ -8,3 +8,7 @@ demo: setup
 
 test: setup
 	bash scripts/test.sh
+
+# the always-on cluster (README "Production: always on"); `gis-service cluster down` stops it
+cluster: setup
+	.venv/bin/gis-service cluster up

@@ -79,4 +79,26 @@ if [ ! -x /usr/bin/chromium ]; then
     echo "  sudo apt-get install chromium fonts-wqy-microhei" >&2
   fi
 fi
+# The always-on cluster (`gis-service cluster`, `make cluster`, its fail-over tests): Debian's
+# etcd, Patroni, HAProxy and pgBackRest. Installed with services kept from starting
+# (policy-rc.d): the project runs its own daemons on ports of its own.
+if ! command -v patroni >/dev/null || ! command -v etcd >/dev/null \
+   || ! [ -x /usr/sbin/haproxy ] || ! command -v pgbackrest >/dev/null; then
+  if can_apt; then
+    echo "setup: installing etcd, Patroni, HAProxy and pgBackRest (Debian packages)"
+    export DEBIAN_FRONTEND=noninteractive
+    made_policy=""
+    if [ ! -e /usr/sbin/policy-rc.d ]; then
+      printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
+      made_policy=1
+    fi
+    apt-get update -q
+    apt-get install -y -q --no-install-recommends patroni etcd-server etcd-client haproxy \
+      pgbackrest
+    [ -z "$made_policy" ] || rm -f /usr/sbin/policy-rc.d
+  else
+    echo "setup: the always-on cluster needs Debian's etcd, Patroni, HAProxy and pgBackRest:" >&2
+    echo "  sudo apt-get install patroni etcd-server etcd-client haproxy pgbackrest" >&2
+  fi
+fi
 echo "setup: ready"
