@@ -12,11 +12,13 @@ import threading
 import time
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
 import pytest
 from sqlalchemy import create_engine, text
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from gis_service.auth import service as auth_service
@@ -74,7 +76,7 @@ class Reporter(threading.Thread):
                     answer = self.client.post(
                         "/api/v1/incidents", headers={"Idempotency-Key": key},
                         json={"source": "hotline_12345", "external_id": external_id,
-                              "category": "garbage", "description": "路边垃圾",
+                              "category": "GARBAGE", "description": "路边垃圾",
                               "location": {"lon": 120.405, "lat": 30.905, "crs": "cgcs2000"}})
                     status = answer.status_code
                 except httpx.HTTPError:
@@ -111,10 +113,43 @@ def _leader(layout: Layout, timeout: float = 60) -> str:
 
 def _post(client: httpx.Client, external_id: str) -> int:
     answer = client.post("/api/v1/incidents", json={
-        "source": "hotline_12345", "external_id": external_id, "category": "garbage",
+        "source": "hotline_12345", "external_id": external_id, "category": "GARBAGE",
         "description": "路边垃圾", "location": {"lon": 120.415, "lat": 30.915, "crs": "cgcs2000"}})
     assert answer.status_code == 201, answer.text
     return int(answer.json()["id"])
+
+
+def _until(what: str, done: Callable[[], bool], seconds: float = 20) -> None:
+    deadline = time.monotonic() + seconds
+    while not done():
+        assert time.monotonic() < deadline, f"{what}: not after {seconds} s"
+        time.sleep(0.2)
+
+
+def _locator_and_folding_carry_on(client: httpx.Client, engine: Engine, folder: Path) -> None:
+    """On the new leader: a change of who is on duty reaches the locator, and the tile
+    aggregate folds in every report."""
+    def worker() -> str | None:
+        answer = client.get("/api/v1/locate", params={"lon": 120.415, "lat": 30.905})
+        found = answer.json()["worker"]
+        return found["code"] if found else None
+
+    assert worker() != "W3"
+    workers = folder / "workers.csv"
+    workers.write_text(workers.read_text(encoding="utf-8").replace(
+        "W3,王五,grid_worker,T-B-1,,,W4,no", "W3,王五,grid_worker,T-B-1,,,W4,yes"),
+        encoding="utf-8")
+    with Session(engine) as session:
+        assert run_import(session, "workers", workers).accepted
+        session.commit()
+    _until("the locator sees the new duty", lambda: worker() == "W3")
+
+    def folded() -> bool:
+        with engine.connect() as connection:
+            return connection.execute(text(
+                "SELECT count(*) FROM incident_cell_delta")).scalar_one() == 0
+
+    _until("the tile aggregate folds the reports in", folded)
 
 
 def _free_port() -> int:
@@ -127,9 +162,11 @@ def test_reports_ride_through_a_leader_change_and_a_restore_goes_back_to_a_momen
         cluster: tuple[Path, Layout], tmp_path: Path) -> None:
     home, layout = cluster
     token = _prepare(layout.write_url(), tmp_path)
-    settings = Settings(database_url=layout.write_url(), home=home, locator_refresh_seconds=0,
+    # the locator's refresh and the tile folding run as in service, to see them carry on
+    # across the change of leader
+    settings = Settings(database_url=layout.write_url(), home=home, locator_refresh_seconds=0.5,
                         escalation_interval_seconds=0, webhook_poll_seconds=0,
-                        tile_fold_seconds=0, rate_limit_per_second=0)
+                        tile_fold_seconds=1, rate_limit_per_second=0)
     engine = create_engine(layout.write_url())
     with serving(create_app(settings)) as origin, httpx.Client(base_url=origin, timeout=60,
                          headers={"Authorization": f"Bearer {token}"}) as client:
@@ -163,6 +200,7 @@ def test_reports_ride_through_a_leader_change_and_a_restore_goes_back_to_a_momen
         with Session(bind=connection) as session:
             assert list(verify_all(session)) == []
             connection.rollback()
+        _locator_and_folding_carry_on(client, engine, tmp_path)
 
         # the old leader's member comes back, as a replica of the new leader
         member = layout.member(old)
