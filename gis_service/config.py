@@ -15,6 +15,10 @@ class Settings(BaseSettings):
 
     # An external PostGIS; empty means the embedded cluster under `home`.
     database_url: str = Field(default="", validation_alias="DATABASE_URL")
+    # GIS_READ_DATABASE_URL: reads that may lag a little (the wall, tiles, OGC API, exports,
+    # reports, hotspots) go here, e.g. a replica or a load balancer's read port; empty = they
+    # go to DATABASE_URL as everything else
+    read_database_url: str = ""
     home: Path = Field(default=Path(".gis"), validation_alias="GIS_SERVICE_HOME")
     token_cache_seconds: float = 30.0
     locator_refresh_seconds: float = 1.0

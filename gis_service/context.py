@@ -1,7 +1,7 @@
 """The application's context: what the service makes once at start-up (settings, the session
-factory, caches, limiters, the locator, the intake writer, the tile cache), as one frozen,
-typed value. Handlers reach it through `context_of` / `ContextDep` / `SettingsDep`; this is
-the one module that touches FastAPI's untyped `app.state`."""
+factories of the two connection roles, caches, limiters, the locator, the intake writer, the
+tile cache), as one frozen, typed value. Handlers reach it through `context_of` / `ContextDep`
+/ `SettingsDep`; this is the one module that touches FastAPI's untyped `app.state`."""
 
 from __future__ import annotations
 
@@ -30,7 +30,10 @@ class AppContext:
     """Everything a request may need that lives as long as the process."""
 
     settings: Settings
-    session_factory: sessionmaker[Session]
+    session_factory: sessionmaker[Session]  # the primary: writes, and reads that must see them
+    # reads that may lag a little (GIS_READ_DATABASE_URL; `database.read_session`): the same
+    # object as `session_factory` when there is no read database
+    read_session_factory: sessionmaker[Session]
     token_cache: TokenCache
     sign_in_guard: SignInGuard
     rate_limiter: RateLimiter

@@ -8,7 +8,8 @@ from typing import Any
 import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from sqlalchemy.exc import DataError, DBAPIError, InterfaceError, OperationalError
+from psycopg.errors import ReadOnlySqlTransaction
+from sqlalchemy.exc import DataError, DBAPIError, InterfaceError, InternalError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from gis_service.jsonresponse import JSONBytesResponse
@@ -126,6 +127,16 @@ async def _database_away(_: Request, exc: Exception) -> JSONBytesResponse:
                    retry_after=1)
 
 
+async def _internal_error(request: Request, exc: Exception) -> JSONBytesResponse:
+    # psycopg raises a write refused as read-only (25006: the server is a standby, e.g. a
+    # leader just demoted) as an InternalError; database.py renews the pool on it. It is a
+    # fail-over, not a bug: 503 like the database being away. Any other InternalError is ours.
+    assert isinstance(exc, InternalError)
+    if exc.connection_invalidated or isinstance(exc.orig, ReadOnlySqlTransaction):
+        return await _database_away(request, exc)
+    raise exc
+
+
 def install_handlers(app: FastAPI) -> None:
     """Map domain, validation, HTTP and database errors to problem+json in one place."""
     app.add_exception_handler(DomainError, _domain_error)
@@ -135,3 +146,8 @@ def install_handlers(app: FastAPI) -> None:
     app.add_exception_handler(psycopg.DataError, _data_error)
     app.add_exception_handler(OperationalError, _database_away)
     app.add_exception_handler(InterfaceError, _database_away)
+    app.add_exception_handler(InternalError, _internal_error)
+    # the same raised by the driver itself, as the intake's statements on the driver connection
+    app.add_exception_handler(psycopg.OperationalError, _database_away)
+    app.add_exception_handler(psycopg.InterfaceError, _database_away)
+    app.add_exception_handler(ReadOnlySqlTransaction, _database_away)

@@ -23,7 +23,7 @@ from gis_service.auth.service import TokenCache
 from gis_service.config import Settings
 from gis_service.context import AppContext, install
 from gis_service.dashboard.router import router as dashboard_router
-from gis_service.database import make_engine, make_session_factory
+from gis_service.database import WriteMark, make_engine, make_read_engine, make_session_factory
 from gis_service.errors import COMMON_RESPONSES, install_handlers
 from gis_service.events.delivery import delivery_loop
 from gis_service.events.peers_router import router as peers_router
@@ -95,13 +95,16 @@ def create_app(settings: Settings | None = None,
         if factory is None:
             engine = make_engine(settings)
             factory = make_session_factory(engine)
+        # the read role (GIS_READ_DATABASE_URL): its own pool, else the primary's factory
+        read_engine = make_read_engine(settings)
+        read_factory = make_session_factory(read_engine) if read_engine else factory
         ids = IdBlocks()
         locator = LocatorCache(factory, settings.locator_refresh_seconds,
                                extra=load_routing_book)
         _warm_up(locator)
         writer = _intake_writer(settings, factory, locator, ids)
         install(app, AppContext(
-            settings=settings, session_factory=factory,
+            settings=settings, session_factory=factory, read_session_factory=read_factory,
             token_cache=TokenCache(settings.token_cache_seconds),
             sign_in_guard=SignInGuard(settings.sign_in_max_failures,
                                       settings.sign_in_window_seconds),
@@ -132,11 +135,14 @@ def create_app(settings: Settings | None = None,
             writer.close()
         if engine is not None:
             engine.dispose()
+        if read_engine is not None:
+            read_engine.dispose()
 
     app = FastAPIOffline(title="Grid management and dispatch GIS service", version="0.1.0",
                          lifespan=lifespan, static_url="/static/docs")
     install_handlers(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(WriteMark)  # a write's WAL position, for reads from replicas
     for router in (health_router, auth_router, accounts_router, grids_router, places_router,
                    people_router, locate_router, geocode_router, incidents_router,
                    open311_router, pages_router, ogc_router, exports_router, tiles_router,
