@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Interval, Select, and_, case, func, or_, select
+from sqlalchemy.types import DateTime, Text
 
 from gis_service.grids.models import GridVersion
 from gis_service.grids.queries import valid_at
@@ -53,6 +54,21 @@ def incidents_by_id(scope: ColumnElement[bool], ids: list[int], now: datetime,
 def newest_event() -> Rows:
     """The id of the newest history row: the feed's cursor (history rows are append-only)."""
     return select(func.coalesce(func.max(IncidentEvent.id), 0))
+
+
+def read_position() -> Rows:
+    """Where this connection's server is in the WAL (`lsn`: a replica's replay position, the
+    primary's position past every commit it shows, as `database.WRITE_POSITION`) and, when it
+    is a replica with received WAL not yet replayed, the commit time of the last transaction
+    it replayed (`behind_since`; null otherwise)."""
+    recovering = func.pg_is_in_recovery()
+    replayed, received = func.pg_last_wal_replay_lsn(), func.pg_last_wal_receive_lsn()
+    written = case((func.current_setting("synchronous_commit") == "off",
+                    func.pg_current_wal_insert_lsn()), else_=func.pg_current_wal_lsn())
+    lsn = case((recovering, replayed), else_=written)
+    behind = and_(recovering, or_(received.is_(None), received > replayed))
+    last_commit = func.pg_last_xact_replay_timestamp(type_=DateTime(timezone=True))
+    return select(lsn.cast(Text).label("lsn"), case((behind, last_commit)).label("behind_since"))
 
 
 def changed_after(after: int, overlap_from: int, seen_since: datetime | None,
