@@ -11,17 +11,19 @@ from fastapi.responses import FileResponse
 from starlette.background import BackgroundTask
 
 from gis_service.auth.deps import PrincipalDep
-from gis_service.database import SessionDep
+from gis_service.database import ReadSessionDep
 from gis_service.exports import service
 
 router = APIRouter(prefix="/api/v1", tags=["exports"])
+# the read role (ReadSessionDep, GIS_READ_DATABASE_URL): a file of a layer, long reads that
+# may lag a little and are better kept off the primary
 
 
 @router.get("/exports/{layer}.{fmt}", response_class=FileResponse,
             responses={200: {"description": "the file", "content": {
                 "application/geopackage+sqlite3": {}, "application/geo+json": {},
                 "text/csv": {}}}})
-def export(layer: str, fmt: str, session: SessionDep, principal: PrincipalDep,
+def export(layer: str, fmt: str, session: ReadSessionDep, principal: PrincipalDep,
            at: Annotated[datetime | None, Query(description="grids: ISO time; default now")]
            = None) -> FileResponse:
     """`layer`: grids, districts, zones, projects, stations, incidents (those you may see);

@@ -14,7 +14,7 @@ from gis_service.auth.deps import ViewerDep, role_in
 from gis_service.auth.permissions import OVERSEERS
 from gis_service.auth.service import Principal
 from gis_service.context import context_of
-from gis_service.database import SessionDep
+from gis_service.database import ReadSessionDep
 from gis_service.errors import InvalidInputError
 from gis_service.hotspots.health import responsibility_health
 from gis_service.hotspots.service import scan_hotspots, thresholds_from
@@ -22,10 +22,12 @@ from gis_service.jsonresponse import JSONBytesResponse
 
 router = APIRouter(prefix="/api/v1", tags=["hotspots"], default_response_class=JSONBytesResponse)
 DEFAULT_HEALTH_DAYS = 30
+# both read from the read role (ReadSessionDep, GIS_READ_DATABASE_URL): weeks and months of
+# counts, long reads that may lag a little, kept off the primary
 
 
 @router.get("/hotspots")
-def hotspots(request: Request, session: SessionDep, principal: ViewerDep,
+def hotspots(request: Request, session: ReadSessionDep, principal: ViewerDep,
              week_end: Annotated[AwareDatetime | None, Query(
                  description="the end of the week scanned; now")] = None,
              area: Annotated[str | None, Query(
@@ -43,7 +45,7 @@ def hotspots(request: Request, session: SessionDep, principal: ViewerDep,
 
 
 @router.get("/responsibility-health")
-def health(request: Request, session: SessionDep,
+def health(request: Request, session: ReadSessionDep,
            principal: Annotated[Principal, Depends(role_in(
                OVERSEERS, "a {role} may not see the responsibility health"))],
            start: Annotated[AwareDatetime | None, Query(description="30 days before end")] = None,

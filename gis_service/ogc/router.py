@@ -11,13 +11,15 @@ from fastapi.responses import Response
 
 from gis_service.auth.deps import PrincipalDep
 from gis_service.context import context_of
-from gis_service.database import SessionDep
+from gis_service.database import ReadSessionDep
 from gis_service.ogc import documents, service
 from gis_service.ogc.collections import COLLECTIONS
 from gis_service.ogc.openapi import openapi_document
 from gis_service.ogc.params import single_values
 
 router = APIRouter(prefix="/ogc", tags=["ogc"])
+# the collections read from the read role (ReadSessionDep, GIS_READ_DATABASE_URL): GIS clients
+# read features to map and analyse them, a few hundred milliseconds behind is fine
 JSON_RESPONSES: dict[int | str, dict[str, Any]] = {200: {"content": {documents.JSON: {}}}}
 GEOJSON_RESPONSES: dict[int | str, dict[str, Any]] = {200: {"content": {documents.GEOJSON: {}}}}
 
@@ -65,14 +67,14 @@ def api_definition(request: Request) -> Response:
 
 
 @router.get("/collections", response_class=Response, responses=JSON_RESPONSES)
-def collections(request: Request, session: SessionDep, principal: PrincipalDep) -> Response:
+def collections(request: Request, session: ReadSessionDep, principal: PrincipalDep) -> Response:
     """Every feature collection, with its extent and CRSs."""
     _no_parameters(request)
     return _json(service.list_collections(session, principal, _base(request)))
 
 
 @router.get("/collections/{collection_id}", response_class=Response, responses=JSON_RESPONSES)
-def collection(collection_id: str, request: Request, session: SessionDep,
+def collection(collection_id: str, request: Request, session: ReadSessionDep,
                principal: PrincipalDep) -> Response:
     """One feature collection."""
     _no_parameters(request)
@@ -82,7 +84,7 @@ def collection(collection_id: str, request: Request, session: SessionDep,
 
 @router.get("/collections/{collection_id}/items", response_class=Response,
             responses=GEOJSON_RESPONSES)
-def items(collection_id: str, request: Request, session: SessionDep,
+def items(collection_id: str, request: Request, session: ReadSessionDep,
           principal: PrincipalDep) -> Response:
     """A page of features: `limit`, `offset`, `bbox`, `bbox-crs`, `crs`, `datetime` and the
     collection's queryable properties (see /ogc/api)."""
@@ -94,7 +96,7 @@ def items(collection_id: str, request: Request, session: SessionDep,
 
 @router.get("/collections/{collection_id}/items/{feature_id}", response_class=Response,
             responses=GEOJSON_RESPONSES)
-def item(collection_id: str, feature_id: str, request: Request, session: SessionDep,
+def item(collection_id: str, feature_id: str, request: Request, session: ReadSessionDep,
          principal: PrincipalDep) -> Response:
     """One feature (`crs`; grids also `datetime`)."""
     found = service.find_collection(collection_id)

@@ -15,7 +15,7 @@ from gis_service.auth.deps import PrincipalDep, role_in
 from gis_service.auth.permissions import OVERSEERS
 from gis_service.auth.service import Principal
 from gis_service.context import context_of
-from gis_service.database import SessionDep
+from gis_service.database import ReadSessionDep
 from gis_service.errors import InvalidInputError
 from gis_service.hotspots.service import thresholds_from
 from gis_service.jsonresponse import JSONBytesResponse
@@ -32,6 +32,8 @@ MAX_DAYS = 400
 Area = Annotated[str | None, Query(description="a grid (level 1–3) or district code")]
 Overseer = Annotated[Principal, Depends(role_in(OVERSEERS, "当前角色无权查看各镇排名"))]
 Format = Annotated[Literal["json", "csv"], Query(description="json (default) or csv")]
+# every report reads from the read role (ReadSessionDep, GIS_READ_DATABASE_URL): periods and
+# months counted after the fact, long reads that may lag a little, kept off the primary
 
 
 def _answer(report: dict[str, Any], fmt: str) -> Response:
@@ -43,7 +45,7 @@ def _answer(report: dict[str, Any], fmt: str) -> Response:
 
 
 @router.get("/reports", tags=["reports"])
-def report(session: SessionDep, principal: PrincipalDep, start: datetime, end: datetime,
+def report(session: ReadSessionDep, principal: PrincipalDep, start: datetime, end: datetime,
            area: Area = None, format: Format = "json") -> Response:
     """The report of [start, end) (times without a zone are China time)."""
     begin, finish = aware(start), aware(end)
@@ -55,7 +57,7 @@ def report(session: SessionDep, principal: PrincipalDep, start: datetime, end: d
 
 
 @router.get("/reports/weekly", tags=["reports"])
-def weekly(request: Request, session: SessionDep, principal: PrincipalDep,
+def weekly(request: Request, session: ReadSessionDep, principal: PrincipalDep,
            date: Annotated[date | None, Query(
                description="a day of the week; by default the last full week")] = None,
            area: Area = None, format: Format = "json") -> Response:
@@ -66,7 +68,7 @@ def weekly(request: Request, session: SessionDep, principal: PrincipalDep,
 
 
 @router.get("/reports/monthly", tags=["reports"])
-def monthly(session: SessionDep, principal: PrincipalDep,
+def monthly(session: ReadSessionDep, principal: PrincipalDep,
             month: Annotated[str | None, Query(description="YYYY-MM; this month")] = None,
             area: Area = None, format: Format = "json") -> Response:
     """The monthly analysis of a calendar month (China time)."""
@@ -75,7 +77,7 @@ def monthly(session: SessionDep, principal: PrincipalDep,
 
 
 @router.get("/reports/league", tags=["reports"])
-def town_league(session: SessionDep, principal: Overseer,
+def town_league(session: ReadSessionDep, principal: Overseer,
                 month: Annotated[str | None, Query(description="YYYY-MM; this month")] = None,
                 format: Format = "json") -> Response:
     """The towns side by side for a calendar month (China time): intake, open and overdue at

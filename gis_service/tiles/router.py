@@ -6,6 +6,13 @@ data; incident tiles are made for each request, for the caller's scope, `private
 An empty tile answers 204 No Content (map clients treat it as a tile with nothing in it).
 This router's lifespan (merged into the app's) sets up the cache and folds the incident
 aggregate in the background (`cells.py`).
+
+Connection roles: incident tiles, made for each request, read from the read role
+(`database.read_session`, GIS_READ_DATABASE_URL: a map a few hundred milliseconds behind is
+fine, and a caller's own writes are waited for). Map-layer tiles are made on the primary:
+they are kept under the layer's stamp, read from the primary, and one made on a replica that
+has not replayed the change yet would be kept, stale, under the new stamp; they are made only
+when a layer changes. The aggregate's fold writes, and stays on the primary.
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ from starlette.concurrency import run_in_threadpool
 from gis_service.auth.deps import ViewerDep
 from gis_service.auth.service import Principal
 from gis_service.context import app_context, context_of
+from gis_service.database import read_session
 from gis_service.errors import NotFoundError
 from gis_service.tiles import service
 from gis_service.tiles.cells import fold_loop, owns_connections
@@ -40,7 +48,7 @@ TILE_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Run the aggregate's fold while the app runs."""
+    """Run the aggregate's fold while the app runs (a write: on the primary)."""
     context = app_context(app)
     settings, factory = context.settings, context.session_factory
     folding = None
@@ -99,6 +107,7 @@ async def _layer(request: Request, layer: str, tile: Tile, if_none_match: str | 
 
 
 def _render_layer(request: Request, layer: str, tile: Tile) -> bytes:
+    # the primary: the tile is cached under the primary's stamp (see the module's docstring)
     with context_of(request).session_factory() as session:
         return service.layer_tile(session, layer, tile, datetime.now(UTC))
 
@@ -106,7 +115,7 @@ def _render_layer(request: Request, layer: str, tile: Tile) -> bytes:
 def _incidents(request: Request, principal: Principal, tile: Tile,
                filters: IncidentFilters) -> bytes:
     settings = context_of(request).settings
-    with context_of(request).session_factory() as session:
+    with read_session(request) as session:
         return service.incident_tile(session, principal, tile, filters, datetime.now(UTC),
                                      settings.deadline_yellow_share)
 
