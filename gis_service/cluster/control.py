@@ -131,9 +131,10 @@ def _prepare(where: Layout) -> None:
 
 
 def up(home: Path, progress: Progress, *, hosts: list[tuple[str, str | None]] | None = None,
-       timeout: float = 180.0) -> Layout:
-    """Bring the cluster up (the first time: create it); idempotent."""
-    where = layout.load(home) or layout.new(home, hosts=hosts)
+       client_net: str = "127.0.0.1/32", timeout: float = 180.0) -> Layout:
+    """Bring the cluster up (the first time: create it, its members on loopback or at the
+    given (address, network namespace)s); idempotent."""
+    where = layout.load(home) or layout.new(home, hosts=hosts, client_net=client_net)
     for program in ("/usr/bin/etcd", "/usr/bin/patroni", "/usr/sbin/haproxy",
                     "/usr/bin/pgbackrest"):
         if not Path(program).exists():

@@ -38,6 +38,7 @@ def etcd_command(layout: Layout, member: Member) -> list[str]:
         "--logger", "zap", "--log-outputs", "stderr", "--log-level", "warn",
         "--heartbeat-interval", "200", "--election-timeout", "2000",
         "--auto-compaction-mode", "revision", "--auto-compaction-retention", "1000",
+        "--enable-v2=true",  # Patroni's `etcd` section (see patroni_config)
     ]
 
 
@@ -60,7 +61,7 @@ def post_bootstrap_file(layout: Layout) -> Path:
 
 def patroni_config(layout: Layout, member: Member) -> dict[str, object]:
     """Patroni's configuration for one member."""
-    subnets = sorted({"127.0.0.1/32"} | {f"{m.host}/32" for m in layout.members})
+    subnets = sorted({"127.0.0.1/32", layout.client_net} | {f"{m.host}/32" for m in layout.members})
     backrest = f"/usr/bin/pgbackrest --config={pgbackrest_file(layout, member)} --stanza={SCOPE}"
     return {
         "scope": SCOPE,
@@ -69,7 +70,12 @@ def patroni_config(layout: Layout, member: Member) -> dict[str, object]:
         "log": {"level": "INFO"},
         "restapi": {"listen": f"{member.host}:{member.rest_port}",
                     "connect_address": f"{member.host}:{member.rest_port}"},
-        "etcd3": {"hosts": ",".join(f"{m.host}:{m.etcd_client_port}" for m in layout.members)},
+        # etcd's v2 protocol, not etcd3: Debian's Patroni 3.0.2 renews the leader key over
+        # etcd3 with a plain write, not a compare-and-swap (fixed in Patroni 3.0.3,
+        # patroni/patroni#2693), so a leader cut off the network took the key back from its
+        # successor when the network returned (seen in bench_failover's cut). Over v2 the
+        # renewal is conditional on still holding the key.
+        "etcd": {"hosts": ",".join(f"{m.host}:{m.etcd_client_port}" for m in layout.members)},
         "watchdog": {"mode": "off"},  # no /dev/watchdog here
         "bootstrap": {
             # written to etcd once and shared by every member

@@ -46,6 +46,9 @@ class Layout:
     stats_port: int
     token: str  # etcd's initial-cluster token: two clusters on one machine never mix
     passwords: dict[str, str] = field(default_factory=dict)  # superuser, replication, rewind
+    # where HAProxy and the service connect from, besides loopback (a bridge's network when
+    # the members sit in network namespaces)
+    client_net: str = "127.0.0.1/32"
 
     @property
     def file(self) -> Path:
@@ -113,9 +116,10 @@ def load(home: Path) -> Layout | None:
     return Layout(root=Path(data.pop("root")), members=members, **data)
 
 
-def new(home: Path, *, size: int = 3, hosts: list[tuple[str, str | None]] | None = None
-        ) -> Layout:
-    """A fresh layout: `size` members on loopback, or at the given (address, namespace)s."""
+def new(home: Path, *, size: int = 3, hosts: list[tuple[str, str | None]] | None = None,
+        client_net: str = "127.0.0.1/32") -> Layout:
+    """A fresh layout: `size` members on loopback, or at the given (address, namespace)s
+    reached from `client_net`."""
     places = hosts or [("127.0.0.1", None)] * size
     ports = _free_ports(4 * len(places) + 3)
     members = tuple(
@@ -126,7 +130,8 @@ def new(home: Path, *, size: int = 3, hosts: list[tuple[str, str | None]] | None
     return Layout(root=cluster_root(home), members=members, write_port=ports[-3],
                   read_port=ports[-2], stats_port=ports[-1], token=secrets.token_hex(8),
                   passwords={role: secrets.token_urlsafe(18)
-                             for role in ("superuser", "replication", "rewind")})
+                             for role in ("superuser", "replication", "rewind")},
+                  client_net=client_net)
 
 
 def _free_ports(count: int) -> list[int]:
