@@ -35,6 +35,7 @@ import sys
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -125,10 +126,11 @@ def kill_service(process: subprocess.Popen[bytes]) -> int:
     return len(victims)
 
 
-def start_service(url: str, workers: int) -> subprocess.Popen[bytes]:
+def start_service(url: str, workers: int, env: dict[str, str] | None = None
+                  ) -> subprocess.Popen[bytes]:
     """`gis-service serve` as bench_locate_service.serve starts it (rate limit off), waited
     for up to 60 s: a start under load takes longer than serve's 10 s."""
-    env = {**os.environ, "DATABASE_URL": url, "GIS_RATE_LIMIT_PER_SECOND": "0"}
+    env = {**os.environ, "DATABASE_URL": url, "GIS_RATE_LIMIT_PER_SECOND": "0", **(env or {})}
     process = subprocess.Popen(
         [str(ROOT / ".venv/bin/gis-service"), "serve", "--port", str(PORT), "--workers",
          str(workers), "--log-level", "warning", "--no-access-log"], env=env)
@@ -185,9 +187,14 @@ class HealthProbe(threading.Thread):
                 "health_back_s": round(back - fault_at, 2) if back else None}
 
 
+Fault = Callable[[str, str, subprocess.Popen[bytes], int], dict[str, Any]]
+
+
 def run_scenario(name: str, url: str, plan: dict[str, Any], args: argparse.Namespace,
-                 out: Path) -> dict[str, Any]:
-    """Serve, run locust for `args.seconds`, inject the fault half-way, stop, measure."""
+                 out: Path, fault_of: Fault | None = None,
+                 env: dict[str, str] | None = None) -> dict[str, Any]:
+    """Serve, run locust for `args.seconds`, inject the fault half-way (`fault_of`: this
+    module's `inject` unless given), stop, measure."""
     folder = out / name
     folder.mkdir(parents=True, exist_ok=True)
     for stale in folder.glob("*"):
@@ -196,7 +203,7 @@ def run_scenario(name: str, url: str, plan: dict[str, Any], args: argparse.Names
     plan_file.write_text(json.dumps({**plan, "run": f"LOAD-{name}-{int(time.time())}",
                                      "out_dir": str(folder)}))
     users = args.reporters + WALL_SCREENS + DISPATCHERS
-    server = start_service(url, args.workers)
+    server = start_service(url, args.workers, env)
     probe = HealthProbe()
     probe.start()
     locust = subprocess.Popen(
@@ -208,7 +215,7 @@ def run_scenario(name: str, url: str, plan: dict[str, Any], args: argparse.Names
     fault: dict[str, Any] = {}
     try:
         time.sleep(args.seconds / 2)
-        fault = inject(name, url, server, args.workers)
+        fault = (fault_of or inject)(name, url, server, args.workers)
         server = fault.pop("server", server)
         locust.wait(timeout=args.seconds * 3 + 120)
     finally:
