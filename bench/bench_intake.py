@@ -19,6 +19,7 @@ import argparse
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -94,6 +95,12 @@ end
     return script
 
 
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
 def cpu_seconds(pid: int) -> float:
     """User + system CPU seconds of a process and its live descendants."""
     root = psutil.Process(pid)
@@ -135,7 +142,7 @@ def one_round(url: str, engine: Engine, script: Path, seconds: int, connections:
               workers: int, batch_max: int) -> dict[str, float]:
     """Serve with the given group-commit batch size and drive it with wrk."""
     os.environ["GIS_INTAKE_BATCH_MAX"] = str(batch_max)
-    port = 18766
+    port = free_port()  # another benchmark may be serving on a fixed one
     with served(url, port, workers=workers) as process:
         postmaster = postmaster_pid(engine)
         with engine.connect() as connection:
