@@ -5,6 +5,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
+updated=""
+apt_update_once() {  # the package lists are fetched once per run, whatever installs
+  [ -n "$updated" ] || apt-get update -q
+  updated=1
+}
 
 have_postgis() {
   for control in /usr/share/postgresql/*/extension/postgis.control; do
@@ -19,7 +24,7 @@ if ! have_postgis; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     echo "setup: installing PostgreSQL and PostGIS (Debian packages)"
     export DEBIAN_FRONTEND=noninteractive
-    apt-get update -q
+    apt_update_once
     apt-get install -y -q --no-install-recommends postgresql postgresql-contrib
     version=$(ls /usr/lib/postgresql | sort -n | tail -n 1)
     apt-get install -y -q --no-install-recommends "postgresql-$version-postgis-3"
@@ -50,7 +55,7 @@ if ! command -v npm >/dev/null; then
   if can_apt; then
     echo "setup: installing Node.js and npm (Debian packages)"
     export DEBIAN_FRONTEND=noninteractive
-    apt-get update -q
+    apt_update_once
     apt-get install -y -q --no-install-recommends nodejs npm
   else
     echo "setup: npm is missing (the map pages' assets come from the npm registry)." >&2
@@ -72,7 +77,7 @@ if [ ! -x /usr/bin/chromium ]; then
   if can_apt; then
     echo "setup: installing Chromium (Debian package) for the browser tests"
     export DEBIAN_FRONTEND=noninteractive
-    apt-get update -q
+    apt_update_once
     apt-get install -y -q --no-install-recommends chromium fonts-wqy-microhei
   else
     echo "setup: Chromium is missing; the browser tests need /usr/bin/chromium:" >&2
@@ -92,7 +97,7 @@ if ! command -v patroni >/dev/null || ! command -v etcd >/dev/null \
       printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
       made_policy=1
     fi
-    apt-get update -q
+    apt_update_once
     apt-get install -y -q --no-install-recommends patroni etcd-server etcd-client haproxy \
       pgbackrest
     [ -z "$made_policy" ] || rm -f /usr/sbin/policy-rc.d
