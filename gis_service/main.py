@@ -20,6 +20,7 @@ from gis_service.auth.attempts import SignInGuard
 from gis_service.auth.rate import RateLimiter
 from gis_service.auth.router import router as auth_router
 from gis_service.auth.service import TokenCache
+from gis_service.cameras.router import router as cameras_router
 from gis_service.config import Settings
 from gis_service.context import AppContext, install
 from gis_service.dashboard.router import router as dashboard_router
@@ -150,7 +151,8 @@ def create_app(settings: Settings | None = None,
                    worker_page_router, plans_router, plan_analysis_router,
                    plan_rebalance_router, plan_editor_router, reports_router,
                    assessment_router, hotspots_router, report_pages_router,
-                   assessment_pages_router, subscriptions_router, peers_router):
+                   assessment_pages_router, subscriptions_router, peers_router,
+                   cameras_router):
         app.include_router(router, responses=COMMON_RESPONSES)
     mount_assets(app)  # the pages' scripts, styles and fonts: served here, never from a CDN
     return app

@@ -11,6 +11,7 @@ def metadata() -> MetaData:
     from gis_service.assessment import models as _assessment  # noqa: F401
     from gis_service.attachments import models as _attachments  # noqa: F401
     from gis_service.auth import models as _auth  # noqa: F401
+    from gis_service.cameras import models as _cameras  # noqa: F401
     from gis_service.database import Base
     from gis_service.events import models as _events  # noqa: F401
     from gis_service.grids import models as _grids  # noqa: F401

@@ -15,6 +15,7 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from gis_service.cameras.models import Camera
 from gis_service.database import STORAGE_SRID
 from gis_service.grids.models import LayerChange
 from gis_service.grids.queries import current_versions
@@ -29,7 +30,7 @@ from gis_service.places.models import District, Project, Station, Zone
 from grid_layers.repair import DEFAULT_TOLERANCE_M
 from grid_layers.validation import Problem
 
-Model = type[District] | type[Zone] | type[Project] | type[Station]
+Model = type[District] | type[Zone] | type[Project] | type[Station] | type[Camera]
 Rows = dict[str, dict[str, Any]]
 Checker = Callable[[Session, Rows, dict[str, BaseGeometry]], list[Problem]]
 
@@ -39,39 +40,39 @@ def import_districts(session: Session, path: Path, *, crs: str | None = None,
                      tolerance_m: float = DEFAULT_TOLERANCE_M) -> ImportReport:
     """Enforcement districts with their squads; they tile their town without overlapping
     (with `repair`, what lies within `tolerance_m` is repaired first)."""
-    return _import(session, path, crs, check_only, kind="districts", model=District,
-                   required=("code", "name", "squad_code", "squad_name"), polygons=True,
-                   partition=True, fields=lambda p: {
-                       "name": str(p["name"]), "squad_code": str(p["squad_code"]),
-                       "squad_name": str(p["squad_name"])},
-                   repair=tolerance_m if repair else None)
+    return import_layer(session, path, crs, check_only, kind="districts", model=District,
+                        required=("code", "name", "squad_code", "squad_name"), polygons=True,
+                        partition=True, fields=lambda p: {
+                            "name": str(p["name"]), "squad_code": str(p["squad_code"]),
+                            "squad_name": str(p["squad_name"])},
+                        repair=tolerance_m if repair else None)
 
 
 def import_zones(session: Session, path: Path, *, crs: str | None = None,
                  check_only: bool = False) -> ImportReport:
     """Protection zones (overlapping is allowed: a lake zone lies inside a basin zone)."""
-    return _import(session, path, crs, check_only, kind="zones", model=Zone,
-                   required=("code", "name", "level"), polygons=True, partition=False,
-                   fields=lambda p: {"name": str(p["name"]), "level": int(float(p["level"]))})
+    return import_layer(session, path, crs, check_only, kind="zones", model=Zone,
+                        required=("code", "name", "level"), polygons=True, partition=False,
+                        fields=lambda p: {"name": str(p["name"]), "level": int(float(p["level"]))})
 
 
 def import_projects(session: Session, path: Path, *, crs: str | None = None,
                     check_only: bool = False) -> ImportReport:
     """Key projects: any geometry, a status and the department in charge."""
-    return _import(session, path, crs, check_only, kind="projects", model=Project,
-                   required=("code", "name", "status", "department"), polygons=False,
-                   partition=False, fields=lambda p: {
-                       "name": str(p["name"]), "status": str(p["status"]),
-                       "department_code": str(p["department"])})
+    return import_layer(session, path, crs, check_only, kind="projects", model=Project,
+                        required=("code", "name", "status", "department"), polygons=False,
+                        partition=False, fields=lambda p: {
+                            "name": str(p["name"]), "status": str(p["status"]),
+                            "department_code": str(p["department"])})
 
 
 def import_stations(session: Session, path: Path, *, crs: str | None = None,
                     check_only: bool = False) -> ImportReport:
     """Village service stations: points, each inside the stored grid its `grid_code` names."""
-    return _import(session, path, crs, check_only, kind="stations", model=Station,
-                   required=("code", "name", "grid_code"), polygons=False, partition=False,
-                   fields=lambda p: {"name": str(p["name"]), "grid_code": str(p["grid_code"])},
-                   also=_stations_in_their_grids)
+    return import_layer(session, path, crs, check_only, kind="stations", model=Station,
+                        required=("code", "name", "grid_code"), polygons=False, partition=False,
+                        fields=lambda p: {"name": str(p["name"]), "grid_code": str(p["grid_code"])},
+                        also=_stations_in_their_grids)
 
 
 def _stations_in_their_grids(session: Session, rows: Rows,
@@ -92,10 +93,14 @@ def _stations_in_their_grids(session: Session, rows: Rows,
     return problems
 
 
-def _import(session: Session, path: Path, crs: str | None, check_only: bool, *, kind: str,
+def import_layer(session: Session, path: Path, crs: str | None, check_only: bool, *, kind: str,
             model: Model, required: tuple[str, ...], polygons: bool, partition: bool,
             fields: Callable[[dict[str, Any]], dict[str, Any]],
-            also: Checker | None = None, repair: float | None = None) -> ImportReport:
+            also: Checker | None = None, repair: float | None = None,
+            optional: tuple[str, ...] = ()) -> ImportReport:
+    """Check every feature (`required` columns present, `fields` reads them, the geometry),
+    then `also`; store them all by code only when nothing is wrong. Columns neither required
+    nor `optional` are kept as attributes."""
     features = read_vector(path, crs)
     require_columns(path, set(features[0].properties) if features else set(required), required)
     report = ImportReport(kind, str(path), len(features), checked_only=check_only)
@@ -103,7 +108,7 @@ def _import(session: Session, path: Path, crs: str | None, check_only: bool, *, 
     geometries: dict[str, BaseGeometry] = {}
     for feature in features:
         problem, code, values = _check(feature, required, polygons, fields,
-                                       repairing=repair is not None)
+                                       repairing=repair is not None, optional=optional)
         if problem is not None:
             report.problems.append(problem)
         elif code in rows:
@@ -135,7 +140,7 @@ def _import(session: Session, path: Path, crs: str | None, check_only: bool, *, 
 
 def _check(feature: InputFeature, required: tuple[str, ...], polygons: bool,
            fields: Callable[[dict[str, Any]], dict[str, Any]], *, repairing: bool = False,
-           ) -> tuple[Problem | None, str, dict[str, Any]]:
+           optional: tuple[str, ...] = ()) -> tuple[Problem | None, str, dict[str, Any]]:
     props, geometry = feature.properties, feature.geometry
     code = str(props.get("code") or "").strip()
     label = code or f"row {feature.row}"
@@ -158,7 +163,8 @@ def _check(feature: InputFeature, required: tuple[str, ...], polygons: bool,
     if outside_china(geometry):
         return row_problem("invalid_geometry", label, f"{label}: coordinates outside China "
                            "(swapped lon/lat?)"), code, {}
-    extra = {k: v for k, v in props.items() if k not in required and v is not None}
+    extra = {k: v for k, v in props.items()
+             if k not in required and k not in optional and v is not None}
     return None, code, {**values, "attributes": extra}
 
 

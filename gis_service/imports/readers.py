@@ -36,7 +36,8 @@ class InputFeature:
 
 
 def read_vector(path: Path, crs: str | None) -> list[InputFeature]:
-    """Features of a vector file, geometry converted to storage lon/lat.
+    """Features of a vector file (a CSV's geometry: a WKT column, or `lon` and `lat`
+    columns), geometry converted to storage lon/lat.
 
     `crs` (wgs84, cgcs2000, gcj02, bd09) says what the coordinates are; without it the file's
     own declared CRS is used (projected files are reprojected), and wgs84 when it has none.
@@ -48,8 +49,7 @@ def read_vector(path: Path, crs: str | None) -> list[InputFeature]:
         if counted > MAX_FEATURES_PER_FILE:
             raise UnreadableInputError(f"{path}: {counted:,} features, more than the "
                                        f"{MAX_FEATURES_PER_FILE:,} one file may hold")
-        # a CSV's WKT column is its geometry, not an attribute to keep beside it
-        options = {"KEEP_GEOM_COLUMNS": "NO"} if path.suffix.lower() == ".csv" else {}
+        options = _csv_options(path) if path.suffix.lower() == ".csv" else {}
         meta, _, wkb, field_data = pyogrio.raw.read(path, **options)
     except (DataSourceError, DataLayerError, OSError, ValueError) as exc:
         raise UnreadableInputError(f"{path}: not a readable vector file ({exc})") from exc
@@ -70,6 +70,20 @@ def read_vector(path: Path, crs: str | None) -> list[InputFeature]:
         properties = {name: _plain(column[i]) for name, column in zip(names, columns, strict=True)}
         features.append(InputFeature(i + 1, properties, geometry))
     return features
+
+
+def _csv_options(path: Path) -> dict[str, str]:
+    """How GDAL reads a CSV's geometry: its WKT column, else points from `lon` and `lat`
+    columns (the contract's CSV coordinates); either way not kept as attributes beside it."""
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            header = {name.strip().lower() for name in next(csv.reader(handle), [])}
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise UnreadableInputError(f"{path}: not a UTF-8 CSV file ({exc})") from exc
+    options = {"KEEP_GEOM_COLUMNS": "NO"}
+    if "wkt" not in header and {"lon", "lat"} <= header:
+        options |= {"X_POSSIBLE_NAMES": "lon", "Y_POSSIBLE_NAMES": "lat"}
+    return options
 
 
 def read_csv(path: Path) -> list[dict[str, str]]:

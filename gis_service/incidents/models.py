@@ -46,6 +46,7 @@ class Incident(Base):
     overdue_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     parent_ticket_id: Mapped[str | None] = mapped_column(String(120))
     contact: Mapped[dict[str, Any] | None] = mapped_column(JSONB)  # the reporter's (contact.py)
+    camera_code: Mapped[str | None] = mapped_column(String(20))  # a camera's report: which camera
     resolution: Mapped[str | None] = mapped_column(String(20))
     satisfaction: Mapped[int | None] = mapped_column(SmallInteger)
     candidates: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONB)
