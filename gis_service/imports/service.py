@@ -8,6 +8,8 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from gis_service.imports.addresses import import_addresses
+from gis_service.imports.cameras import import_cameras
+from gis_service.imports.grid_team import import_grid_team
 from gis_service.imports.grids import import_grids
 from gis_service.imports.incidents import import_incidents
 from gis_service.imports.people import import_departments, import_workers
@@ -31,8 +33,10 @@ IMPORTERS: dict[str, Importer] = {
     "zones": import_zones,
     "projects": import_projects,
     "stations": import_stations,
+    "cameras": import_cameras,
     "departments": import_departments,
     "workers": import_workers,
+    "grid_team": import_grid_team,
     "addresses": import_addresses,
     "responsibilities": import_responsibilities,
     "zone_rules": import_zone_rules,
