@@ -1,4 +1,5 @@
-"""Departments and workers; a worker's `backup_code` is the B post of its AB pair."""
+"""Departments, workers (a worker's `backup_code` is the B post of its AB pair) and the
+people of each grid's team."""
 
 from __future__ import annotations
 
@@ -43,6 +44,25 @@ class Worker(Base):
     department_code: Mapped[str | None] = mapped_column(String(64))
     backup_code: Mapped[str | None] = mapped_column(String(64))
     on_duty: Mapped[bool] = mapped_column(Boolean, default=True)
+    attributes: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True),
+                                                 server_default=func.now())
+
+
+class GridTeamMember(Base):
+    """One of a grid's people beyond its grid worker: the police group, volunteers, the
+    liaison, the 三长六员 (`role`, one of people/team_roles.TEAM_ROLES). `phone` is personal
+    data: the API shows it whole to the command center only (people/team.py)."""
+
+    __tablename__ = "grid_team_member"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    grid_code: Mapped[str] = mapped_column(String(64), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(40))
+    phone: Mapped[str | None] = mapped_column(String(40))
+    organisation: Mapped[str | None] = mapped_column(String(200))
     attributes: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True),
                                                  server_default=func.now())
