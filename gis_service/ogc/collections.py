@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
+from gis_service.cameras.models import Camera
+from gis_service.cameras.service import camera_properties
 from gis_service.grids.models import GridVersion
 from gis_service.grids.service import grid_properties
 from gis_service.incidents.models import Incident
@@ -117,6 +119,13 @@ COLLECTIONS: dict[str, Collection] = {c.id: c for c in (
         "stations", "Village service stations", "Village service stations (points).",
         Station, Station.code, "Point", _station,
         {"code": _text(Station.code), "grid_code": _text(Station.grid_code)}),
+    Collection(
+        "cameras", "Cameras", "Video cameras by their GB/T 28181 codes (decoded), with the "
+        "lens direction (degrees from north), PTZ type and owner.",
+        Camera, Camera.code, "Point", camera_properties,
+        {"code": _text(Camera.code), "division": _text(Camera.division),
+         "device_type": _text(Camera.device_type), "network": _text(Camera.network),
+         "owner": _text(Camera.owner)}),
     Collection(
         "incidents", "Incidents", "Incidents the caller's token may see; `datetime` selects "
         "by the time they were reported.",

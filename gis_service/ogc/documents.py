@@ -43,7 +43,7 @@ def landing_page(base: str) -> dict[str, Any]:
     """The landing page: where the API description, conformance and data are."""
     return {"title": TITLE,
             "description": "Grids, districts, protection zones, key projects, village service "
-                           "stations and incidents of the town.",
+                           "stations, cameras and incidents of the town.",
             "links": [link(f"{base}/", "self", JSON, "this document"),
                       link(f"{base}/api", "service-desc", OPENAPI, "the API definition"),
                       link(f"{base}/conformance", "conformance", JSON, "conformance classes"),

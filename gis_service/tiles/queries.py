@@ -54,7 +54,7 @@ from gis_service.tiles.tiling import (
 )
 
 SQL = Path(__file__).resolve().parent / "sql"
-LAYERS = ("grids", "districts", "zones", "projects", "stations")
+LAYERS = ("grids", "districts", "zones", "projects", "stations", "cameras")
 LAYER_SQL: dict[str, TextClause] = {
     name: sql_files.load(SQL, name) for name in LAYERS}
 LAYER_STAMPS = sql_files.load(SQL, "layer_stamps")

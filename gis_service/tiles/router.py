@@ -1,9 +1,10 @@
 """GET /tiles/{collection}/{z}/{x}/{y}.pbf: Mapbox vector tiles of the map layers and incidents.
 
-Map layers (grids, districts, zones, projects, stations) are served from an in-process cache
-keyed by their data's stamp, with `Cache-Control: public` and an ETag that changes with the
-data; incident tiles are made for each request, for the caller's scope, `private, max-age=5`.
-An empty tile answers 204 No Content (map clients treat it as a tile with nothing in it).
+Map layers (grids, districts, zones, projects, stations, cameras) are served from an
+in-process cache keyed by their data's stamp, with `Cache-Control: public` and an ETag that
+changes with the data; incident tiles are made for each request, for the caller's scope,
+`private, max-age=5`. An empty tile answers 204 No Content (map clients treat it as a tile
+with nothing in it).
 This router's lifespan (merged into the app's) sets up the cache and folds the incident
 aggregate in the background (`cells.py`).
 
@@ -75,9 +76,9 @@ async def get_tile(
     until: Annotated[datetime | None, Query(description="incidents reported before")] = None,
     if_none_match: Annotated[str | None, Header()] = None,
 ) -> Response:
-    """A vector tile of `grids`, `districts`, `zones`, `projects`, `stations` or `incidents`
-    (counts per bin up to z11, and up to z13 for a window longer than 7 days or none; points
-    above; the filters apply to incidents only). An empty tile answers 204."""
+    """A vector tile of `grids`, `districts`, `zones`, `projects`, `stations`, `cameras` or
+    `incidents` (counts per bin up to z11, and up to z13 for a window longer than 7 days or
+    none; points above; the filters apply to incidents only). An empty tile answers 204."""
     if collection != INCIDENTS and collection not in LAYERS:
         raise NotFoundError(f"no collection {collection!r}; there are "
                             f"{', '.join((*LAYERS, INCIDENTS))}")

@@ -9,4 +9,5 @@ SELECT (SELECT coalesce(max(id), 0) FROM layer_change) AS change,
            AS districts,
        (SELECT count(*) || '@' || coalesce(max(updated_at)::text, '') FROM zone) AS zones,
        (SELECT count(*) || '@' || coalesce(max(updated_at)::text, '') FROM project) AS projects,
-       (SELECT count(*) || '@' || coalesce(max(updated_at)::text, '') FROM station) AS stations
+       (SELECT count(*) || '@' || coalesce(max(updated_at)::text, '') FROM station) AS stations,
+       (SELECT count(*) || '@' || coalesce(max(updated_at)::text, '') FROM camera) AS cameras

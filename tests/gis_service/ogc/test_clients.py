@@ -15,7 +15,7 @@ from owslib.ogcapi.features import Features
 
 from tests.gis_service.ogc import gdal_client
 
-COLLECTIONS = ["grids", "districts", "zones", "projects", "stations", "incidents"]
+COLLECTIONS = ["grids", "districts", "zones", "projects", "stations", "cameras", "incidents"]
 
 
 @pytest.fixture()

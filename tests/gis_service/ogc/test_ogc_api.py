@@ -18,7 +18,7 @@ from tests.town import grid_features, ring, write_geojson
 
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 EPSG4490 = "http://www.opengis.net/def/crs/EPSG/0/4490"
-COLLECTIONS = ["grids", "districts", "zones", "projects", "stations", "incidents"]
+COLLECTIONS = ["grids", "districts", "zones", "projects", "stations", "cameras", "incidents"]
 
 
 def get(client: TestClient, auth: dict[str, str], path: str, **params: Any) -> Any:
