@@ -99,6 +99,31 @@ class Reporter(threading.Thread):
         self.client.close()
 
 
+class WallReader(threading.Thread):
+    """A wall screen: the KPI panel every 0.2 s, from the read role (the replicas)."""
+
+    def __init__(self, origin: str, token: str) -> None:
+        super().__init__(daemon=True)
+        self.client = httpx.Client(base_url=origin, timeout=30,
+                                   headers={"Authorization": f"Bearer {token}"})
+        self.stop = threading.Event()
+        self.statuses: Counter[int] = Counter()
+
+    def run(self) -> None:
+        while not self.stop.is_set():
+            try:
+                status = self.client.get("/api/v1/wall/kpi").status_code
+            except httpx.HTTPError:
+                status = 0
+            self.statuses[status] += 1
+            self.stop.wait(0.2)
+
+    def finish(self) -> None:
+        self.stop.set()
+        self.join(timeout=60)
+        self.client.close()
+
+
 def _leader(layout: Layout, timeout: float = 60) -> str:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -164,15 +189,17 @@ def test_reports_ride_through_a_leader_change_and_a_restore_goes_back_to_a_momen
     token = _prepare(layout.write_url(), tmp_path)
     # the locator's refresh and the tile folding run as in service, to see them carry on
     # across the change of leader
-    settings = Settings(database_url=layout.write_url(), home=home, locator_refresh_seconds=0.5,
+    settings = Settings(database_url=layout.write_url(), read_database_url=layout.read_url(),
+                        home=home, locator_refresh_seconds=0.5,
                         escalation_interval_seconds=0, webhook_poll_seconds=0,
                         tile_fold_seconds=1, rate_limit_per_second=0)
     engine = create_engine(layout.write_url())
     with serving(create_app(settings)) as origin, httpx.Client(base_url=origin, timeout=60,
                          headers={"Authorization": f"Bearer {token}"}) as client:
         reporters = [Reporter(origin, token, f"r{i}") for i in range(3)]
-        for reporter in reporters:
-            reporter.start()
+        wall = WallReader(origin, token)
+        for thread in (*reporters, wall):
+            thread.start()
         time.sleep(3)
         old = _leader(layout)
         before = sum(len(r.acknowledged) for r in reporters)
@@ -181,10 +208,15 @@ def test_reports_ride_through_a_leader_change_and_a_restore_goes_back_to_a_momen
         time.sleep(4)  # reports on the new leader
         for reporter in reporters:
             reporter.finish()
+        wall.finish()
 
         assert new != old
         statuses = sum((r.statuses for r in reporters), Counter())
         assert statuses[500] == 0 and statuses[0] == 0, statuses
+        # the wall reads from the replicas: a replica that is promoted has its sessions cut
+        # (one 503 at most per connection); it never gets a 500
+        assert wall.statuses[500] == wall.statuses[0] == 0, wall.statuses
+        assert wall.statuses[200] > 10 * sum(n for s, n in wall.statuses.items() if s != 200)
         acknowledged = {eid: iid for r in reporters for eid, iid in r.acknowledged.items()}
         assert len(acknowledged) > before, "nothing was acknowledged after the leader change"
         outage = max(r.longest_outage for r in reporters)
