@@ -15,6 +15,7 @@ from sqlalchemy import and_
 from sqlalchemy.orm import Session, object_session
 from starlette.concurrency import run_in_threadpool
 
+from gis_service import write_keys
 from gis_service.auth.deps import PrincipalDep
 from gis_service.auth.service import Principal
 from gis_service.context import context_of
@@ -240,9 +241,19 @@ def get_links(incident_id: int, session: SessionDep, principal: PrincipalDep) ->
                         412: {"description": "stale If-Match"},
                         428: {"description": "If-Match missing"}})
 def take_action(request: Request, incident_id: int, body: ActionRequest, session: SessionDep,
-                principal: PrincipalDep,
-                if_match: IfMatch = None) -> Response:
-    """Move the incident along the loop; send If-Match with the version you saw."""
+                principal: PrincipalDep, if_match: IfMatch = None,
+                idempotency_key: Annotated[str | None, Header()] = None) -> Response:
+    """Move the incident along the loop; send If-Match with the version you saw. With an
+    Idempotency-Key, the same action sent again answers with the incident as it is now
+    (200) instead of being refused for the version it moved on."""
+    now = datetime.now(UTC)
+    if idempotency_key is not None and not write_keys.claim(
+            session, principal=principal, kind="action", key=idempotency_key,
+            request_hash=write_keys.fingerprint(str(incident_id), if_match or "",
+                                                body.model_dump_json()),
+            incident_id=incident_id, now=now):
+        return _respond(request, principal, service.get_visible(session, principal,
+                                                                incident_id))
     incident = actions.act(session, context_of(request).locator.current(), principal,
-                           incident_id, body, if_match, datetime.now(UTC))
+                           incident_id, body, if_match, now)
     return _respond(request, principal, incident)

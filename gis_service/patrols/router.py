@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import Response
 
+from gis_service import write_keys
 from gis_service.auth.deps import PrincipalDep, ViewerDep
 from gis_service.context import context_of
 from gis_service.database import SessionDep
@@ -21,13 +22,23 @@ router = APIRouter(prefix="/api/v1", tags=["patrols"])
 
 
 @router.post("/patrols", status_code=201)
-def record_patrol(request: Request, body: PatrolCreate, session: SessionDep,
-                  principal: PrincipalDep) -> PatrolRead:
+def record_patrol(request: Request, response: Response, body: PatrolCreate,
+                  session: SessionDep, principal: PrincipalDep,
+                  idempotency_key: Annotated[str | None, Header()] = None) -> PatrolRead:
     """Store a walked track (grid workers, squads, admins); points are [lon, lat, time?] in
-    `crs`, stored in CGCS2000; the last point becomes the walker's known position."""
-    track = service.record_track(session, principal=principal, body=body,
-                                 max_points=context_of(request).settings.patrol_max_points,
-                                 now=datetime.now(UTC))
+    `crs`, stored in CGCS2000; the last point becomes the walker's known position. With an
+    Idempotency-Key, the same track sent again answers with the first (200), not stored twice."""
+    now = datetime.now(UTC)
+    if idempotency_key is not None and not write_keys.claim(
+            session, principal=principal, kind="patrol", key=idempotency_key,
+            request_hash=write_keys.fingerprint(body.model_dump_json()), incident_id=None,
+            now=now):
+        response.status_code = 200
+        track = write_keys.track_made(session, principal=principal, body=body)
+    else:
+        track = service.record_track(
+            session, principal=principal, body=body,
+            max_points=context_of(request).settings.patrol_max_points, now=now)
     return PatrolRead(username=principal.username, **{
         name: getattr(track, name) for name in PatrolRead.model_fields if name != "username"})
 
