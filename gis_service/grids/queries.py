@@ -11,6 +11,8 @@ from sqlalchemy.orm import Session
 from gis_service.geojson import geometry_json
 from gis_service.grids.models import GridVersion
 
+MAX_DEPTH = 5  # county, town, village, grid: a longer chain of parents is a loop
+
 
 def valid_at(at: datetime) -> ColumnElement[bool]:
     """The SQL condition 'this version is valid at `at`' (half-open period)."""
@@ -67,3 +69,18 @@ def counties(session: Session, at: datetime) -> dict[str, str]:
     stmt = select(GridVersion.code, GridVersion.name).where(GridVersion.level == 0,
                                                              valid_at(at))
     return {code: name for code, name in session.execute(stmt)}
+
+
+def lineage(session: Session, code: str, at: datetime) -> tuple[str, ...]:
+    """The grid `code` and the grids above it valid at `at` (its village, town, county), in
+    that order; empty when no such grid is valid then."""
+    chain: list[str] = []
+    current: str | None = code
+    while current is not None and current not in chain and len(chain) < MAX_DEPTH:
+        parent = session.execute(select(GridVersion.parent_code)
+                                 .where(GridVersion.code == current, valid_at(at))).first()
+        if parent is None:
+            break
+        chain.append(current)
+        current = parent[0]
+    return tuple(chain)

@@ -27,6 +27,10 @@ def list_grids(session: SessionDep, _: PrincipalDep, at: AtQuery = None,
 
 
 @router.get("/grids/{code}", responses=GEOJSON_RESPONSES, response_class=Response)
-def get_grid(code: str, session: SessionDep, _: PrincipalDep, at: AtQuery = None) -> Response:
-    """One grid as valid at `at`, as a GeoJSON Feature."""
-    return feature_response(service.get_grid_feature(session, code=code, at=at))
+def get_grid(code: str, session: SessionDep, principal: PrincipalDep,
+             at: AtQuery = None) -> Response:
+    """One grid as valid at `at`, as a GeoJSON Feature; `team` lists its people beyond the
+    grid worker (the police group, volunteers, liaison, 三长六员) with their phones whole for
+    the command center and masked for others, or is null for callers not to see it."""
+    return feature_response(service.get_grid_feature(session, code=code, principal=principal,
+                                                     at=at))
