@@ -1,4 +1,6 @@
-"""Importing the responsibility list (CSV, the contract's columns); departments must exist."""
+"""Importing the responsibility list (CSV, the contract's columns); departments must exist.
+`cooperating` may also name a grid team's role (`team:police_officer`, `team:police` for the
+police group; people/team_roles.py): routing brings in that role's members where it lies."""
 
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from gis_service.grids.queries import towns
 from gis_service.imports.readers import read_csv, require_columns
 from gis_service.imports.report import ImportReport, row_problem
 from gis_service.people.models import Department
+from gis_service.people.team_roles import TEAM_GROUPS, TEAM_PREFIX, TEAM_ROLES, roles_named
 from gis_service.responsibilities.models import HANDLERS, Category, ZoneRule
 from grid_layers.validation import Problem
 
@@ -96,9 +99,11 @@ def _check(line: int, row: dict[str, str], known: _Known,
     if row["handler"] == "department" and not row["department_code"]:
         problems.append(row_problem("orphan", code, f"{code}: handler department needs a "
                                     "department_code"))
-    for department in [row["department_code"], *_codes(row["cooperating"])]:
-        if department:
-            problems += _department_problems(code, town, department, known)
+    if row["department_code"]:
+        problems += _department_problems(code, town, row["department_code"], known)
+    for partner in _codes(row["cooperating"]):
+        problems += (_team_problems(code, partner) if partner.startswith(TEAM_PREFIX)
+                     else _department_problems(code, town, partner, known))
     for column in ("respond_hours", "resolve_hours"):
         try:
             hours = float(row[column])
@@ -109,6 +114,15 @@ def _check(line: int, row: dict[str, str], known: _Known,
                                         f"{code}: {column} {row[column]!r} is not a positive "
                                         "number"))
     return problems
+
+
+def _team_problems(code: str, token: str) -> list[Problem]:
+    """A `team:` entry must name a team role or group (people/team_roles.py)."""
+    if roles_named(token) is not None:
+        return []
+    known = ", ".join(f"{TEAM_PREFIX}{name}" for name in (*TEAM_GROUPS, *TEAM_ROLES))
+    return [row_problem("invalid_attribute", code,
+                        f"{code}: cooperating {token!r} names no team role ({known})")]
 
 
 def _department_problems(code: str, town: str, department: str, known: _Known) -> list[Problem]:

@@ -1,7 +1,8 @@
 """Loading the routing book (`core/routing.py`): the responsibility list, the zone rules,
-every grid worker's post and the key projects' areas, held in memory beside the locator
-snapshot. Intake then routes without a database round trip; the book is rebuilt whenever the
-locator snapshot is (any import of boundaries, people or rules records a layer change)."""
+every grid worker's post, each grid's team and the key projects' areas, held in memory beside
+the locator snapshot. Intake then routes without a database round trip; the book is rebuilt
+whenever the locator snapshot is (any import of boundaries, people or rules records a layer
+change)."""
 
 from __future__ import annotations
 
@@ -22,7 +23,8 @@ from gis_service.incidents.core.routing import (
 )
 from gis_service.incidents.queries import zone_rules
 from gis_service.locate.snapshot import LocatorSnapshot
-from gis_service.people.models import Department, Worker
+from gis_service.people.models import Department, GridTeamMember, Worker
+from gis_service.people.team_roles import split_cooperating
 from gis_service.places.models import District, Project
 from gis_service.responsibilities.models import Category
 from grid_layers.locator import OverlayLayer
@@ -33,8 +35,9 @@ def load_routing_book(session: Session) -> RoutingBook:
     rules: dict[str, Rule] = {}
     town_rules: dict[tuple[str, str], Rule] = {}
     for c in session.scalars(select(Category)):
-        rule = Rule(c.code, c.handler, c.department_code, tuple(c.cooperating),
-                    c.respond_hours, c.resolve_hours, c.town_code)
+        departments, team_roles = split_cooperating(c.cooperating)
+        rule = Rule(c.code, c.handler, c.department_code, departments,
+                    c.respond_hours, c.resolve_hours, c.town_code, team_roles)
         if c.town_code:
             town_rules[(c.code, c.town_code)] = rule
         else:
@@ -55,7 +58,19 @@ def load_routing_book(session: Session) -> RoutingBook:
         select(Department.code, Department.town_code).where(Department.tier == "town"))
         if town is not None}
     return RoutingBook(rules, town_rules, county_of, department_towns, zone_rules(session),
-                       Directory(by_grid, posts), projects, _handler_names(session, workers, now))
+                       Directory(by_grid, posts, _teams(session)), projects,
+                       _handler_names(session, workers, now))
+
+
+def _teams(session: Session) -> dict[str, dict[str, tuple[str, ...]]]:
+    """Grid code -> role -> the codes of its team's members of that role, in code order."""
+    teams: dict[str, dict[str, list[str]]] = {}
+    rows = session.execute(select(GridTeamMember.grid_code, GridTeamMember.role,
+                                  GridTeamMember.code).order_by(GridTeamMember.code))
+    for grid, role, code in rows:
+        teams.setdefault(grid, {}).setdefault(role, []).append(code)
+    return {grid: {role: tuple(codes) for role, codes in roles.items()}
+            for grid, roles in teams.items()}
 
 
 def _handler_names(session: Session, workers: list[Worker],

@@ -1,8 +1,10 @@
 """Who handles an incident: the responsibility list's handler for its category in its town
 (a town's own row, else the county-wide one), resolved at its place (grid worker with AB
-backup, district squad, department, the town center or the county center), and
-what the zone rules add there. Every decision says why, for the history. Everything routing
-reads is one `RoutingBook`, held in memory (`gis_service/incidents/routing_book.py` loads it)."""
+backup, district squad, department, the town center or the county center), who cooperates
+(the row's departments, and the members of the grid team's roles it names, found where the
+incident lies), and what the zone rules add there. Every decision says why, for the history.
+Everything routing reads is one `RoutingBook`, held in memory
+(`gis_service/incidents/routing_book.py` loads it)."""
 
 from __future__ import annotations
 
@@ -35,10 +37,12 @@ class Rule:
     code: str
     handler: str  # grid, squad, department, town, county
     department_code: str | None
-    cooperating: tuple[str, ...]
+    cooperating: tuple[str, ...]  # department codes
     respond_hours: float
     resolve_hours: float
     town: str | None = None
+    # grid team roles that cooperate (`team:<role>` in the list; people/team_roles.py)
+    team_roles: tuple[str, ...] = ()
 
     def why(self) -> dict[str, Any]:
         """Which row decided, as the history names it: the category, and whose duty row
@@ -58,10 +62,24 @@ class Assignment:
 
 @dataclass
 class Directory:
-    """The people routing may choose from: grid workers by grid code, and every post by code."""
+    """The people routing may choose from: grid workers by grid code, every post by code, and
+    each grid's team (grid code -> role -> member codes)."""
 
     grid_workers: dict[str, list[Post]]
     posts: dict[str, Post]
+    teams: dict[str, dict[str, tuple[str, ...]]] = field(default_factory=dict)
+
+    def team(self, roles: tuple[str, ...], located: Located) -> tuple[str, ...]:
+        """The codes of the members of `roles` where the incident lies: for each role, the
+        level-3 grid's members, else its village's (level 2); none when neither has one."""
+        found: list[str] = []
+        for role in roles:
+            for grid in (located.grid3, located.grid2):
+                members = self.teams.get(grid or "", {}).get(role, ())
+                if members:
+                    found += members
+                    break
+        return tuple(dict.fromkeys(found))
 
 
 def route(rule: Rule, located: Located, directory: Directory) -> Assignment:
@@ -70,6 +88,10 @@ def route(rule: Rule, located: Located, directory: Directory) -> Assignment:
     assert town is not None, "route only incidents inside a town"
     why = rule.why()
     cooperating = rule.cooperating
+    if rule.team_roles:  # the one place a grid team joins as cooperating
+        team = directory.team(rule.team_roles, located)
+        why["team"] = {"roles": list(rule.team_roles), "members": list(team)}
+        cooperating = tuple(dict.fromkeys(cooperating + team))
     if rule.handler == "department" and rule.department_code:
         return Assignment("department", rule.department_code, cooperating, why)
     if rule.handler == "county":
