@@ -44,6 +44,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench import bench_intake, bench_load, netns
 from bench.common import throwaway_database, write_json
 from gis_service.cluster import control, daemons, files
+from gis_service.cluster.files import LOOP_WAIT
 from gis_service.cluster.layout import Layout
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -106,7 +107,14 @@ def bring_back(layout: Layout, kind: str, name: str) -> dict[str, Any]:
                       ["/usr/bin/patroni", str(files.patroni_file(layout, member))], member)
     elif kind == "cut":
         netns.heal(int(name.removeprefix("pg")))
-    return {"new_leader": leader(layout), "rejoined_s": wait_healthy(layout)}
+    # a member just back answers from its own stale view for a loop or two: ask after
+    # Patroni's loop has run everywhere, and ask a member that stayed
+    start = time.monotonic()
+    time.sleep(2 * LOOP_WAIT)
+    wait_healthy(layout)
+    others = [m for m in layout.members if m.name != name]
+    return {"new_leader": leader(Layout(**{**layout.__dict__, "members": tuple(others)})),
+            "rejoined_s": round(time.monotonic() - start, 1)}
 
 
 def intake_cost(layout: Layout, seconds: int, workers: int) -> dict[str, Any]:
