@@ -34,7 +34,7 @@ import psycopg
 from fastapi import Depends, Request
 from sqlalchemy import MetaData, create_engine, event, text
 from sqlalchemy.engine import Engine, ExceptionContext
-from sqlalchemy.exc import DisconnectionError, SQLAlchemyError
+from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 from starlette.concurrency import run_in_threadpool
@@ -200,19 +200,36 @@ def read_session(request: Request, at_least: str | None = None) -> Iterator[Sess
     """A session of the read role for `request`: on the read database, once it has replayed
     the caller's last write (`written_lsn`) and `at_least` (say, what a feed's last poll
     saw), checked on the session's own connection; on the primary when it has not within
-    ~0.2 s, or when there is no read database."""
+    ~0.2 s, or when there is no read database. While there is no primary at all (a fail-over
+    under way) the replica answers anyway: a wall a moment behind beats no wall."""
     context = context_of(request)
     if not has_read_role(context):
         with context.session_factory() as session:
             yield session
         return
     wanted = newest_lsn(written_lsn(request), at_least)
-    with context.read_session_factory() as session:
-        if wanted is None or _replayed(session, wanted):
-            yield session
+    with context.read_session_factory() as replica:
+        if wanted is None or _replayed(replica, wanted):
+            yield replica
             return
-    with context.session_factory() as session:
-        yield session
+        primary = _connected(context.session_factory)
+        if primary is None:
+            yield replica
+            return
+    with primary:
+        yield primary
+
+
+def _connected(factory: sessionmaker[Session]) -> Session | None:
+    """A session of `factory` with its connection made, or None when the server cannot be
+    reached now."""
+    session = factory()
+    try:
+        session.connection()
+    except (OperationalError, InterfaceError):
+        session.close()
+        return None
+    return session
 
 
 def _replayed(session: Session, lsn: str) -> bool:

@@ -5,11 +5,14 @@ that serves the read)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+from types import SimpleNamespace
 from typing import Any
 
 from fastapi.testclient import TestClient
-from sqlalchemy import event, text
-from sqlalchemy.engine import Engine
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.orm import sessionmaker
 from starlette.requests import Request
 
 from gis_service.context import app_context
@@ -17,6 +20,7 @@ from gis_service.database import LSN_COOKIE, LSN_HEADER, read_session
 from gis_service.main import create_app
 from gis_service.tiles.tiling import tile_of
 from tests.gis_service.replica.conftest import Pair, settings
+from tests.gis_service.replica.conftest import _free_port as free_port
 
 IN_T_A_1: dict[str, Any] = {"lon": 120.402, "lat": 30.902, "crs": "wgs84"}
 
@@ -127,3 +131,24 @@ def test_without_a_read_database_nothing_is_added(pair: Pair) -> None:
         assert LSN_HEADER not in made.headers and LSN_COOKIE not in client.cookies
         feed = client.get("/api/v1/wall/feed", headers=pair.auth).json()
         assert feed["lsn"] is None
+
+
+def test_while_there_is_no_primary_the_replica_answers_anyway(pair: Pair,
+                                                              client: TestClient) -> None:
+    """A fail-over under way: the replica has not replayed the caller's write and there is no
+    primary to fall back on; a wall a moment behind beats a 503."""
+    live = app_context(client.app)
+    url = make_url(pair.primary_url)
+    gone = create_engine(url.set(query={**url.query, "port": str(free_port())}))
+    try:
+        stub = SimpleNamespace(state=SimpleNamespace(context=replace(
+            live, session_factory=sessionmaker(bind=gone))))
+        with pair.replay_paused():
+            lsn = report(client, pair).headers[LSN_HEADER]
+            request = Request({"type": "http", "app": stub, "method": "GET", "path": "/",
+                               "query_string": b"",
+                               "headers": [(LSN_HEADER.lower().encode(), lsn.encode())]})
+            with read_session(request) as session:
+                assert session.scalar(text("SELECT pg_is_in_recovery()")) is True
+    finally:
+        gone.dispose()
