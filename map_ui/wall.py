@@ -85,7 +85,8 @@ def build_wall(data: WallData) -> folium.Map:
         str(_prop(g, "code")): str(_prop(g, "name")) for g in data.grids})
     add_live(fmap, control, layers, grid_layers, names,
              town=area.town if area is not None and area.drilled else None,
-             league=area is not None and area.town is None and len(area.towns) > 1)
+             league=area is not None and area.town is None and len(area.towns) > 1,
+             area_town=area.town if area is not None else None)
     return fmap
 
 

@@ -2,8 +2,8 @@
 fills — KPIs, viewpoints, the day replay bar and the card of what was clicked.
 
 The page carries no incidents itself: the script asks the service (`/api/v1/wall/...`,
-`/tiles/incidents/...`) as the signed-in user, so the page stays small with any amount of
-history and everything on it is as current as the last poll.
+`/tiles/incidents/...`, the cameras and a grid's team) as the signed-in user, so the page
+stays small with any amount of history and everything on it is as current as the last poll.
 """
 
 from __future__ import annotations
@@ -44,6 +44,9 @@ class LiveLinks:
     incident_tiles: str = "/tiles/incidents/{z}/{x}/{y}.pbf"
     hotspots: str = "/api/v1/hotspots"
     league: str = "/api/v1/reports/league"
+    cameras: str = "/api/v1/cameras"
+    camera: str = "/api/v1/cameras/"  # + code: the camera's card (its open incidents)
+    grid: str = "/api/v1/grids/"  # + code: the grid with its team, for the grid's card
 
 
 @dataclass(frozen=True)
@@ -89,12 +92,14 @@ def live_refs(fmap: folium.Map, control: folium.LayerControl,
 
 
 def live_config(links: LiveLinks = LiveLinks(), names: Names = Names(),
-                town: str | None = None, league: bool = False) -> dict[str, Any]:
+                town: str | None = None, league: bool = False,
+                area_town: str | None = None) -> dict[str, Any]:
     """What the script needs besides the map's objects: links, viewpoints, names, colours
     (the words for the API's codes are static/labels.js's); the town a county viewer drilled
-    into (its answers are narrowed to it) and whether the towns' league is shown."""
+    into (its answers are narrowed to it), whether the towns' league is shown, and the one
+    town the wall shows, if it shows one (its cameras are the ones drawn)."""
     return {
-        "town": town, "league": links.league if league else None,
+        "town": town, "league": links.league if league else None, "areaTown": area_town,
         "names": {style.LAYER_KEYS[name]: name for name in style.LIVE_LAYERS},
         "views": {key: list(shown) for key, _, shown in style.VIEWPOINTS},
         "defaultView": style.DEFAULT_VIEW,
@@ -168,9 +173,10 @@ CARD_HTML = """<section class="wall-card" id="wall-card" hidden>
 
 def add_live(fmap: folium.Map, control: folium.LayerControl,
              layers: dict[str, folium.FeatureGroup], grid_layers: list[folium.GeoJson],
-             names: Names = Names(), town: str | None = None, league: bool = False) -> None:
+             names: Names = Names(), town: str | None = None, league: bool = False,
+             area_town: str | None = None) -> None:
     """The script (after the map, layers and control it names) and its panels."""
-    LiveWall(live_config(names=names, town=town, league=league),
+    LiveWall(live_config(names=names, town=town, league=league, area_town=area_town),
              live_refs(fmap, control, layers, grid_layers)).add_to(fmap)
     root = fmap.get_root()
     assert isinstance(root, Figure)

@@ -43,6 +43,7 @@ def legend_html(project_statuses: list[str]) -> str:
     rows += [_swatch(colour, f"重点工程·{style.PROJECT_STATUS.get(status, status)}", "dot")
              for status, colour in colours.items()]
     rows.append(_swatch(style.STYLES[style.STATIONS]["fillColor"], "便民服务站", "dot"))
+    rows.append(_swatch(style.CAMERA_COLOUR, "摄像机（扇形为朝向）", "dot"))
     rows += [_swatch(style.DEADLINE_COLOURS[key], f"在办事件·{label}", "dot")
              for key, label in (("green", "正常"), ("yellow", "临期"), ("red", "超期"))]
     rows += [_swatch(colour, f"边框·{label}", "ring") for label, colour, _ in

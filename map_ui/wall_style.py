@@ -22,24 +22,25 @@ HISTORY = "近30天事件（分布）"
 HEAT7 = "热力·近7天"
 HEAT30 = "热力·近30天"
 WORKERS = "网格员位置"
+CAMERAS = "视频监控点位"  # cameras with their lens direction; a click lists their incidents
 LIVE = "在办事件（实时）"
 WARNINGS = "预警（本周）"  # hotspots, new clusters, repeat addresses (gis_service/hotspots)
 INCIDENTS = LIVE  # the wall's incident layer
 # bottom to top: the lake under everything, the points above the areas
 AREA_LAYERS = (LAKE, ZONES, DISTRICTS, GRID1, GRID2, GRID3, SPECIAL, PROJECTS, STATIONS)
-LIVE_LAYERS = (HEAT7, HEAT30, HISTORY, WORKERS, LIVE, WARNINGS)
+LIVE_LAYERS = (HEAT7, HEAT30, HISTORY, WORKERS, CAMERAS, LIVE, WARNINGS)
 LAYER_NAMES = AREA_LAYERS + LIVE_LAYERS
 # short keys the viewpoints and the URL use
 LAYER_KEYS = {LAKE: "lake", ZONES: "zones", DISTRICTS: "districts", GRID1: "grid1",
               GRID2: "grid2", GRID3: "grid3", SPECIAL: "special", PROJECTS: "projects",
               STATIONS: "stations", HEAT7: "heat7", HEAT30: "heat30", HISTORY: "history",
-              WORKERS: "workers", LIVE: "live", WARNINGS: "warnings"}
+              WORKERS: "workers", CAMERAS: "cameras", LIVE: "live", WARNINGS: "warnings"}
 # viewpoints: (key, label, the layers shown); the KPI panel shows in every one
 VIEWPOINTS = (
     # the director sees this week's warnings where decisions are made, not only in analysis
     ("command", "指挥", ("lake", "grid1", "grid2", "grid3", "special", "projects", "workers",
-                        "live", "warnings")),
-    ("dispatch", "调度", ("grid1", "grid2", "grid3", "stations", "workers", "live")),
+                        "cameras", "live", "warnings")),
+    ("dispatch", "调度", ("grid1", "grid2", "grid3", "stations", "workers", "cameras", "live")),
     ("enforcement", "执法", ("grid1", "districts", "grid2", "projects", "live")),
     ("taihu", "太湖保护", ("lake", "zones", "grid1", "grid2", "projects", "live")),
     ("analysis", "分析研判", ("lake", "grid1", "grid2", "heat30", "history", "warnings")),
@@ -50,6 +51,7 @@ SOURCE_NAMES = {"hotline_12345": "12345热线", "mayor_mailbox": "书记/镇长�
                 "grid_patrol": "网格巡查", "enforcement_patrol": "执法巡查",
                 "video": "视频监控", "county_ticket": "上级派单", "open311": "网上受理",
                 "walk_in": "来访", "import": "批量导入"}
+CAMERA_COLOUR = "#ffd740"  # the camera icons' (static/wall.css)
 DEADLINE_COLOURS = {"green": "#2ecc71", "yellow": "#ffd740", "red": "#ff1744",
                     "none": "#90a4ae", "done": "#9e9e9e"}
 

@@ -1,6 +1,6 @@
 /* The pages' Chinese vocabulary, in one place: the words a town operator reads for the codes the
  * API speaks (states, actions, handlers, channels, geocode methods, the 721 classes, deadline
- * states, roles) and a few helpers that put them together (an assignee, a history line).
+ * states, roles, grid team roles, camera PTZ types) and a few helpers that put them together (an assignee, a history line).
  * Loaded by a plain <script> before each page's own script; it exposes window.GisLabels and
  * nothing else. The API keeps its codes (they are a contract): only what is shown changes. */
 (function () {
@@ -48,6 +48,20 @@
 
   var roles = {admin: "管理员", commander: "指挥长", dispatcher: "调度员", planner: "规划员",
                grid_worker: "网格员", squad: "执法队员", department: "部门人员"};
+
+  // a grid's people beyond its worker (gis_service/people/team_roles.py: 1+1+N, 三长六员)
+  var teamRoles = {
+    police_officer: "社区民警", police_auxiliary: "辅警", volunteer: "志愿者",
+    liaison: "网格联络员", grid_head: "网格长", group_head: "村民小组长",
+    household_head: "联户长", information_officer: "信息员", mediator: "调解员",
+    safety_officer: "安全员", environment_officer: "环保员", publicity_officer: "宣传员",
+    service_officer: "服务员"
+  };
+
+  // a camera's PTZ type (GB/T 28181 PTZType; gis_service/cameras/catalog.py)
+  var ptzTypes = {dome: "球机", half_dome: "半球", fixed: "固定枪机", remote_bullet: "遥控枪机",
+                  remote_half_dome: "遥控半球", panorama: "多目设备全景/拼接通道",
+                  multi_split: "多目设备分割通道"};
 
   // the words of history details' `reason`, `fallback` and `why` values
   var reasons = {
@@ -133,6 +147,9 @@
     if (d.merged_into) { said.push("并入事件 " + d.merged_into); }
     if (d.merged) { said.push("事件 " + d.merged + " 并入此件"); }
     if (d.called) { said.push("通知部门：" + Object.keys(d.called).join("、")); }
+    if (d.team) {
+      said.push("网格力量协办：" + (d.team.members.length ? d.team.members.join("、") : "无"));
+    }
     if (d.possible_duplicates && d.possible_duplicates.length) {
       said.push("疑似重复：" + d.possible_duplicates.join("、"));
     }
@@ -180,6 +197,7 @@
     states: states, handlerStates: handlerStates, actions: actions,
     assigneeTypes: assigneeTypes, sources: sources, actors: actors, methods: methods,
     resolutions: resolutions, deadlines: deadlines, roles: roles, reasons: reasons,
+    teamRoles: teamRoles, ptzTypes: ptzTypes,
     state: function (code) { return named(states, code); },
     handlerState: function (code) {
       return handlerStates[code] || named(states, code);
@@ -191,6 +209,8 @@
     resolution: function (code) { return named(resolutions, code); },
     deadline: function (code) { return named(deadlines, code); },
     role: function (code) { return named(roles, code); },
+    teamRole: function (code) { return named(teamRoles, code); },
+    ptz: function (code) { return named(ptzTypes, code); },
     actor: actor, reason: reason, assignee: assignee, handlerRef: handlerRef,
     chinaTime: chinaTime, geocode: geocodeWords, historyParts: historyParts,
     historyLine: historyLine

@@ -2,8 +2,9 @@
  * its area layers and the layer control exist. Everything here asks the service as the
  * signed-in user (session cookie): the open incidents by a history cursor (/api/v1/wall/feed),
  * the KPI panel, the H3 heat layers, the last 30 days as vector tiles, workers' positions,
- * a day's replay, the week's warnings (/api/v1/hotspots), and the cards of a clicked grid or
- * incident. Nothing comes from outside. */
+ * a day's replay, the week's warnings (/api/v1/hotspots), the cameras with their lens
+ * direction (/api/v1/cameras), and the cards of a clicked grid (with its team), incident or
+ * camera. Nothing comes from outside. */
 (function () {
   "use strict";
 
@@ -127,8 +128,26 @@
         .catch(function () { showFailure("事件"); });
     }
 
+    // a grid's people beyond its worker (1+1+N): null when not the caller's to see
+    function teamList(team) {
+      if (!team) { return []; }
+      var rows = team.map(function (member) {
+        return el("li", {dataset: {code: member.code, role: member.role}},
+                  el("b", {}, words.teamRole(member.role)), " " + member.name +
+                  (member.organisation ? "（" + member.organisation + "）" : "") +
+                  (member.phone ? " " + member.phone : ""));
+      });
+      return [el("h3", {}, "网格力量"),
+              el("ul", {class: "card-team"}, rows.length ? rows : el("li", {}, "—"))];
+    }
+
     function gridCard(code) {
-      getJson(links.grid_card + encodeURIComponent(code)).then(function (grid) {
+      var path = encodeURIComponent(code);
+      Promise.all([getJson(links.grid_card + path),
+                   getJson(links.grid + path).catch(function () { return null; })])
+      .then(function (both) {
+        var grid = both[0];
+        var team = both[1] && both[1].properties ? both[1].properties.team : null;
         var workers = grid.workers.map(function (w) {
           return w.name + (w.on_duty ? "" : "（不在岗）");
         }).join("、") || "—";
@@ -150,6 +169,7 @@
              fact("本月办结", month.closed + " 起"),
              fact("按期率", month.on_time_rate === null ? "—" :
                (month.on_time_rate * 100).toFixed(1) + "%")),
+          teamList(team),
           el("h3", {}, "在办事项"),
           el("ul", {class: "card-items"}, items.length ? items : el("li", {}, "无"))]);
       }).catch(function () { showFailure("网格"); });
@@ -452,6 +472,88 @@
       return layer;
     }
 
+    /* ---------- cameras: where each looks, and what is open at it ---------- */
+    var COMPASS = ["北", "东北", "东", "东南", "南", "西南", "西", "西北"];
+    function directionText(degrees) {
+      if (degrees === null || degrees === undefined) { return "未知"; }
+      return COMPASS[Math.round(degrees / 45) % 8] + "（" + Math.round(degrees) + "°）";
+    }
+
+    function cameraCard(code) {
+      getJson(links.camera + encodeURIComponent(code)).then(function (camera) {
+        var p = camera.properties;
+        var items = p.open_items.map(function (item) {
+          var colour = config.deadlineColours[item.deadline] || "#90a4ae";
+          return el("li", {dataset: {id: item.id}, class: "card-link",
+                           onclick: function () { incidentCard(item.id); }},
+                    el("span", {class: "dot", style: "--c:" + colour}),
+                    item.id + " " + categoryName(item.category) + " · " +
+                    statusName(item.status));
+        });
+        showCard([
+          el("h2", {class: "card-camera", dataset: {code: p.code}}, p.name),
+          el("dl", {},
+             fact("编码", p.code),
+             fact("类型", p.device_type_name || p.device_type),
+             fact("云台", p.ptz ? words.ptz(p.ptz) : "—"),
+             fact("朝向", directionText(p.direction)),
+             fact("区划", p.division),
+             fact("网络", p.network_name || p.network),
+             fact("权属", p.owner || "—")),
+          el("h3", {}, "在办事件"),
+          el("ul", {class: "card-items card-camera-items"},
+             items.length ? items : el("li", {}, "无"))]);
+      }).catch(function () { showFailure("摄像机"); });
+    }
+
+    /* Above the areas and the incidents (a click reaches the camera, not the grid beneath);
+       an incident at a camera is opened from the camera's card. */
+    var cameraPane = map.createPane("wall-cameras");
+    cameraPane.style.zIndex = 450;
+
+    function cameraIcon(p) {
+      var parts = [];
+      if (p.direction !== null && p.direction !== undefined) { // the lens's field of view
+        parts.push(el("span", {class: "wall-camera-lens",
+                               style: "transform: rotate(" + Number(p.direction) + "deg)"}));
+      }
+      parts.push(el("span", {class: "wall-camera-body"}, el("i", {class: "fa-solid fa-video"})));
+      return L.divIcon({className: "wall-camera", iconSize: [56, 56], iconAnchor: [28, 28],
+                        html: el("div", {class: "wall-camera-icon",
+                                         dataset: {code: p.code}}, parts)});
+    }
+
+    function camerasLayer() {
+      var layer = L.geoJSON(null, {
+        pointToLayer: function (feature, at) {
+          return L.marker(at, {icon: cameraIcon(feature.properties), pane: "wall-cameras",
+                               keyboard: false});
+        },
+        onEachFeature: function (feature, marker) {
+          var p = feature.properties;
+          marker.bindTooltip(tip(function () {
+            return p.name + " · " + (p.device_type_name || "") + " · 朝向" +
+              directionText(p.direction);
+          }));
+          marker.on("click", function () { cameraCard(p.code); });
+        }
+      });
+      var loaded = 0;
+      function load() {
+        if (!map.hasLayer(layer) || Date.now() - loaded < 300000) { return; }
+        var url = links.cameras + (config.areaTown ?
+          "?town=" + encodeURIComponent(config.areaTown) : "");
+        getJson(url).then(function (cameras) {
+          layer.clearLayers();
+          layer.addData(cameras);
+          loaded = Date.now();
+          document.body.dataset.cameras = String(cameras.features.length);
+        }).catch(function () { /* drawn on the next add */ });
+      }
+      layer.on("add", load);
+      return layer;
+    }
+
     /* ---------- this week's warnings: hotspots, new clusters, repeat addresses ---------- */
     var KIND_NAMES = {hotspot: "热点", new_cluster: "新聚集", repeat_address: "重复上报",
                       rising_category: "类别上升", grid_load: "网格激增"};
@@ -529,9 +631,11 @@
     layers.heat30 = heatLayer(30);
     layers.history = historyLayer();
     layers.workers = workersLayer();
+    layers.cameras = camerasLayer();
     layers.live = live;
     layers.warnings = warned.layer;
-    ["heat7", "heat30", "history", "workers", "live", "warnings"].forEach(function (key) {
+    ["heat7", "heat30", "history", "workers", "cameras", "live", "warnings"]
+    .forEach(function (key) {
       refs.control.addOverlay(layers[key], config.names[key]);
     });
 
@@ -650,6 +754,6 @@
     window.setInterval(recolour, 15000);
     window.wallState = {markers: markers, layers: layers, map: map,
                         showView: showView, gridCard: gridCard, incidentCard: incidentCard,
-                        warningCard: warningCard};
+                        warningCard: warningCard, cameraCard: cameraCard};
   };
 }());
