@@ -1,6 +1,7 @@
 /* The pages' Chinese vocabulary, in one place: the words a town operator reads for the codes the
  * API speaks (states, actions, handlers, channels, geocode methods, the 721 classes, deadline
- * states, roles, grid team roles, camera PTZ types) and a few helpers that put them together (an assignee, a history line).
+ * states, roles, grid team roles, camera PTZ types) and a few helpers that put them together
+ * (an assignee, a history line).
  * Loaded by a plain <script> before each page's own script; it exposes window.GisLabels and
  * nothing else. The API keeps its codes (they are a contract): only what is shown changes. */
 (function () {
