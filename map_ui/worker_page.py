@@ -1,4 +1,6 @@
-"""The grid worker's phone page as a pure function: markup and settings; worker.js does the
+"""The grid worker's phone page as pure functions: its markup and settings, and what makes it
+an installable web app that works without signal — the web app manifest and the service
+worker's script (the assets it keeps for offline use). worker.js and worker_outbox.js do the
 rest through the API with the session cookie."""
 
 from __future__ import annotations
@@ -13,6 +15,29 @@ from map_ui.nav import role_name
 from map_ui.wall import Basemap
 
 PATROL_FLUSH_SECONDS = 120  # a recording patrol is uploaded this often, so little is lost
+OUTBOX_RETRY_SECONDS = 30  # what waits in the outbox is tried again this often
+
+PAGE_URL = "/worker"
+# At the root, so that its scope may be "/worker": a service worker's scope can be no wider
+# than its script's folder (unless the answer says Service-Worker-Allowed), and a script at
+# "/worker/sw.js" could only control "/worker/…", not the page "/worker" itself.
+SERVICE_WORKER_URL = "/worker-sw.js"
+SERVICE_WORKER_SCOPE = PAGE_URL
+MANIFEST_URL = "/worker.webmanifest"
+APP_NAME = "网格员工作台"
+THEME = "#12263a"
+BACKGROUND = "#f3f6f9"
+
+STYLES = (f"{VENDOR_URL}/leaflet/dist/leaflet.css", f"{OWN_URL}/worker.css")
+SCRIPTS = (f"{VENDOR_URL}/leaflet/dist/leaflet.js", f"{OWN_URL}/page.js", f"{OWN_URL}/labels.js",
+           f"{OWN_URL}/worker_outbox.js", f"{OWN_URL}/worker.js")
+# (url, sizes, type): the SVG for any size, PNGs where a launcher wants a bitmap
+ICONS = ((f"{OWN_URL}/worker-icon.svg", "any", "image/svg+xml"),
+         (f"{OWN_URL}/worker-icon-192.png", "192x192", "image/png"),
+         (f"{OWN_URL}/worker-icon-512.png", "512x512", "image/png"))
+# what the service worker keeps so that the page opens with no network (the page itself is
+# kept apart: it is the signed-in person's, and kept as last served)
+OFFLINE_ASSETS = (*STYLES, *SCRIPTS, f"{OWN_URL}/favicon.svg", *(url for url, _, _ in ICONS))
 
 
 @dataclass(frozen=True)
@@ -27,18 +52,22 @@ class WorkerView:
     grid_code: str | None
     basemap: Basemap | None = None
     patrol_flush_seconds: int = PATROL_FLUSH_SECONDS
+    outbox_retry_seconds: int = OUTBOX_RETRY_SECONDS
 
 
 PAGE = """<!doctype html>
 <html lang="zh-CN"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1, viewport-fit=cover">
-<meta name="theme-color" content="#12263a">
+<meta name="theme-color" content="{theme}">
 <title>网格员工作台</title>
+<link rel="manifest" href="{manifest}">
 <link rel="icon" href="{own}/favicon.svg" type="image/svg+xml">
-<link rel="stylesheet" href="{vendor}/leaflet/dist/leaflet.css">
-<link rel="stylesheet" href="{own}/worker.css">
+<link rel="apple-touch-icon" href="{own}/worker-icon-192.png">
+{styles}
 </head><body>
-<header class="w-head"><h1>网格员工作台</h1><p id="who">{who}</p></header>
+<header class="w-head"><h1>网格员工作台</h1><p id="who">{who}</p>
+<p id="net" class="w-net" hidden>离线：所做的上报、操作和轨迹先存在手机上，恢复网络后自动发送</p>
+</header>
 <div id="map" class="w-map" aria-label="网格地图"></div>
 <nav class="w-tabs" role="tablist">
 <button type="button" role="tab" data-tab="tasks" aria-selected="true">我的任务</button>
@@ -46,6 +75,12 @@ PAGE = """<!doctype html>
 <button type="button" role="tab" data-tab="patrol" aria-selected="false">巡查轨迹</button>
 </nav>
 <p id="message" class="w-message" role="status" aria-live="polite"></p>
+<section id="outbox" class="w-outbox" hidden>
+<div class="w-row"><h2 id="outbox-count">待发送 0 条</h2>
+<button type="button" id="outbox-send" class="w-small">立即发送</button></div>
+<ul id="outbox-list" class="w-outbox-list"></ul>
+<p id="outbox-others" class="w-note" hidden></p>
+</section>
 <main>
 <section id="tab-tasks" class="w-panel">
 <div class="w-row"><h2>待办任务</h2>
@@ -78,10 +113,7 @@ PAGE = """<!doctype html>
 </section>
 </main>
 <script id="worker-config" type="application/json">{config}</script>
-<script src="{vendor}/leaflet/dist/leaflet.js"></script>
-<script src="{own}/page.js"></script>
-<script src="{own}/labels.js"></script>
-<script src="{own}/worker.js"></script>
+{scripts}
 </body></html>"""
 
 
@@ -97,6 +129,8 @@ def _config(view: WorkerView) -> str:
     config = {"username": view.username, "role": view.role, "scope": view.scope_code,
               "worker_code": view.worker_code, "grid": view.grid_code,
               "flush_seconds": view.patrol_flush_seconds,
+              "retry_seconds": view.outbox_retry_seconds,
+              "service_worker": {"url": SERVICE_WORKER_URL, "scope": SERVICE_WORKER_SCOPE},
               "basemap": ({"url": view.basemap.url, "attribution": view.basemap.attribution}
                           if view.basemap else None)}
     # inside <script>, "</" could end the element early: escape it in the JSON text
@@ -104,7 +138,30 @@ def _config(view: WorkerView) -> str:
 
 
 def worker_page(view: WorkerView) -> str:
-    """The phone page of a field account: tasks, report here, patrol recording."""
-    return PAGE.format(own=OWN_URL, vendor=VENDOR_URL, who=html.escape(_who(view)),
-                       config=_config(view),
+    """The phone page of a field account: tasks, report here, patrol recording, and what
+    still waits to be sent."""
+    styles = "\n".join(f'<link rel="stylesheet" href="{url}">' for url in STYLES)
+    scripts = "\n".join(f'<script src="{url}"></script>' for url in SCRIPTS)
+    return PAGE.format(own=OWN_URL, theme=THEME, manifest=MANIFEST_URL, styles=styles,
+                       scripts=scripts, who=html.escape(_who(view)), config=_config(view),
                        flush_minutes=max(1, view.patrol_flush_seconds // 60))
+
+
+def manifest() -> bytes:
+    """The web app manifest: the phone page installed as an app of its own."""
+    return orjson.dumps({
+        "id": PAGE_URL, "name": APP_NAME, "short_name": "网格员", "lang": "zh-CN",
+        "description": "网格员的任务、就地上报和巡查轨迹；无信号时先存在手机上，恢复后自动发送",
+        "start_url": PAGE_URL, "scope": PAGE_URL, "display": "standalone",
+        "orientation": "portrait", "theme_color": THEME, "background_color": BACKGROUND,
+        "icons": [{"src": url, "sizes": sizes, "type": kind, "purpose": "any"}
+                  for url, sizes, kind in ICONS]})
+
+
+def service_worker_script(body: str, version: str) -> str:
+    """The service worker as served: the page and asset list it keeps, and the cache's
+    version (a digest of the assets: a new one makes browsers install the worker again),
+    put before its code (static/worker_sw.js)."""
+    settings = orjson.dumps({"version": version, "page": PAGE_URL,
+                             "assets": list(OFFLINE_ASSETS)}).decode()
+    return f"const SETTINGS = {settings};\n{body}"
