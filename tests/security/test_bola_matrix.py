@@ -51,6 +51,8 @@ PUBLIC_ROUTES: dict[tuple[str, str], str] = {
                                               "signature (401 otherwise; test_peer_events)",
     ("POST", "/login"): "open: signs in; limited and logged (auth/attempts.py)",
     ("GET", "/login"): "open: the sign-in form",
+    ("GET", "/worker-sw.js"): "open: the phone page's service worker (code and asset names)",
+    ("GET", "/worker.webmanifest"): "open: the phone page's web app manifest",
     ("GET", "/api/v1/grids"): "reference layer: the town's boundaries, same for all",
     ("GET", "/api/v1/grids/{code}"): "reference layer: one grid's boundary, same for all",
     ("GET", "/api/v1/districts"): "reference layer, same for all",
