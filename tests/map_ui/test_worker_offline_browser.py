@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Page
+from playwright.sync_api import FilePayload, Page
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
@@ -22,6 +22,7 @@ PASSWORD = "field-pw-1"
 HERE = (120.4035, 30.9042)  # inside T-A-1 (the phone's GPS: WGS84)
 WALK = [(120.4012, 30.9012), (120.4020, 30.9012), (120.4028, 30.9014), (120.4030, 30.9022)]
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+PHOTO: FilePayload = {"name": "scene.png", "mimeType": "image/png", "buffer": PNG}
 REPORTS = 10
 WITH_PHOTO = 3  # the report that carries a photo
 OFFLINE = "ERR_INTERNET_DISCONNECTED"
@@ -158,8 +159,7 @@ def test_made_offline_arrives_once(live_server: str, town: dict[str, Any],
             page.select_option("#category", "GARBAGE")
             page.fill("#description", f"离线上报 {number}")
             if number == WITH_PHOTO:
-                page.set_input_files("#report-photo", files=[
-                    {"name": "scene.png", "mimeType": "image/png", "buffer": PNG}])
+                page.set_input_files("#report-photo", files=[PHOTO])
             page.click("#submit-report")
             waiting(page, number + 2)
             assert page.input_value("#description") == ""
