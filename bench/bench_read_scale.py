@@ -135,6 +135,7 @@ def main() -> None:
     started = time.monotonic()
     results: dict[str, Any] = {"seconds": args.seconds, "connections": args.connections,
                                "workers": args.workers, "incidents_added": args.incidents}
+    ok = False
     try:
         layout = control.up(home, print)
         engine = create_engine(layout.write_url())
@@ -151,8 +152,10 @@ def main() -> None:
         print("replicas", json.dumps(results["replicas"]), flush=True)
         results["ratio_requests_per_s"] = round(
             results["replicas"]["requests_per_s"] / results["primary_only"]["requests_per_s"], 2)
+        ok = True
     finally:
-        control.down(home, print, purge=True)
+        # a failed run keeps the cluster's files (its daemons' logs under cluster/run/)
+        control.down(home, print, purge=ok)
     results["total_s"] = round(time.monotonic() - started, 1)
     print(json.dumps(results, indent=2))
     write_json(results, args.json)
