@@ -24,8 +24,11 @@ from gis_service.auth import service as auth_service
 from gis_service.auth.models import Account
 from gis_service.config import Settings
 from gis_service.imports.service import run_import
+from gis_service.incidents.models import Incident
 from gis_service.main import create_app
 from gis_service.people.models import Department, Worker
+from tests.gis_service.cameras.conftest import CAMERAS, write_cameras
+from tests.gis_service.people.conftest import TEAM, write_team
 from tests.town import write_town
 
 IMPORT_KINDS = ("grids", "districts", "zones", "projects", "stations", "departments", "workers",
@@ -84,6 +87,10 @@ INCIDENTS: dict[str, dict[str, Any]] = {
     "needs_location": {"source": "hotline_12345", "category": "GARBAGE", "external_id": "sec-5",
                        "address": "无此地址村999号"},
 }
+# the cameras the incidents came from (tests/gis_service/cameras/conftest.py: the west
+# village's road camera, the east village's square camera)
+CAMERA_OF = {"garbage T-A-1": CAMERAS[0][0], "flood T-A-2": CAMERAS[0][0],
+             "building T-B-2": CAMERAS[1][0]}
 WALKS = {  # a track per walker, inside their own grid
     "grid_worker T-A-1": [[120.401, 30.905], [120.405, 30.905], [120.409, 30.905]],
     "grid_worker T-B-2": [[120.412, 30.915], [120.415, 30.915], [120.419, 30.915]],
@@ -194,6 +201,11 @@ def _populate(world: World) -> None:
                                json={"crs": "wgs84", "points": walk})
         assert response.status_code == 201, response.text
         world.tracks[label] = response.json()["id"]
+    with world.factory() as session:  # no intake names a camera yet: set as it will be
+        for label, camera in CAMERA_OF.items():
+            session.execute(update(Incident).where(Incident.id == world.incidents[label]["id"])
+                            .values(camera_code=camera))
+        session.commit()
     for label in world.incidents:
         world.incidents[label] = world.incident(label)
     if any(getattr(route, "path", "") == "/api/v1/plans" for route in world.app.routes) or \
@@ -212,7 +224,10 @@ def world(engine: Engine, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
                                expire_on_commit=False)
         files = write_town(tmp_path_factory.mktemp("security-town"))
         with factory() as session:
-            for kind in IMPORT_KINDS:
+            folder = files["grids"].parent
+            files |= {"cameras": write_cameras(folder, CAMERAS),
+                      "grid_team": write_team(folder, TEAM)}
+            for kind in (*IMPORT_KINDS, "cameras", "grid_team"):
                 report = run_import(session, kind, files[kind])
                 assert report.accepted, report.lines()
             # a county department's officer stationed in the town, for the two-party assessment

@@ -25,7 +25,15 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from starlette.routing import Mount, Route
 
-from tests.security.conftest import ARTIFACTS, PNG, WALKS, WORKER_OF, Prober, World
+from tests.security.conftest import (
+    ARTIFACTS,
+    CAMERA_OF,
+    PNG,
+    WALKS,
+    WORKER_OF,
+    Prober,
+    World,
+)
 
 CENTER = frozenset({"admin", "commander", "dispatcher"})
 EVERYWHERE = frozenset({"admin", "commander", "planner"})
@@ -54,7 +62,7 @@ PUBLIC_ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/worker-sw.js"): "open: the phone page's service worker (code and asset names)",
     ("GET", "/worker.webmanifest"): "open: the phone page's web app manifest",
     ("GET", "/api/v1/grids"): "reference layer: the town's boundaries, same for all",
-    ("GET", "/api/v1/grids/{code}"): "reference layer: one grid's boundary, same for all",
+    ("GET", "/api/v1/cameras"): "reference layer: the cameras, same for all (`town=` narrows)",
     ("GET", "/api/v1/districts"): "reference layer, same for all",
     ("GET", "/api/v1/zones"): "reference layer, same for all",
     ("GET", "/api/v1/projects"): "reference layer, same for all",
@@ -361,6 +369,60 @@ def _grid_cards(world: World, account: Prober, want: set[int]) -> Iterator[Row]:
                            want & in_grid)
 
 
+def probe_camera_cards(world: World, account: Prober) -> Iterator[Row]:
+    """A camera's card lists its open incidents: those the caller may see, no other."""
+    for camera in sorted(set(CAMERA_OF.values())):
+        response = world.client.get(f"/api/v1/cameras/{camera}", headers=account.headers)
+        got = ({i["id"] for i in response.json()["properties"]["open_items"]}
+               if response.status_code == 200 else set())
+        want = {world.incidents[label]["id"] for label, code in CAMERA_OF.items()
+                if code == camera and may_see(account, world.incidents[label])}
+        yield _listing_row(account, "camera card", camera, response.status_code, got, want)
+
+
+# a grid and the grids above it (tests/town.py)
+LINEAGE = {"T": ("T",), "T-A": ("T-A", "T"), "T-B": ("T-B", "T"),
+           "T-A-1": ("T-A-1", "T-A", "T"), "T-A-2": ("T-A-2", "T-A", "T"),
+           "T-B-1": ("T-B-1", "T-B", "T"), "T-B-2": ("T-B-2", "T-B", "T"),
+           "S-SCHOOL": ("S-SCHOOL", "T")}
+
+
+def team_rule(account: Prober, grid: str) -> str | None:
+    """Who sees a grid's team (people/team.py, written out): the center every team, phones
+    whole in its own area; a planner every team masked; a grid worker the teams along its
+    own grid's line, masked; nobody else."""
+    role, scope = account.role, account.scope
+    if role in CENTER:
+        return "whole" if not scope or scope in LINEAGE[grid] else "masked"
+    if role == "planner":
+        return "masked"
+    if role == "grid_worker" and scope and (scope in LINEAGE[grid]
+                                            or grid in LINEAGE.get(scope, ())):
+        return "masked"
+    return None
+
+
+def probe_grid_teams(world: World, account: Prober) -> Iterator[Row]:
+    """GET /grids/{code}: the grid for every signed-in caller; its team (null when not
+    theirs) with phones whole only where the rule says so — a whole phone elsewhere is a
+    leak."""
+    for grid in ("T-A-1", "T-A", "T-A-2", "T-B-2", "S-SCHOOL"):
+        response = world.client.get(f"/api/v1/grids/{grid}", headers=account.headers)
+        if account.role is None:
+            assert response.status_code == 401
+        else:
+            assert response.status_code == 200, response.text
+        team = response.json()["properties"]["team"] if response.status_code == 200 else None
+        rule = team_rule(account, grid)
+        phones = [m["phone"] for m in team or [] if m["phone"]]
+        whole = sum(1 for phone in phones if "*" not in phone)
+        leaked = int(team is not None and rule is None) + int(rule != "whole" and whole > 0)
+        missing = int(rule is not None and team is None) + int(
+            rule == "whole" and whole < len(phones))
+        yield Row(account.label, "grid team", grid, rule is not None, team is not None,
+                  response.status_code, leaked, missing)
+
+
 def probe_patrols(world: World, account: Prober) -> Iterator[Row]:
     client, headers = world.client, account.headers
     response = client.get("/api/v1/patrols", headers=headers)
@@ -661,7 +723,8 @@ def probe_accounts(world: World, account: Prober) -> Iterator[Row]:
 
 PROBES = (probe_incident_reads, probe_pages, probe_photo_reads, probe_incident_writes,
           probe_listings, probe_patrols, probe_open311, probe_plans, probe_reports,
-          probe_assessment, probe_stationed, probe_subscriptions, probe_accounts)
+          probe_assessment, probe_stationed, probe_subscriptions, probe_accounts,
+          probe_camera_cards, probe_grid_teams)
 
 # Every route with an object or scoped data, and the probe group(s) that cover it.
 MATRIX_ROUTES: dict[tuple[str, str], str] = {
@@ -690,6 +753,8 @@ MATRIX_ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/wall/heat"): "wall heat",
     ("GET", "/api/v1/wall/replay"): "wall replay",
     ("GET", "/api/v1/wall/grids/{code}"): "wall grid card",
+    ("GET", "/api/v1/cameras/{code}"): "camera card",
+    ("GET", "/api/v1/grids/{code}"): "grid team",
     ("POST", "/api/v1/patrols"): "POST patrol",
     ("GET", "/api/v1/patrols"): "GET patrols",
     ("GET", "/api/v1/patrols/positions"): "GET positions",
@@ -867,7 +932,8 @@ FAMILIES = (  # the summary's columns: endpoint groups by kind
     ("incident writes", ("POST photo", "POST action", "POST incident (replay)")),
     ("listings & exports", ("GET incidents (list)", "export geojson", "export csv",
                             "OGC items", "OGC collection extent", "queues", "tiles")),
-    ("wall", ("wall feed", "wall replay", "wall kpi", "wall heat", "wall grid card")),
+    ("wall", ("wall feed", "wall replay", "wall kpi", "wall heat", "wall grid card",
+              "camera card", "grid team")),
     ("patrols", ("GET patrols", "GET positions", "POST patrol", "POST ping")),
     ("plans", tuple(PLAN_ROUTES.values())),
     ("reports & warnings", ("GET report", "GET weekly report", "GET monthly report",
