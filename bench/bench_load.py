@@ -142,7 +142,11 @@ def start_service(url: str, workers: int, env: dict[str, str] | None = None
         except httpx.HTTPError:
             pass
         time.sleep(0.05)
-    process.kill()
+    # the workers too: killed alone, uvicorn's master would leave them holding the port
+    victims = [psutil.Process(process.pid), *psutil.Process(process.pid).children(recursive=True)]
+    for victim in victims:
+        victim.kill()
+    psutil.wait_procs(victims, timeout=5)
     raise RuntimeError("the service did not start")
 
 
