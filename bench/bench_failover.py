@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -173,6 +174,7 @@ def main() -> None:
                 results[kind] = result
         finally:
             control.down(home, print, purge=True)
+            shutil.rmtree(home, ignore_errors=True)
     results["total_s"] = round(time.monotonic() - started, 1)
     print(json.dumps(results, indent=2, ensure_ascii=False))
     write_json(results, args.json)

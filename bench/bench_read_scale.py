@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -156,6 +157,8 @@ def main() -> None:
     finally:
         # a failed run keeps the cluster's files (its daemons' logs under cluster/run/)
         control.down(home, print, purge=ok)
+        if ok:
+            shutil.rmtree(home, ignore_errors=True)
     results["total_s"] = round(time.monotonic() - started, 1)
     print(json.dumps(results, indent=2))
     write_json(results, args.json)
