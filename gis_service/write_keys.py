@@ -17,16 +17,13 @@ import hashlib
 from datetime import datetime
 from typing import Literal
 
-from psycopg import errors as pg_errors
-from sqlalchemy import select, text
-from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gis_service.attachments.models import IncidentPhoto
 from gis_service.auth.service import Principal
-from gis_service.errors import ConflictError, InvalidInputError, NotFoundError
-from gis_service.incidents.idempotency import IN_FLIGHT_WAIT
+from gis_service.errors import InvalidInputError, NotFoundError
+from gis_service.incidents.idempotency import take
 from gis_service.incidents.models import IdempotencyKey, Incident
 from gis_service.incidents.scope import visible
 from gis_service.patrols.models import PatrolTrack
@@ -55,23 +52,8 @@ def claim(session: Session, *, principal: Principal, kind: Kind, key: str, reque
     if not 1 <= len(key) <= MAX_KEY:
         raise InvalidInputError(f"Idempotency-Key must be 1 to {MAX_KEY} characters")
     scoped = f"{principal.account_id}:{kind}:{key}"
-    before = session.scalar(text("SELECT current_setting('lock_timeout')"))
-    session.execute(text("SELECT set_config('lock_timeout', :wait, true)"),
-                    {"wait": IN_FLIGHT_WAIT})
-    try:
-        claimed = session.execute(
-            insert(IdempotencyKey).values(key=scoped, account_id=principal.account_id,
-                                          request_hash=request_hash, incident_id=incident_id,
-                                          created_at=now)
-            .on_conflict_do_nothing().returning(IdempotencyKey.key)).first()
-    except OperationalError as exc:
-        if not isinstance(exc.orig, pg_errors.LockNotAvailable):
-            raise
-        session.rollback()
-        raise ConflictError("a request with this Idempotency-Key is still being processed",
-                            retry_after=1) from exc
-    session.execute(text("SELECT set_config('lock_timeout', :wait, true)"), {"wait": before})
-    if claimed is not None:
+    if take(session, scoped=scoped, account_id=principal.account_id, request_hash=request_hash,
+            now=now, incident_id=incident_id):
         return True
     stored = session.scalar(select(IdempotencyKey.request_hash)
                             .where(IdempotencyKey.key == scoped))

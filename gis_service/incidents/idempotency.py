@@ -28,20 +28,19 @@ def body_hash(raw: bytes) -> str:
     return hashlib.sha256(raw).hexdigest()
 
 
-def claim(session: Session, *, key: str, account_id: int, fingerprint: str,
-          now: datetime) -> int | None:
-    """None when this transaction now holds the key; the incident id when the key was used
-    before with the same body. 409 while another request holds it, 422 for a new body."""
-    if not 1 <= len(key) <= 200:
-        raise InvalidInputError("Idempotency-Key must be 1 to 200 characters")
-    scoped = f"{account_id}:{key}"  # keys are per account, as the draft allows
+def take(session: Session, *, scoped: str, account_id: int, request_hash: str, now: datetime,
+         incident_id: int | None = None) -> bool:
+    """Insert the key's row in this transaction: True when it is now ours, False when a
+    committed row has it (the caller compares). 409 while another transaction holds it (its
+    uncommitted row is waited on for `IN_FLIGHT_WAIT` only)."""
     before = session.scalar(text("SELECT current_setting('lock_timeout')"))
     session.execute(text("SELECT set_config('lock_timeout', :wait, true)"),
                     {"wait": IN_FLIGHT_WAIT})
     try:
         claimed = session.execute(
             insert(IdempotencyKey).values(key=scoped, account_id=account_id,
-                                          request_hash=fingerprint, created_at=now)
+                                          request_hash=request_hash, incident_id=incident_id,
+                                          created_at=now)
             .on_conflict_do_nothing().returning(IdempotencyKey.key)).first()
     except OperationalError as exc:
         if not isinstance(exc.orig, pg_errors.LockNotAvailable):
@@ -50,7 +49,17 @@ def claim(session: Session, *, key: str, account_id: int, fingerprint: str,
         raise ConflictError("a request with this Idempotency-Key is still being processed",
                             retry_after=1) from exc
     session.execute(text("SELECT set_config('lock_timeout', :wait, true)"), {"wait": before})
-    if claimed is not None:
+    return claimed is not None
+
+
+def claim(session: Session, *, key: str, account_id: int, fingerprint: str,
+          now: datetime) -> int | None:
+    """None when this transaction now holds the key; the incident id when the key was used
+    before with the same body. 409 while another request holds it, 422 for a new body."""
+    if not 1 <= len(key) <= 200:
+        raise InvalidInputError("Idempotency-Key must be 1 to 200 characters")
+    scoped = f"{account_id}:{key}"  # keys are per account, as the draft allows
+    if take(session, scoped=scoped, account_id=account_id, request_hash=fingerprint, now=now):
         return None
     row = session.scalar(select(IdempotencyKey).where(IdempotencyKey.key == scoped))
     assert row is not None
