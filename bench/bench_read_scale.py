@@ -37,10 +37,9 @@ from sqlalchemy.orm import sessionmaker
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.bench_load import PORT, start_service
-from bench.bench_locate_service import _milliseconds
 from bench.bench_tiles import town_tiles
 from bench.bench_wall import fill, load_demo
-from bench.common import write_json
+from bench.common import write_json, wrk_summary
 from gis_service.auth import service as auth_service
 from gis_service.cluster import control, daemons
 from gis_service.cluster.layout import Layout
@@ -92,14 +91,7 @@ def drive(token: str, mix: list[str], seconds: int, connections: int) -> dict[st
     out = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency",
                           "-s", str(script), f"http://127.0.0.1:{PORT}"],
                          capture_output=True, text=True, check=True).stdout
-    result = {"requests_per_s": float(out.split("Requests/sec:")[1].split()[0]),
-              "non_2xx": int(out.split("Non-2xx or 3xx responses:")[1].split()[0])
-              if "Non-2xx" in out else 0}
-    for line in out.splitlines():
-        parts = line.split()
-        if len(parts) == 2 and parts[0] in ("50%", "99%"):
-            result[f"p{parts[0].rstrip('%')}_ms"] = _milliseconds(parts[1])
-    return result
+    return wrk_summary(out)
 
 
 def one_run(layout: Layout, env: dict[str, str], token: str, mix: list[str],

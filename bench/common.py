@@ -52,3 +52,23 @@ def demo_town_filled(session: Session, fill: TextClause, n: int) -> dict[str, fl
     session.commit()
     took["incident fill s (one INSERT)"] = round(time.perf_counter() - start, 1)
     return took
+
+
+def wrk_summary(out: str) -> dict[str, float]:
+    """Requests/s, non-2xx answers and p50/p90/p99 (ms) from the output of `wrk --latency`."""
+    summary = {"requests_per_s": float(out.split("Requests/sec:")[1].split()[0]),
+               "non_2xx": float(out.split("Non-2xx or 3xx responses:")[1].split()[0])
+               if "Non-2xx" in out else 0.0}
+    for line in out.splitlines():
+        parts = line.split()
+        if len(parts) == 2 and parts[0] in ("50%", "90%", "99%"):
+            summary[f"p{parts[0].rstrip('%')}_ms"] = _milliseconds(parts[1])
+    return summary
+
+
+def _milliseconds(value: str) -> float:
+    """wrk's '812.00us', '3.51ms' or '1.02s' in milliseconds."""
+    for unit, scale in (("us", 0.001), ("ms", 1.0), ("s", 1000.0)):
+        if value.endswith(unit):
+            return float(value[: -len(unit)]) * scale
+    return float(value)
