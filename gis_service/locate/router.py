@@ -18,10 +18,12 @@ from gis_service.context import context_of
 from gis_service.errors import InvalidInputError, PayloadTooLargeError
 from gis_service.locate import columns as compact
 from gis_service.locate.schemas import (
+    FIELDS_HELP,
     LocateBatchRequest,
     LocateBatchResponse,
     LocateColumns,
     LocateResult,
+    read_batch,
 )
 from gis_service.locate.snapshot import LocatorSnapshot
 from gis_service.timeutil import aware
@@ -84,55 +86,56 @@ async def locate(
 BATCH_BODY = {"requestBody": {"required": True, "content": {"application/json": {
     "schema": LocateBatchRequest.model_json_schema(ref_template="#/components/schemas/{model}")}}}}
 
+CSV_EXAMPLE = "town,grid2,grid3\nQD,QD-01,QD-01-02\n,,\n"
+ANSWERS: dict[int | str, dict[str, Any]] = {200: {
+    "description": "without `fields`: `{\"results\": [...]}`, the full answer per point "
+                   "(`LocateBatchResponse`); with `fields`: `{\"fields\": [...], \"columns\": "
+                   "{...}}`, one array per field (`LocateColumns`), or with `Accept: text/csv` "
+                   "a header of the fields and a row per point (empty where no area, an "
+                   "overlay's codes joined by `;`, `true`/`false`)",
+    "content": {"text/csv": {"schema": {"type": "string"}, "example": CSV_EXAMPLE}}}}
 
-COMPACT = {"description": "with `fields`: one array per field (`LocateColumns`), or CSV",
-           "content": {"application/json": {"schema": {
-               "anyOf": [{"$ref": "#/components/schemas/LocateBatchResponse"},
-                         LocateColumns.model_json_schema()]}},
-                       "text/csv": {"schema": {"type": "string"}}}}
 
-
-@router.post("/locate", response_model=LocateBatchResponse, openapi_extra=BATCH_BODY,
-             responses={200: COMPACT})
+@router.post("/locate", response_model=LocateBatchResponse | LocateColumns,
+             openapi_extra=BATCH_BODY, responses=ANSWERS)
 async def locate_many(
     request: Request,
     _: PrincipalDep,
     at: Annotated[datetime | None, Query(description="ISO time; default now")] = None,
-    fields: Annotated[str | None, Query(
-        description="only these codes, comma-separated, answered one array per field "
-                    f"(or CSV with `Accept: text/csv`): {', '.join(compact.FIELDS)}")] = None,
+    fields: Annotated[str | None, Query(description=FIELDS_HELP + ", comma-separated",
+                                        examples=["town,grid2,grid3"])] = None,
 ) -> Response:
     """The same answer for each of many points, in order; with `fields` (here or in the body)
     only those codes, one array per field, or CSV when `Accept: text/csv`."""
     raw = await request.body()
+    as_csv = "text/csv" in request.headers.get("accept", "")
+    # reading 200,000 points takes ~60 ms: off the event loop, with the rest
+    return await run_in_threadpool(_locate_many, request, raw, at, fields, as_csv)
+
+
+def _locate_many(request: Request, raw: bytes, at: datetime | None, fields: str | None,
+                 as_csv: bool) -> Response:
     try:
-        # pydantic's own JSON parser: several times faster than json.loads for 100k points
-        body = LocateBatchRequest.model_validate_json(raw)
+        body = read_batch(raw)
     except ValidationError as exc:
         raise RequestValidationError(exc.errors(include_url=False)) from exc
     asked = fields if fields is not None else body.fields
     wanted = compact.parse_fields(asked) if asked is not None else None
-    return await run_in_threadpool(_locate_many, request, body, at, wanted)
-
-
-def _locate_many(request: Request, body: LocateBatchRequest, at: datetime | None,
-                 fields: tuple[str, ...] | None) -> Response:
     limit = context_of(request).settings.max_locate_points
     if len(body.points) > limit:
         raise PayloadTooLargeError(f"at most {limit} points per request")
     crs = _normalized_crs(body.crs)
-    coords = np.asarray(body.points, dtype=np.float64).reshape(-1, 2)
-    lon, lat = coords[:, 0], coords[:, 1]
+    lon, lat = body.points[:, 0], body.points[:, 1]
     bad = ~(np.isfinite(lon) & np.isfinite(lat) & (np.abs(lon) <= 180) & (np.abs(lat) <= 90))
     if bad.any():
         first = int(np.flatnonzero(bad)[0])
         raise InvalidInputError(f"point {first} is not a [lon, lat] pair in range",
                                 invalid_points=np.flatnonzero(bad)[:100].tolist())
     x, y = crs_module.to_storage(lon.copy(), lat.copy(), crs)
-    if fields is not None:
-        table = compact.columns(_snapshot(request, at), x, y, fields)
-        if "text/csv" in request.headers.get("accept", ""):
+    if wanted is not None:
+        table = compact.columns(_snapshot(request, at), x, y, wanted)
+        if as_csv:
             return Response(compact.to_csv(table), media_type="text/csv; charset=utf-8")
-        return Response(orjson.dumps(table), media_type="application/json")
+        return Response(compact.to_json(table), media_type="application/json")
     results = _snapshot(request, at).locate_many(x, y)
     return Response(orjson.dumps({"results": results}), media_type="application/json")
