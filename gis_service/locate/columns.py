@@ -1,5 +1,5 @@
 """The compact batch answer of POST /api/v1/locate (`fields=`): only the codes asked for, one
-array per field, as JSON (`{"fields": [...], "columns": {"town": [...], ...}}`) or CSV.
+array per field, as JSON (`{"town": [...], "grid2": [...], ...}`, in the order asked) or CSV.
 
 The full answer builds a nested object per point, and encoding those, not locating, is what a
 big batch costs. Here a field is a short list of distinct values (a layer's codes and null)
@@ -113,13 +113,13 @@ def _overlay(layer: OverlayLayer, lon: NDArray[np.float64], lat: NDArray[np.floa
 
 
 def to_json(table: Columns) -> bytes:
-    """`{"fields": [...], "columns": {field: [value per point], ...}}`."""
-    parts = [b'{"fields":', orjson.dumps(list(table.fields)), b',"columns":{']
+    """`{field: [value per point], ...}`, the fields in the order asked."""
+    parts = [b"{"]
     for k, (field, column) in enumerate(zip(table.fields, table.columns, strict=True)):
         items = _rows([_pieces([orjson.dumps(value) + b"," for value in column.values],
                                column.index)])
         parts += [b"," if k else b"", orjson.dumps(field), b":[", items[:-1], b"]"]
-    parts.append(b"}}")
+    parts.append(b"}")
     return b"".join(parts)
 
 

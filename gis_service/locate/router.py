@@ -89,8 +89,8 @@ BATCH_BODY = {"requestBody": {"required": True, "content": {"application/json": 
 CSV_EXAMPLE = "town,grid2,grid3\nQD,QD-01,QD-01-02\n,,\n"
 ANSWERS: dict[int | str, dict[str, Any]] = {200: {
     "description": "without `fields`: `{\"results\": [...]}`, the full answer per point "
-                   "(`LocateBatchResponse`); with `fields`: `{\"fields\": [...], \"columns\": "
-                   "{...}}`, one array per field (`LocateColumns`), or with `Accept: text/csv` "
+                   "(`LocateBatchResponse`); with `fields`: `{\"town\": [...], ...}`, one array "
+                   "per field in the order asked (`LocateColumns`), or with `Accept: text/csv` "
                    "a header of the fields and a row per point (empty where no area, an "
                    "overlay's codes joined by `;`, `true`/`false`)",
     "content": {"text/csv": {"schema": {"type": "string"}, "example": CSV_EXAMPLE}}}}

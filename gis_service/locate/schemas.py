@@ -9,7 +9,7 @@ from typing import Literal
 import numpy as np
 import orjson
 from numpy.typing import NDArray
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 MAX_POINTS = 1_000_000  # per POST /locate body; the service's setting may allow fewer
 
@@ -74,8 +74,13 @@ class LocateBatchResponse(BaseModel):
     results: list[LocateResult]
 
 
-class LocateColumnValues(BaseModel):
-    """One array per field asked for, each as long as `points` and in their order."""
+class LocateColumns(BaseModel):
+    """The compact answer (`fields=`): one array per field asked for, in the order asked, each
+    as long as `points` and in their order — a code or null (no such area there), a list of
+    codes for `special` and `zones`, a boolean for `in_service_area`."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "town": ["QD", None], "grid2": ["QD-01", None], "grid3": ["QD-01-02", None]}]})
 
     in_service_area: list[bool] | None = None
     county: list[str | None] | None = None
@@ -87,17 +92,6 @@ class LocateColumnValues(BaseModel):
     special: list[list[str]] | None = None
     zones: list[list[str]] | None = None
     worker: list[str | None] | None = None
-
-
-class LocateColumns(BaseModel):
-    """The compact answer (`fields=`): the fields asked for, in the order asked, and one array
-    per field in point order — a code or null (no such area there), a list of codes for
-    `special` and `zones`, a boolean for `in_service_area`."""
-
-    fields: list[FieldName]
-    columns: LocateColumnValues = Field(examples=[{"town": ["QD", None],
-                                                   "grid2": ["QD-01", None],
-                                                   "grid3": ["QD-01-02", None]}])
 
 
 @dataclass(frozen=True)
