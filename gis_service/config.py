@@ -91,6 +91,9 @@ class Settings(BaseSettings):
     assessment_town_share: float = Field(default=0.5, ge=0.5, le=1.0)
     # the largest photo accepted from the field
     photo_max_bytes: int = 8 * 1024 * 1024
+    # a camera's detection folds into the open incident of the same camera and scene when
+    # that incident was last seen at most this many minutes before (incidents/core/detections.py)
+    video_fold_minutes: float = Field(default=30.0, gt=0)
     # boundary plans: the households a level-3 grid should hold ("low,high"), and persons per
     # household when a grid's population must be estimated from its address points
     plan_band_households: str = "300,500"

@@ -1,4 +1,5 @@
-"""Cameras: one row per GB/T 28181 camera code, its parts decoded on import (gbcode.py)."""
+"""Cameras: one row per GB/T 28181 camera code, its parts decoded on import (gbcode.py); and
+the scenes a camera reports, each mapped to a category (scenes.py)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from geoalchemy2 import Geometry
-from sqlalchemy import DateTime, Float, SmallInteger, String, func
+from sqlalchemy import Boolean, DateTime, Float, Integer, SmallInteger, String, func
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -30,5 +31,24 @@ class Camera(Base):
     owner: Mapped[str | None] = mapped_column(String(200))
     attributes: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
     geom: Mapped[Any] = mapped_column(Geometry("POINT", srid=STORAGE_SRID, spatial_index=False))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True),
+                                                 server_default=func.now())
+
+
+class VideoScene(Base):
+    """What a camera reports (an algorithm's scene, or `gb28181:<alarm type>`) as a matter of
+    the responsibility list, and when a detection of it waits for a person: below
+    `min_confidence`, before the stall has stayed `dwell_seconds`, or always
+    (`needs_confirmation`)."""
+
+    __tablename__ = "video_scene"
+
+    scene: Mapped[str] = mapped_column(String(64), primary_key=True)
+    category_code: Mapped[str] = mapped_column(String(64))
+    min_confidence: Mapped[float] = mapped_column(Float)
+    dwell_seconds: Mapped[int] = mapped_column(Integer)
+    needs_confirmation: Mapped[bool] = mapped_column(Boolean)
+    attributes: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+    updated_by: Mapped[str | None] = mapped_column(String(100))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True),
                                                  server_default=func.now())

@@ -378,6 +378,10 @@ def _refusal(body: HistoryRow, crs: str | None) -> str | None:
     """Why a schema-valid row still cannot be imported, or None."""
     if not body.external_id:
         return "external_id is required: without it a re-run would store the row again"
+    if body.camera_code is not None:
+        return ("a camera's event (camera_code, scene) is taken by POST /api/v1/incidents, "
+                "where its repeats fold into one incident; a history row gives its category "
+                "and location instead")
     if crs is None:
         assert body.location is not None
         return str(crs_module.UnknownCRSError(body.location.crs))

@@ -21,7 +21,7 @@ from gis_service.errors import (
 )
 from gis_service.etag import parse_etag
 from gis_service.incidents import queries
-from gis_service.incidents.core.assigning import assign, hand_back
+from gis_service.incidents.core.assigning import assign, hand_back, route_by_book
 from gis_service.incidents.core.case import state_of
 from gis_service.incidents.core.deadlines import whistle_respond_by
 from gis_service.incidents.core.escalation import MAX_LEVEL, hand_up_with_deadline
@@ -116,6 +116,21 @@ def _dispatch(session: Session, snapshot: Snapshot, incident: Incident,
         raise InvalidInputError("类别不在责任清单中：请指定处置人（`to`，类型:编号）")
     assign(incident, assignment, rule, now)
     return {"auto": not body.to, **assignment.why}
+
+
+def _confirm(session: Session, snapshot: Snapshot, incident: Incident,
+             body: ActionRequest, now: datetime) -> dict[str, Any]:
+    """A person confirms a camera's detection: routed as a new report is, from now."""
+    if incident.lon is None or incident.lat is None:
+        raise InvalidInputError("事件尚未定位：请先重新定位")
+    located = snapshot.where(incident.lon, incident.lat)
+    if not located.in_service_area:
+        raise InvalidInputError("该位置不在本系统辖区内：请先重新定位")
+    why = route_by_book(routing_book(snapshot, session), incident, located, now)
+    if why is None:
+        raise InvalidInputError(f"类别 {incident.category_code!r} 在此处没有责任规则：请先设定"
+                                "类别")
+    return why
 
 
 def _named_handler(book: RoutingBook, incident: Incident, to: str) -> Assignment:
@@ -237,6 +252,6 @@ EFFECTS = {
     "register": _nothing, "reject": _nothing, "dispatch": _dispatch, "accept": _nothing,
     "return": _return, "start": _nothing, "resolve": _nothing, "verify": _nothing,
     "reopen": _reopen, "close": _close, "escalate": _escalate, "whistle": _whistle,
-    "evaluate": _evaluate, "categorize": _categorize, "place": _place,
+    "evaluate": _evaluate, "categorize": _categorize, "place": _place, "confirm": _confirm,
 }
 NEEDS_PRINCIPAL = {"merge": _merge}

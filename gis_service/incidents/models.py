@@ -47,6 +47,12 @@ class Incident(Base):
     parent_ticket_id: Mapped[str | None] = mapped_column(String(120))
     contact: Mapped[dict[str, Any] | None] = mapped_column(JSONB)  # the reporter's (contact.py)
     camera_code: Mapped[str | None] = mapped_column(String(20))  # a camera's report: which camera
+    # a camera's incident (null for every other): the scene it saw, the surest detection's
+    # confidence, how many detections folded into it (the first included), the newest one's time
+    scene: Mapped[str | None] = mapped_column(String(64))
+    confidence: Mapped[float | None] = mapped_column(Float)
+    detections: Mapped[int | None] = mapped_column(Integer)
+    last_seen_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     resolution: Mapped[str | None] = mapped_column(String(20))
     satisfaction: Mapped[int | None] = mapped_column(SmallInteger)
     candidates: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONB)
@@ -98,3 +104,14 @@ class IncidentLink(Base):
     other_id: Mapped[int] = mapped_column(ForeignKey("incident.id"), primary_key=True)
     kind: Mapped[str] = mapped_column(String(20), primary_key=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class VideoDetection(Base):
+    """A camera detection that folded into an incident, by the external id it was sent with:
+    the same detection sent again is answered with its incident and not counted twice."""
+
+    __tablename__ = "video_detection"
+
+    external_id: Mapped[str] = mapped_column(String(120), primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incident.id"))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

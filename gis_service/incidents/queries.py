@@ -42,7 +42,7 @@ IN_HAND = ("dispatched", "accepted", "in_progress")
 # center account without a scope), see incidents/scope.assigned_to
 QUEUES: dict[str, dict[str, Any]] = {
     "needs_location": {"status": "needs_location"},
-    "awaiting": {"status": "reported,registered"},
+    "awaiting": {"status": "reported,registered,needs_confirmation"},
     "center": {"status": ",".join(IN_HAND), "mine": True},
     "escalated": {"escalated": True, "mine": True},
     "returned": {"status": "returned", "mine": True},

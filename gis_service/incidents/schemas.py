@@ -18,7 +18,7 @@ Source = Literal["hotline_12345", "mayor_mailbox", "grid_patrol", "enforcement_p
                  "county_ticket", "open311", "walk_in"]
 Action = Literal["register", "reject", "dispatch", "accept", "return", "start", "resolve",
                  "verify", "reopen", "close", "escalate", "whistle", "evaluate", "merge",
-                 "categorize", "place"]
+                 "categorize", "place", "confirm"]
 assert set(Action.__args__) == set(ACTIONS)  # type: ignore[attr-defined]
 
 
@@ -89,6 +89,30 @@ class IncidentCreate(BaseModel):
     county_due_at: datetime | None = Field(default=None,
                                            description="county tickets: the county's deadline")
     contact: Contact | None = Field(default=None, description="the reporter's name and phone")
+    camera_code: str | None = Field(
+        default=None, pattern=r"^[0-9]{20}$",
+        description="a camera's event (source `video`): the camera's GB/T 28181 code; placed "
+                    "at `location` when given, else at the camera")
+    scene: str | None = Field(
+        default=None, min_length=1, max_length=64,
+        description="a camera's event: the algorithm's scene (店外经营, 占道经营 …) or a GB/T "
+                    "28181 video alarm type as gb28181:<1-12>; its row in the video scenes "
+                    "gives the category")
+    confidence: float | None = Field(
+        default=None, ge=0, le=1,
+        description="a camera's event: how sure the algorithm is (none: 1, as an alarm)")
+
+    @model_validator(mode="after")
+    def _camera_event(self) -> IncidentCreate:
+        if self.camera_code is None:
+            if self.scene is not None or self.confidence is not None:
+                raise ValueError("scene and confidence come with camera_code")
+            return self
+        if self.source != "video":
+            raise ValueError("camera_code comes with source video")
+        if self.scene is None:
+            raise ValueError("a camera's event names its scene (or gb28181:<alarm type>)")
+        return self
 
 
 class Assignee(BaseModel):
@@ -130,6 +154,15 @@ class IncidentRead(BaseModel):
     resolution: str | None
     satisfaction: int | None
     candidates: list[dict[str, object]] | None
+    camera_code: str | None = Field(default=None, description="the camera it came from")
+    scene: str | None = Field(default=None, description="what the camera saw")
+    confidence: float | None = Field(default=None,
+                                     description="the surest of its detections' confidence")
+    detections: int | None = Field(
+        default=None, description="a camera's incident: how many detections folded into it, "
+                                  "the first included")
+    last_seen_at: datetime | None = Field(default=None,
+                                          description="a camera's incident: its newest detection")
     version: int
     reported_at: datetime
     created_at: datetime

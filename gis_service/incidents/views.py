@@ -41,6 +41,9 @@ def to_read(incident: Incident, yellow_share: float, names: RoutingBook | None =
         parent_ticket_id=incident.parent_ticket_id,
         contact=incident.contact if contact else masked(incident.contact),
         resolution=incident.resolution, satisfaction=incident.satisfaction,
-        candidates=incident.candidates, version=incident.version,
+        candidates=incident.candidates, camera_code=incident.camera_code,
+        scene=incident.scene, confidence=incident.confidence,
+        detections=incident.detections, last_seen_at=incident.last_seen_at,
+        version=incident.version,
         reported_at=incident.reported_at, created_at=incident.created_at,
         updated_at=incident.updated_at)

@@ -25,7 +25,8 @@
     reopen: "重新派遣", close: "结案", escalate: "上报升级", whistle: "吹哨",
     evaluate: "评价", merge: "合并", link: "关联", needs_location: "待定位",
     regrid: "网格调整", attach_photo: "上传照片", categorize: "设定类别", place: "重新定位",
-    confirm: "确认", assign: "指派", note: "备注", mirror: "镇街办理进展"
+    confirm: "确认", assign: "指派", note: "备注", mirror: "镇街办理进展",
+    needs_confirmation: "待确认", detect: "再次检测到"
   };
 
   var assigneeTypes = {grid_worker: "网格员", squad: "执法中队", department: "职能部门",
@@ -75,7 +76,13 @@
     "county command center": "县指挥中心",
     "not re-routed: outside the town": "未改派：不在本镇",
     "not re-routed: category without a routing rule": "未改派：此类别无派遣规则",
-    "the new grid has the same handler": "新网格处置人不变"
+    "the new grid has the same handler": "新网格处置人不变",
+    // a camera's detection waiting for a person, and confirmed by a later one
+    // (gis_service/incidents/core/detections.py)
+    "the scene needs a person's confirmation": "此场景须人工确认",
+    "below the scene's confidence": "置信度低于场景要求",
+    "before the dwell time": "未达停留时长",
+    "seen again, sure enough and long enough": "再次检测到且已达停留时长，自动确认"
   };
 
   function named(table, code, none) {

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from gis_service.incidents.core import deadlines
 from gis_service.incidents.core.case import Case, EventRow, Placeable, next_event, state_of
@@ -48,9 +49,23 @@ def route_new(book: RoutingBook, case: Case, located: Located | None, now: datet
         reason = "no coordinates" if located is None else "outside the service area"
         return [next_event(case, actor="system", action="needs_location", at=now,
                            before=before, detail={"reason": reason})]
+    why = route_by_book(book, case, located, now, county_due, router)
+    if why is None:
+        return []  # unknown category: waits in `reported` for a dispatcher to register
+    return [next_event(case, actor="system", action="dispatch", at=now, before=before,
+                       detail=why)]
+
+
+def route_by_book(book: RoutingBook, case: Case, located: Located, now: datetime,
+                  county_due: datetime | None = None,
+                  router: Router | None = None) -> dict[str, Any] | None:
+    """Dispatch a case lying in a town to the handler the book names there for its category,
+    with the rule's deadlines as the zone rules adjust them; why (for the history), or None
+    when no duty row holds for its category there (the case is left as it was). A new
+    report's routing and a confirmed camera detection's both come here."""
     rule = book.rule(case.category_code, located.town)
     if rule is None:
-        return []  # unknown category: waits in `reported` for a dispatcher to register
+        return None
     assignment = router(rule, located) if router else book.handler(located, rule)
     adjustment = book.adjustment(case, located)
     assign(case, assignment, rule, now, county_due, adjustment)
@@ -58,8 +73,7 @@ def route_new(book: RoutingBook, case: Case, located: Located | None, now: datet
     why = {"auto": True, **assignment.why}
     if adjustment.rules:
         why["zone_rules"] = list(adjustment.rules)
-    return [next_event(case, actor="system", action="dispatch", at=now, before=before,
-                       detail=why)]
+    return why
 
 
 def hand_back(case: Placeable, county_center: str | None) -> dict[str, str | None]:

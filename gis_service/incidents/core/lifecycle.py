@@ -8,11 +8,12 @@ from dataclasses import dataclass
 
 from gis_service.auth.permissions import CENTER, HANDLERS
 
-OPEN_STATES = frozenset({"reported", "needs_location", "registered", "dispatched", "accepted",
-                         "in_progress", "returned", "resolved", "verified"})
+# `needs_confirmation`: a camera's detection waiting for a person (incidents/core/detections.py)
+OPEN_STATES = frozenset({"reported", "needs_location", "needs_confirmation", "registered",
+                         "dispatched", "accepted", "in_progress", "returned", "resolved",
+                         "verified"})
 ALL_STATES = OPEN_STATES | {"closed", "rejected"}
 RESOLUTIONS = ("service", "management", "enforcement")  # the 721 ratio
-
 
 
 @dataclass(frozen=True)
@@ -27,8 +28,10 @@ class Transition:
 
 TRANSITIONS: dict[str, Transition] = {
     "register": Transition(frozenset({"reported"}), "registered", CENTER),
-    "reject": Transition(frozenset({"reported", "needs_location", "registered", "returned"}),
-                         "rejected", CENTER),
+    "reject": Transition(frozenset({"reported", "needs_location", "needs_confirmation",
+                                    "registered", "returned"}), "rejected", CENTER),
+    # a person confirms a camera's detection: it is routed as a new report is
+    "confirm": Transition(frozenset({"needs_confirmation"}), "dispatched", CENTER),
     # from a handler's hands too: the center re-assigns (改派), the county sends a ticket down
     "dispatch": Transition(frozenset({"registered", "returned", "needs_location", "dispatched",
                                       "accepted", "in_progress"}), "dispatched", CENTER),
@@ -65,6 +68,7 @@ ACTION_NAMES = {
     "return": "退回", "start": "开始处置", "resolve": "办结", "verify": "核查通过",
     "reopen": "重新派遣", "close": "结案", "escalate": "上报升级", "whistle": "吹哨",
     "evaluate": "评价", "merge": "合并", "categorize": "设定类别", "place": "重新定位",
+    "confirm": "确认",
 }
 
 # Handlers act only on what is assigned to them, but for the whistle: the grid calls the

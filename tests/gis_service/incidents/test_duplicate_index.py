@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session
 from gis_service.incidents import store
 from gis_service.incidents.core.lifecycle import OPEN_STATES
 
-MIGRATION = Path(__file__).resolve().parents[3] / "alembic/versions/0014_open_duplicate_index.py"
+# the newest migration that wrote the open states into the partial indexes (0014 first)
+MIGRATION = Path(__file__).resolve().parents[3] / "alembic/versions/0026_camera_events.py"
 
 
 def _states(sql: str) -> set[str]:
@@ -24,7 +25,7 @@ def _states(sql: str) -> set[str]:
 
 
 def test_the_index_and_the_search_name_the_open_states(db_session: Session) -> None:
-    spec = importlib.util.spec_from_file_location("migration_0014", MIGRATION)
+    spec = importlib.util.spec_from_file_location("migration_0026", MIGRATION)
     assert spec is not None and spec.loader is not None
     migration = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(migration)
