@@ -1,4 +1,5 @@
-"""Camera queries: the cameras (of one town, by its boundary now), and one by its code."""
+"""Camera queries: the cameras (of one town, by its boundary now), one by its code, and the
+places of several (the intake's camera events)."""
 
 from __future__ import annotations
 
@@ -30,3 +31,9 @@ def select_camera(code: str) -> Select[Camera, str, Any, Any]:
     """(camera, GeoJSON geometry, lon, lat) of one code."""
     return select(Camera, geometry_json(Camera.geom), gfn.ST_X(Camera.geom),
                   gfn.ST_Y(Camera.geom)).where(Camera.code == code)
+
+
+def select_places(codes: list[str]) -> Select[str, str, float, float, float | None]:
+    """(code, name, lon, lat, direction) of the cameras of these codes."""
+    return select(Camera.code, Camera.name, gfn.ST_X(Camera.geom), gfn.ST_Y(Camera.geom),
+                  Camera.direction).where(Camera.code.in_(codes))

@@ -68,8 +68,13 @@ def camera_card(session: Session, *, principal: Principal, code: str, now: datet
 
 def find_camera(session: Session, code: str) -> CameraPlace | None:
     """The camera of that code and its position (storage lon/lat), or None."""
-    row = session.execute(queries.select_camera(code)).first()
-    if row is None:
-        return None
-    camera, _, lon, lat = row
-    return CameraPlace(camera.code, camera.name, float(lon), float(lat), camera.direction)
+    return find_cameras(session, {code}).get(code)
+
+
+def find_cameras(session: Session, codes: set[str]) -> dict[str, CameraPlace]:
+    """The cameras of these codes that exist, by code (one query for a batch of events)."""
+    if not codes:
+        return {}
+    rows = session.execute(queries.select_places(sorted(codes)))
+    return {code: CameraPlace(code, name, float(lon), float(lat), direction)
+            for code, name, lon, lat, direction in rows}

@@ -22,6 +22,7 @@ from gis_service.imports.places import (
 from gis_service.imports.readers import UnreadableInputError
 from gis_service.imports.report import ImportReport
 from gis_service.imports.responsibilities import import_responsibilities, import_zone_rules
+from gis_service.imports.video_scenes import import_video_scenes
 from grid_layers.repair import DEFAULT_TOLERANCE_M, MAX_TOLERANCE_M
 
 Importer = Callable[..., ImportReport]
@@ -40,6 +41,7 @@ IMPORTERS: dict[str, Importer] = {
     "addresses": import_addresses,
     "responsibilities": import_responsibilities,
     "zone_rules": import_zone_rules,
+    "video_scenes": import_video_scenes,
     "incidents": import_incidents,
 }
 

@@ -16,12 +16,14 @@ from gis_service.errors import ConflictError, DomainError, InvalidInputError, No
 from gis_service.events import outbox
 from gis_service.geocode.area import DEFAULT_AREA_NAMES, area_names, service_area
 from gis_service.geocode.placing import ask, placing
-from gis_service.incidents import idempotency, queries, store
+from gis_service.incidents import idempotency, queries, store, video
 from gis_service.incidents.core import deadlines
 from gis_service.incidents.core.assigning import route_new
-from gis_service.incidents.core.case import EventRow, State, next_event
+from gis_service.incidents.core.case import EventRow, State, next_event, state_of
+from gis_service.incidents.core.detections import confirmed_by_detection, first_routing
 from gis_service.incidents.core.lifecycle import OPEN_STATES
 from gis_service.incidents.core.placing import place
+from gis_service.incidents.core.routing import RoutingBook
 from gis_service.incidents.ids import IdBlocks
 from gis_service.incidents.models import Incident, IncidentEvent, IncidentLink
 from gis_service.incidents.routing_book import Snapshot, routing_book
@@ -31,6 +33,8 @@ from gis_service.locate.located import Located
 from gis_service.timeutil import aware
 from grid_layers import crs as crs_module
 from grid_layers.crs import sphere_distance_m
+
+FOLD_MINUTES: float = Settings.model_fields["video_fold_minutes"].default
 
 
 @dataclass(frozen=True)
@@ -44,13 +48,15 @@ class IntakePolicy:
     ids: IdBlocks | None = None  # ids reserved ahead; None = one sequence call per report
     # the province, city, county… above the towns (an address naming others is not placed)
     geocode_area_names: tuple[str, ...] = area_names(DEFAULT_AREA_NAMES)
+    # a camera's detection folds into its pair's open incident last seen this recently
+    video_fold_minutes: float = FOLD_MINUTES
 
 
 def intake_policy(settings: Settings, ids: IdBlocks | None) -> IntakePolicy:
-    """What the settings say about duplicates and placing addresses."""
+    """What the settings say about duplicates, placing addresses and folding detections."""
     return IntakePolicy(settings.duplicate_radius_m, settings.duplicate_window_hours,
                         settings.geocode_min_confidence, ids,
-                        area_names(settings.service_area_names))
+                        area_names(settings.service_area_names), settings.video_fold_minutes)
 
 
 @dataclass(frozen=True)
@@ -66,8 +72,14 @@ def record(session: Session, incident: Incident, *, actor: str, action: str, at:
     """Append one history row to a stored incident, and the events it makes to the outbox."""
     row = next_event(incident, actor=actor, action=action, at=at, before=before, note=note,
                      detail=detail)
-    session.add(IncidentEvent(**row))
-    outbox.publish_incident_changes(session, [(incident, row)], at)
+    add_rows(session, [(incident, row)], at)
+
+
+def add_rows(session: Session, rows: list[tuple[Incident, EventRow]], at: datetime) -> None:
+    """Append history rows already made (each chained by `next_event`) to stored incidents,
+    and the events they make to the outbox."""
+    session.add_all([IncidentEvent(**row) for _, row in rows])
+    outbox.publish_incident_changes(session, rows, at)
 
 
 def locate(snapshot: Snapshot, location: Location) -> tuple[float, float, Located]:
@@ -132,9 +144,13 @@ def intake_many(session: Session, snapshot: Snapshot, reports: Sequence[Report],
     possible duplicates of all of them are found in one query (and among themselves), and
     all are written in one statement (incidents, history, links; `store.py`) with ids
     reserved in blocks; a repeat of an earlier report is found by the unique
-    (source, external_id)."""
+    (source, external_id). A camera's event that repeats an open incident of the same camera
+    and scene folds into it instead (`video.py`): answered with that incident, not created."""
+    window = timedelta(minutes=policy.video_fold_minutes if policy else FOLD_MINUTES)
+    cameras = video.CameraEvents.read(session, reports, window)
     outcomes: list[IntakeResult | DomainError | None] = [None] * len(reports)
-    taken: list[tuple[int, Report, Incident, Located | None, dict[str, Any]]] = []
+    taken: list[_Taken] = []
+    folds: list[_Fold] = []
     repeats: list[tuple[int, Report]] = []  # a (source, external_id) sent twice in the batch
     keys: set[tuple[str, str]] = set()
     for index, report in enumerate(reports):
@@ -142,22 +158,99 @@ def intake_many(session: Session, snapshot: Snapshot, reports: Sequence[Report],
         if report.body.external_id and key in keys:
             repeats.append((index, report))
             continue
+        detection = cameras.found.get(index)
+        if isinstance(detection, DomainError):
+            outcomes[index] = detection
+            continue
+        if detection is not None:
+            if index in cameras.earlier:  # this detection was taken before
+                outcomes[index] = IntakeResult(session.get_one(Incident, cameras.earlier[index]),
+                                               False)
+                continue
+            keys.add(key)
+            into = cameras.folds_into(index)
+            if into is not None:
+                folds.append(_Fold(index, report, into[0], detection, into[1]))
+                continue
         try:
-            incident, located, detail = _placed(session, snapshot, report, policy)
+            incident, located, detail = _placed(session, snapshot, report, policy, detection)
         except DomainError as exc:
             outcomes[index] = exc
             continue
         keys.add(key)
         incident.id = _next_id(session, policy)
-        taken.append((index, report, incident, located, detail))
-    if not taken:  # nothing to write (no report is a repeat of one not taken)
+        if detection is not None:
+            cameras.opened(index, incident)
+        taken.append(_Taken(index, report, incident, located, detail, detection))
+    if not taken and not folds:  # nothing to write (no report is a repeat of one not taken)
         return [outcome for outcome in outcomes if outcome is not None]
-    near = _stored_duplicates(session, [incident for _, _, incident, _, _ in taken], policy)
     book = routing_book(snapshot, session)
+    events: list[EventRow] = []
+    done: list[Incident] = []
+    links: list[tuple[int, int, bool]] = []
+    if taken:
+        events, links = _routed(session, book, taken, policy)
+        done = [t.incident for t in taken]
+    fresh = {incident.id for incident in done}
+    later = _folded(session, snapshot, book, folds, fresh, events)
+    written = store.store_many(session, done, events, links) if done else set()
+    at = max(r.now for r in reports)
+    outbox.publish_created(session, [i for i in done if i.id in written],
+                           {e["incident_id"]: e for e in events if e["action"] == "report"},
+                           at, book)
+    outbox.publish_incident_changes(
+        session, [(incident, row) for incident, row in later if incident.id in written], at,
+        book)
+    video.keep_folded(session, [
+        (f.report.body.external_id, f.into.id, f.report.now) for f in folds
+        if f.report.body.external_id and (f.into.id in written or f.into.id not in fresh)])
+    for t in taken:
+        if t.incident.id in written:
+            outcomes[t.index] = IntakeResult(t.incident, True)
+        else:
+            repeats.append((t.index, t.report))
+    for fold in folds:
+        outcomes[fold.index] = IntakeResult(fold.into, False)
+    for index, report in repeats:
+        existing = _earlier(session, report)
+        assert existing is not None
+        outcomes[index] = IntakeResult(existing, False)
+    return [outcome for outcome in outcomes if outcome is not None]
+
+
+@dataclass(frozen=True)
+class _Taken:
+    """A report that makes a new incident: where it fell, its report row's detail so far,
+    and, for a camera's event, the detection."""
+
+    index: int
+    report: Report
+    incident: Incident
+    located: Located | None
+    detail: dict[str, Any]
+    detection: video.Detection | None
+
+
+@dataclass(frozen=True)
+class _Fold:
+    """A camera's event that folds into an open incident (stored, or new in this batch)."""
+
+    index: int
+    report: Report
+    into: Incident
+    detection: video.Detection
+    detail: dict[str, object]
+
+
+def _routed(session: Session, book: RoutingBook, taken: list[_Taken],
+            policy: IntakePolicy | None) -> tuple[list[EventRow], list[tuple[int, int, bool]]]:
+    """The new incidents' possible duplicates, history (report, routing) and first routing."""
+    near = _stored_duplicates(session, [t.incident for t in taken], policy)
     events: list[EventRow] = []
     links: list[tuple[int, int, bool]] = []
     done: list[Incident] = []
-    for (_, report, incident, located, detail), stored in zip(taken, near, strict=True):
+    for t, stored in zip(taken, near, strict=True):
+        incident, report, detail = t.incident, t.report, t.detail
         fresh = _fresh_duplicates(session, incident, done, policy)
         duplicates = sorted(stored + fresh)[:10]
         if duplicates:
@@ -165,30 +258,59 @@ def intake_many(session: Session, snapshot: Snapshot, reports: Sequence[Report],
             links += [(incident.id, other, other in fresh) for other in duplicates]
         events.append(next_event(incident, actor=report.actor, action="report",
                                  at=report.now, before={}, detail=detail))
-        events += route_new(book, incident, located, report.now,
-                            aware(report.body.county_due_at))
-        done.append(incident)
-    written = store.store_many(session, done, events, links)
-    outbox.publish_created(session, [i for i in done if i.id in written],
-                           {e["incident_id"]: e for e in events if e["action"] == "report"},
-                           max(r.now for r in reports), book)
-    for index, report, incident, _, _ in taken:
-        if incident.id in written:
-            outcomes[index] = IntakeResult(incident, True)
+        if t.detection is None:
+            events += route_new(book, incident, t.located, report.now,
+                                aware(report.body.county_due_at))
         else:
-            repeats.append((index, report))
-    for index, report in repeats:
-        existing = queries.by_source(session, report.body.source, report.body.external_id or "")
-        assert existing is not None
-        outcomes[index] = IntakeResult(existing, False)
-    return [outcome for outcome in outcomes if outcome is not None]
+            events += first_routing(book, incident, t.located, report.now, t.detection.scene,
+                                    t.detection.confidence)
+        done.append(incident)
+    return events, links
+
+
+def _folded(session: Session, snapshot: Snapshot, book: RoutingBook, folds: list[_Fold],
+            fresh: set[int], events: list[EventRow]) -> list[tuple[Incident, EventRow]]:
+    """One history row per fold (and the service's own `confirm` when a fold confirms a
+    waiting incident), in arrival order. A stored incident's rows are added at once with
+    their events; a new incident's go to `events`, written with it, and are returned for
+    their events once it is stored."""
+    later: list[tuple[Incident, EventRow]] = []
+    for fold in folds:
+        into, report, detection = fold.into, fold.report, fold.detection
+        rows = [next_event(into, actor=report.actor, action="detect", at=report.now,
+                           before=state_of(into),
+                           detail={**fold.detail, "external_id": report.body.external_id})]
+        if into.status == "needs_confirmation" and into.lon is not None and into.lat is not None:
+            confirmed = confirmed_by_detection(
+                book, into, snapshot.where(into.lon, into.lat), report.now, detection.scene,
+                detection.confidence, detection.seen_at)
+            rows += [confirmed] if confirmed is not None else []
+        into.updated_at = max(into.updated_at, report.now)
+        if into.id in fresh:
+            events += rows
+            later += [(into, row) for row in rows]
+        else:
+            add_rows(session, [(into, row) for row in rows], report.now)
+    return later
+
+
+def _earlier(session: Session, report: Report) -> Incident | None:
+    """The incident an earlier report of the same source and external id made or, for a
+    camera's folded detection, counted into."""
+    external_id = report.body.external_id or ""
+    existing = queries.by_source(session, report.body.source, external_id)
+    if existing is None and report.body.camera_code is not None:
+        folded = video.folded_into(session, external_id)
+        existing = session.get(Incident, folded) if folded is not None else None
+    return existing
 
 
 def _placed(session: Session, snapshot: Snapshot, report: Report,
-            policy: IntakePolicy | None
+            policy: IntakePolicy | None, detection: video.Detection | None = None
             ) -> tuple[Incident, Located | None, dict[str, Any]]:
-    """A new incident for the report, placed by its location or address; where it fell, and
-    the report row's detail so far."""
+    """A new incident for the report, placed by its location or address (a camera's event:
+    by its location, else at the camera); where it fell, and the report row's detail so
+    far."""
     body, now = report.body, report.now
     incident = Incident(
         source=body.source, external_id=body.external_id, category_code=body.category,
@@ -202,15 +324,34 @@ def _placed(session: Session, snapshot: Snapshot, report: Report,
         lon=None, lat=None, geom=None, town_code=None, grid2_code=None, grid3_code=None,
         district_code=None, assignee_type=None, assignee_code=None, respond_due_at=None,
         overdue_since=None,
-        resolution=None, satisfaction=None, candidates=None)
+        resolution=None, satisfaction=None, candidates=None, camera_code=None, scene=None,
+        confidence=None, detections=None, last_seen_at=None)
     located = None
     detail: dict[str, Any] = {"channel": body.source, "parent_ticket_id": body.parent_ticket_id}
+    if detection is not None:
+        _from_camera(incident, detection)
+        detail.update(detection.report_detail(body.location is None))
+        if body.location is None:
+            camera = detection.camera
+            located = snapshot.where(camera.lon, camera.lat)
+            place(incident, camera.lon, camera.lat, located)
+            return incident, located, detail
     if body.location is not None:
         lon, lat, located = locate(snapshot, body.location)
         place(incident, lon, lat, located)
     elif body.address and policy is not None:
         located, detail["geocode"] = _geocode(session, snapshot, incident, body.address, policy)
     return incident, located, detail
+
+
+def _from_camera(incident: Incident, detection: video.Detection) -> None:
+    """A camera's incident: its scene's category, the camera, first seen when detected."""
+    incident.category_code = detection.scene.category
+    incident.camera_code, incident.scene = detection.camera.code, detection.scene.scene
+    incident.confidence, incident.detections = detection.confidence, 1
+    incident.reported_at = incident.last_seen_at = detection.seen_at
+    if not incident.description:
+        incident.description = detection.description()
 
 
 def _next_id(session: Session, policy: IntakePolicy | None) -> int:

@@ -63,6 +63,10 @@ PUBLIC_ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/worker.webmanifest"): "open: the phone page's web app manifest",
     ("GET", "/api/v1/grids"): "reference layer: the town's boundaries, same for all",
     ("GET", "/api/v1/cameras"): "reference layer: the cameras, same for all (`town=` narrows)",
+    ("GET", "/api/v1/video-scenes"): "reference data: scene → category, same for all",
+    ("PUT", "/api/v1/video-scenes/{scene}"): "reference data, county-wide: the command center "
+                                             "changes a row, every other role 403 "
+                                             "(test_video_scenes)",
     ("GET", "/api/v1/districts"): "reference layer, same for all",
     ("GET", "/api/v1/zones"): "reference layer, same for all",
     ("GET", "/api/v1/projects"): "reference layer, same for all",

@@ -33,3 +33,29 @@ def cameras(db_session: Session, town: dict[str, Path], tmp_path: Path) -> Path:
     assert report.accepted, report.lines()
     db_session.commit()
     return path
+
+
+SCENE_HEADER = ["scene", "category_code", "min_confidence", "dwell_seconds",
+                "needs_confirmation"]
+# garbage seen by an algorithm (routed at once when sure enough), a stall that must stay three
+# minutes, and a GB/T 28181 intrusion alarm a person must always confirm
+SCENES = [
+    ["暴露垃圾", "GARBAGE", "0.5", "0", "no"],
+    ["店外经营", "BUILDING", "0.6", "180", "no"],
+    ["gb28181:6", "FLOOD", "0", "0", "yes"],
+]
+
+
+def write_scenes(folder: Path, rows: list[list[str]], name: str = "scenes.csv") -> Path:
+    """A video scenes CSV with the contract's columns."""
+    return write_csv(folder / name, SCENE_HEADER, rows)
+
+
+@pytest.fixture()
+def scenes(db_session: Session, cameras: Path, tmp_path: Path) -> Path:
+    """The test town's cameras and video scenes imported."""
+    path = write_scenes(tmp_path, SCENES)
+    report = run_import(db_session, "video_scenes", path)
+    assert report.accepted, report.lines()
+    db_session.commit()
+    return path
