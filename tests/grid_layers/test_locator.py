@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from shapely.geometry import MultiPolygon, Point, Polygon, box
 from shapely.geometry.base import BaseGeometry
 
-from grid_layers.locator import OverlayLayer, PartitionLayer, grid_shape
+from grid_layers.locator import OverlayLayer, PartitionLayer, _twins, grid_shape
 
 PROPERTY = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -72,10 +72,13 @@ def check_layers(
 
 
 def grid_line_points(layer: PartitionLayer, rng: np.random.Generator, n: int) -> np.ndarray:
-    """Points on, and one ulp either side of, the layer's own cell lines (where floor() rounds)."""
-    xs, ys = layer._xs, layer._ys  # white box: the fine grid the cells are cut on
-    gx = rng.choice(xs, n)
-    gy = rng.choice(ys, n)
+    """Points on, and one ulp either side of, the layer's own cell lines (where floor() rounds)
+    and cell centres (the points its answers are derived from), at every level."""
+    nx, ny = layer.shape  # white box: the grids the cells are cut on
+    k = rng.integers(0, layer.depth + 1, (2, n))
+    at = rng.choice([0.0, 0.5], (2, n))  # a cell line or a centre line
+    gx = layer._gx0 + (rng.integers(0, nx << k[0]) + at[0]) * layer._cw[k[0]]
+    gy = layer._gy0 + (rng.integers(0, ny << k[1]) + at[1]) * layer._ch[k[1]]
     gx = np.where(rng.random(n) < 0.5, gx, np.nextafter(gx, rng.choice([-np.inf, np.inf], n)))
     gy = np.where(rng.random(n) < 0.5, gy, np.nextafter(gy, rng.choice([-np.inf, np.inf], n)))
     return np.c_[gx, gy]
@@ -152,9 +155,52 @@ def test_multipolygon_and_nan_and_shapes() -> None:
     assert layer.locate([0.5, 1.5, 2.5, math.nan], [0.5, 0.5, 0.5, 0.5]).tolist() == [0, -1, 0, -1]
     assert layer.locate_point(math.nan, 0.5) is None
     assert layer.locate_point(math.inf, 0.5) is None
+    far = [math.inf, -math.inf, 1e300, -1e300, 1e12, 0.5]  # cast to garbage, clipped to the rim
+    assert layer.locate(far, [0.5, 0.5, 0.5, 0.5, 0.5, -1e300]).tolist() == [-1] * 6
+    assert [layer.locate_point(a, 0.5) for a in far[:5]] == [None] * 5
     assert layer.locate(np.zeros(0), np.zeros(0)).shape == (0,)
     with pytest.raises(ValueError, match="values"):
         layer.locate([1.0, 2.0], [1.0])
+
+
+def test_shared_edges_are_kept_once_and_repeated_vertices_ignored() -> None:
+    left = Polygon([(0, 0), (1, 0), (1, 0), (1, 1), (0, 1)])  # (1, 0) twice
+    right = box(1, 0, 2, 1)
+    # white box: of the two copies of the edge (1, 0)-(1, 1), one is kept, bounding both
+    xy = shapely.get_coordinates([left, right])
+    first = np.array([0, 2, 3, 4, 6, 7, 8, 9])  # every edge but the repeated vertex's
+    keep, other = _twins(xy, first, np.array([0] * 6 + [1] * 5, np.int32))
+    assert keep.tolist() == [True] * 6 + [False, True]
+    assert other.tolist() == [-1, 1] + [-1] * 6
+    layer = PartitionLayer(["L", "R"], [left, right])
+    x = np.array([0.5, 1.0, 1.0, 1.0, 1.5, 1.0 + 1e-12, 1.0 - 1e-12, 2.0, 2.0 + 1e-12])
+    y = np.array([0.5, 0.0, 0.5, 1.0, 0.5, 0.5, 0.5, 0.5, 0.5])
+    want = ["L", "L", "L", "L", "R", "R", "L", "R", None]
+    assert [layer.codes[i] if i >= 0 else None for i in layer.locate(x, y)] == want
+    assert [layer.locate_point(a, b) for a, b in zip(x, y, strict=True)] == want
+    over = OverlayLayer(["L", "R"], [left, box(1, 0, 2, 1)])
+    assert over.locate_point(1.0, 0.5) == ["L", "R"]
+    assert over.locate_point(1.0 + 1e-12, 0.5) == ["R"]
+
+
+def test_centres_on_an_edge_are_answered_by_geos() -> None:
+    """A shared edge through a row of cell centres: those cells' reference points cannot be
+    decided by orientation tests, so their points are answered by GEOS, exactly."""
+
+    def halves(cut: float) -> list[BaseGeometry]:
+        return [box(120.0, 30.0, cut, 30.5), box(cut, 30.0, 121.0, 30.5)]
+
+    first = PartitionLayer(["A", "B"], halves(120.37))
+    k = round((120.37 - first._gx0) / first._cw[0] - 0.5)
+    cut = float(first._gx0 + (k + 0.5) * first._cw[0])  # the centre line of a column of cells
+    layer = PartitionLayer(["A", "B"], halves(cut))
+    assert layer.shape == first.shape and layer._gx0 == first._gx0  # the same grid
+    assert layer._geos.any()
+    rng = np.random.default_rng(1)
+    y = rng.uniform(30.0, 30.5, 4000)
+    x = np.r_[np.full(1000, cut), np.nextafter(np.full(1000, cut), -np.inf),
+              np.nextafter(np.full(1000, cut), np.inf), rng.uniform(120.0, 121.0, 1000)]
+    check_layers(["A", "B"], halves(cut), x, y)
 
 
 def test_empty_layers_answer_nothing() -> None:
