@@ -198,8 +198,12 @@ def test_centres_on_an_edge_are_answered_by_geos() -> None:
     assert layer._geos.any()
     rng = np.random.default_rng(1)
     y = rng.uniform(30.0, 30.5, 4000)
-    x = np.r_[np.full(1000, cut), np.nextafter(np.full(1000, cut), -np.inf),
-              np.nextafter(np.full(1000, cut), np.inf), rng.uniform(120.0, 121.0, 1000)]
+    x = np.r_[
+        np.full(1000, cut),
+        np.nextafter(np.full(1000, cut), -np.inf),
+        np.nextafter(np.full(1000, cut), np.inf),
+        rng.uniform(120.0, 121.0, 1000),
+    ]
     check_layers(["A", "B"], halves(cut), x, y)
 
 

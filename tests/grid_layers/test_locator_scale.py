@@ -12,7 +12,7 @@ import shapely
 from numpy.typing import NDArray
 from shapely.geometry.base import BaseGeometry
 
-from bench.province_grids import boundary_points, province_grids, random_points
+from bench.bench_locator_scale import boundary_points, province_grids, random_points
 from grid_layers.locator import OverlayLayer, PartitionLayer
 
 
