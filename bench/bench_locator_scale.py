@@ -286,6 +286,9 @@ def measure(module: ModuleType, case: dict[str, Any], repeat: int) -> dict[str, 
         "exact_scalar": exact_scalar,
         "answers": answers,
         "top_cells": [list(layer.shape) for layer in layers],
+        "index_mib": sum(layer.nbytes() for layer in layers) / 2**20
+        if hasattr(layers[0], "nbytes")
+        else None,
     }
 
 

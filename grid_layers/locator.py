@@ -69,7 +69,7 @@ MAX_SLOTS = 63  # polygons a cell answers by bit mask; a cell with more is answe
 ERR = 3.3306690738754716e-16  # (3 + 16 e) e, e = 2**-53: Shewchuk's bound for orient2d
 PAD = (0.0007071067811865476, 0.0005773502691896258)  # the grid's margins, shares of the extent
 _CHUNK = 1 << 22  # edges hashed at a time while building (bounds the scratch memory)
-_TRIM_VERTICES = 100_000  # from this size on, a build hands its scratch memory back at the end
+_TRIM_VERTICES = 20_000  # from this size on, a build hands its scratch memory back at the end
 _NONE = -1  # cell state: no polygon covers any point of the cell
 _SPLIT = -(1 << 30)  # states <= _SPLIT: split, children at index _SPLIT - state
 # Other states: >= 0 is the answer itself (partition) or the one covering polygon (overlay);
@@ -394,24 +394,30 @@ class _Layer:
 
     # --- one point -----------------------------------------------------------------------
 
-    def _cell(self, x: float, y: float) -> tuple[int, int, int, int]:
-        """Scalar hashing: (state, column, row, level) of a point, with no numpy on the way."""
-        if not (self._x0 <= x <= self._x1 and self._y0 <= y <= self._y1):
-            return _NONE, 0, 0, 0
-        i = min(max(int((x - self._gx0) * self._fsx), 0), self._fnx - 1)
-        j = min(max(int((y - self._gy0) * self._fsy), 0), self._fny - 1)
+    def _top(self, x: float, y: float) -> tuple[int, int, int]:
+        """Scalar hashing, with no numpy on the way: (top cell's state, column, row) of a point
+        on the extent (which is never off the grid), or _NONE."""
+        if not (self._x0 <= x <= self._x1 and self._y0 <= y <= self._y1):  # NaN fails too
+            return _NONE, 0, 0
+        i = int((x - self._gx0) * self._fsx)
+        j = int((y - self._gy0) * self._fsy)
+        return self._state_mv[(j >> self._depth) * self._nx + (i >> self._depth)], i, j
+
+    def _covering(self, state: int, i: int, j: int, x: float, y: float) -> list[int]:
+        """The polygons covering (x, y), ascending, from a split or leaf top cell's state (the
+        scalar twin of the descent in _hash and of _leaf_masks)."""
         d = self._depth
-        state: int = self._state_mv[(j >> d) * self._nx + (i >> d)]
         k = 0
         while state <= _SPLIT:
             k += 1
             state = self._state_mv[
                 _SPLIT - state + (((j >> (d - k)) & 1) << 1) + ((i >> (d - k)) & 1)
             ]
-        return state, i, j, k
-
-    def _covering(self, leaf: int, i: int, j: int, k: int, x: float, y: float) -> list[int]:
-        """The polygons of a leaf that cover (x, y), ascending (the scalar twin of _leaf_masks)."""
+        if state >= 0:
+            return [state]
+        if state == _NONE:
+            return []
+        leaf = -2 - state
         lo, hi = self._cand_ptr_mv[leaf], self._cand_ptr_mv[leaf + 1]
         cands = [self._cand_mv[n] for n in range(lo, hi)]
         mask: int | None = None if self._geos_mv[leaf] else self._ref_mv[leaf]
@@ -481,12 +487,12 @@ class PartitionLayer(_Layer):
 
     def locate_point(self, x: float, y: float) -> str | None:
         """The code covering (x, y), or None."""
-        state, i, j, k = self._cell(x, y)
+        state, i, j = self._top(x, y)
         if state >= 0:
             return self.codes[state]
         if state == _NONE:
             return None
-        found = self._covering(-2 - state, i, j, k, x, y)
+        found = self._covering(state, i, j, x, y)
         return self.codes[found[0]] if found else None
 
 
@@ -522,12 +528,12 @@ class OverlayLayer(_Layer):
 
     def locate_point(self, x: float, y: float) -> list[str]:
         """Sorted codes covering (x, y); empty when none."""
-        state, i, j, k = self._cell(x, y)
+        state, i, j = self._top(x, y)
         if state >= 0:
             return [self.codes[state]]
         if state == _NONE:
             return []
-        return [self.codes[p] for p in self._covering(-2 - state, i, j, k, x, y)]
+        return [self.codes[p] for p in self._covering(state, i, j, x, y)]
 
 
 class _Level:
