@@ -127,20 +127,6 @@ def store(session: Session, scenes: list[Scene], *, by: str, source: str, now: d
     session.flush()
 
 
-def scenes_named(session: Session, names: set[str]) -> dict[str, Scene]:
-    """The rows of these scenes (those that exist)."""
-    if not names:
-        return {}
-    rows = session.scalars(select(VideoScene).where(VideoScene.scene.in_(sorted(names))))
-    return {row.scene: as_scene(row) for row in rows}
-
-
-def as_scene(row: VideoScene) -> Scene:
-    """A stored row as the rules read it."""
-    return Scene(row.scene, row.category_code, row.min_confidence, row.dwell_seconds,
-                 row.needs_confirmation)
-
-
 def all_scenes(session: Session) -> list[VideoScene]:
     """Every scene row, by name."""
     return list(session.scalars(select(VideoScene).order_by(VideoScene.scene)))

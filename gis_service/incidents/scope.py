@@ -27,6 +27,11 @@ def visible(principal: Principal) -> ColumnElement[bool]:
     return and_(seen, Incident.town_code == principal.viewing) if principal.viewing else seen
 
 
+def sees_all(principal: Principal) -> bool:
+    """Whether the caller sees every incident (`visible` is no condition at all)."""
+    return visible(principal) is true()
+
+
 def _visible(principal: Principal) -> ColumnElement[bool]:
     scope = principal.scope_code
     if principal.role in CENTER_STAFF and scope:

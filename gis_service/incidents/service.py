@@ -72,14 +72,8 @@ def record(session: Session, incident: Incident, *, actor: str, action: str, at:
     """Append one history row to a stored incident, and the events it makes to the outbox."""
     row = next_event(incident, actor=actor, action=action, at=at, before=before, note=note,
                      detail=detail)
-    add_rows(session, [(incident, row)], at)
-
-
-def add_rows(session: Session, rows: list[tuple[Incident, EventRow]], at: datetime) -> None:
-    """Append history rows already made (each chained by `next_event`) to stored incidents,
-    and the events they make to the outbox."""
-    session.add_all([IncidentEvent(**row) for _, row in rows])
-    outbox.publish_incident_changes(session, rows, at)
+    session.add(IncidentEvent(**row))
+    outbox.publish_incident_changes(session, [(incident, row)], at)
 
 
 def locate(snapshot: Snapshot, location: Location) -> tuple[float, float, Located]:
@@ -191,19 +185,22 @@ def intake_many(session: Session, snapshot: Snapshot, reports: Sequence[Report],
     if taken:
         events, links = _routed(session, book, taken, policy)
         done = [t.incident for t in taken]
+    changes = _folded(snapshot, book, folds)
     fresh = {incident.id for incident in done}
-    later = _folded(session, snapshot, book, folds, fresh, events)
+    events += [row for incident, row in changes if incident.id in fresh]
     written = store.store_many(session, done, events, links) if done else set()
+    changes = [(i, row) for i, row in changes if i.id in written or i.id in cameras.stored]
+    if folds:
+        kept = {i.id for i, _ in changes}
+        store.fold_many(session, [i for i in cameras.stored.values() if i.id in kept],
+                        [row for i, row in changes if i.id not in fresh],
+                        [(f.report.body.external_id, f.into.id, f.report.now) for f in folds
+                         if f.report.body.external_id and f.into.id in kept])
     at = max(r.now for r in reports)
     outbox.publish_created(session, [i for i in done if i.id in written],
                            {e["incident_id"]: e for e in events if e["action"] == "report"},
                            at, book)
-    outbox.publish_incident_changes(
-        session, [(incident, row) for incident, row in later if incident.id in written], at,
-        book)
-    video.keep_folded(session, [
-        (f.report.body.external_id, f.into.id, f.report.now) for f in folds
-        if f.report.body.external_id and (f.into.id in written or f.into.id not in fresh)])
+    outbox.publish_incident_changes(session, changes, at, book)
     for t in taken:
         if t.incident.id in written:
             outcomes[t.index] = IntakeResult(t.incident, True)
@@ -268,30 +265,24 @@ def _routed(session: Session, book: RoutingBook, taken: list[_Taken],
     return events, links
 
 
-def _folded(session: Session, snapshot: Snapshot, book: RoutingBook, folds: list[_Fold],
-            fresh: set[int], events: list[EventRow]) -> list[tuple[Incident, EventRow]]:
+def _folded(snapshot: Snapshot, book: RoutingBook,
+            folds: list[_Fold]) -> list[tuple[Incident, EventRow]]:
     """One history row per fold (and the service's own `confirm` when a fold confirms a
-    waiting incident), in arrival order. A stored incident's rows are added at once with
-    their events; a new incident's go to `events`, written with it, and are returned for
-    their events once it is stored."""
-    later: list[tuple[Incident, EventRow]] = []
+    waiting incident), in arrival order, each with the incident it belongs to."""
+    changes: list[tuple[Incident, EventRow]] = []
     for fold in folds:
         into, report, detection = fold.into, fold.report, fold.detection
-        rows = [next_event(into, actor=report.actor, action="detect", at=report.now,
-                           before=state_of(into),
-                           detail={**fold.detail, "external_id": report.body.external_id})]
+        changes.append((into, next_event(
+            into, actor=report.actor, action="detect", at=report.now, before=state_of(into),
+            detail={**fold.detail, "external_id": report.body.external_id})))
         if into.status == "needs_confirmation" and into.lon is not None and into.lat is not None:
             confirmed = confirmed_by_detection(
                 book, into, snapshot.where(into.lon, into.lat), report.now, detection.scene,
                 detection.confidence, detection.seen_at)
-            rows += [confirmed] if confirmed is not None else []
+            if confirmed is not None:
+                changes.append((into, confirmed))
         into.updated_at = max(into.updated_at, report.now)
-        if into.id in fresh:
-            events += rows
-            later += [(into, row) for row in rows]
-        else:
-            add_rows(session, [(into, row) for row in rows], report.now)
-    return later
+    return changes
 
 
 def _earlier(session: Session, report: Report) -> Incident | None:
@@ -421,6 +412,13 @@ def may_see(session: Session, principal: Principal, incident_id: int) -> bool:
     """Whether the caller may see the incident."""
     return session.scalar(select(Incident.id).where(Incident.id == incident_id,
                                                     visible(principal))) is not None
+
+
+def visible_incident(session: Session, principal: Principal, incident_id: int
+                     ) -> Incident | None:
+    """The incident when the caller may see it, else None."""
+    return session.scalar(select(Incident).where(Incident.id == incident_id,
+                                                 visible(principal)))
 
 
 def get_visible(session: Session, principal: Principal, incident_id: int) -> Incident:

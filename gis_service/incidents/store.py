@@ -1,6 +1,7 @@
 """The intake's hot-path SQL, run on the driver connection as prepared statements: one round
 trip finds the possible duplicates of every report of a batch, one stores them all with their
-history and links.
+history and links. A batch's camera events add four: the lock on their (camera, scene) pairs,
+what they name, the open incidents they may fold into, and the folds written.
 
 Building these statements with SQLAlchemy's expression language cost more Python time than
 the database spent running them (measured: ~1.2 ms of 6 ms per report), so the two queries
@@ -18,6 +19,7 @@ from typing import Any
 
 import orjson
 from psycopg import Connection
+from sqlalchemy import text
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
@@ -34,6 +36,17 @@ STORE_MANY = for_driver(sql_files.load(
     SQL, "store_many", columns=", ".join(COLUMNS),
     typed_columns=", ".join(f"{c} {_TYPES[c]}" for c in COLUMNS)))
 DUPLICATES = for_driver(sql_files.load(SQL, "possible_duplicates_many"))
+# camera events (incidents/video.py): the pairs' lock, what the events name, the incidents
+# they may fold into, and the folds written
+_CHANGED = tuple(c for c in COLUMNS if c != "id")
+LOCK_PAIRS = for_driver(text("SELECT pg_advisory_xact_lock(:space, k) "
+                             "FROM unnest(CAST(:keys AS int[])) AS k"))
+CAMERA_EVENTS = for_driver(sql_files.load(SQL, "camera_events"))
+OPEN_FOR_FOLD = for_driver(sql_files.load(SQL, "open_for_fold", columns=", ".join(COLUMNS)))
+FOLD_MANY = for_driver(sql_files.load(
+    SQL, "fold_many", columns=", ".join(_CHANGED),
+    values=", ".join(f"r.{c}" for c in _CHANGED),
+    typed_columns=", ".join(f"{c} {_TYPES[c]}" for c in COLUMNS)))
 
 
 @dataclass(frozen=True)
@@ -46,7 +59,8 @@ class Nearby:
     since: datetime
 
 
-def _driver(session: Session) -> Connection[Any]:
+def driver(session: Session) -> Connection[Any]:
+    """The session's psycopg connection (its transaction), for prepared statements."""
     connection = session.connection().connection.driver_connection
     assert isinstance(connection, Connection)
     return connection
@@ -63,7 +77,7 @@ def possible_duplicates(session: Session, reports: Sequence[Nearby],
     params = {"i": list(range(len(reports))), "category": [r.category for r in reports],
               "lon": [r.lon for r in reports], "lat": [r.lat for r in reports],
               "since": [r.since for r in reports], "degrees": degrees, "radius_m": radius_m}
-    with _driver(session).cursor() as cursor:
+    with driver(session).cursor() as cursor:
         cursor.execute(DUPLICATES, params, prepare=True)
         for index, other in cursor.fetchall():
             found[index].append(other)
@@ -82,6 +96,57 @@ def store_many(session: Session, incidents: Sequence[Incident],
         "events": orjson.dumps(events).decode(),
         "links": orjson.dumps([{"incident_id": a, "other_id": b, "fresh": fresh}
                                for a, b, fresh in links]).decode()}
-    with _driver(session).cursor() as cursor:
+    with driver(session).cursor() as cursor:
         cursor.execute(STORE_MANY, params, prepare=True)
         return {row[0] for row in cursor.fetchall()}
+
+
+@dataclass(frozen=True)
+class Named:
+    """What a batch's camera events name: cameras (code -> code, name, lon, lat, lens
+    direction), scene rows (scene -> its columns), and external ids taken before (-> the
+    incident that took it)."""
+
+    cameras: dict[str, tuple[str, str, float, float, float | None]]
+    scenes: dict[str, tuple[str, str, float, int, bool]]
+    taken: dict[str, int]
+
+
+def lock_and_read(session: Session, *, space: int, keys: Sequence[int], codes: Sequence[str],
+                  scenes: Sequence[str], external_ids: Sequence[str]) -> Named:
+    """Take the pairs' advisory locks (in the order given), then read what the events name:
+    two round trips, the second after the locks so that it sees what their holders wrote."""
+    with driver(session).cursor() as cursor:
+        cursor.execute(LOCK_PAIRS, {"space": space, "keys": list(keys)}, prepare=True)
+        cursor.execute(CAMERA_EVENTS, {"codes": list(codes), "scenes": list(scenes),
+                                       "external_ids": list(external_ids)}, prepare=True)
+        row = cursor.fetchone()
+    assert row is not None
+    return Named({c[0]: (c[0], c[1], float(c[2]), float(c[3]), c[4]) for c in row[0]},
+                 {s[0]: (s[0], s[1], float(s[2]), int(s[3]), bool(s[4])) for s in row[1]},
+                 {external_id: int(incident_id) for external_id, incident_id in row[2]})
+
+
+def open_for_fold(session: Session, pairs: Sequence[tuple[str, str]], states: Sequence[str],
+                  since: datetime) -> list[Incident]:
+    """The open incidents of these (camera, scene) pairs last seen since `since`, row-locked,
+    oldest first, as incidents apart from the session (`fold_many` writes them back)."""
+    params = {"cameras": [c for c, _ in pairs], "scenes": [s for _, s in pairs],
+              "states": list(states), "since": since}
+    with driver(session).cursor() as cursor:
+        cursor.execute(OPEN_FOR_FOLD, params, prepare=True)
+        return [Incident(**dict(zip(COLUMNS, row, strict=True))) for row in cursor.fetchall()]
+
+
+def fold_many(session: Session, incidents: Sequence[Incident], events: Sequence[EventRow],
+              folded: Sequence[tuple[str, int, datetime]]) -> None:
+    """Write back stored incidents detections folded into, with their new history rows, and
+    keep the folded detections' external ids (id, incident, when)."""
+    params = {
+        "incidents": orjson.dumps([{c: getattr(i, c) for c in COLUMNS}
+                                   for i in incidents]).decode(),
+        "events": orjson.dumps(events).decode(),
+        "folded": orjson.dumps([{"external_id": e, "incident_id": i, "at": at}
+                                for e, i, at in folded]).decode()}
+    with driver(session).cursor() as cursor:
+        cursor.execute(FOLD_MANY, params, prepare=True)

@@ -24,14 +24,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select, text, tuple_
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gis_service import locks
-from gis_service.cameras.scenes import scene_name, scenes_named
-from gis_service.cameras.service import CameraPlace, find_cameras
+from gis_service.cameras.scenes import scene_name
+from gis_service.cameras.service import CameraPlace
 from gis_service.errors import DomainError, InvalidInputError
+from gis_service.incidents import store
 from gis_service.incidents.core.detections import FOLDS_INTO, Scene, fold, repeats
 from gis_service.incidents.models import Incident, VideoDetection
 from gis_service.timeutil import aware
@@ -39,7 +39,6 @@ from gis_service.timeutil import aware
 if TYPE_CHECKING:
     from gis_service.incidents.service import Report
 
-LOCK = text("SELECT pg_advisory_xact_lock(:space, k) FROM unnest(CAST(:keys AS int[])) AS k")
 CERTAIN = 1.0  # an event without a confidence (a GB/T 28181 alarm carries none)
 
 
@@ -81,53 +80,42 @@ class CameraEvents:
         self.window = window
         self.found: dict[int, Detection | DomainError] = {}
         self.earlier: dict[int, int] = {}  # index -> the incident its external id was taken by
+        self.stored: dict[int, Incident] = {}  # the stored incidents read to fold into, by id
         # each pair's open incidents a detection may fold into, oldest first
         self._open: dict[tuple[str, str], list[Incident]] = {}
 
     @classmethod
     def read(cls, session: Session, reports: Sequence[Report],
              window: timedelta) -> CameraEvents:
-        """Resolve every camera event of the batch, lock their pairs, then read what their
-        external ids were taken by and the open incidents they may fold into."""
+        """Lock the (camera, scene) pairs the batch's camera events name, then read their
+        cameras, scenes and earlier external ids (one round trip) and the open incidents
+        they may fold into (row-locked)."""
         events = cls(window)
         indexed = [(i, r) for i, r in enumerate(reports) if r.body.camera_code is not None]
         if not indexed:
             return events
-        cameras = find_cameras(session, {r.body.camera_code or "" for _, r in indexed})
-        scenes = scenes_named(session, {r.body.scene or "" for _, r in indexed})
+        named = {(r.body.camera_code or "", r.body.scene or "") for _, r in indexed}
+        found = store.lock_and_read(
+            session, space=locks.VIDEO_FOLD, keys=sorted({lock_key(*p) for p in named}),
+            codes=sorted({c for c, _ in named}), scenes=sorted({s for _, s in named}),
+            external_ids=sorted({r.body.external_id for _, r in indexed
+                                 if r.body.external_id}))
+        cameras = {code: CameraPlace(*row) for code, row in found.cameras.items()}
+        scenes = {name: Scene(*row) for name, row in found.scenes.items()}
         for index, report in indexed:
-            events.found[index] = _detection(report, cameras, scenes)
-        pairs = sorted({d.pair for d in events.found.values() if isinstance(d, Detection)})
-        if not pairs:
-            return events
-        session.execute(LOCK, {"space": locks.VIDEO_FOLD,
-                               "keys": sorted({lock_key(*pair) for pair in pairs})})
-        events._read_earlier(session, indexed)
-        since = min(d.seen_at for d in events.found.values()  # last seen late enough
-                    if isinstance(d, Detection)) - window
-        stmt = (select(Incident)
-                .where(tuple_(Incident.camera_code, Incident.scene).in_(pairs),
-                       Incident.status.in_(sorted(FOLDS_INTO)), Incident.last_seen_at >= since)
-                .order_by(Incident.last_seen_at, Incident.id).with_for_update())
-        for incident in session.scalars(stmt):
-            assert incident.camera_code is not None and incident.scene is not None
-            events._open.setdefault((incident.camera_code, incident.scene), []).append(incident)
+            detection = events.found[index] = _detection(report, cameras, scenes)
+            if isinstance(detection, Detection) and report.body.external_id in found.taken:
+                events.earlier[index] = found.taken[report.body.external_id]
+        seen = [d for d in events.found.values() if isinstance(d, Detection)]
+        if seen:
+            since = min(d.seen_at for d in seen) - window  # last seen late enough
+            for incident in store.open_for_fold(session, sorted({d.pair for d in seen}),
+                                                sorted(FOLDS_INTO), since):
+                assert incident.camera_code is not None and incident.scene is not None
+                events.stored[incident.id] = incident
+                events._open.setdefault((incident.camera_code, incident.scene),
+                                        []).append(incident)
         return events
-
-    def _read_earlier(self, session: Session, indexed: list[tuple[int, Report]]) -> None:
-        ids = {r.body.external_id: i for i, r in indexed
-               if r.body.external_id and isinstance(self.found[i], Detection)}
-        if not ids:
-            return
-        taken = dict(session.execute(
-            select(Incident.external_id, Incident.id)
-            .where(Incident.source == "video", Incident.external_id.in_(sorted(ids)))).all())
-        taken.update(session.execute(
-            select(VideoDetection.external_id, VideoDetection.incident_id)
-            .where(VideoDetection.external_id.in_(sorted(ids)))).all())
-        for external_id, incident_id in taken.items():
-            if external_id is not None:
-                self.earlier[ids[external_id]] = incident_id
 
     def folds_into(self, index: int) -> tuple[Incident, dict[str, object]] | None:
         """The incident the event at `index` folds into, counted in at once (later events of
@@ -164,14 +152,6 @@ def _detection(report: Report, cameras: dict[str, CameraPlace],
                                  category=scene.category)
     confidence = CERTAIN if body.confidence is None else body.confidence
     return Detection(camera, scene, confidence, aware(body.reported_at) or report.now)
-
-
-def keep_folded(session: Session, folded: list[tuple[str, int, datetime]]) -> None:
-    """Record the external ids of folded detections (id, incident, when), once each."""
-    if folded:
-        session.execute(insert(VideoDetection).values(
-            [{"external_id": e, "incident_id": i, "at": at} for e, i, at in folded])
-            .on_conflict_do_nothing())
 
 
 def folded_into(session: Session, external_id: str) -> int | None:
