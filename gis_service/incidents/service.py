@@ -28,7 +28,7 @@ from gis_service.incidents.ids import IdBlocks
 from gis_service.incidents.models import Incident, IncidentEvent, IncidentLink
 from gis_service.incidents.routing_book import Snapshot, routing_book
 from gis_service.incidents.schemas import IncidentCreate, Location
-from gis_service.incidents.scope import visible
+from gis_service.incidents.scope import sees_all, visible
 from gis_service.locate.located import Located
 from gis_service.timeutil import aware
 from grid_layers import crs as crs_module
@@ -106,7 +106,8 @@ def take_report(session: Session, snapshot: Snapshot, principal: Principal, body
         idempotency.complete(session, key=key, account_id=principal.account_id,
                              incident_id=result.incident.id)
     session.commit()
-    if not result.created and not may_see(session, principal, result.incident.id):
+    if not result.created and not sees_all(principal) \
+            and not may_see(session, principal, result.incident.id):
         raise ConflictError(REPEATED_ELSEWHERE)
     return result
 

@@ -1,7 +1,8 @@
 """The intake's hot-path SQL, run on the driver connection as prepared statements: one round
 trip finds the possible duplicates of every report of a batch, one stores them all with their
-history and links. A batch's camera events add four: the lock on their (camera, scene) pairs,
-what they name, the open incidents they may fold into, and the folds written.
+history and links. A batch's camera events add two: the lock on their (camera, scene) pairs
+with what they name and the open incidents they may fold into (three statements, one round
+trip), and the folds written.
 
 Building these statements with SQLAlchemy's expression language cost more Python time than
 the database spent running them (measured: ~1.2 ms of 6 ms per report), so the two queries
@@ -104,38 +105,40 @@ def store_many(session: Session, incidents: Sequence[Incident],
 @dataclass(frozen=True)
 class Named:
     """What a batch's camera events name: cameras (code -> code, name, lon, lat, lens
-    direction), scene rows (scene -> its columns), and external ids taken before (-> the
-    incident that took it)."""
+    direction), scene rows (scene -> its columns), external ids taken before (-> the incident
+    that took it), and the open incidents they may fold into (oldest first, row-locked, apart
+    from the session: `fold_many` writes them back)."""
 
     cameras: dict[str, tuple[str, str, float, float, float | None]]
     scenes: dict[str, tuple[str, str, float, int, bool]]
     taken: dict[str, int]
+    open: list[Incident]
 
 
-def lock_and_read(session: Session, *, space: int, keys: Sequence[int], codes: Sequence[str],
-                  scenes: Sequence[str], external_ids: Sequence[str]) -> Named:
-    """Take the pairs' advisory locks (in the order given), then read what the events name:
-    two round trips, the second after the locks so that it sees what their holders wrote."""
-    with driver(session).cursor() as cursor:
-        cursor.execute(LOCK_PAIRS, {"space": space, "keys": list(keys)}, prepare=True)
-        cursor.execute(CAMERA_EVENTS, {"codes": list(codes), "scenes": list(scenes),
+def lock_and_read(session: Session, *, space: int, keys: Sequence[int],
+                  pairs: Sequence[tuple[str, str]], external_ids: Sequence[str],
+                  since: datetime) -> Named:
+    """Take the (camera, scene) pairs' advisory locks (in the order given), then read what the
+    events name and the open incidents of those pairs last seen since `since`: three
+    statements sent in one round trip (a pipeline). Each statement sees what was committed
+    before it began, so the reads see what the locks' earlier holders wrote."""
+    connection = driver(session)
+    with connection.pipeline(), connection.cursor() as locking, \
+            connection.cursor() as naming, connection.cursor() as opening:
+        locking.execute(LOCK_PAIRS, {"space": space, "keys": list(keys)}, prepare=True)
+        naming.execute(CAMERA_EVENTS, {"codes": sorted({c for c, _ in pairs}),
+                                       "scenes": sorted({s for _, s in pairs}),
                                        "external_ids": list(external_ids)}, prepare=True)
-        row = cursor.fetchone()
+        opening.execute(OPEN_FOR_FOLD, {"cameras": [c for c, _ in pairs],
+                                        "scenes": [s for _, s in pairs],
+                                        "since": since}, prepare=True)
+        row = naming.fetchone()
+        rows = opening.fetchall()
     assert row is not None
     return Named({c[0]: (c[0], c[1], float(c[2]), float(c[3]), c[4]) for c in row[0]},
                  {s[0]: (s[0], s[1], float(s[2]), int(s[3]), bool(s[4])) for s in row[1]},
-                 {external_id: int(incident_id) for external_id, incident_id in row[2]})
-
-
-def open_for_fold(session: Session, pairs: Sequence[tuple[str, str]], states: Sequence[str],
-                  since: datetime) -> list[Incident]:
-    """The open incidents of these (camera, scene) pairs last seen since `since`, row-locked,
-    oldest first, as incidents apart from the session (`fold_many` writes them back)."""
-    params = {"cameras": [c for c, _ in pairs], "scenes": [s for _, s in pairs],
-              "states": list(states), "since": since}
-    with driver(session).cursor() as cursor:
-        cursor.execute(OPEN_FOR_FOLD, params, prepare=True)
-        return [Incident(**dict(zip(COLUMNS, row, strict=True))) for row in cursor.fetchall()]
+                 {external_id: int(incident_id) for external_id, incident_id in row[2]},
+                 [Incident(**dict(zip(COLUMNS, r, strict=True))) for r in rows])
 
 
 def fold_many(session: Session, incidents: Sequence[Incident], events: Sequence[EventRow],

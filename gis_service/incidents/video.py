@@ -32,7 +32,7 @@ from gis_service.cameras.scenes import scene_name
 from gis_service.cameras.service import CameraPlace
 from gis_service.errors import DomainError, InvalidInputError
 from gis_service.incidents import store
-from gis_service.incidents.core.detections import FOLDS_INTO, Scene, fold, repeats
+from gis_service.incidents.core.detections import Scene, fold, repeats
 from gis_service.incidents.models import Incident, VideoDetection
 from gis_service.timeutil import aware
 
@@ -88,33 +88,29 @@ class CameraEvents:
     def read(cls, session: Session, reports: Sequence[Report],
              window: timedelta) -> CameraEvents:
         """Lock the (camera, scene) pairs the batch's camera events name, then read their
-        cameras, scenes and earlier external ids (one round trip) and the open incidents
-        they may fold into (row-locked)."""
+        cameras, scenes, earlier external ids and the open incidents they may fold into
+        (row-locked): one round trip."""
         events = cls(window)
         indexed = [(i, r) for i, r in enumerate(reports) if r.body.camera_code is not None]
         if not indexed:
             return events
-        named = {(r.body.camera_code or "", r.body.scene or "") for _, r in indexed}
+        named = sorted({(r.body.camera_code or "", r.body.scene or "") for _, r in indexed})
+        since = min(_seen_at(r) for _, r in indexed) - window  # last seen late enough
         found = store.lock_and_read(
             session, space=locks.VIDEO_FOLD, keys=sorted({lock_key(*p) for p in named}),
-            codes=sorted({c for c, _ in named}), scenes=sorted({s for _, s in named}),
-            external_ids=sorted({r.body.external_id for _, r in indexed
-                                 if r.body.external_id}))
+            pairs=named, external_ids=sorted({r.body.external_id for _, r in indexed
+                                              if r.body.external_id}),
+            since=since)
         cameras = {code: CameraPlace(*row) for code, row in found.cameras.items()}
         scenes = {name: Scene(*row) for name, row in found.scenes.items()}
         for index, report in indexed:
             detection = events.found[index] = _detection(report, cameras, scenes)
             if isinstance(detection, Detection) and report.body.external_id in found.taken:
                 events.earlier[index] = found.taken[report.body.external_id]
-        seen = [d for d in events.found.values() if isinstance(d, Detection)]
-        if seen:
-            since = min(d.seen_at for d in seen) - window  # last seen late enough
-            for incident in store.open_for_fold(session, sorted({d.pair for d in seen}),
-                                                sorted(FOLDS_INTO), since):
-                assert incident.camera_code is not None and incident.scene is not None
-                events.stored[incident.id] = incident
-                events._open.setdefault((incident.camera_code, incident.scene),
-                                        []).append(incident)
+        for incident in found.open:
+            assert incident.camera_code is not None and incident.scene is not None
+            events.stored[incident.id] = incident
+            events._open.setdefault((incident.camera_code, incident.scene), []).append(incident)
         return events
 
     def folds_into(self, index: int) -> tuple[Incident, dict[str, object]] | None:
@@ -151,7 +147,12 @@ def _detection(report: Report, cameras: dict[str, CameraPlace],
                                  "不符：不写类别，或写场景的类别", scene=name,
                                  category=scene.category)
     confidence = CERTAIN if body.confidence is None else body.confidence
-    return Detection(camera, scene, confidence, aware(body.reported_at) or report.now)
+    return Detection(camera, scene, confidence, _seen_at(report))
+
+
+def _seen_at(report: Report) -> datetime:
+    """When a camera saw it: the event's `reported_at`, else when it arrived."""
+    return aware(report.body.reported_at) or report.now
 
 
 def folded_into(session: Session, external_id: str) -> int | None:
