@@ -223,6 +223,9 @@ class _Layer:
         _Builder(self, max_cells).build()
         self._outside = len(self._state) - 1
         self._split_any = bool((self._state <= _SPLIT).any())
+        self._views()
+
+    def _views(self) -> None:
         # plain Python copies of the scalars and memoryviews of the arrays: cheap scalar path
         self._cw_list = [float(v) for v in self._cw]
         self._ch_list = [float(v) for v in self._ch]
@@ -235,6 +238,15 @@ class _Layer:
         self._ent_mv = self._ent.data
         self._xyf_mv = self._xy.view(np.float64).data
         self._slots = int(np.diff(self._cand_ptr).max(initial=0))  # most polygons of a leaf
+
+    def __getstate__(self) -> dict[str, Any]:
+        """A layer pickles (to ship one to other processes) without its memoryviews, which
+        are remade from the arrays when it is unpickled."""
+        return {k: v for k, v in self.__dict__.items() if not k.endswith("_mv")}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._views()
 
     @property
     def shape(self) -> tuple[int, int]:
