@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 from pathlib import Path
@@ -35,6 +36,7 @@ from gis_service.grids.models import GridVersion, LayerChange
 from gis_service.incidents.core.assigning import assign
 from gis_service.incidents.core.case import state_of
 from gis_service.incidents.core.lifecycle import OPEN_STATES
+from gis_service.incidents.core.placing import BOUNDARY_FIELDS
 from gis_service.incidents.core.routing import RoutingBook
 from gis_service.incidents.models import Incident
 from gis_service.incidents.routing_book import Snapshot, load_routing_book
@@ -103,7 +105,7 @@ def publish_plan(session: Session, *, plan_id: int, actor: str, effective_from: 
                                            open_too=effective_from <= now,
                                            outer_touched=_outer_touched(diff, grids, versions))
     settled = settle_open(session, open_rows, policy=policy, actor=actor, now=now,
-                           plan=plan, effective_from=effective_from)
+                           cause=RegridCause.publication(plan.id, effective_from))
     summary = {"new": len(diff.new), "changed": len(diff.changed), "deleted": len(diff.deleted),
                "unchanged": len(grids) - len(diff.new) - len(diff.changed),
                "grids": diff.listing(), "incidents_reattributed": reattributed,
@@ -208,9 +210,25 @@ def _outer_touched(diff: PlanDiff, grids: list[PlanGrid], versions: list[GridVer
     return any(level in (0, 1, None) for code, level in levels if code in touched)
 
 
+@dataclass(frozen=True)
+class RegridCause:
+    """Why open incidents' grids changed, as their history rows say: the detail's first keys
+    and the note's opening words (a publication and its sweep; `gis-service relocate`)."""
+
+    detail: dict[str, Any]
+    note: str
+
+    @classmethod
+    def publication(cls, plan_id: int, effective_from: datetime) -> RegridCause:
+        """A plan published from `effective_from`."""
+        return cls({"plan_id": plan_id, "effective_from": effective_from.isoformat()},
+                   f"网格调整(方案 {plan_id}):")
+
+
 def settle_open(session: Session, rows: list[dict[str, Any]], *, policy: str, actor: str,
-                 now: datetime, plan: Plan, effective_from: datetime) -> Counter[str]:
-    """A history row for each open incident whose grid changed: handler kept or re-routed."""
+                 now: datetime, cause: RegridCause) -> Counter[str]:
+    """A history row for each open incident whose grid changed (`rows`: id and the codes
+    before, by field): handler kept or re-routed."""
     settled: Counter[str] = Counter(kept=0, rerouted=0)
     if not rows:
         return settled
@@ -223,11 +241,10 @@ def settle_open(session: Session, rows: list[dict[str, Any]], *, policy: str, ac
         old = before_codes[incident.id]
         before = {**state_of(incident), "grid3": old["grid3"]}
         detail: dict[str, Any] = {
-            "plan_id": plan.id, "effective_from": effective_from.isoformat(), "policy": policy,
-            "from": {k: old[k] for k in ("town", "grid2", "grid3", "special")},
-            "to": {"town": incident.town_code, "grid2": incident.grid2_code,
-                   "grid3": incident.grid3_code, "special": list(incident.special_codes)}}
-        note = f"网格调整(方案 {plan.id}):"
+            **cause.detail, "policy": policy,
+            "from": {field: old[field] for field, _ in BOUNDARY_FIELDS},
+            "to": {field: getattr(incident, column) for field, column in BOUNDARY_FIELDS}}
+        note = cause.note
         if router is not None and router.reroute(incident, detail):
             settled["rerouted"] += 1
             note += "按新网格重新派遣"

@@ -11,30 +11,23 @@ from __future__ import annotations
 import logging
 import time
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from gis_service.incidents.core.lifecycle import OPEN_STATES
-from gis_service.incidents.core.placing import place
+from gis_service.incidents.core.placing import boundary_codes, place
 from gis_service.incidents.models import Incident
-from gis_service.locate.located import Located
 from gis_service.locate.service import load_layers
 from gis_service.locate.snapshot import LocatorSnapshot
 from gis_service.plans.models import Plan, PlanPublication
-from gis_service.plans.publish import settle_open
+from gis_service.plans.publish import RegridCause, settle_open
 
 logger = logging.getLogger(__name__)
 # reports whose intake began this long before the publication are swept too: an intake
 # locates first and commits a moment later (a group-commit batch at most a few seconds)
 LEAD = timedelta(seconds=60)
-
-
-def _codes(located: Located) -> dict[str, Any]:
-    return {"town": located.town, "grid2": located.grid2, "grid3": located.grid3,
-            "special": sorted(located.special)}
 
 
 def sweep_publication(session: Session, *, publication_id: int, started_at: datetime,
@@ -57,7 +50,7 @@ def sweep_publication(session: Session, *, publication_id: int, started_at: date
     for incident in recent:
         lon, lat = incident.lon or 0.0, incident.lat or 0.0
         located = snapshot.where(lon, lat)
-        now_codes = _codes(located)
+        now_codes = boundary_codes(located)
         before = {"id": incident.id, "town": incident.town_code,
                   "grid2": incident.grid2_code, "grid3": incident.grid3_code,
                   "special": sorted(incident.special_codes)}
@@ -69,8 +62,8 @@ def sweep_publication(session: Session, *, publication_id: int, started_at: date
             open_before.append(before)
     session.flush()
     settle_open(session, open_before, policy=publication.policy,
-                actor=publication.published_by, now=now, plan=plan,
-                effective_from=publication.effective_from)
+                actor=publication.published_by, now=now,
+                cause=RegridCause.publication(plan.id, publication.effective_from))
     return corrected
 
 
