@@ -9,7 +9,8 @@ from typing import Any
 
 import orjson
 
-from gis_service.incidents.core.lifecycle import OPEN_STATES
+from gis_service.incidents.core.lifecycle import OPEN_STATES, TRANSITIONS
+from gis_service.incidents.queries import IN_HAND
 from map_ui.assets import OWN_URL, VENDOR_URL
 from map_ui.nav import nav_html, role_name
 from map_ui.wall import Basemap
@@ -124,6 +125,9 @@ def console_config(data: ConsoleData) -> dict[str, Any]:
                if data.basemap else None)
     return {"queues": [{"key": k, "label": v} for k, v in QUEUES],
             "open_states": sorted(OPEN_STATES),
+            # the lifecycle's table, so the page offers exactly the moves the service takes
+            "moves": {action: sorted(t.sources) for action, t in TRANSITIONS.items()},
+            "in_hand": list(IN_HAND),
             "categories": data.categories, "basemap": basemap, "refresh_ms": data.refresh_ms,
             "user": data.username}
 

@@ -5,21 +5,18 @@
 (function () {
   const config = JSON.parse(document.getElementById("dispatch-config").textContent);
   const L10N = window.GisLabels;  // labels.js: the pages' Chinese words for the API's codes
-  // which moves the lifecycle allows from which state (the service refuses the rest: 409)
-  const IN_HAND = ["dispatched", "accepted", "in_progress"];  // dispatching these re-assigns (改派)
-  const DISPATCHABLE = ["registered", "returned", "needs_location", ...IN_HAND];
+  // which moves the lifecycle allows from which state: the service's own table, from the
+  // page's settings (the service refuses the rest: 409)
+  const can = (action, status) => (config.moves[action] || []).includes(status);
+  const IN_HAND = config.in_hand;  // dispatching these re-assigns (改派)
   // a search finds the open ones unless the dispatcher asks for the closed too (the
   // lifecycle's open states, from the page's settings)
   const OPEN = config.open_states;
-  const REJECTABLE = ["reported", "needs_location", "registered", "returned"];
-  const MERGEABLE = ["reported", "needs_location", "registered", "dispatched", "accepted",
-                     "in_progress", "returned"];
-  const PLACEABLE = ["reported", "registered", "dispatched", "accepted", "in_progress",
-                     "returned"];
   const STORAGE_CRS = "cgcs2000";  // the map draws stored coordinates as they are
   const state = {
     queue: config.queues[0].key, items: [], counts: {}, selected: null, checked: new Set(),
     placing: false, busy: false, timer: null, grids: {}, found: null, history: [], links: [],
+    photos: [],
     search: "",  // words of a description or address: the list shows what matches, any queue
   };
 
@@ -93,7 +90,10 @@
     if (current.status === "reported") {
       current = await act(current, "register", {note: "调度台立案"});
       if (!current) return null;
-    } else if (!DISPATCHABLE.includes(current.status)) {
+    } else if (can("confirm", current.status)) {  // a camera's detection: confirming routes it
+      current = await act(current, "confirm", {note: "调度台确认"});
+      if (!current || !to) return current;
+    } else if (!can("dispatch", current.status)) {
       say("danger", `事件 #${current.id} ${statusName(current.status)}，流程不允许派遣或改派`);
       return null;
     }
@@ -394,6 +394,7 @@
     state.found = null;
     state.history = [];
     state.links = [];
+    state.photos = [];
     state.placing = false;
     document.body.classList.remove("dispatch-placing");
     renderRows();
@@ -409,12 +410,14 @@
   // suggestions (and the geocoder's candidates), the history and the possible duplicates
   async function loadDetail(incident) {
     const base = `/api/v1/incidents/${incident.id}`;
-    const [found, history, links] = await Promise.all([
-      api(`${base}/suggestions`), api(`${base}/history`), api(`${base}/links`)]);
+    const [found, history, links, photos] = await Promise.all([
+      api(`${base}/suggestions`), api(`${base}/history`), api(`${base}/links`),
+      api(`${base}/photos`)]);
     if (!state.selected || state.selected.id !== incident.id) return;
     state.found = found.ok ? found.body : null;
     state.history = history.ok ? history.body : [];
     state.links = links.ok ? links.body : [];
+    state.photos = photos.ok ? photos.body : [];
     renderDetail(state.selected);
   }
 
@@ -445,7 +448,8 @@
       el("dt", {}, "协办"), el("dd", {}, incident.cooperating.join("、") || "—"),
       el("dt", {}, "期限"), el("dd", {class: `dispatch-deadline deadline-${incident.deadline_state}`},
                                  dueText(incident.due_at, incident.overdue_since)),
-      el("dt", {}, "描述"), el("dd", {}, incident.description || "—"));
+      el("dt", {}, "描述"), el("dd", {}, incident.description || "—"),
+      ...cameraFacts(incident));
     const title = el("h2", {}, `#${incident.id} ${categoryName(incident.category)}`,
                      el("small", {class: "ms-2 text-secondary", id: "detail-version"},
                         `第 ${incident.version} 版`));
@@ -455,13 +459,34 @@
     const parts = [title, facts, el("label", {for: "detail-note", class: "dispatch-label"},
                                     "处理意见"), noteBox,
                    loopMoves(incident), categorySection(incident), placing(incident),
-                   choices(incident), mergeSection(incident), historySection()];
+                   photoSection(), choices(incident), mergeSection(incident), historySection()];
     pane.replaceChildren(...parts.flat(2).filter(Boolean));
     pane.dataset.shown = shown;
     for (const [id, value] of typed) {
       const node = document.getElementById(id);
       if (node) node.value = value;
     }
+  }
+
+  // a camera's incident: which camera saw what, how sure, how often (repeats fold into it)
+  function cameraFacts(incident) {
+    if (!incident.camera_code) return [];
+    const sure = incident.confidence === null ? "" :
+      `，置信度 ${Math.round(incident.confidence * 100)}%`;
+    const seen = incident.detections === null ? "—" :
+      `${incident.detections} 次，最近 ${L10N.chinaTime(incident.last_seen_at)}`;
+    return [el("dt", {}, "摄像头"), el("dd", {id: "detail-camera"}, incident.camera_code),
+            el("dt", {}, "识别场景"), el("dd", {id: "detail-scene"}, `${incident.scene}${sure}`),
+            el("dt", {}, "检出"), el("dd", {id: "detail-detections"}, seen)];
+  }
+
+  // the report's photos and a camera's snapshots, newest last, each opening at full size
+  function photoSection() {
+    if (!state.photos.length) return [];
+    return [el("h3", {}, "照片"), el("div", {class: "dispatch-photos"},
+      state.photos.map((p) => el("a", {href: p.url, target: "_blank", rel: "noopener"},
+        el("img", {src: p.url, alt: `照片 #${p.id}（${L10N.actor(p.taken_by)}）`,
+                   loading: "lazy", class: "dispatch-photo"}))))];
   }
 
   // how the report was placed: the geocoder's method and confidence, or by hand
@@ -514,7 +539,11 @@
       moves.push(el("p", {class: "dispatch-hint", id: "evaluated"},
                     `已结案（${L10N.resolution(incident.resolution)}解决），满意度 ${incident.satisfaction}/5`));
     }
-    if (REJECTABLE.includes(incident.status)) {
+    if (can("confirm", incident.status)) {  // a camera's detection a person must look at
+      moves.push(button("确认并派遣", "btn-success",
+                        () => move("confirm", {}, "已确认，已按规则派遣"), {id: "confirm"}));
+    }
+    if (can("reject", incident.status)) {
       moves.push(button("不予受理", "btn-outline-danger",
                         () => move("reject", {}, "已不予受理", "不予受理的理由"), {id: "reject"}));
     }
@@ -522,8 +551,7 @@
   }
 
   function categorySection(incident) {
-    if (!MERGEABLE.includes(incident.status) && incident.status !== "resolved" &&
-        incident.status !== "verified") return [];
+    if (!can("categorize", incident.status)) return [];
     const pick = el("select", {id: "category-pick", class: "form-select form-select-sm",
                                "aria-label": "事件类别"},
       el("option", {value: ""}, incident.category in config.categories ? "更正类别…" : "设定类别…"),
@@ -551,7 +579,7 @@
   function placing(incident) {
     candidatesLayer.clearLayers();
     if (incident.status !== "needs_location") {
-      if (!PLACEABLE.includes(incident.status)) return [];
+      if (!can("place", incident.status)) return [];
       return [button(incident.lon === null ? "在地图上点选位置" : "重新定位（地图点选）",
                      "btn-outline-info mt-2", () => startPlacing(incident), {id: "place-on-map"})];
     }
@@ -585,11 +613,12 @@
     const found = state.found;
     if (incident.status === "needs_location") return [];
     const reassign = IN_HAND.includes(incident.status);
-    const open = (DISPATCHABLE.includes(incident.status) && !reassign)
-      || incident.status === "reported";
+    const confirming = can("confirm", incident.status);
+    const open = (can("dispatch", incident.status) && !reassign)
+      || can("register", incident.status) || confirming;
     if (!open && !reassign) return [];
     if (!found) return [el("p", {class: "dispatch-hint"}, "正在载入推荐处置人…")];
-    const verb = reassign ? "改派" : "派遣";
+    const verb = reassign ? "改派" : confirming ? "确认并派遣" : "派遣";
     const rows = found.suggestions.map((s) => el("div", {
       class: `dispatch-choice dispatch-suggestion${s.rule ? " dispatch-rule" : ""}` +
         `${s.on_duty ? "" : " dispatch-off"}`, dataset: {to: s.to}},
@@ -604,7 +633,7 @@
   }
 
   function mergeSection(incident) {
-    if (!MERGEABLE.includes(incident.status)) return [];
+    if (!can("merge", incident.status)) return [];
     const others = state.links.filter((l) => l.kind === "possible_duplicate")
       .map((l) => (l.incident_id === incident.id ? l.other_id : l.incident_id));
     const rows = [...new Set(others)].map((other) => el("div", {class: "dispatch-choice"},
