@@ -575,6 +575,37 @@ def token(name: str) -> None:
     typer.echo(value)
 
 
+@app.command()
+def relocate(
+    at: Annotated[str | None, typer.Option(help="ISO time of the boundaries (default now; "
+                                                "without a zone: China time)")] = None,
+    input_path: Annotated[Path | None, typer.Option(
+        "--input", help="a GeoParquet file of points instead of the stored incidents")] = None,
+    output: Annotated[Path | None, typer.Option(
+        help="write every point with its codes to this GeoParquet file, not the database")]
+        = None,
+    scheduler: Annotated[str | None, typer.Option(help="a dask scheduler, tcp://host:port")]
+        = None,
+    workers: Annotated[int | None, typer.Option(help="a local dask cluster of N workers")]
+        = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="count what would change")] = False,
+    batch_size: Annotated[int, typer.Option(help="points per batch")] = 200_000,
+) -> None:
+    """Re-attribute stored incidents (or a GeoParquet file of points) to the boundaries valid
+    at a time. Exit 1 = the boundaries changed meanwhile, 2 = bad input, 3 = no scheduler."""
+    from gis_service.relocate.cli import CommandError, run
+
+    with _session() as session:
+        try:
+            done = run(session, at=at, input_path=input_path, output=output,
+                       scheduler=scheduler, workers=workers, dry_run=dry_run,
+                       batch_size=batch_size)
+        except CommandError as exc:
+            raise _fail(str(exc), exc.code) from exc
+    for line in done.lines():
+        typer.echo(line)
+
+
 REPORT_SUFFIXES = (".html", ".json", ".csv")
 
 

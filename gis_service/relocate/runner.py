@@ -1,0 +1,158 @@
+"""Running the batches: in this process, or on a dask.distributed cluster (a scheduler given
+by address, or a `LocalCluster` of N worker processes made for the run).
+
+On a cluster the boundaries go to every worker once, before the first batch: scattered with
+`broadcast=True`, so each task names data its worker already holds and the scheduler places it
+there (no transfer between workers). Each batch's points go to one worker and only its answer
+comes back (the changed rows, or every point's codes for a file): points in, codes out, no
+shuffle. `Shipped` counts, in each process, how many times the boundaries were unpickled there,
+and the runner reads the counts back after the run: one per worker process is what "shipped
+once" means (none for workers that are threads of this process, which share its memory).
+At most `2 × threads` batches are in flight, so the client never holds more than that.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from typing import Any, ClassVar, Protocol, TypeVar
+
+from gis_service.errors import DomainError
+from gis_service.relocate.attribution import Attributed, Boundaries, Points, attribute
+
+Context = TypeVar("Context")  # what stays with the client beside a batch (a file's columns)
+Task = Callable[..., Attributed]
+
+
+class SchedulerUnreachableError(DomainError):
+    """No dask scheduler answers at the address given (or a local cluster did not start)."""
+
+    status, title = 503, "Scheduler unreachable"
+
+
+class Shipped:
+    """The boundaries as shipped to a worker; counts the unpickles in each process."""
+
+    loads: ClassVar[int] = 0
+
+    def __init__(self, boundaries: Boundaries) -> None:
+        self.boundaries = boundaries
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"boundaries": self.boundaries}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        type(self).loads += 1
+        self.boundaries = state["boundaries"]
+
+
+def attribute_shipped(shipped: Shipped, points: Points, only_changed: bool) -> Attributed:
+    """`attribute` with the boundaries a worker holds (the task each batch runs)."""
+    return attribute(shipped.boundaries, points, only_changed=only_changed)
+
+
+def loads_here() -> int:
+    """How many times this process unpickled the boundaries (run on each worker)."""
+    return Shipped.loads
+
+
+class Runner(Protocol):
+    """Maps `attribute` over batches, answering each with what stayed beside it."""
+
+    shipped: dict[str, int] | None  # per worker, the boundaries' unpickles (after a run)
+
+    def run(self, boundaries: Boundaries, batches: Iterable[tuple[Points, Context]], *,
+            only_changed: bool) -> Iterator[tuple[Attributed, Context]]:
+        """Each batch's answer, as they finish."""
+        ...
+
+
+class InProcess:
+    """Every batch in this process, one after another."""
+
+    shipped: dict[str, int] | None = None
+
+    def run(self, boundaries: Boundaries, batches: Iterable[tuple[Points, Context]], *,
+            only_changed: bool) -> Iterator[tuple[Attributed, Context]]:
+        """Each batch's answer, in order."""
+        for points, context in batches:
+            yield attribute(boundaries, points, only_changed=only_changed), context
+
+
+class OnDask:
+    """Batches as tasks on a dask.distributed cluster, the boundaries shipped once."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+        self.shipped: dict[str, int] | None = None
+
+    @property
+    def threads(self) -> int:
+        """Threads over all workers."""
+        return sum(self.client.nthreads().values()) or 1
+
+    def run(self, boundaries: Boundaries, batches: Iterable[tuple[Points, Context]], *,
+            only_changed: bool) -> Iterator[tuple[Attributed, Context]]:
+        """Each batch's answer as it finishes (not in order)."""
+        from distributed import as_completed
+
+        client = self.client
+        shipped = client.scatter(Shipped(boundaries), broadcast=True, hash=False)
+        waiting: dict[Any, Context] = {}
+        done = as_completed()
+        limit = 2 * self.threads
+        try:
+            for points, context in batches:
+                # the batch scattered first: a task's arguments stay small
+                data = client.scatter(points, hash=False)
+                future = client.submit(attribute_shipped, shipped, data, only_changed,
+                                       pure=False)
+                waiting[future] = context
+                done.add(future)
+                while len(waiting) >= limit:
+                    yield self._result(next(done), waiting)
+            for future in done:
+                yield self._result(future, waiting)
+            self.shipped = {str(k): int(v) for k, v in client.run(loads_here).items()}
+        finally:
+            for future in waiting:
+                future.cancel()
+            client.cancel([shipped])
+
+    @staticmethod
+    def _result(future: Any, waiting: dict[Any, Context]) -> tuple[Attributed, Context]:
+        context = waiting.pop(future)
+        attributed: Attributed = future.result()
+        future.release()
+        return attributed, context
+
+
+@contextmanager
+def dask_client(*, scheduler: str | None = None, workers: int | None = None,
+                processes: bool = True, timeout: float = 10.0,
+                memory_limit: str | int = "auto") -> Iterator[Any]:
+    """A client of the scheduler at `scheduler`, or of a LocalCluster of `workers` worker
+    processes (one thread each; threads of this process with processes=False) made for the
+    run and closed after it."""
+    from distributed import Client, LocalCluster
+
+    cluster = None
+    try:
+        if scheduler is not None:
+            client = Client(scheduler, timeout=timeout)
+        else:
+            cluster = LocalCluster(n_workers=workers or 1, threads_per_worker=1,
+                                   processes=processes, dashboard_address=None,
+                                   memory_limit=memory_limit)
+            client = Client(cluster, timeout=timeout)
+    except (OSError, TimeoutError, ValueError) as exc:
+        if cluster is not None:
+            cluster.close()
+        where = scheduler or f"a local cluster of {workers} workers"
+        raise SchedulerUnreachableError(f"no dask scheduler at {where}: {exc}") from exc
+    try:
+        yield client
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
