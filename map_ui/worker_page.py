@@ -86,6 +86,8 @@ PAGE = """<!doctype html>
 <div class="w-row"><h2>待办任务</h2>
 <button type="button" id="reload" class="w-small">刷新</button></div>
 <ul id="tasks" class="w-tasks"><li class="w-empty">加载中…</li></ul>
+<div id="team-box" hidden><h2>我的网格力量（1+1+N）</h2>
+<ul id="team" class="w-team"></ul></div>
 </section>
 <section id="tab-report" class="w-panel" hidden>
 <h2>在当前位置上报事件</h2>

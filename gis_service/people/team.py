@@ -7,8 +7,9 @@ the command center. Who sees a grid's team:
   (an unscoped account everywhere, a town's or county's account in the grids under it),
   masked elsewhere;
 - a planner: every team, phones masked;
-- a grid worker: the teams along its own grid's line — its grid, the grids under it and the
-  grids above it (village, town, county) — phones masked;
+- a grid worker: the teams along its own grid's line — phones whole for its own grid and the
+  grids under it (the people it works beside and calls from the phone page: the grid's police
+  group on a public-order matter), masked for the grids above it (village, town, county);
 - anyone else (squads, departments): none (`team` is null).
 """
 
@@ -45,9 +46,11 @@ def team_access(principal: Principal, grid_line: tuple[str, ...],
         return Phones.WHOLE if not scope or scope in grid_line else Phones.MASKED
     if principal.role == Role.PLANNER:
         return Phones.MASKED
-    if principal.role == Role.GRID_WORKER and scope and grid_line and (
-            scope in grid_line or grid_line[0] in own_line):
-        return Phones.MASKED
+    if principal.role == Role.GRID_WORKER and scope and grid_line:
+        if scope in grid_line:  # its own grid, or one under it
+            return Phones.WHOLE
+        if grid_line[0] in own_line:  # a grid above its own
+            return Phones.MASKED
     return None
 
 

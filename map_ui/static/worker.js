@@ -117,9 +117,24 @@
         .addTo(map);
       map.invalidateSize();  // the phone may have settled its layout since the map was made
       map.fitBounds(outline.getBounds(), {padding: [10, 10]});
+      showTeam(grid.properties && grid.properties.team);
     } catch (error) {
       say(`网格边界未能加载：${why(error)}`, true);
     }
+  }
+
+  // the grid's people beside its worker (police group, volunteers, liaison …), a tap to call
+  // each (kept with the grid, so the numbers are there without signal too)
+  function showTeam(team) {
+    if (!team || !team.length) return;
+    const rows = team.map((member) => el("li", {dataset: {code: member.code}},
+      el("span", {}, el("b", {}, L10N.teamRole(member.role)), ` ${member.name}`,
+         member.organisation ? el("small", {}, member.organisation) : null),
+      member.phone && !member.phone.includes("*")
+        ? el("a", {href: `tel:${member.phone}`, class: "w-small"}, member.phone)
+        : el("small", {}, member.phone || "")));
+    $("team").replaceChildren(...rows);
+    $("team-box").hidden = false;
   }
 
   function showMe(lat, lon) {

@@ -1,9 +1,10 @@
 """The grid worker's phone page in a real browser against the real service: signs in, works
 a task (a stale one included), reports at the phone's position in a declared CRS, records a
-patrol, and loads nothing from outside the service."""
+patrol, lists the grid's team to call, and loads nothing from outside the service."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -13,6 +14,8 @@ from sqlalchemy.orm import Session
 
 from gis_service.auth import service as auth_service
 from gis_service.auth.models import Account
+from gis_service.imports.service import run_import
+from tests.gis_service.people.conftest import TEAM, write_team
 from tests.map_ui.browser import ARTIFACTS
 from tests.map_ui.phone import move_to, phone_page
 from tests.town import handler
@@ -138,3 +141,28 @@ def test_the_worker_page_on_a_phone(live_server: str, town: dict[str, Any],
     assert [e for e in traffic.errors if "412" not in e] == []
     assert any(url.endswith("/leaflet.js") for url in traffic.requests)
     assert any(url.endswith("/worker.js") for url in traffic.requests)
+
+
+def test_the_phone_page_lists_the_grids_team_to_call(
+        live_server: str, town: dict[str, Any], db_session: Session, field_account: str,
+        tmp_path: Path) -> None:
+    # 1+1+N: the worker's own grid's police group and volunteer, each a tap to call; the
+    # village's people are not on the worker's own list
+    assert run_import(db_session, "grid_team", write_team(tmp_path, TEAM)).accepted
+    db_session.commit()
+    with phone_page(*REPORT_GCJ) as (page, _context, traffic):
+        page.goto(f"{live_server}/login?next=/worker")
+        page.fill("#username", field_account)
+        page.fill("#password", PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_url(f"{live_server}/worker")
+        page.locator("#team-box").wait_for(state="visible")
+        rows = page.locator("#team li")
+        assert [rows.nth(n).get_attribute("data-code") for n in range(rows.count())] == [
+            "GT-P1", "GT-P2", "GT-V1"]
+        assert "社区民警 周警官" in rows.nth(0).inner_text()
+        assert rows.nth(0).locator("a").get_attribute("href") == "tel:13812345678"
+        assert "七都志愿者协会" in rows.nth(2).inner_text()
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.locator("#team-box").screenshot(path=str(ARTIFACTS / "worker_team.png"))
+        assert traffic.outside(live_server) == []

@@ -42,13 +42,15 @@ def test_a_grids_team_with_phones_whole_for_the_center(client: TestClient, team:
     assert _team(client, auth, "T-B-1") == []  # a grid with no team
 
 
-def test_a_grid_worker_sees_its_own_grids_team_with_phones_masked(
+def test_a_grid_worker_sees_its_own_grids_team_whole_and_the_grids_above_masked(
         client: TestClient, team: Path, token_for: TokenFor) -> None:
     worker = token_for("grid_worker", "T-A-1")
-    own = _team(client, worker, "T-A-1")
+    own = _team(client, worker, "T-A-1")  # the people it works beside: phones to call
     assert [(m["name"], m["phone"]) for m in own] == [
-        ("周警官", "138****5678"), ("吴辅警", "139****4321"), ("郑志愿", "051******1234")]
-    assert [m["code"] for m in _team(client, worker, "T-A")] == ["GT-P3", "GT-L1"]  # above
+        ("周警官", "13812345678"), ("吴辅警", "13987654321"), ("郑志愿", "0512-63801234")]
+    above = _team(client, worker, "T-A")
+    assert [m["code"] for m in above] == ["GT-P3", "GT-L1"]
+    assert all("*" in m["phone"] for m in above if m["phone"])  # the village's: masked
     assert _team(client, worker, "T-A-2") is None  # the grid next door: not theirs
     assert _team(client, worker, "T-B-2") is None
     village_worker = token_for("grid_worker", "T-A")
