@@ -26,6 +26,14 @@ from demo_town.addresses import (  # noqa: E402
     address_rows,
     build_addresses,
 )
+from demo_town.cameras import (  # noqa: E402
+    CAMERA_HEADER,
+    EVENT_HEADER,
+    SCENE_HEADER,
+    build_camera_events,
+    build_cameras,
+    scene_rows,
+)
 from demo_town.common import (  # noqa: E402
     ANCHOR,
     area_km2,
@@ -48,6 +56,7 @@ from demo_town.people import (  # noqa: E402
 )
 from demo_town.pois import build_pois  # noqa: E402
 from demo_town.projects import project_features  # noqa: E402
+from demo_town.teams import TEAM_HEADER, build_teams  # noqa: E402
 from demo_town.town import Town, build_town  # noqa: E402
 from demo_town.zones import build_taihu, river_features, zone_features  # noqa: E402
 
@@ -97,9 +106,18 @@ def build(seed: int, out: Path) -> dict[str, float]:
     patrols = build_patrols(rng, grids, workers, rows)
     write_geojson(out / "patrols.geojson", [w.feature() for w in patrols.walks])
     write_csv(out / "spot_checks.csv", SPOT_CHECK_HEADER, patrols.checks)
+    # drawn last, so that the files above stay as they were before cameras and teams came
+    cameras = build_cameras(rng, town, rows)
+    write_csv(out / "cameras.csv", CAMERA_HEADER, [c.row() for c in cameras])
+    write_csv(out / "video_scenes.csv", SCENE_HEADER, scene_rows())
+    events = build_camera_events(rng, cameras, town)
+    write_csv(out / "camera_events.csv", EVENT_HEADER, events)
+    team = build_teams(rng, grids)
+    write_csv(out / "grid_team.csv", TEAM_HEADER, team)
     return {"town_km2": area_km2(grids.town.geometry), "addresses": len(rows),
             "workers": len(workers), "incidents": len(incidents),
-            "patrols": len(patrols.walks), "spot_checks": len(patrols.checks)}
+            "patrols": len(patrols.walks), "spot_checks": len(patrols.checks),
+            "cameras": len(cameras), "camera_events": len(events), "team_members": len(team)}
 
 
 def main() -> None:
