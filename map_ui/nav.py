@@ -31,7 +31,7 @@ LINKS = (
     Link("monthly", "月报", "/reports/monthly"),
     Link("league", "各镇排名", "/reports/league", frozenset(OVERSEERS)),
     Link("assessment", "考核", "/assessment", frozenset(OVERSEERS | {Role.GRID_WORKER})),
-    Link("worker", "手机端", "/worker", frozenset(HANDLERS)),
+    Link("worker", "手机端", "/worker", frozenset(HANDLERS | {Role.TEAM})),
 )
 
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import orjson
 
+from gis_service.auth.permissions import HANDLERS, PATROL_WALKERS
 from map_ui.assets import OWN_URL, VENDOR_URL
 from map_ui.nav import role_name
 from map_ui.wall import Basemap
@@ -130,6 +131,8 @@ def _who(view: WorkerView) -> str:
 def _config(view: WorkerView) -> str:
     config = {"username": view.username, "role": view.role, "scope": view.scope_code,
               "worker_code": view.worker_code, "grid": view.grid_code,
+              # a handler works its tasks; a grid team member follows what it cooperates on
+              "acts": view.role in HANDLERS, "patrols": view.role in PATROL_WALKERS,
               "flush_seconds": view.patrol_flush_seconds,
               "retry_seconds": view.outbox_retry_seconds,
               "service_worker": {"url": SERVICE_WORKER_URL, "scope": SERVICE_WORKER_SCOPE},

@@ -9,9 +9,10 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from gis_service.database import Base
 
+# as people read them (static/labels.js says the same)
 ROLE_NAMES = {"admin": "管理员", "commander": "指挥长", "dispatcher": "调度员",
               "planner": "规划员", "grid_worker": "网格员", "squad": "执法队员",
-              "department": "部门人员"}  # as people read them (static/labels.js says the same)
+              "department": "部门人员", "team": "网格力量"}
 
 
 class Account(Base):

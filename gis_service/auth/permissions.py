@@ -17,6 +17,9 @@ class Role(StrEnum):
     GRID_WORKER = "grid_worker"
     SQUAD = "squad"
     DEPARTMENT = "department"
+    # a grid team member (police group, volunteer, liaison: people/team_roles.py) signed in:
+    # it cooperates and reports, it handles nothing assigned
+    TEAM = "team"
 
 
 ROLES = tuple(role.value for role in Role)

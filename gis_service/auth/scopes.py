@@ -2,7 +2,8 @@
 
 A scope decides what an account sees (gis_service/incidents/scope.py reads it): a grid
 worker's grid, a squad's district (or its squad code, what incidents are assigned to), a
-department's code, a dispatcher's or commander's town (a town center) or county (the county
+department's code, a grid team member's own member code (what an incident's `cooperating`
+names), a dispatcher's or commander's town (a town center) or county (the county
 center, which sees every town under it), a planner's town or county (what their plans may
 change: plans/edits.py). A code that names nothing makes an account that sees nothing and says
 nothing about why, so it is refused here, naming the code and what the role expects. Admins
@@ -20,7 +21,7 @@ from sqlalchemy.orm import Session
 from gis_service.errors import InvalidInputError
 from gis_service.grids.models import GridVersion
 from gis_service.grids.queries import valid_at
-from gis_service.people.models import Department
+from gis_service.people.models import Department, GridTeamMember
 from gis_service.places.models import District
 
 LEVEL_KINDS = {0: "county", 1: "town", 2: "grid", 3: "grid"}  # what a grid's level makes it
@@ -32,7 +33,8 @@ class ScopeRule:
     """What a role's scope may be: whether it needs one, which kinds, and how to say so."""
 
     required: bool
-    kinds: frozenset[str]  # "county", "town", "grid", "district", "squad", "department"
+    kinds: frozenset[str]  # "county", "town", "grid", "district", "squad", "department",
+    # "team"
     expected: str
 
 
@@ -47,6 +49,7 @@ ROLE_SCOPES: dict[str, ScopeRule] = {
     "grid_worker": ScopeRule(True, frozenset({"grid"}), "现有的二级或三级网格编号"),
     "squad": ScopeRule(True, frozenset({"district", "squad"}), "执法片区编号或中队编号"),
     "department": ScopeRule(True, frozenset({"department"}), "部门编号"),
+    "team": ScopeRule(True, frozenset({"team"}), "网格力量成员编号（grid_team 的 code）"),
 }
 
 
@@ -67,6 +70,8 @@ def _kinds_of(session: Session, code: str) -> dict[str, str]:
             found["squad"] = "执法中队"
     if session.scalar(select(Department.id).where(Department.code == code)) is not None:
         found["department"] = "部门"
+    if session.scalar(select(GridTeamMember.id).where(GridTeamMember.code == code)) is not None:
+        found["team"] = "网格力量成员"
     return found
 
 

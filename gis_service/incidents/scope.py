@@ -10,7 +10,7 @@ from gis_service.auth.permissions import SEE_ALL_INCIDENTS
 from gis_service.auth.service import Principal
 from gis_service.grids.models import GridVersion
 from gis_service.incidents.models import Incident
-from gis_service.people.models import Worker
+from gis_service.people.models import GridTeamMember, Worker
 from gis_service.places.models import District
 
 EVERYWHERE = SEE_ALL_INCIDENTS  # see every incident
@@ -49,13 +49,19 @@ def _visible(principal: Principal) -> ColumnElement[bool]:
         return or_(Incident.district_code == scope, assigned_to(principal))
     if principal.role == "department":
         return or_(assigned_to(principal), Incident.cooperating.any_() == scope)
+    if principal.role == "team":  # what it was brought in on, and what lies in its grid
+        grid = (select(GridTeamMember.grid_code).where(GridTeamMember.code == scope)
+                .scalar_subquery())
+        return or_(assigned_to(principal), Incident.grid3_code == grid,
+                   Incident.grid2_code == grid)
     return false()
 
 
 def assigned_to(principal: Principal) -> ColumnElement[bool]:
     """Incidents assigned to the caller: a grid worker's own post or a post they cover as its
     B (the A post off duty); a squad's or department's own code; for the command center,
-    what is assigned to the center. Handler roles may act only on these."""
+    what is assigned to the center; for a grid team member, what it was brought in on as
+    cooperating (its share to follow; it acts on none). Handler roles may act only on these."""
     scope = principal.scope_code
     if principal.role == "grid_worker":
         return and_(Incident.assignee_type == "grid_worker",
@@ -66,6 +72,8 @@ def assigned_to(principal: Principal) -> ColumnElement[bool]:
                     or_(Incident.assignee_code == scope, Incident.assignee_code.in_(squads)))
     if principal.role == "department" and scope:
         return and_(Incident.assignee_type == "department", Incident.assignee_code == scope)
+    if principal.role == "team" and scope:  # a grid team member's share: what it cooperates on
+        return Incident.cooperating.any_() == scope
     if principal.role in CENTER_STAFF and scope:
         # a town center answers for its own town's queue, the county center for the county's
         return and_(Incident.assignee_type.in_(CENTER_HANDLERS), Incident.assignee_code == scope)

@@ -7,9 +7,10 @@ the command center. Who sees a grid's team:
   (an unscoped account everywhere, a town's or county's account in the grids under it),
   masked elsewhere;
 - a planner: every team, phones masked;
-- a grid worker: the teams along its own grid's line — phones whole for its own grid and the
-  grids under it (the people it works beside and calls from the phone page: the grid's police
-  group on a public-order matter), masked for the grids above it (village, town, county);
+- a grid worker, and a team member signed in (role `team`): the teams along its own grid's
+  line — phones whole for its own grid and the grids under it (the people it works beside and
+  calls from the phone page: the grid's police group on a public-order matter), masked for the
+  grids above it (village, town, county);
 - anyone else (squads, departments): none (`team` is null).
 """
 
@@ -29,6 +30,8 @@ from gis_service.incidents.contact import masked
 from gis_service.people.models import GridTeamMember
 from gis_service.people.team_roles import TEAM_ROLES
 
+IN_A_GRID = frozenset({Role.GRID_WORKER, Role.TEAM})  # field accounts that belong to a grid
+
 
 class Phones(Enum):
     """How a team's phone numbers are shown to a caller who may see the team."""
@@ -40,17 +43,28 @@ class Phones(Enum):
 def team_access(principal: Principal, grid_line: tuple[str, ...],
                 own_line: tuple[str, ...]) -> Phones | None:
     """Whether (and how) `principal` sees the team of the grid whose lineage is `grid_line`
-    (the grid first); `own_line` is the lineage of a grid worker's own grid. None: not at all."""
+    (the grid first); `own_line` is the lineage of a field account's own grid (`own_grid`).
+    None: not at all."""
     scope = principal.scope_code
     if principal.role in CENTER:
         return Phones.WHOLE if not scope or scope in grid_line else Phones.MASKED
     if principal.role == Role.PLANNER:
         return Phones.MASKED
-    if principal.role == Role.GRID_WORKER and scope and grid_line:
-        if scope in grid_line:  # its own grid, or one under it
+    if principal.role in IN_A_GRID and own_line and grid_line:
+        if own_line[0] in grid_line:  # its own grid, or one under it
             return Phones.WHOLE
         if grid_line[0] in own_line:  # a grid above its own
             return Phones.MASKED
+    return None
+
+
+def own_grid(session: Session, principal: Principal) -> str | None:
+    """The grid a field account belongs to: a grid worker's scope, a team member's grid."""
+    if principal.role == Role.GRID_WORKER:
+        return principal.scope_code
+    if principal.role == Role.TEAM and principal.scope_code:
+        return session.scalar(select(GridTeamMember.grid_code)
+                              .where(GridTeamMember.code == principal.scope_code))
     return None
 
 
@@ -73,8 +87,8 @@ def visible_team(session: Session, principal: Principal, grid: str,
     """The grid's team as `principal` may see it (phones whole or masked), or None when the
     team is not theirs to see."""
     grid_line = lineage(session, grid, now)
-    own_line = (lineage(session, principal.scope_code, now)
-                if principal.role == Role.GRID_WORKER and principal.scope_code else ())
+    mine = own_grid(session, principal)
+    own_line = lineage(session, mine, now) if mine else ()
     phones = team_access(principal, grid_line, own_line)
     if phones is None:
         return None

@@ -49,7 +49,8 @@
   var deadlines = {green: "正常", yellow: "临期", red: "超期", done: "已办结", none: "无时限"};
 
   var roles = {admin: "管理员", commander: "指挥长", dispatcher: "调度员", planner: "规划员",
-               grid_worker: "网格员", squad: "执法队员", department: "部门人员"};
+               grid_worker: "网格员", squad: "执法队员", department: "部门人员",
+               team: "网格力量"};
 
   // a grid's people beyond its worker (gis_service/people/team_roles.py: 1+1+N, 三长六员)
   var teamRoles = {

@@ -144,6 +144,11 @@
   }
 
   // ---- tabs ----
+  if (!config.acts) {  // a grid team member's list is what it was brought in on
+    document.querySelector("[data-tab=tasks]").textContent = "协办事项";
+    document.querySelector("#tab-tasks h2").textContent = "协办事项";
+  }
+  if (!config.patrols) document.querySelector("[data-tab=patrol]").hidden = true;
   for (const tab of document.querySelectorAll("[data-tab]")) {
     tab.addEventListener("click", () => {
       for (const other of document.querySelectorAll("[data-tab]")) {
@@ -194,6 +199,11 @@
     }
     const where = [incident.address, incident.description].filter(Boolean).join(" · ");
     if (where) item.append(el("p", {}, where));
+    if (!config.acts) {  // a grid team member: brought in to help, the handler acts
+      item.append(el("p", {class: "w-cover"},
+                     `协办：处置人 ${L10N.assignee(incident.assignee)}`));
+      return item;
+    }
     const noteId = `note-${incident.id}`;
     const photoId = `photo-${incident.id}`;
     item.append(el("label", {for: noteId}, "处置说明"),

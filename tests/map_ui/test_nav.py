@@ -21,6 +21,7 @@ EVERY = ["wall", "dispatch", "plans", "weekly", "monthly", "league", "assessment
     ("grid_worker", ["wall", "weekly", "monthly", "assessment", "worker"]),
     ("squad", ["wall", "weekly", "monthly", "worker"]),
     ("department", ["wall", "weekly", "monthly", "worker"]),
+    ("team", ["wall", "weekly", "monthly", "worker"]),
 ])
 def test_each_role_sees_the_pages_it_may_open(role: str, pages: list[str]) -> None:
     assert [link.key for link in nav.links_for(role)] == pages

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from gis_service.auth import service as auth_service
 from gis_service.auth.models import Account
 from gis_service.imports.service import run_import
+from gis_service.incidents.models import Incident
 from tests.gis_service.people.conftest import TEAM, write_team
 from tests.map_ui.browser import ARTIFACTS
 from tests.map_ui.phone import move_to, phone_page
@@ -166,3 +167,41 @@ def test_the_phone_page_lists_the_grids_team_to_call(
         ARTIFACTS.mkdir(exist_ok=True)
         page.locator("#team-box").screenshot(path=str(ARTIFACTS / "worker_team.png"))
         assert traffic.outside(live_server) == []
+
+
+def test_a_police_officer_of_the_grid_team_follows_its_share_on_the_phone(
+        live_server: str, town: dict[str, Any], auth: dict[str, str], db_session: Session,
+        tmp_path: Path) -> None:
+    # a grid team member signed in (role team): its list is what it was brought in on (协办),
+    # read-only; no patrol recording; its weekly report opens
+    assert run_import(db_session, "grid_team", write_team(tmp_path, TEAM)).accepted
+    auth_service.add_account(db_session, username="zhou", role="team", scope_code="GT-P1",
+                             password=PASSWORD)
+    db_session.commit()
+    api = httpx.Client(base_url=live_server, headers=auth)
+    brawl = api.post("/api/v1/incidents", json={
+        "source": "hotline_12345", "category": "GARBAGE", "address": "西村一组 村口",
+        "location": {"lon": 120.405, "lat": 30.905, "crs": "cgcs2000"}}).json()
+    db_session.execute(update(Incident).where(Incident.id == brawl["id"])
+                       .values(cooperating=["GT-P1", "GT-P2"]))
+    db_session.commit()
+    with phone_page(*REPORT_GCJ) as (page, _context, traffic):
+        page.goto(f"{live_server}/login?next=/worker")
+        page.fill("#username", "zhou")
+        page.fill("#password", PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_url(f"{live_server}/worker")
+        assert "网格力量" in page.inner_text("#who") and "T-A-1" in page.inner_text("#who")
+        card = page.locator(f'li.w-task[data-id="{brawl["id"]}"]')
+        card.wait_for()
+        assert "协办：处置人 网格员 张三" in card.inner_text()
+        assert card.locator("button").count() == 0
+        assert page.locator("[data-tab=tasks]").inner_text() == "协办事项"
+        assert page.locator("[data-tab=patrol]").is_hidden()
+        page.locator("#team-box").wait_for(state="visible")
+        assert page.locator("#team li").count() == 3
+        page.click("[data-tab=report]")
+        assert page.locator("#submit-report").count() == 1
+        page.goto(f"{live_server}/reports/weekly")
+        assert page.locator("h1").count() >= 1
+        assert traffic.outside(live_server) == [] and traffic.bad_responses == []
