@@ -2,11 +2,17 @@
 when that is there, through the ordinary importers (idempotent).
 
 The demo's files end at a fixed moment (`HISTORY_ENDS`) so that they are the same on every
-rebuild. On loading, every time in them (incidents, patrol tracks, spot checks) is moved
-forward by the exact time since then, so that the history ends now: today has its reports up
-to this hour, and what was open or overdue when the files end is open or overdue now. Times of
-day move with it (loaded at 18:00 China time, the day's rhythm is as built); a shift by whole
-days would keep the rhythm but leave today empty until the evening.
+rebuild. On loading, every time in them (incidents, camera events, patrol tracks, spot
+checks) is moved forward by the exact time since then, so that the history ends now: today
+has its reports up to this hour, and what was open or overdue when the files end is open or
+overdue now. Times of day move with it (loaded at 18:00 China time, the day's rhythm is as
+built); a shift by whole days would keep the rhythm but leave today empty until the evening.
+
+The town's cameras, its video scenes and its grid teams are imported as the other files
+are. Its day of camera events is not a file of incidents (the bulk import refuses camera
+events: what they become depends on what came before): after the history, each is sent
+through the intake as the video platform sends one, so that repeats fold into their incident
+and unsure ones wait for confirmation exactly as they would have that day.
 
 Every grid worker gets an account without a password (an operator gives one with
 `gis-service user passwd`), so that their month of patrol tracks and their last position have
@@ -43,9 +49,17 @@ from gis_service.assessment.service import record_spot_check
 from gis_service.auth.accounts import create_account
 from gis_service.auth.models import Account
 from gis_service.auth.schemas import AccountCreate
+from gis_service.config import Settings
+from gis_service.errors import DomainError
 from gis_service.grids.models import GridVersion
 from gis_service.grids.queries import valid_at
 from gis_service.imports.service import run_import
+from gis_service.incidents.models import Incident, VideoDetection
+from gis_service.incidents.routing_book import Snapshot, load_routing_book
+from gis_service.incidents.schemas import IncidentCreate, Location
+from gis_service.incidents.service import Report, intake_many, intake_policy
+from gis_service.locate.service import load_layers
+from gis_service.locate.snapshot import LocatorSnapshot
 from gis_service.patrols.models import PatrolTrack
 from gis_service.patrols.service import WalkedTrack, store_tracks
 from gis_service.people.models import Department, Worker
@@ -61,12 +75,18 @@ TIME_COLUMNS = ("reported_at", "county_due_at", "closed_at")
 # Order matters: stations and workers refer to grids, workers to districts and departments,
 # the responsibility list to departments; incidents are routed by all of it and geocoded
 # against the address points.
+# Cameras must stand in a stored town; a team member's code must be no department's; a
+# video scene names a category of the responsibility list.
 DEMO_FILES = (("grids", "grids.geojson"), ("districts", "districts.geojson"),
               ("zones", "zones.geojson"), ("projects", "projects.geojson"),
-              ("stations", "stations.geojson"), ("departments", "departments.csv"),
-              ("workers", "workers.csv"), ("responsibilities", "responsibilities.csv"),
-              ("zone_rules", "zone_rules.csv"), ("addresses", "addresses.csv"),
-              ("incidents", "incidents.csv"))
+              ("stations", "stations.geojson"), ("cameras", "cameras.csv"),
+              ("departments", "departments.csv"), ("workers", "workers.csv"),
+              ("grid_team", "grid_team.csv"), ("responsibilities", "responsibilities.csv"),
+              ("video_scenes", "video_scenes.csv"), ("zone_rules", "zone_rules.csv"),
+              ("addresses", "addresses.csv"), ("incidents", "incidents.csv"))
+CAMERA_EVENTS = "camera_events.csv"  # a day of camera events, sent through the intake
+CAMERA_ACTOR = "video_platform"  # who sends them, as the video platform's account would
+CAMERA_BATCH = 100  # events taken in and committed together, as the group commit does
 DEMO_PASSWORD = "demo"  # the demo's accounts only; README says so
 # the county's files by kind; those in RESTATED replace the town's file of that kind
 COUNTY_FILES = {"grids": "grids.geojson", "districts": "districts.geojson",
@@ -115,6 +135,7 @@ def load_demo_town(session: Session, folder: Path = DEMO_DIR, *, with_county: bo
                 if not report.accepted:
                     raise RuntimeError(f"the demo file {source} was rejected")
                 session.commit()
+    yield from send_camera_events(session, folder / CAMERA_EVENTS, shift, now)
     yield from _patrols(session, folder / "patrols.geojson", shift, now)
     yield from _spot_checks(session, folder / "spot_checks.csv", shift, now)
     if county is not None:  # the neighbour towns' grid workers
@@ -192,6 +213,58 @@ def shift_times(source: Path, target: Path, shift: timedelta) -> Path:
                     row[column] = (datetime.fromisoformat(row[column]) + shift).isoformat()
             writer.writerow(row)
     return target
+
+
+def send_camera_events(session: Session, path: Path, shift: timedelta,
+                   now: datetime) -> Iterator[str]:
+    """The day of camera events through the intake, as the video platform sends them to
+    `POST /api/v1/incidents` (`intake_many`, the group commit's call): in time order, each
+    arriving when seen, moved by `shift` (the same for all, so the gaps that decide what folds
+    stay as built), committed in batches. An event whose external id is stored (made an
+    incident or was folded into one) is not sent again: a re-run sends nothing."""
+    if not path.exists():
+        return
+    with path.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    ids = [row["external_id"] for row in rows]
+    stored = set(session.scalars(select(Incident.external_id).where(
+        Incident.source == "video", Incident.external_id.in_(ids))))
+    stored |= set(session.scalars(select(VideoDetection.external_id).where(
+        VideoDetection.external_id.in_(ids))))
+    rows = [row for row in rows if row["external_id"] not in stored]
+    if not rows:
+        yield f"camera events: all {len(ids)} sent before, none sent"
+        return
+    # the boundaries as they stand (imported moments ago), not as at the moved history's end
+    snapshot: Snapshot = LocatorSnapshot(load_layers(session, datetime.now(UTC)))
+    snapshot.extra = load_routing_book(session)
+    policy = intake_policy(Settings(), None)
+    made = 0
+    for start in range(0, len(rows), CAMERA_BATCH):
+        batch = rows[start:start + CAMERA_BATCH]
+        reports = [_camera_report(row, shift) for row in batch]
+        for row, outcome in zip(batch, intake_many(session, snapshot, reports, policy),
+                                strict=True):
+            if isinstance(outcome, DomainError):
+                raise RuntimeError(f"the demo file {path} was rejected: event "
+                                   f"{row['external_id']}: {outcome}")
+            made += outcome.created
+        session.commit()
+    yield (f"{len(rows)} camera events sent through the intake: {made} incidents made, "
+           f"{len(rows) - made} repeats folded in"
+           + (f" ({len(stored)} sent before)" if stored else ""))
+
+
+def _camera_report(row: dict[str, str], shift: timedelta) -> Report:
+    """One camera event as the intake takes it, arriving when it was seen."""
+    seen = datetime.fromisoformat(row["reported_at"]) + shift
+    location = (Location(lon=float(row["lon"]), lat=float(row["lat"]), crs="wgs84")
+                if row.get("lon") and row.get("lat") else None)
+    body = IncidentCreate(source="video", external_id=row["external_id"],
+                          camera_code=row["camera_code"], scene=row["scene"],
+                          confidence=float(row["confidence"]) if row["confidence"] else None,
+                          location=location, reported_at=seen)
+    return Report(CAMERA_ACTOR, body, seen)
 
 
 def _accounts(session: Session, county: Path | None = None) -> Iterator[str]:

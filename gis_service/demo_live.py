@@ -3,6 +3,10 @@
 and resolving what they are given, the center verifying and closing, patrols moving, now and
 then a town handing a ticket up to the county and the county sending it down again.
 
+Where the demo has cameras, most `video` reports are their events (`camera_code`, a scene the
+camera watches, a confidence), and now and then a camera sees the same thing again a minute
+later, so the wall shows a detection folding into its incident.
+
 Everything goes through the service's real HTTP API as the demo's accounts would (tokens are
 issued for them from the database, as `gis-service token` does), so the wall, the console and
 the phone page move as they would with people at work. Nothing here is needed by the tests
@@ -42,6 +46,8 @@ RESOLUTIONS = (("service", 7), ("management", 2), ("enforcement", 1))  # the 721
 PLACES = ("路口", "桥头", "河边", "菜场门口", "小区门口", "学校旁", "村委会附近", "工地旁",
           "停车场", "公交站旁")
 TOKEN_LIFETIME = timedelta(days=2)
+CAMERA_SHARE = 0.7  # of the video reports, those sent as a camera's event (when there are any)
+SEEN_AGAIN = 0.4  # the chance that a camera's event repeats the last one (and folds into it)
 
 
 @dataclass(frozen=True)
@@ -90,6 +96,8 @@ class DemoDay:
         self.workers: list[tuple[str, str]] = []  # (worker code, grid code) on duty
         self.centers: dict[str, str] = {}  # town code -> its dispatcher's account
         self.county: str | None = None  # the county center's account, if there is one
+        self.cameras: list[tuple[str, tuple[str, ...]]] = []  # (code, the scenes it reports)
+        self.last_seen: tuple[str, str] | None = None  # the last camera event's camera, scene
         self.number = 0
 
     # ---- who acts ---------------------------------------------------------------------------
@@ -147,6 +155,7 @@ class DemoDay:
         self.workers = [(w["code"], w["grid_code"]) for w in workers
                         if w.get("role") == "grid_worker" and w.get("on_duty")
                         and w.get("grid_code") in self.grid_shapes]
+        self._load_cameras()
         accounts = self._get("admin", "/api/v1/accounts") or []
         for account in accounts:
             if account.get("role") != "dispatcher" or not account.get("scope_code") \
@@ -157,6 +166,19 @@ class DemoDay:
                 self.centers.setdefault(account["scope_code"], account["username"])
             elif level == 0 and self.county is None:
                 self.county = account["username"]
+
+    def _load_cameras(self) -> None:
+        """The cameras and the scenes each reports (its `scenes` attribute, else every scene
+        the center has a row for)."""
+        scenes = [row["scene"] for row in self._get("admin", "/api/v1/video-scenes") or []]
+        cameras = self._get("admin", "/api/v1/cameras") or {"features": []}
+        self.cameras = []
+        for feature in cameras["features"]:
+            props = feature["properties"]
+            listed = str((props.get("attributes") or {}).get("scenes") or "").split(";")
+            watched = tuple(s for s in listed if s in scenes) or tuple(scenes)
+            if watched:
+                self.cameras.append((props["code"], watched))
 
     def _level(self, code: str) -> int | None:
         grid = self._get("admin", f"/api/v1/grids/{code}")
@@ -202,6 +224,9 @@ class DemoDay:
             return
         _, lon, lat = place
         source = self.rng.choices([s for s, _ in SOURCES], [w for _, w in SOURCES])[0]
+        if source == "video" and self.cameras and self.rng.random() < CAMERA_SHARE:
+            self._camera_event()
+            return
         self.number += 1
         body = {"source": source, "external_id": f"LIVE-{int(time.time())}-{self.number}",
                 "category": self.rng.choice(self.categories),
@@ -213,6 +238,29 @@ class DemoDay:
         response = self.client.post("/api/v1/incidents", headers=headers, json=body)
         if response.status_code in (200, 201):
             self.tally.counts["report"] += 1
+        else:
+            self.tally.failures += 1
+
+    def _camera_event(self) -> None:
+        """A camera's detection, as the video platform sends it: a scene the camera reports,
+        at the camera; sometimes the last one seen again (it folds into that incident)."""
+        if self.last_seen is not None and self.rng.random() < SEEN_AGAIN:
+            camera, scene = self.last_seen
+        else:
+            camera, scenes = self.rng.choice(self.cameras)
+            scene = self.rng.choice(scenes)
+        self.last_seen = (camera, scene)
+        self.number += 1
+        body = {"source": "video", "external_id": f"LIVE-{int(time.time())}-{self.number}",
+                "camera_code": camera, "scene": scene,
+                "confidence": round(self.rng.uniform(0.55, 0.98), 2)}
+        headers = self._headers("admin")
+        if headers is None:
+            return
+        response = self.client.post("/api/v1/incidents", headers=headers, json=body)
+        if response.status_code in (200, 201):
+            self.tally.counts["camera_event" if response.status_code == 201
+                              else "camera_repeat"] += 1
         else:
             self.tally.failures += 1
 
