@@ -606,6 +606,25 @@ def relocate(
         typer.echo(line)
 
 
+@app.command("export")
+def export_files(
+    kind: Annotated[str, typer.Argument(help="what to export: incidents")],
+    fmt: Annotated[str, typer.Option("--format", help="parquet (GeoParquet)")] = "parquet",
+    out: Annotated[Path, typer.Option(help="the folder to write (new or empty)")] = Path("export"),
+) -> None:
+    """Export incidents as GeoParquet partitioned by town and month (town_code=…/month=…/),
+    for dask-geopandas or GDAL. Exit 2 = unknown kind or format, or a folder not empty."""
+    from gis_service.exports.parquet import export
+
+    with _session() as session:
+        try:
+            made = export(session, kind=kind, fmt=fmt, out=out, progress=sys.stderr.isatty())
+        except DomainError as exc:
+            raise _fail(exc.detail, 2) from exc
+    typer.echo(f"{made.rows:,} {kind} in {made.partitions:,} partitions "
+               f"({made.files:,} files) under {out}")
+
+
 REPORT_SUFFIXES = (".html", ".json", ".csv")
 
 

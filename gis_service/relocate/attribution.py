@@ -66,11 +66,6 @@ class Attributed:
         values[:] = column.values
         return list(values[column.index])
 
-    def keys(self, field: str) -> list[str]:
-        """Per kept row, the field's new value as a comparison key."""
-        column = self.table.columns[self.table.fields.index(field)]
-        return list(np.asarray([key(v) for v in column.values], dtype=object)[column.index])
-
 
 def key(value: str | list[str] | tuple[str, ...] | None) -> str:
     """A stored or located value as a comparison key ("" for none)."""
@@ -89,7 +84,8 @@ def attribute(boundaries: Boundaries, points: Points, *, only_changed: bool) -> 
     if points.before:
         for column, before in zip(table.columns, points.before, strict=True):
             stored = pd.Index([key(v) for v in column.values]).get_indexer(before)
-            changed |= stored != column.index
+            # a partition's -1 (no area) picks its last value, None, as a Python index does
+            changed |= stored != column.index % len(column.values)
     if not only_changed:
         return Attributed(points.ids, points.lon, points.lat, table, changed, len(points))
     kept = np.flatnonzero(changed)

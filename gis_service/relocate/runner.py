@@ -1,14 +1,18 @@
 """Running the batches: in this process, or on a dask.distributed cluster (a scheduler given
 by address, or a `LocalCluster` of N worker processes made for the run).
 
-On a cluster the boundaries go to every worker once, before the first batch: scattered with
-`broadcast=True`, so each task names data its worker already holds and the scheduler places it
-there (no transfer between workers). Each batch's points go to one worker and only its answer
+On a cluster the boundaries go to every worker once, before the first batch, as a worker
+plugin: the scheduler hands it to each worker (and to any that joins during the run), which
+keeps it until the run unregisters it. Each batch's points go to one worker and only its answer
 comes back (the changed rows, or every point's codes for a file): points in, codes out, no
 shuffle. `Shipped` counts, in each process, how many times the boundaries were unpickled there,
 and the runner reads the counts back after the run: one per worker process is what "shipped
 once" means (none for workers that are threads of this process, which share its memory).
-At most `2 × threads` batches are in flight, so the client never holds more than that.
+A plugin rather than `scatter(broadcast=True)`: the scheduler's active memory manager drops
+replicas no task waits for yet (every copy but one, right after the broadcast), and the first
+batch on each worker then fetched the boundaries again from another worker (seen in 3 runs of
+5, by the same count). At most `2 × threads` batches are in flight, so the client never holds
+more than that.
 """
 
 from __future__ import annotations
@@ -16,6 +20,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any, ClassVar, Protocol, TypeVar
+
+from distributed import WorkerPlugin, get_worker
 
 from gis_service.errors import DomainError
 from gis_service.relocate.attribution import Attributed, Boundaries, Points, attribute
@@ -30,10 +36,12 @@ class SchedulerUnreachableError(DomainError):
     status, title = 503, "Scheduler unreachable"
 
 
-class Shipped:
-    """The boundaries as shipped to a worker; counts the unpickles in each process."""
+class Shipped(WorkerPlugin):
+    """The boundaries as shipped to a worker (a worker plugin); counts the unpickles in each
+    process."""
 
     loads: ClassVar[int] = 0
+    name = "relocate-boundaries"
 
     def __init__(self, boundaries: Boundaries) -> None:
         self.boundaries = boundaries
@@ -46,8 +54,11 @@ class Shipped:
         self.boundaries = state["boundaries"]
 
 
-def attribute_shipped(shipped: Shipped, points: Points, only_changed: bool) -> Attributed:
-    """`attribute` with the boundaries a worker holds (the task each batch runs)."""
+
+def attribute_shipped(points: Points, only_changed: bool) -> Attributed:
+    """`attribute` with the boundaries this worker holds (the task each batch runs)."""
+    shipped = get_worker().plugins[Shipped.name]
+    assert isinstance(shipped, Shipped)
     return attribute(shipped.boundaries, points, only_changed=only_changed)
 
 
@@ -97,7 +108,7 @@ class OnDask:
         from distributed import as_completed
 
         client = self.client
-        shipped = client.scatter(Shipped(boundaries), broadcast=True, hash=False)
+        client.register_plugin(Shipped(boundaries), name=Shipped.name)
         waiting: dict[Any, Context] = {}
         done = as_completed()
         limit = 2 * self.threads
@@ -105,8 +116,7 @@ class OnDask:
             for points, context in batches:
                 # the batch scattered first: a task's arguments stay small
                 data = client.scatter(points, hash=False)
-                future = client.submit(attribute_shipped, shipped, data, only_changed,
-                                       pure=False)
+                future = client.submit(attribute_shipped, data, only_changed, pure=False)
                 waiting[future] = context
                 done.add(future)
                 while len(waiting) >= limit:
@@ -117,7 +127,7 @@ class OnDask:
         finally:
             for future in waiting:
                 future.cancel()
-            client.cancel([shipped])
+            client.unregister_worker_plugin(Shipped.name)
 
     @staticmethod
     def _result(future: Any, waiting: dict[Any, Context]) -> tuple[Attributed, Context]:
@@ -129,22 +139,22 @@ class OnDask:
 
 @contextmanager
 def dask_client(*, scheduler: str | None = None, workers: int | None = None,
-                processes: bool = True, timeout: float = 10.0,
-                memory_limit: str | int = "auto") -> Iterator[Any]:
+                processes: bool = True, memory_limit: str | int = "auto") -> Iterator[Any]:
     """A client of the scheduler at `scheduler`, or of a LocalCluster of `workers` worker
     processes (one thread each; threads of this process with processes=False) made for the
-    run and closed after it."""
+    run and closed after it. How long to try to connect is dask's own setting
+    (`distributed.comm.timeouts.connect`, e.g. DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT=5s)."""
     from distributed import Client, LocalCluster
 
     cluster = None
     try:
         if scheduler is not None:
-            client = Client(scheduler, timeout=timeout)
+            client = Client(scheduler)
         else:
             cluster = LocalCluster(n_workers=workers or 1, threads_per_worker=1,
                                    processes=processes, dashboard_address=None,
                                    memory_limit=memory_limit)
-            client = Client(cluster, timeout=timeout)
+            client = Client(cluster)
     except (OSError, TimeoutError, ValueError) as exc:
         if cluster is not None:
             cluster.close()
