@@ -76,13 +76,15 @@ def relocate_partition(boundaries: Boundaries, seed: int, number: int,
     return answer.table.columns[GRID3].index.astype(np.int32)
 
 
-def on_worker(seed: int, number: int, size: int) -> NDArray[np.int32]:
-    """`relocate_partition` with the boundaries the worker was shipped."""
+def on_worker(seed: int, number: int, size: int) -> tuple[NDArray[np.int32], float]:
+    """`relocate_partition` with the boundaries the worker was shipped, and its seconds."""
     from distributed import get_worker
 
     shipped = get_worker().plugins[Shipped.name]
     assert isinstance(shipped, Shipped)
-    return relocate_partition(shipped.boundaries, seed, number, size)
+    start = time.perf_counter()
+    codes = relocate_partition(shipped.boundaries, seed, number, size)
+    return codes, time.perf_counter() - start
 
 
 def peak_rss_mib() -> float:
@@ -124,6 +126,12 @@ def on_cluster(boundaries: Boundaries, parts: list[int], seed: int, workers: int
         client.register_plugin(Shipped(boundaries), name=Shipped.name)
         shipped_s = time.perf_counter() - start
         counts = np.zeros(codes + 1, np.int64)
+        busy = [0.0]
+
+        def take(answer: tuple[NDArray[np.int32], float]) -> None:
+            counts[:] += np.bincount(answer[0] + 1, minlength=codes + 1)
+            busy[0] += answer[1]
+
         limit = 2 * workers
         pending = as_completed()
         waiting = 0
@@ -132,20 +140,21 @@ def on_cluster(boundaries: Boundaries, parts: list[int], seed: int, workers: int
         for number, size in enumerate(parts):
             future = client.submit(on_worker, seed, number, size, pure=False)
             if number == 0:
-                first = future.result()
+                first = future.result()[0]
             pending.add(future)
             waiting += 1
             while waiting >= limit:
-                counts += np.bincount(next(pending).result() + 1, minlength=codes + 1)
+                take(next(pending).result())
                 waiting -= 1
         for future in pending:
-            counts += np.bincount(future.result() + 1, minlength=codes + 1)
+            take(future.result())
         seconds = time.perf_counter() - start
         loads = client.run(loads_here)
         peaks = client.run(peak_rss_mib)
         client.unregister_worker_plugin(Shipped.name)
     return {"seconds": seconds, "points_per_s": sum(parts) / seconds,
-            "ship_s": shipped_s, "unpickled_per_worker": sorted(loads.values()),
+            "per_worker_points_per_busy_s": sum(parts) / busy[0], "ship_s": shipped_s,
+            "unpickled_per_worker": sorted(loads.values()),
             "worker_peak_rss_mib": sorted(peaks.values()), "counts": counts, "first": first}
 
 
@@ -269,7 +278,9 @@ def main() -> None:
     print(f"answers equal in process and on the cluster: {results['same_answers']}; "
           f"locator {results['locator_pickled_mib']:.0f} MiB pickled, shipped to the workers in "
           f"{results['cluster']['ship_s']:.1f} s, unpickled per worker "
-          f"{results['cluster']['unpickled_per_worker']}; PostGIS located "
+          f"{results['cluster']['unpickled_per_worker']}; a worker's own rate while it ran a "
+          f"partition {results['cluster']['per_worker_points_per_busy_s'] / 1e6:.2f} M points/s"
+          f"; PostGIS located "
           f"{results['postgis']['located']:,} of {results['postgis']['points']:,}; load "
           f"{results['machine']['load_avg_at_start'][0]:.1f} at start, "
           f"{results['machine']['load_avg_at_end'][0]:.1f} at end")

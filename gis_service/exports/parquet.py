@@ -20,7 +20,7 @@ from typing import Any
 
 import geopandas
 import pandas as pd
-from sqlalchemy import Row
+from sqlalchemy import Row, func, select
 from sqlalchemy.orm import Session
 from tqdm import tqdm
 
@@ -68,7 +68,7 @@ def export(session: Session, *, kind: str, fmt: str, out: Path, chunk: int = CHU
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise InvalidInputError(f"{out} is not an empty folder: the export would mix with it")
     out.mkdir(parents=True, exist_ok=True)
-    total = session.query(Incident).count()
+    total = session.scalar(select(func.count()).select_from(Incident)) or 0
     rows = files = 0
     partitions: set[tuple[str, str]] = set()
     with tqdm(total=total, unit="row", unit_scale=True, disable=not progress,

@@ -26,6 +26,7 @@ from distributed import WorkerPlugin, get_worker
 from gis_service.errors import DomainError
 from gis_service.relocate.attribution import Attributed, Boundaries, Points, attribute
 
+TRIM = "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_"
 Context = TypeVar("Context")  # what stays with the client beside a batch (a file's columns)
 Task = Callable[..., Attributed]
 
@@ -108,6 +109,7 @@ class OnDask:
         from distributed import as_completed
 
         client = self.client
+        before = client.run(loads_here)  # a cluster's workers may have served earlier runs
         client.register_plugin(Shipped(boundaries), name=Shipped.name)
         waiting: dict[Any, Context] = {}
         done = as_completed()
@@ -123,7 +125,8 @@ class OnDask:
                     yield self._result(next(done), waiting)
             for future in done:
                 yield self._result(future, waiting)
-            self.shipped = {str(k): int(v) for k, v in client.run(loads_here).items()}
+            self.shipped = {str(k): int(v) - int(before.get(k, 0))
+                            for k, v in client.run(loads_here).items()}
         finally:
             for future in waiting:
                 future.cancel()
@@ -144,6 +147,7 @@ def dask_client(*, scheduler: str | None = None, workers: int | None = None,
     processes (one thread each; threads of this process with processes=False) made for the
     run and closed after it. How long to try to connect is dask's own setting
     (`distributed.comm.timeouts.connect`, e.g. DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT=5s)."""
+    import dask
     from distributed import Client, LocalCluster
 
     cluster = None
@@ -151,9 +155,14 @@ def dask_client(*, scheduler: str | None = None, workers: int | None = None,
         if scheduler is not None:
             client = Client(scheduler)
         else:
-            cluster = LocalCluster(n_workers=workers or 1, threads_per_worker=1,
-                                   processes=processes, dashboard_address=None,
-                                   memory_limit=memory_limit)
+            # dask starts worker processes with MALLOC_TRIM_THRESHOLD_=65536, which also turns
+            # off glibc's sliding mmap threshold: then every array of a batch is a fresh mmap
+            # whose pages fault in, and locating ran 35% slower (12.6 -> 8.3 M points/s, 10,000
+            # grids, 2,000,000-point batches). A run's workers live for the run: not set here.
+            with dask.config.set({TRIM: None}):
+                cluster = LocalCluster(n_workers=workers or 1, threads_per_worker=1,
+                                       processes=processes, dashboard_address=None,
+                                       memory_limit=memory_limit)
             client = Client(cluster)
     except (OSError, TimeoutError, ValueError) as exc:
         if cluster is not None:
