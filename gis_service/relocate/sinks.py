@@ -84,9 +84,9 @@ def geo_metadata(geometry_types: Sequence[str] = ("Point",)) -> bytes:
 
 
 class ParquetWriter:
-    """Every point of every batch with its new codes into one GeoParquet file: the incident's
-    id and whether its codes changed (stored incidents), or a file's own columns; the geometry
-    is the point in storage lon/lat (a file in another CRS comes out transformed)."""
+    """Every point of every batch with its new codes and whether they changed into one
+    GeoParquet file, with the incident's id (stored incidents) or the file's own columns; the
+    geometry is the point in storage lon/lat (a file in another CRS comes out transformed)."""
 
     def __init__(self, path: Path, *, replaced: str | None = None) -> None:
         self.path = path
@@ -118,8 +118,9 @@ class ParquetWriter:
                              "changed": pa.array(batch.changed, pa.bool_()), **codes,
                              GEOMETRY: geometry}, schema=self._schema())
         kept = {name: source.column(name) for name in source.schema.names
-                if name not in codes and name not in (GEOMETRY, self.replaced)}
-        return pa.table({**kept, **codes, GEOMETRY: geometry})
+                if name not in codes and name not in ("changed", GEOMETRY, self.replaced)}
+        return pa.table({**kept, "changed": pa.array(batch.changed, pa.bool_()), **codes,
+                         GEOMETRY: geometry})
 
     @staticmethod
     def _schema() -> pa.Schema:

@@ -89,7 +89,7 @@ class PointFile:
         return cls(path, name, meta.num_rows, _to_storage(column.get("crs", "OGC:CRS84")))
 
     def batches(self, size: int) -> Iterator[tuple[Points, pa.RecordBatch]]:
-        """The points `size` at a time (ids: the `id` column, else the row number), each
+        """The points `size` at a time (ids: an integer `id` column, else the row number), each
         with its record batch (the file's other columns, for the output). A file with the
         code columns relocate writes (`town_code`, …) is compared with them, as stored
         incidents are; otherwise every point counts as changed."""
@@ -103,8 +103,9 @@ class PointFile:
             if self.to_storage is not None:
                 lon, lat = self.to_storage.transform(lon, lat)
             names = batch.schema.names
-            ids = (batch.column("id").to_numpy().astype(np.int64) if "id" in names
-                   else np.arange(first, first + batch.num_rows, dtype=np.int64))
+            integer_ids = "id" in names and pa.types.is_integer(batch.schema.field("id").type)
+            ids = (batch.column("id").to_numpy(zero_copy_only=False).astype(np.int64)
+                   if integer_ids else np.arange(first, first + batch.num_rows, dtype=np.int64))
             first += batch.num_rows
             before = (tuple(np.array([key(v) for v in batch.column(column).to_pylist()],
                                      dtype=object) for _, column in BOUNDARY_FIELDS)

@@ -138,7 +138,26 @@ def test_workers_answer_as_this_process_does(database: str, tmp_path: Path) -> N
     again = tmp_path / "again.parquet"
     code, out = invoke("relocate", "--input", str(here), "--output", str(again))
     assert code == 0 and "\n0 with codes that change" in out, out
-    assert codes_of(geopandas.read_parquet(again)) == codes_of(mine)
+    relocated_again = geopandas.read_parquet(again)
+    assert codes_of(relocated_again) == codes_of(mine) and not relocated_again.changed.any()
+
+
+def test_a_file_of_points_in_another_crs(database: str, tmp_path: Path) -> None:
+    points = geopandas.GeoDataFrame(
+        {"name": ["west", "east", "school", "away"]},
+        geometry=[shapely.Point(120.402, 30.902), shapely.Point(120.415, 30.918),
+                  shapely.Point(120.41, 30.91), shapely.Point(121.0, 31.0)],
+        crs="EPSG:4326").to_crs("EPSG:3857")
+    source, out = tmp_path / "mercator.parquet", tmp_path / "out.parquet"
+    points.to_parquet(source)
+    code, output = invoke("relocate", "--input", str(source), "--output", str(out))
+    assert code == 0, output
+    answer = geopandas.read_parquet(out)
+    assert list(answer.name) == ["west", "east", "school", "away"]
+    assert list(answer.grid3_code.fillna("-")) == ["T-A-1", "T-B-2", "T-A-1", "-"]
+    assert [list(s) for s in answer.special_codes] == [[], [], ["S-SCHOOL"], []]
+    assert answer.crs.to_epsg() == 4326
+    assert abs(answer.geometry.x.iloc[0] - 120.402) < 1e-9
 
 
 def test_export_partitions_by_town_and_month(database: str, tmp_path: Path) -> None:
