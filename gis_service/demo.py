@@ -62,7 +62,7 @@ from gis_service.locate.service import load_layers
 from gis_service.locate.snapshot import LocatorSnapshot
 from gis_service.patrols.models import PatrolTrack
 from gis_service.patrols.service import WalkedTrack, store_tracks
-from gis_service.people.models import Department, Worker
+from gis_service.people.models import Department, GridTeamMember, Worker
 from gis_service.places.models import District
 from grid_layers import crs as crs_module
 
@@ -284,17 +284,20 @@ def _accounts(session: Session, county: Path | None = None) -> Iterator[str]:
         Department.tier == "town",
         or_(Department.town_code.is_(None), Department.town_code == TOWN_CODE))
         .order_by(Department.code))
+    officer = session.scalar(select(GridTeamMember.code).where(
+        GridTeamMember.grid_code == grid, GridTeamMember.role == "police_officer")
+        .order_by(GridTeamMember.code))  # the first grid's community officer (1+1+N)
     wanted = [("admin", "admin", None), ("commander", "commander", None),
               ("dispatcher", "dispatcher", None), ("planner", "planner", None),
               ("gridworker", "grid_worker", grid), ("squad", "squad", district),
-              ("department", "department", department)]
+              ("department", "department", department), ("police", "team", officer)]
     if county is not None and (county / COUNTY_ACCOUNTS).exists():
         with (county / COUNTY_ACCOUNTS).open(encoding="utf-8", newline="") as handle:
             wanted += [(row["username"], row["role"], row["scope_code"] or None)
                        for row in csv.DictReader(handle)]
     existing = set(session.scalars(select(Account.username)))
     for username, role, scope in wanted:
-        if username in existing or (role in ("grid_worker", "squad", "department")
+        if username in existing or (role in ("grid_worker", "squad", "department", "team")
                                     and scope is None):
             continue
         # the one exception to the password policy, on purpose: the demo's accounts keep the

@@ -30,7 +30,7 @@ class Category:
     name: str
     handler: str  # grid, squad, department or town
     department: str
-    cooperating: str  # ;-separated department codes
+    cooperating: str  # ;-separated department codes and grid team roles (team:<role>)
     respond_hours: float
     resolve_hours: float
 
@@ -39,7 +39,8 @@ CATEGORIES = (
     Category("GARBAGE", "暴露垃圾", "grid", "", "", 2, 24),
     Category("MATERIAL", "乱堆物料", "grid", "", "", 4, 48),
     Category("FLOATING", "河道漂浮物", "grid", "", "SL", 4, 24),
-    Category("NEIGHBOUR", "邻里纠纷", "grid", "", "SH", 4, 72),
+    # a dispute brings in the grid's police group (1+1+N) beside the social affairs office
+    Category("NEIGHBOUR", "邻里纠纷", "grid", "", "SH;team:police", 4, 72),
     Category("POSTER", "乱张贴乱涂写", "grid", "", "", 8, 48),
     Category("GREENERY", "绿地毁损", "grid", "", "JS", 8, 72),
     Category("STREET-VENDOR", "占道经营", "squad", "", "SC", 1, 12),
