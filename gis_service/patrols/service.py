@@ -29,7 +29,7 @@ from gis_service.incidents.scope import CENTER_STAFF
 from gis_service.patrols import queries
 from gis_service.patrols.models import PatrolTrack
 from gis_service.patrols.schemas import CoverageRead, GridCoverage, PatrolCreate
-from gis_service.people.team import own_grid
+from gis_service.people.team import member_of, own_grid
 from gis_service.timeutil import CHINA_TIME, aware
 from grid_layers import crs as crs_module
 
@@ -212,5 +212,7 @@ def walker(session: Session, *, principal: Principal) -> dict[str, str | None]:
     grid = worker.grid_code if worker is not None else None
     if grid is None:  # a grid worker's scope, a team member's grid
         grid = own_grid(session, principal)
+    member = member_of(session, principal)  # a team member is named as its team lists it
+    name = worker.name if worker is not None else member.name if member is not None else None
     return {"worker_code": account.worker_code if account is not None else None,
-            "worker_name": worker.name if worker is not None else None, "grid_code": grid}
+            "worker_name": name, "grid_code": grid}

@@ -58,14 +58,20 @@ def team_access(principal: Principal, grid_line: tuple[str, ...],
     return None
 
 
+def member_of(session: Session, principal: Principal) -> GridTeamMember | None:
+    """The grid team member a `team` account is (its scope is the member's code)."""
+    if principal.role != Role.TEAM or not principal.scope_code:
+        return None
+    return session.scalar(select(GridTeamMember)
+                          .where(GridTeamMember.code == principal.scope_code))
+
+
 def own_grid(session: Session, principal: Principal) -> str | None:
     """The grid a field account belongs to: a grid worker's scope, a team member's grid."""
     if principal.role == Role.GRID_WORKER:
         return principal.scope_code
-    if principal.role == Role.TEAM and principal.scope_code:
-        return session.scalar(select(GridTeamMember.grid_code)
-                              .where(GridTeamMember.code == principal.scope_code))
-    return None
+    member = member_of(session, principal)
+    return member.grid_code if member is not None else None
 
 
 def members(session: Session, grid: str) -> list[GridTeamMember]:

@@ -182,7 +182,9 @@
                                 "data-status": incident.status,
                                 "data-waiting": incident.waiting ? String(incident.waiting) : null});
     const name = categories[incident.category] || incident.category || "未分类";
-    item.append(el("h3", {}, `${name} · ${L10N.handlerState(incident.status)}`));
+    // a handler reads what it has to do next; a team member where the handler stands
+    const stateWords = config.acts ? L10N.handlerState(incident.status) : L10N.state(incident.status);
+    item.append(el("h3", {}, `${name} · ${stateWords}`));
     const meta = el("p", {class: "w-meta"});
     meta.append(el("span", {}, `#${incident.id} `),
                 el("span", {class: `w-due ${incident.deadline_state}`}, dueText(incident)));
