@@ -30,3 +30,13 @@ def phone_page(lon: float, lat: float) -> Iterator[tuple[Page, BrowserContext, T
 def move_to(context: BrowserContext, lon: float, lat: float) -> None:
     """Put the phone somewhere else."""
     context.set_geolocation({"longitude": lon, "latitude": lat, "accuracy": 5})
+
+
+def sign_in_on_phone(page: Page, origin: str, username: str, password: str) -> None:
+    """Open the phone page, get sent to the sign-in form, sign in, and come back."""
+    page.goto(f"{origin}/worker")
+    assert page.url == f"{origin}/login?next=/worker"
+    page.fill("#username", username)
+    page.fill("#password", password)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{origin}/worker")

@@ -18,7 +18,7 @@ from gis_service.imports.service import run_import
 from gis_service.incidents.models import Incident
 from tests.gis_service.people.conftest import TEAM, write_team
 from tests.map_ui.browser import ARTIFACTS
-from tests.map_ui.phone import move_to, phone_page
+from tests.map_ui.phone import move_to, phone_page, sign_in_on_phone
 from tests.town import handler
 
 PASSWORD = "field-pw-1"
@@ -57,12 +57,7 @@ def test_the_worker_page_on_a_phone(live_server: str, town: dict[str, Any],
     assert task["status"] == "dispatched" and task["assignee"]["code"] == "W1"
 
     with phone_page(*REPORT_GCJ) as (page, context, traffic):
-        page.goto(f"{live_server}/worker")
-        assert page.url == f"{live_server}/login?next=/worker"
-        page.fill("#username", field_account)
-        page.fill("#password", PASSWORD)
-        page.click("button[type=submit]")
-        page.wait_for_url(f"{live_server}/worker")
+        sign_in_on_phone(page, live_server, field_account, PASSWORD)
         assert "张三" in page.inner_text("#who") and "T-A-1" in page.inner_text("#who")
 
         # my tasks: accept, then a stale action meets 412 and the list reloads
@@ -152,11 +147,7 @@ def test_the_phone_page_lists_the_grids_team_to_call(
     assert run_import(db_session, "grid_team", write_team(tmp_path, TEAM)).accepted
     db_session.commit()
     with phone_page(*REPORT_GCJ) as (page, _context, traffic):
-        page.goto(f"{live_server}/login?next=/worker")
-        page.fill("#username", field_account)
-        page.fill("#password", PASSWORD)
-        page.click("button[type=submit]")
-        page.wait_for_url(f"{live_server}/worker")
+        sign_in_on_phone(page, live_server, field_account, PASSWORD)
         page.locator("#team-box").wait_for(state="visible")
         rows = page.locator("#team li")
         assert [rows.nth(n).get_attribute("data-code") for n in range(rows.count())] == [
@@ -186,11 +177,7 @@ def test_a_police_officer_of_the_grid_team_follows_its_share_on_the_phone(
                        .values(cooperating=["GT-P1", "GT-P2"]))
     db_session.commit()
     with phone_page(*REPORT_GCJ) as (page, _context, traffic):
-        page.goto(f"{live_server}/login?next=/worker")
-        page.fill("#username", "zhou")
-        page.fill("#password", PASSWORD)
-        page.click("button[type=submit]")
-        page.wait_for_url(f"{live_server}/worker")
+        sign_in_on_phone(page, live_server, "zhou", PASSWORD)
         assert "网格力量 周警官" in page.inner_text("#who") and "T-A-1" in page.inner_text("#who")
         assert "已派遣" in page.locator("#tasks h3").first.inner_text()
         card = page.locator(f'li.w-task[data-id="{brawl["id"]}"]')

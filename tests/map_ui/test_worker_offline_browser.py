@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from gis_service.auth import service as auth_service
 from gis_service.auth.models import Account
 from tests.map_ui.browser import ARTIFACTS
-from tests.map_ui.phone import move_to, phone_page
+from tests.map_ui.phone import move_to, phone_page, sign_in_on_phone
 
 PASSWORD = "field-pw-1"
 HERE = (120.4035, 30.9042)  # inside T-A-1 (the phone's GPS: WGS84)
@@ -120,11 +120,7 @@ def test_made_offline_arrives_once(live_server: str, town: dict[str, Any],
         context.on("requestfailed", lambda r: failed_in_worker.append(r.url)
                    if r.service_worker is not None else None)
         # a first visit, with signal: the service worker takes the page and its assets
-        page.goto(f"{live_server}/worker")
-        page.fill("#username", field_account)
-        page.fill("#password", PASSWORD)
-        page.click("button[type=submit]")
-        page.wait_for_url(f"{live_server}/worker")
+        sign_in_on_phone(page, live_server, field_account, PASSWORD)
         page.wait_for_function("navigator.serviceWorker.controller !== null")
         page.locator(f'li.w-task[data-id="{task["id"]}"]').wait_for()
         page.locator("#category option[value=GARBAGE]").wait_for(state="attached")
@@ -223,11 +219,7 @@ def test_what_the_service_refuses_is_shown_and_not_sent_again(
         "location": {"lon": 120.405, "lat": 30.905, "crs": "cgcs2000"}}).json()
 
     with phone_page(*HERE) as (page, context, traffic):
-        page.goto(f"{live_server}/worker")
-        page.fill("#username", field_account)
-        page.fill("#password", PASSWORD)
-        page.click("button[type=submit]")
-        page.wait_for_url(f"{live_server}/worker")
+        sign_in_on_phone(page, live_server, field_account, PASSWORD)
         card = page.locator(f'li.w-task[data-id="{task["id"]}"]')
         card.wait_for()
 
