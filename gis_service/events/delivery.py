@@ -1,6 +1,10 @@
-"""The delivery worker: claim due deliveries (FOR UPDATE SKIP LOCKED, so any number of service
-processes share the work and none sends a row another holds), sign and send them as Standard
-Webhooks, and record each answer in the same transaction.
+"""The delivery worker: fan the outbox's new messages out into deliveries (one process at a
+time), claim due deliveries (FOR UPDATE SKIP LOCKED, so any number of service processes share
+the work and none sends a row another holds), sign and send them as Standard Webhooks, and
+record each answer in the same transaction.
+
+A change's transaction writes only its messages (`outbox`); each round begins with a fan-out
+step (`fan_out`) that gives the oldest messages not yet fanned out their deliveries.
 
 The claim holds its rows until the answers are recorded: a process killed mid-send leaves them
 pending, to be sent again (at least once; receivers de-duplicate by `webhook-id`). Per
@@ -21,7 +25,7 @@ from typing import Any
 
 import httpx
 import orjson
-from sqlalchemy import update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 from standardwebhooks import Webhook
 from starlette.concurrency import run_in_threadpool
@@ -35,6 +39,10 @@ from gis_service.incidents.contact import masked
 logger = logging.getLogger(__name__)
 CLAIM = sql_files.load(Path(__file__).resolve().parent / "sql", "claim")
 DELIVERED = sql_files.load(Path(__file__).resolve().parent / "sql", "delivered")
+FANOUT = sql_files.load(Path(__file__).resolve().parent / "sql", "fanout")
+FANOUT_BATCH = 500  # messages per fan-out step (a round with a full step goes on at once)
+# the transaction-scoped advisory lock that lets one fan-out run at a time, whichever process
+FANOUT_LOCK = 0x7765_6268_6F6F_6B31  # b"webhook1"
 MAX_RETRY_AFTER = 86_400.0  # a receiver's Retry-After is honoured up to a day
 ERROR_CHARS = 500  # of a receiver's answer kept as the last error
 
@@ -82,6 +90,46 @@ class Policy:
         return cls(allowed_hosts(settings.webhook_allowed_hosts), retries,
                    settings.webhook_timeout_seconds, settings.webhook_batch,
                    timedelta(days=settings.webhook_disable_after_days))
+
+
+def fan_out(session: Session, now: datetime, batch: int = FANOUT_BATCH) -> int | None:
+    """Give the oldest `batch` messages not yet fanned out their pending deliveries, one per
+    enabled subscription selecting each, and stamp them fanned; commits. How many messages
+    were fanned out (None: another process holds the fan-out, and does it).
+
+    Why one fan-out at a time keeps each incident's events in order. The claim holds a
+    delivery back while an earlier message of the same `ordering_key` is pending for the same
+    subscription; that holds only if a message's delivery is never written before those of
+    the earlier messages of its key. Messages are fanned out in id order, and under
+    `FANOUT_LOCK` (pg_try_advisory_xact_lock) only one fan-out runs at a time across all
+    processes: two at once could each take a batch, and the later batch's commit could make
+    a later event of an incident claimable before the earlier one had its delivery. The
+    lock is released when this transaction ends, after its commit is visible, and the fan-out
+    statement (READ COMMITTED: a snapshot per statement) is run after the lock is taken, so
+    the next fan-out sees this one's stamps and deliveries.
+
+    Ids are drawn when a message is written, not when it commits, so a message may commit
+    after one with a higher id and be missed by a fan-out that takes the higher one. That
+    can happen only across different incidents (or plans): changes to one incident are
+    serialised by its row lock (taken by FOR UPDATE or by the row's update before its
+    messages are written, and held to the change's commit), so a later change's message
+    takes its id after the earlier change has committed, and a snapshot that sees the later
+    message sees the earlier one, which is fanned out in the same step or an earlier one. The late message is not
+    skipped: fan-out goes by the `fanned_at IS NULL` mark, not by a highest id seen, so the
+    next step takes it; its incident's later messages, if any, wait behind it in the claim.
+    One plan's messages are all written by its one publishing transaction, in order.
+
+    At least once: a message is written in its change's transaction and stays unfanned until
+    a fan-out transaction commits its deliveries and its stamp together; a process killed
+    mid-step leaves both undone and the message is fanned out again. A subscription is matched
+    as it stands when its message is fanned out (a subscription disabled by then does not
+    get it, as one disabled when the change was stored did not)."""
+    if not session.scalar(select(func.pg_try_advisory_xact_lock(FANOUT_LOCK))):
+        session.rollback()
+        return None
+    messages = session.execute(FANOUT, {"now": now, "batch": batch}).one().messages
+    session.commit()
+    return int(messages)
 
 
 def claim(session: Session, now: datetime, batch: int) -> list[Claimed]:
@@ -191,13 +239,23 @@ def _note_failing(session: Session, subscription_id: int, policy: Policy,
 
 def deliver_round(factory: sessionmaker[Session], client: httpx.Client,
                   pool: ThreadPoolExecutor, policy: Policy) -> int:
-    """Claim a batch, send it (in parallel), record the answers, commit: how many were sent."""
+    """Fan out a step of new messages, then claim a batch, send it (in parallel), record the
+    answers, commit: how many were sent."""
+    return _round(factory, client, pool, policy)[0]
+
+
+def _round(factory: sessionmaker[Session], client: httpx.Client, pool: ThreadPoolExecutor,
+           policy: Policy) -> tuple[int, bool]:
+    """A delivery round: how many were sent, and whether the fan-out step was full (more
+    messages wait to be fanned out)."""
+    with factory() as session:
+        fanned = fan_out(session, datetime.now(UTC))
     with factory() as session:
         now = datetime.now(UTC)
         items = claim(session, now, policy.batch)
         if not items:
             session.rollback()
-            return 0
+            return 0, fanned == FANOUT_BATCH
         answers = list(pool.map(lambda item: send(client, item, policy, now), items))
         done = datetime.now(UTC)
         answered = list(zip(items, answers, strict=True))
@@ -206,19 +264,20 @@ def deliver_round(factory: sessionmaker[Session], client: httpx.Client,
             if not answer.delivered:
                 record_failed(session, item, answer, policy, done)
         session.commit()
-    return len(items)
+    return len(items), fanned == FANOUT_BATCH
 
 
 async def delivery_loop(factory: sessionmaker[Session], settings: Settings) -> None:
-    """Deliver until cancelled: at once again after a full batch, else after a pause."""
+    """Deliver until cancelled: at once again after a full batch (or a full fan-out step),
+    else after a pause."""
     policy = Policy.of(settings)
     with httpx.Client() as client, ThreadPoolExecutor(max_workers=min(policy.batch, 16),
                                                       thread_name_prefix="webhook") as pool:
         while True:
             try:
-                sent = await run_in_threadpool(deliver_round, factory, client, pool, policy)
+                sent, more = await run_in_threadpool(_round, factory, client, pool, policy)
             except Exception:  # a failed round is logged and tried again, never fatal
                 logger.exception("webhook delivery round failed")
-                sent = 0
-            if sent < policy.batch:
+                sent, more = 0, False
+            if sent < policy.batch and not more:
                 await asyncio.sleep(settings.webhook_poll_seconds)

@@ -56,10 +56,17 @@ class Subscription(Base):
 
 class Message(Base):
     """One event as it was when the change was stored: its id (`webhook-id`, the receivers'
-    idempotency key), type, time and body. Messages of one `ordering_key` (an incident, a
-    plan) are delivered in id order, which is the order their changes were stored in."""
+    idempotency key), type, time and body, and what subscriptions select it by (source,
+    areas with the town, the town for its county, assignee). Messages of one `ordering_key`
+    (an incident, a plan) are delivered in id order, which is the order their changes were
+    stored in. `fanned_at` is unset until the delivery worker has written its deliveries."""
 
     __tablename__ = "webhook_message"
+    __table_args__ = (
+        # the delivery worker's fan-out: the messages not yet fanned out, in id order
+        Index("ix_webhook_message_unfanned", "id", postgresql_where=text(
+            "fanned_at IS NULL")),
+    )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     uid: Mapped[str] = mapped_column(String(40), unique=True)
@@ -69,6 +76,11 @@ class Message(Base):
     version: Mapped[int | None] = mapped_column(Integer)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     payload: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    source: Mapped[str | None] = mapped_column(Text)
+    town: Mapped[str | None] = mapped_column(Text)
+    areas: Mapped[list[str] | None] = mapped_column(ARRAY(Text))
+    assignee: Mapped[str | None] = mapped_column(Text)
+    fanned_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class Delivery(Base):

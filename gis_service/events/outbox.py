@@ -3,8 +3,10 @@
 Each use case that stores a change of an incident (an action, the scheduler's escalation, a
 report taken in) hands its history rows here through `incidents.service`; a published plan
 comes from `plans.publish`. Bodies are built only for event types some enabled subscription
-selects (one small query), and `sql/emit.sql` stores them with their deliveries only where a
-subscription's sources, areas and assignees select them too."""
+selects (one small query), and `sql/emit.sql` stores them as messages, each with what
+subscriptions select by (source, areas, town, assignee), and nothing else: the transaction of
+the change writes no delivery rows. The delivery worker fans the messages out to the
+subscriptions whose sources, areas and assignees select them (`delivery.fan_out`)."""
 
 from __future__ import annotations
 
@@ -105,7 +107,7 @@ def publish_incident_changes(session: Session, changes: Iterable[tuple[Incident,
         return
     messages = [m for incident, row in changes
                 for m in _incident_messages(session, incident, row, types, names)]
-    _emit(session, messages, now)
+    _emit(session, messages)
 
 
 def publish_created(session: Session, incidents: Sequence[Incident],
@@ -124,12 +126,12 @@ def publish_plan(session: Session, *, plan_id: int, body: dict[str, Any],
                      "incident_id": None, "version": None, "at": at,
                      "payload": {"type": PLAN_PUBLISHED, "timestamp": at,
                                  "data": {"plan": body}},
-                     "source": None, "town": None, "areas": [], "assignee": None}], at)
+                     "source": None, "town": None, "areas": [], "assignee": None}])
 
 
-def _emit(session: Session, messages: list[dict[str, Any]], now: datetime) -> None:
+def _emit(session: Session, messages: list[dict[str, Any]]) -> None:
     if not messages:
         return
     for order, message in enumerate(messages):
         message["ord"] = order
-    session.execute(EMIT, {"messages": orjson.dumps(messages).decode(), "now": now})
+    session.execute(EMIT, {"messages": orjson.dumps(messages).decode()})
