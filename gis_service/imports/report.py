@@ -48,7 +48,9 @@ class ImportReport:
                        "nothing stored")
             marks = self.repairable or [False] * len(self.problems)
             for p, mark in zip(self.problems, marks, strict=True):
-                out.append(f"  {p.type}  [{', '.join(p.grids)}]  {p.area_m2:.1f} m²"
+                # an area only where the problem has one (a gap, an overlap), not a bad row
+                area = f"  {p.area_m2:.1f} m²" if p.area_m2 else ""
+                out.append(f"  {p.type}  [{', '.join(p.grids)}]{area}"
                            f"{_where(p.location)}  {p.message}"
                            + ("  (repairable)" if mark else ""))
             if any(marks):

@@ -86,6 +86,7 @@ def test_a_camera_outside_every_town_is_refused_with_its_code(
         ("outside_parent", ("32050900001320000009",))]
     assert "camera 32050900001320000009 at 120.450000,30.950000 lies outside every town" in (
         report.problems[0].message)
+    assert not any("m²" in line for line in report.lines())  # a point has no area to report
     assert _count(db_session) == 0
 
 
