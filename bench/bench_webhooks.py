@@ -576,13 +576,23 @@ class Backlog(threading.Thread):
 
 
 def pending(engine: Engine, subscriptions: list[int]) -> int | None:
+    """The pending deliveries of the subscriptions, and a delivery per subscription for each
+    message the worker has not fanned out yet (every subscription here selects every
+    incident event)."""
     try:
         with engine.connect() as connection:
             return int(connection.execute(text(
-                "SELECT count(*) FROM webhook_delivery WHERE status = 'pending' "
-                "AND subscription_id = ANY(:subs)"), {"subs": subscriptions}).scalar_one())
+                "SELECT (SELECT count(*) FROM webhook_delivery WHERE status = 'pending' "
+                "        AND subscription_id = ANY(:subs)) "
+                "     + cardinality(CAST(:subs AS bigint[])) "
+                "       * (SELECT count(*) FROM webhook_message WHERE fanned_at IS NULL)"),
+                {"subs": subscriptions}).scalar_one())
     except Exception:
         return None
+
+
+UNFANNED_DROPPED = ("UPDATE webhook_message SET fanned_at = now() "  # a backlog not to fan out
+                    "WHERE fanned_at IS NULL")
 
 
 def drained(engine: Engine, subscriptions: list[int], timeout: float) -> float | None:
@@ -646,6 +656,7 @@ def intake_phase(url: str, engine: Engine, folder: Path, receiver: Receiver, adm
         for m, (name, on, poll) in enumerate(modes):
             execute(engine, "DELETE FROM webhook_delivery WHERE subscription_id = ANY(:ids)",
                     ids=ids)
+            execute(engine, UNFANNED_DROPPED)
             execute(engine, "UPDATE webhook_subscription SET enabled = :on "
                     "WHERE id = ANY(:ids)", on=on, ids=ids)
             os.environ["GIS_WEBHOOK_POLL_SECONDS"] = str(poll)
@@ -755,6 +766,7 @@ def delivery_phase(engine: Engine, receiver: Receiver, token: str, admin: str,
             ids=ids)
     execute(engine, "DELETE FROM webhook_delivery WHERE status = 'pending' "
             "AND subscription_id = ANY(:ids)", ids=ids)
+    execute(engine, UNFANNED_DROPPED)
     if not ids:  # the baseline: the same load with nobody subscribed
         result = {"rate": rate, "subscriptions": 0, "load": load.summary()}
         print("delivery", json.dumps(result), flush=True)
