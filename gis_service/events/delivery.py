@@ -114,10 +114,11 @@ def fan_out(session: Session, now: datetime, batch: int = FANOUT_BATCH) -> int |
     serialised by its row lock (taken by FOR UPDATE or by the row's update before its
     messages are written, and held to the change's commit), so a later change's message
     takes its id after the earlier change has committed, and a snapshot that sees the later
-    message sees the earlier one, which is fanned out in the same step or an earlier one. The late message is not
-    skipped: fan-out goes by the `fanned_at IS NULL` mark, not by a highest id seen, so the
-    next step takes it; its incident's later messages, if any, wait behind it in the claim.
-    One plan's messages are all written by its one publishing transaction, in order.
+    message sees the earlier one, which is fanned out in the same step or an earlier one.
+    The message that commits late is not skipped: fan-out goes by the `fanned_at IS NULL`
+    mark, not by a highest id seen, so the next step takes it; its incident's later
+    messages, if any, commit after it and wait behind it in the claim. One plan's messages
+    are all written by its one publishing transaction, in order.
 
     At least once: a message is written in its change's transaction and stays unfanned until
     a fan-out transaction commits its deliveries and its stamp together; a process killed
