@@ -394,15 +394,17 @@ LINEAGE = {"T": ("T",), "T-A": ("T-A", "T"), "T-B": ("T-B", "T"),
 def team_rule(account: Prober, grid: str) -> str | None:
     """Who sees a grid's team (people/team.py, written out): the center every team, phones
     whole in its own area; a planner every team masked; a grid worker the teams along its
-    own grid's line, masked; nobody else."""
+    own grid's line, whole for its grid and those under it, masked above; nobody else."""
     role, scope = account.role, account.scope
     if role in CENTER:
         return "whole" if not scope or scope in LINEAGE[grid] else "masked"
     if role == "planner":
         return "masked"
-    if role == "grid_worker" and scope and (scope in LINEAGE[grid]
-                                            or grid in LINEAGE.get(scope, ())):
-        return "masked"
+    if role == "grid_worker" and scope:
+        if scope in LINEAGE[grid]:  # its own grid, or one under it
+            return "whole"
+        if grid in LINEAGE.get(scope, ()):  # a grid above its own
+            return "masked"
     return None
 
 
