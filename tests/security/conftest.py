@@ -67,6 +67,8 @@ ACCOUNTS: tuple[tuple[str, str | None, str | None, bool], ...] = (
     ("department HB", "department", "HB", True),
     ("department JS", "department", "JS", True),
     ("department ZZ (unknown)", "department", "ZZ", False),
+    ("team GT-P1", "team", "GT-P1", True),  # T-A-1's community officer (1+1+N)
+    ("team GT-X (unknown)", "team", "GT-X", False),
     ("no token", None, None, False),
 )
 # which walker account stands for which worker (patrol tracks carry the worker)

@@ -25,6 +25,7 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from starlette.routing import Mount, Route
 
+from tests.gis_service.people.conftest import TEAM
 from tests.security.conftest import (
     ARTIFACTS,
     CAMERA_OF,
@@ -125,8 +126,14 @@ def may_see(account: Prober, incident: dict[str, Any]) -> bool:
         return scope == incident["district"] or holds(account, incident)
     if role == "department":
         return holds(account, incident) or scope in incident["cooperating"]
+    if role == "team":  # what it was brought in on, and what lies in its grid
+        grid = TEAM_GRID.get(scope)
+        return scope in incident["cooperating"] or (
+            grid is not None and grid in (incident["grid3"], incident["grid2"]))
     return False
 
+
+TEAM_GRID = {row[1]: row[0] for row in TEAM}  # a team member's code -> its grid
 
 # the assignee dimension: a handler moves only what is assigned to it, or to the A post it
 # covers as B while A is off duty (tests/town.py: W3 is off duty, W4 its B post)
@@ -400,10 +407,12 @@ def team_rule(account: Prober, grid: str) -> str | None:
         return "whole" if not scope or scope in LINEAGE[grid] else "masked"
     if role == "planner":
         return "masked"
-    if role == "grid_worker" and scope:
-        if scope in LINEAGE[grid]:  # its own grid, or one under it
+    own = scope if role == "grid_worker" else TEAM_GRID.get(scope or "") if role == "team" \
+        else None
+    if own:
+        if own in LINEAGE[grid]:  # its own grid, or one under it
             return "whole"
-        if grid in LINEAGE.get(scope, ()):  # a grid above its own
+        if grid in LINEAGE.get(own, ()):  # a grid above its own
             return "masked"
     return None
 
