@@ -26,16 +26,23 @@ from sqlalchemy.orm import Session
 
 from gis_service import sql_files
 from gis_service.incidents.core.case import EventRow
-from gis_service.incidents.models import Incident
+from gis_service.incidents.models import Incident, IncidentEvent
 from gis_service.sql_files import for_driver
 
 SQL = Path(__file__).resolve().parent / "sql"
 COLUMNS = tuple(c.key for c in Incident.__table__.columns if c.key != "geom")
 _TYPES = {c.key: c.type.compile(dialect=postgresql.dialect())
           for c in Incident.__table__.columns}
+# history rows as both statements write them, from the model like the incident's columns
+_HISTORY = tuple(c for c in IncidentEvent.__table__.columns if c.key != "id")
+HISTORY_ROWS = {
+    "history_columns": ", ".join(c.key for c in _HISTORY),
+    "history_values": ", ".join(f"e.{c.key}" for c in _HISTORY),
+    "history_typed": ", ".join(f"{c.key} {c.type.compile(dialect=postgresql.dialect())}"
+                               for c in _HISTORY)}
 STORE_MANY = for_driver(sql_files.load(
     SQL, "store_many", columns=", ".join(COLUMNS),
-    typed_columns=", ".join(f"{c} {_TYPES[c]}" for c in COLUMNS)))
+    typed_columns=", ".join(f"{c} {_TYPES[c]}" for c in COLUMNS), **HISTORY_ROWS))
 DUPLICATES = for_driver(sql_files.load(SQL, "possible_duplicates_many"))
 # camera events (incidents/video.py): the pairs' lock, what the events name, the incidents
 # they may fold into, and the folds written
@@ -47,7 +54,7 @@ OPEN_FOR_FOLD = for_driver(sql_files.load(SQL, "open_for_fold", columns=", ".joi
 FOLD_MANY = for_driver(sql_files.load(
     SQL, "fold_many", columns=", ".join(_CHANGED),
     values=", ".join(f"r.{c}" for c in _CHANGED),
-    typed_columns=", ".join(f"{c} {_TYPES[c]}" for c in COLUMNS)))
+    typed_columns=", ".join(f"{c} {_TYPES[c]}" for c in COLUMNS), **HISTORY_ROWS))
 
 
 @dataclass(frozen=True)

@@ -9,13 +9,9 @@ WITH changed AS (
     WHERE i.id = r.id
     RETURNING i.id
 ), history AS (
-    INSERT INTO incident_event (incident_id, seq, at, actor, action, before, after, note,
-                                detail, prev_hash, hash)
-    SELECT e.incident_id, e.seq, e.at, e.actor, e.action, e.before, e.after, e.note, e.detail,
-           e.prev_hash, e.hash
-    FROM jsonb_to_recordset(CAST(:events AS jsonb))
-           AS e(incident_id bigint, seq int, at timestamptz, actor text, action text,
-                before jsonb, after jsonb, note text, detail jsonb, prev_hash text, hash text)
+    INSERT INTO incident_event ({history_columns})
+    SELECT {history_values}
+    FROM jsonb_to_recordset(CAST(:events AS jsonb)) AS e({history_typed})
 ), folded AS (
     INSERT INTO video_detection (external_id, incident_id, at)
     SELECT d.external_id, d.incident_id, d.at

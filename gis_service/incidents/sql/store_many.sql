@@ -13,13 +13,9 @@ WITH stored AS (
     ON CONFLICT (source, external_id) DO NOTHING
     RETURNING id, created_at
 ), history AS (
-    INSERT INTO incident_event (incident_id, seq, at, actor, action, before, after, note,
-                                detail, prev_hash, hash)
-    SELECT e.incident_id, e.seq, e.at, e.actor, e.action, e.before, e.after, e.note, e.detail,
-           e.prev_hash, e.hash
-    FROM jsonb_to_recordset(CAST(:events AS jsonb))
-           AS e(incident_id bigint, seq int, at timestamptz, actor text, action text,
-                before jsonb, after jsonb, note text, detail jsonb, prev_hash text, hash text)
+    INSERT INTO incident_event ({history_columns})
+    SELECT {history_values}
+    FROM jsonb_to_recordset(CAST(:events AS jsonb)) AS e({history_typed})
     JOIN stored ON stored.id = e.incident_id
 ), linked AS (
     INSERT INTO incident_link (incident_id, other_id, kind, created_at)
