@@ -336,9 +336,11 @@ def random_polygon(rng: np.random.Generator, span: float) -> BaseGeometry:
         cloud = shapely.MultiPoint(rng.normal((cx, cy), r / 2, (int(rng.integers(1, 6)), 2)))
         geom = cloud.buffer(r / 3, quad_segs=int(rng.integers(1, 32)))
     else:
-        geom = star(rng, cx, cy, r, int(rng.integers(8, 200))).difference(
-            Point(cx, cy).buffer(r * 0.25, quad_segs=8)
-        )
+        # a star whose close angles round to a self-touching ring is made valid before the
+        # hole is cut (GEOS refuses to cut an invalid one)
+        outer = star(rng, cx, cy, r, int(rng.integers(8, 200)))
+        outer = shapely.make_valid(outer) if not outer.is_valid else outer
+        geom = outer.difference(Point(cx, cy).buffer(r * 0.25, quad_segs=8))
     return shapely.make_valid(geom) if not geom.is_valid else geom
 
 
