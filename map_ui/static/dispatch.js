@@ -204,8 +204,7 @@
   }
 
   async function afterChange(incident) {
-    state.placing = false;
-    document.body.classList.remove("dispatch-placing");
+    stopPlacing();
     state.selected = incident;
     state.found = null;
     renderDetail(incident);
@@ -236,6 +235,9 @@
   }).addTo(map);
   const incidentsLayer = L.layerGroup().addTo(map);
   const candidatesLayer = L.layerGroup().addTo(map);
+  // The spot the dispatcher clicked is kept apart from the geocoder's candidates: the detail
+  // is drawn again when its suggestions arrive, and that must not take the spot away.
+  const pickedLayer = L.layerGroup().addTo(map);
   const COLOURS = {green: "#66bb6a", yellow: "#ffca28", red: "#ff5252", none: "#78909c",
                    done: "#78909c"};
 
@@ -267,8 +269,8 @@
   map.on("click", (event) => {
     if (!state.placing || !state.selected) return;
     const {lat, lng} = event.latlng;
-    candidatesLayer.clearLayers();
-    const marker = L.marker([lat, lng]).addTo(candidatesLayer);
+    pickedLayer.clearLayers();
+    const marker = L.marker([lat, lng]).addTo(pickedLayer);
     const lon = Number(lng.toFixed(7));
     const la = Number(lat.toFixed(7));
     const verb = state.selected.status === "needs_location" ? "在此定位并派遣" : "重新定位到此";
@@ -395,8 +397,7 @@
     state.history = [];
     state.links = [];
     state.photos = [];
-    state.placing = false;
-    document.body.classList.remove("dispatch-placing");
+    stopPlacing();
     renderRows();
     drawIncidents();
     renderDetail(state.selected);
@@ -422,15 +423,33 @@
   }
 
   // What the dispatcher has typed or chosen is kept while the same version of the same
-  // incident is drawn again (its suggestions and history arrive after it); a new incident or
-  // a new version starts empty.
+  // incident is drawn again (its suggestions and history arrive after it), and so is the
+  // focus and caret of the box being typed in, or the keys pressed next would go nowhere; a
+  // new incident or a new version starts empty.
   const KEPT = ["detail-note", "close-resolution", "evaluate-score", "category-pick",
                 "merge-target"];
 
   function typedIn(pane, shown) {
-    if (pane.dataset.shown !== shown) return [];
-    return KEPT.map((id) => document.getElementById(id)).filter(Boolean)
+    if (pane.dataset.shown !== shown) return {values: [], focus: null};
+    const values = KEPT.map((id) => document.getElementById(id)).filter(Boolean)
       .map((node) => [node.id, node.value]);
+    const active = document.activeElement;
+    const focus = active && KEPT.includes(active.id)
+      ? {id: active.id, start: active.selectionStart, end: active.selectionEnd} : null;
+    return {values, focus};
+  }
+
+  function restoreTyped({values, focus}) {
+    for (const [id, value] of values) {
+      const node = document.getElementById(id);
+      if (node) node.value = value;
+    }
+    const node = focus && document.getElementById(focus.id);
+    if (!node) return;
+    node.focus();
+    if (node.setSelectionRange && focus.start !== null) {
+      node.setSelectionRange(focus.start, focus.end);
+    }
   }
 
   function renderDetail(incident) {
@@ -462,10 +481,7 @@
                    photoSection(), choices(incident), mergeSection(incident), historySection()];
     pane.replaceChildren(...parts.flat(2).filter(Boolean));
     pane.dataset.shown = shown;
-    for (const [id, value] of typed) {
-      const node = document.getElementById(id);
-      if (node) node.value = value;
-    }
+    restoreTyped(typed);
   }
 
   // a camera's incident: which camera saw what, how sure, how often (repeats fold into it)
@@ -564,6 +580,12 @@
                move("categorize", {category: pick.value},
                     `类别设为“${categoryName(pick.value)}”`);
              }, {id: "set-category"}))];
+  }
+
+  function stopPlacing() {
+    state.placing = false;
+    document.body.classList.remove("dispatch-placing");
+    pickedLayer.clearLayers();
   }
 
   function startPlacing(incident) {

@@ -315,3 +315,62 @@ def test_a_move_during_the_reload_is_taken(live_server: str, town: dict[str, Pat
             assert placed["status"] == "dispatched" and placed["grid3"] == "T-A-1"
             expect(page.locator("ol.dispatch-history li[data-action=dispatch]")).to_have_count(1)
             assert traffic.outside(live_server) == [] and traffic.failed == []
+
+
+def test_what_the_dispatcher_does_survives_late_answers(
+        live_server: str, town: dict[str, Path], auth: dict[str, str],
+        db_session: Session) -> None:
+    """A slow network: the picked incident's history arrives after the dispatcher has begun.
+    The spot clicked on the map stays, and the note being typed keeps its focus and words,
+    when the detail is drawn again."""
+    auth_service.add_account(db_session, username="diaodu", role="dispatcher",
+                             password=PASSWORD)
+    db_session.commit()
+    with httpx.Client(base_url=live_server, headers=auth) as api:
+        misplaced = action(api, post(api, "/api/v1/incidents", {
+            "source": "hotline_12345", "category": "GARBAGE", "location": IN_T_A_1}),
+            "return", note="地点不在我的网格")
+        done = action(api, action(api, post(api, "/api/v1/incidents", {
+            "source": "hotline_12345", "category": "GARBAGE", "location": IN_T_A_1}),
+            "accept"), "resolve", note="已清理")
+        with chromium_page() as (page, traffic):
+            sign_in_to_console(page, live_server)
+            page.wait_for_selector("path.dispatch-grid3")
+            held: list[Route] = []
+
+            def hold(route: Route) -> None:
+                held.append(route)
+
+            def let_through() -> None:
+                for route in held:
+                    route.continue_()
+                held.clear()
+
+            page.route("**/history", hold)
+            open_queue(page, "returned")
+            pick(page, misplaced)
+            page.click("#place-on-map")
+            box = page.locator("path.dispatch-grid-T-B-2").bounding_box()
+            assert box is not None
+            page.mouse.click(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.5)
+            expect(page.locator("#place-here")).to_be_visible()
+            assert held, "the history was still on its way"
+            let_through()
+            expect(page.locator("ol.dispatch-history li").first).to_be_visible()
+            page.click("#place-here")
+            succeeded(page, f"事件 #{misplaced['id']} 已重新定位到地图点选位置")
+            assert get(api, misplaced)["grid3"] == "T-B-2"
+
+            open_queue(page, "to_verify")
+            pick(page, done)
+            page.click("#detail-note")
+            page.keyboard.type("现场仍")
+            assert held, "the history was still on its way"
+            let_through()
+            expect(page.locator("ol.dispatch-history li").first).to_be_visible()
+            page.keyboard.type("有垃圾")
+            expect(page.locator("#detail-note")).to_have_value("现场仍有垃圾")
+            page.unroute("**/history", hold)
+            page.click("#reopen")
+            succeeded(page, f"事件 #{done['id']} 已重新派遣")
+    assert traffic.failed == [] and traffic.errors == []
