@@ -71,10 +71,11 @@ def test_the_worker_page_on_a_phone(live_server: str, town: dict[str, Any],
         moved = api.post(f"/api/v1/incidents/{task['id']}/actions", json={"action": "start"},
                          headers={"If-Match": current.headers["etag"]})
         assert moved.status_code == 200, moved.text
+        card.locator("textarea").fill("已清理")
         card.locator("button[data-action=resolve]").click()  # the page still holds v2
         page.locator(f'li.w-task[data-id="{task["id"]}"][data-status="in_progress"]').wait_for()
         assert "他人修改" in page.inner_text("#message")
-        card.locator("textarea").fill("已清理")
+        assert card.locator("textarea").input_value() == "已清理"  # kept, to send again
         card.locator("input[type=file]").set_input_files(
             files=[{"name": "after.png", "mimeType": "image/png", "buffer": PNG}])
         card.locator("button[data-action=resolve]").click()
@@ -193,3 +194,25 @@ def test_a_police_officer_of_the_grid_team_follows_its_share_on_the_phone(
         page.goto(f"{live_server}/reports/weekly")
         assert page.locator("h1").count() >= 1
         assert traffic.outside(live_server) == [] and traffic.bad_responses == []
+
+
+def test_a_note_being_written_survives_the_list_drawn_again(
+        live_server: str, town: dict[str, Any], auth: dict[str, str],
+        field_account: str) -> None:
+    """Signal comes back while the worker writes: the task list is drawn again, and the note
+    keeps its words and its focus, so the next keys land in it."""
+    api = httpx.Client(base_url=live_server, headers=auth)
+    task = api.post("/api/v1/incidents", json={
+        "source": "hotline_12345", "category": "GARBAGE",
+        "location": {"lon": 120.405, "lat": 30.905, "crs": "cgcs2000"}}).json()
+    with phone_page(*REPORT_GCJ) as (page, _context, traffic):
+        sign_in_on_phone(page, live_server, field_account, PASSWORD)
+        note = page.locator(f'li.w-task[data-id="{task["id"]}"] textarea')
+        note.click()
+        page.keyboard.type("垃圾")
+        note.evaluate("box => { box.dataset.before = 'yes'; }")
+        page.evaluate("window.dispatchEvent(new Event('online'))")
+        page.wait_for_function("!document.querySelector('[data-before]')")  # drawn again
+        page.keyboard.type("已清理")
+        assert note.input_value() == "垃圾已清理"
+    assert traffic.failed == []
