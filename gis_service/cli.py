@@ -59,6 +59,15 @@ def _fail(message: str, code: int) -> typer.Exit:
     return typer.Exit(code)
 
 
+@contextmanager
+def _refusals() -> Iterator[None]:
+    """A use case's refusal (DomainError) said as the command's error, exit code 1."""
+    try:
+        yield
+    except DomainError as exc:
+        raise _fail(exc.detail, 1) from exc
+
+
 def _cluster(settings: Settings) -> EmbeddedCluster:
     return EmbeddedCluster(settings.home)
 
@@ -291,10 +300,8 @@ def user_add(
     data = _valid(AccountCreate, username=name, role=role, scope_code=scope, password=password,
                   worker_code=worker)
     with _session() as session:
-        try:
+        with _refusals():
             accounts.create_account(session, data)
-        except DomainError as exc:
-            raise _fail(exc.detail, 1) from exc
         session.commit()
     typer.echo(f"已添加用户 {name}（{role}{'，范围 ' + scope if scope else ''}）")
 
@@ -331,10 +338,8 @@ def _valid(model: type[Body], **fields: object) -> Body:
 def _change(name: str, changes: AccountUpdate) -> None:
     """Apply changes to an account; exit 1 with one line when refused."""
     with _session() as session:
-        try:
+        with _refusals():
             accounts.update_account(session, username=name, changes=changes)
-        except DomainError as exc:
-            raise _fail(exc.detail, 1) from exc
         session.commit()
 
 
@@ -376,10 +381,8 @@ def user_remove(
     if not yes and not typer.confirm(f"删除用户 {name}？"):
         raise _fail("未删除", 1)
     with _session() as session:
-        try:
+        with _refusals():
             accounts.remove_account(session, username=name)
-        except DomainError as exc:
-            raise _fail(exc.detail, 1) from exc
         session.commit()
     typer.echo(f"已删除用户 {name}")
 
@@ -414,12 +417,9 @@ def subscriptions_add(
                   areas=_listed(areas), assignees=_listed(assignees), description=description,
                   contact_allowed=contact_allowed)
     allowed = allowed_hosts(Settings().webhook_allowed_hosts)
-    with _session() as session:
-        try:
-            made, secret = subscriptions.create(session, principal=OPERATOR, body=body,
-                                                allowed=allowed, now=datetime.now(UTC))
-        except DomainError as exc:
-            raise _fail(exc.detail, 1) from exc
+    with _session() as session, _refusals():
+        made, secret = subscriptions.create(session, principal=OPERATOR, body=body,
+                                            allowed=allowed, now=datetime.now(UTC))
     typer.echo(f"subscription {made.id}: {url}\nsecret (shown once): {secret}")
 
 
@@ -437,12 +437,9 @@ def subscriptions_list() -> None:
 
 
 def _switch(subscription_id: int, enabled: bool) -> None:
-    with _session() as session:
-        try:
-            subscriptions.change(session, principal=OPERATOR, subscription_id=subscription_id,
-                                 body=SubscriptionChange(enabled=enabled), now=datetime.now(UTC))
-        except DomainError as exc:
-            raise _fail(exc.detail, 1) from exc
+    with _session() as session, _refusals():
+        subscriptions.change(session, principal=OPERATOR, subscription_id=subscription_id,
+                             body=SubscriptionChange(enabled=enabled), now=datetime.now(UTC))
     typer.echo(f"subscription {subscription_id} {'enabled' if enabled else 'disabled'}")
 
 
@@ -466,11 +463,8 @@ def subscriptions_remove(
     """Remove a subscription and its deliveries."""
     if not yes and not typer.confirm(f"删除订阅 {subscription_id}？"):
         raise _fail("未删除", 1)
-    with _session() as session:
-        try:
-            subscriptions.remove(session, principal=OPERATOR, subscription_id=subscription_id)
-        except DomainError as exc:
-            raise _fail(exc.detail, 1) from exc
+    with _session() as session, _refusals():
+        subscriptions.remove(session, principal=OPERATOR, subscription_id=subscription_id)
     typer.echo(f"subscription {subscription_id} removed")
 
 
@@ -483,13 +477,10 @@ def subscriptions_deliveries(
     """A subscription's latest deliveries: status, tries, last answer, next try."""
     if status not in (None, "pending", "delivered", "failed"):
         raise _fail(f"status {status!r}: pending, delivered or failed", 1)
-    with _session() as session:
-        try:
-            page = subscriptions.deliveries(session, principal=OPERATOR,
-                                            subscription_id=subscription_id, status=status,
-                                            before=None, limit=limit)
-        except DomainError as exc:
-            raise _fail(exc.detail, 1) from exc
+    with _session() as session, _refusals():
+        page = subscriptions.deliveries(session, principal=OPERATOR,
+                                        subscription_id=subscription_id, status=status,
+                                        before=None, limit=limit)
     _table(("id", "type", "incident", "status", "tries", "last", "next try", "error"),
            [(d.id, d.type, d.incident_id or "-", d.status, d.attempts, d.last_status or "-",
              d.next_try_at.isoformat(timespec="seconds") if d.next_try_at else "-",
@@ -499,12 +490,9 @@ def subscriptions_deliveries(
 @subscriptions_app.command("redeliver")
 def subscriptions_redeliver(subscription_id: int, delivery_id: int) -> None:
     """Send a delivery again now (the same webhook-id)."""
-    with _session() as session:
-        try:
-            subscriptions.redeliver(session, principal=OPERATOR, subscription_id=subscription_id,
-                                    delivery_id=delivery_id, now=datetime.now(UTC))
-        except DomainError as exc:
-            raise _fail(exc.detail, 1) from exc
+    with _session() as session, _refusals():
+        subscriptions.redeliver(session, principal=OPERATOR, subscription_id=subscription_id,
+                                delivery_id=delivery_id, now=datetime.now(UTC))
     typer.echo(f"delivery {delivery_id} is due again")
 
 
@@ -518,11 +506,8 @@ def peers_add(
 ) -> None:
     """Take in a peer platform's events at /api/v1/peers/CODE/events."""
     body = _valid(PeerCreate, code=code, kind=kind, secret=secret)
-    with _session() as session:
-        try:
-            peers.add(session, principal=OPERATOR, body=body, now=datetime.now(UTC))
-        except DomainError as exc:
-            raise _fail(exc.detail, 1) from exc
+    with _session() as session, _refusals():
+        peers.add(session, principal=OPERATOR, body=body, now=datetime.now(UTC))
     typer.echo(f"peer {code} ({kind}): its events come in at /api/v1/peers/{code}/events")
 
 
@@ -539,11 +524,8 @@ def peers_list() -> None:
 @peers_app.command("remove")
 def peers_remove(code: str) -> None:
     """Stop taking in a peer's events."""
-    with _session() as session:
-        try:
-            peers.remove(session, principal=OPERATOR, code=code)
-        except DomainError as exc:
-            raise _fail(exc.detail, 1) from exc
+    with _session() as session, _refusals():
+        peers.remove(session, principal=OPERATOR, code=code)
     typer.echo(f"peer {code} removed")
 
 
@@ -567,10 +549,8 @@ def audit_verify() -> None:
 def token(name: str) -> None:
     """Print a new bearer token for an account."""
     with _session() as session:
-        try:
+        with _refusals():
             value = auth_service.issue_token(session, username=name)
-        except DomainError as exc:
-            raise _fail(exc.detail, 1) from exc
         session.commit()
     typer.echo(value)
 

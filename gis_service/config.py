@@ -126,12 +126,21 @@ class Settings(BaseSettings):
     @field_validator("webhook_retry_seconds")
     @classmethod
     def _waits(cls, value: str) -> str:
-        """Comma-separated seconds, none negative (one or more)."""
-        try:
-            waits = [float(part) for part in value.split(",") if part.strip()]
-        except ValueError as exc:
-            raise ValueError(f"webhook_retry_seconds {value!r}: seconds, comma-separated") \
-                from exc
-        if not waits or min(waits) < 0:
-            raise ValueError(f"webhook_retry_seconds {value!r}: one wait or more, none negative")
+        _retry_waits(value)
         return value
+
+    @property
+    def webhook_retries(self) -> tuple[float, ...]:
+        """The waits between a delivery's tries, in seconds (checked when the settings load)."""
+        return _retry_waits(self.webhook_retry_seconds)
+
+
+def _retry_waits(value: str) -> tuple[float, ...]:
+    """Comma-separated seconds, none negative (one or more)."""
+    try:
+        waits = tuple(float(part) for part in value.split(",") if part.strip())
+    except ValueError as exc:
+        raise ValueError(f"webhook_retry_seconds {value!r}: seconds, comma-separated") from exc
+    if not waits or min(waits) < 0:
+        raise ValueError(f"webhook_retry_seconds {value!r}: one wait or more, none negative")
+    return waits

@@ -86,8 +86,7 @@ class Policy:
 
     @classmethod
     def of(cls, settings: Settings) -> Policy:
-        retries = tuple(float(s) for s in settings.webhook_retry_seconds.split(",") if s.strip())
-        return cls(allowed_hosts(settings.webhook_allowed_hosts), retries,
+        return cls(allowed_hosts(settings.webhook_allowed_hosts), settings.webhook_retries,
                    settings.webhook_timeout_seconds, settings.webhook_batch,
                    timedelta(days=settings.webhook_disable_after_days))
 
