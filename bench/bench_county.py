@@ -1,11 +1,15 @@
 """The county at scale: the demo county (七都 and its neighbours) plus `--incidents` more made
 from its own, with their history, then what a county center does all day, timed.
 
-    .venv/bin/python bench/bench_county.py [--incidents 5000000] [--json bench/out/county.json]
+    .venv/bin/python bench/bench_county.py [--incidents 5000000] [--towns 15]
+        [--json bench/out/county.json]
 
 The fill is bench_reports.py's (copies of the demo's incidents spread over the last year,
 descriptions kept, older than ten days closed with a resolution, a history row per step, a
-return for 1 in 33 and an escalation for 1 in 50). Timed, each beside its baseline:
+return for 1 in 33 and an escalation for 1 in 50). With `--towns N`, the county is instead
+bench/county_scale.py's synthetic one (N towns of 1+18+64 grids, imported through the
+project's importers) and the incidents are spread over its level-3 grids and the last five
+years, with the same statuses and history. Timed, each beside its baseline:
 - the towns' league of the last full month (`reports/league.py`, cold and warm) against the
   obvious way without it: the monthly report of each town in turn;
 - the incident list over HTTP as the county center and as a town center (p50/p95 of a first
@@ -39,6 +43,7 @@ from bench.bench_locate_service import serve
 from bench.bench_reports import build, last_full_month
 from bench.bench_wall import time_to_usable
 from bench.common import throwaway_database, write_json
+from bench.county_scale import build as build_synthetic
 from gis_service.auth.service import Principal, issue_token
 from gis_service.grids.queries import towns
 from gis_service.incidents.models import Incident
@@ -176,15 +181,26 @@ def tile_figures(origin: str, token: str, session: Session, rounds: int = 200,
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--incidents", type=int, default=5_000_000)
+    parser.add_argument("--towns", type=int, help=(
+        "a synthetic county of this many towns (bench/county_scale.py) instead of the demo "
+        "county, its incidents over five years"))
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
-    results: dict[str, Any] = {"incidents asked": args.incidents}
+    results: dict[str, Any] = {"incidents asked": args.incidents,
+                               "county": f"synthetic, {args.towns} towns" if args.towns
+                               else "the demo county"}
+    began = time.perf_counter()
     with throwaway_database() as url:
-        factory, took = build(url, args.incidents)
+        if args.towns:
+            factory, took = build_synthetic(url, args.incidents, args.towns)
+        else:
+            factory, took = build(url, args.incidents)
         results["fill"] = took
         with factory() as session:
+            start = time.perf_counter()
             fold(session)
             session.commit()
+            took["tile cells fold s"] = round(time.perf_counter() - start, 1)
             county, town, center = _county_center(session)
             results["league"] = league_figures(session, county)
             print(results["league"], flush=True)
@@ -216,6 +232,7 @@ def main() -> None:
         finally:
             process.terminate()
             process.wait(timeout=20)
+    results["run s"] = round(time.perf_counter() - began, 1)
     write_json(results, args.json)
     print(results)
 
