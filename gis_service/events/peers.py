@@ -7,17 +7,16 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gis_service.auth.permissions import Role
 from gis_service.auth.service import Principal
-from gis_service.errors import ConflictError, ForbiddenError, InvalidInputError, NotFoundError
+from gis_service.errors import ConflictError, InvalidInputError, NotFoundError
+from gis_service.events.access import require_admin
 from gis_service.events.models import Peer
 from gis_service.events.schemas import PeerCreate
 from gis_service.grids.models import GridVersion
 
 
 def _admin(principal: Principal) -> None:
-    if principal.role != Role.ADMIN:
-        raise ForbiddenError("只有管理员可以管理互联平台")
+    require_admin(principal, managing="互联平台")
 
 
 def add(session: Session, *, principal: Principal, body: PeerCreate, now: datetime) -> Peer:

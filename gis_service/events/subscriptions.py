@@ -10,9 +10,9 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from gis_service.auth.permissions import Role
 from gis_service.auth.service import Principal
-from gis_service.errors import ForbiddenError, InvalidInputError, NotFoundError
+from gis_service.errors import InvalidInputError, NotFoundError
+from gis_service.events.access import require_admin
 from gis_service.events.endpoints import EndpointRefused, check_url
 from gis_service.events.models import Delivery, Message, Subscription
 from gis_service.events.schemas import (
@@ -28,8 +28,7 @@ HANDLER_TYPES = ("grid_worker", "squad", "department", "town", "county")
 
 
 def _admin(principal: Principal) -> None:
-    if principal.role != Role.ADMIN:
-        raise ForbiddenError("只有管理员可以管理事件订阅")
+    require_admin(principal, managing="事件订阅")
 
 
 def new_secret() -> str:
