@@ -8,7 +8,7 @@ from pathlib import Path
 import yaml
 
 from gis_service.cluster.layout import DATABASE, SCOPE, Layout, Member
-from gis_service.embedded_pg import pg_program
+from gis_service.embedded_pg import RANDOM_PAGE_COST, pg_program
 
 # Patroni's timing. The default ttl of 30 s (loop 10 s, retry 10 s) puts writes back 30–40 s
 # after a leader is cut off; 20/5/5 brings that to ~20–26 s and keeps Patroni's own rule
@@ -102,6 +102,7 @@ def patroni_config(layout: Layout, member: Member) -> dict[str, object]:
                         "archive_timeout": 60,  # a quiet cluster still archives a minute's WAL
                         "shared_buffers": "128MB",  # three servers share one small machine
                         "work_mem": "32MB",
+                        "random_page_cost": RANDOM_PAGE_COST,
                     },
                 },
             },

@@ -3,7 +3,8 @@ role and area scope, each as one SQL condition that composes into a query."""
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, and_, false, or_, select, true
+from sqlalchemy import ColumnElement, String, and_, any_, cast, false, func, or_, select, true
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from gis_service.auth.models import Account
 from gis_service.auth.permissions import SEE_ALL_INCIDENTS
@@ -94,9 +95,15 @@ def _center_area(scope: str) -> ColumnElement[bool]:
     """A center's incidents: its town's, or for the county center those of every town that
     names the county as parent (in any version of the boundaries); and the reports not yet
     placed in a town, which every center may place."""
-    county_towns = select(GridVersion.code).where(GridVersion.level == 1,
-                                                  GridVersion.parent_code == scope)
-    return or_(Incident.town_code == scope, Incident.town_code.in_(county_towns),
+    # one array computed once per statement (an InitPlan), not `IN (subquery)`: the planner
+    # costs that subquery again for every row an index reaches, and so chose to read every
+    # incident where a month's closures needed a few thousand (the league: 420 ms → 22 ms)
+    county_towns = (select(func.array_agg(GridVersion.code))
+                    .where(GridVersion.level == 1, GridVersion.parent_code == scope)
+                    .scalar_subquery())
+    # the cast makes it `= ANY (array)`; bare, SQLAlchemy writes `= ANY (subquery)`, an IN
+    return or_(Incident.town_code == scope,
+               Incident.town_code == any_(cast(county_towns, ARRAY(String))),
                Incident.town_code.is_(None))
 
 
