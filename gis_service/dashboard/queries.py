@@ -7,12 +7,21 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Interval, Select, and_, case, func, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    case,
+    func,
+    literal_column,
+    or_,
+    select,
+)
 from sqlalchemy.types import DateTime, Text
 
 from gis_service.grids.models import GridVersion
 from gis_service.grids.queries import valid_at
-from gis_service.incidents.core.deadlines import closed_on_time, deadline_colour
+from gis_service.incidents.core.deadlines import closed_on_time, deadline_colour, turns_yellow
 from gis_service.incidents.core.lifecycle import OPEN_STATES
 from gis_service.incidents.models import Incident, IncidentEvent
 
@@ -21,20 +30,15 @@ Rows = Select[*tuple[Any, ...]]  # a select of any columns
 
 
 def live_columns(now: datetime, yellow_share: float) -> tuple[Any, ...]:
-    """What the wall draws of an incident, its deadline colour worked out in SQL."""
+    """What the wall draws of an incident, its deadline colour worked out in SQL (`yellow_at`:
+    when it turns yellow, for the wall to recolour by the clock)."""
     return (Incident.id, Incident.status, Incident.source, Incident.category_code,
             Incident.priority, Incident.lon, Incident.lat, Incident.reported_at,
             Incident.due_at, Incident.overdue_since,
             deadline_colour(now, yellow_share).label("deadline"),
-            _turns_yellow(yellow_share).label("yellow_at"),
+            turns_yellow(yellow_share).label("yellow_at"),
             Incident.grid3_code, Incident.assignee_type, Incident.assignee_code,
             Incident.address)
-
-
-def _turns_yellow(yellow_share: float) -> ColumnElement[Any]:
-    """When an open incident's deadline colour turns yellow (the wall recolours by the clock)."""
-    allowed = (Incident.due_at - Incident.created_at).self_group()
-    return Incident.created_at + allowed.op("*", return_type=Interval)(yellow_share)
 
 
 def open_incidents(scope: ColumnElement[bool], now: datetime, yellow_share: float,
@@ -49,6 +53,23 @@ def incidents_by_id(scope: ColumnElement[bool], ids: list[int], now: datetime,
                     yellow_share: float) -> Rows:
     """The given incidents (those the caller may see), whatever their state."""
     return select(*live_columns(now, yellow_share)).where(scope, Incident.id.in_(ids))
+
+
+def feed_items(live: Rows) -> Rows:
+    """The rows of a select of `live_columns` as one JSON array of the feed's items, in its
+    order, as text (handed on as it is, never parsed into Python). Built by PostgreSQL: at a
+    county's 20,000 open incidents a Python row and dict of each cost ten times the query."""
+    row = live.subquery("live").c
+    assignee = case((and_(row.assignee_type.is_not(None), row.assignee_code.is_not(None)),
+                     row.assignee_type + ":" + row.assignee_code))
+    item = func.json_build_object(
+        "id", row.id, "status", row.status, "source", row.source,
+        "category", row.category_code, "priority", row.priority, "lon", row.lon,
+        "lat", row.lat, "reported_at", row.reported_at, "due_at", row.due_at,
+        "yellow_at", row.yellow_at, "deadline", row.deadline,
+        "overdue_since", row.overdue_since, "grid3", row.grid3_code, "assignee", assignee,
+        "address", row.address, "open", row.status.in_(OPEN))
+    return select(func.coalesce(func.json_agg(item), literal_column("'[]'::json")).cast(Text))
 
 
 def newest_event() -> Rows:

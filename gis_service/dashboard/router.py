@@ -31,14 +31,14 @@ def _share(request: Request) -> float:
     return float(context_of(request).settings.deadline_yellow_share)
 
 
-@router.get("/feed")
-def feed(request: Request, response: Response, principal: ViewerDep,
+@router.get("/feed", response_model=dict[str, Any])
+def feed(request: Request, principal: ViewerDep,
          after: Annotated[int | None, Query(ge=0, description="the last answer's cursor")] = None,
          seen_at: Annotated[datetime | None, Query(description="the last answer's `at`")] = None,
          lsn: Annotated[str | None, Query(
              max_length=40, description="the last answer's `lsn` (a wall page sends it as a "
                                         "cookie); anything else is ignored")] = None,
-         ) -> dict[str, Any]:
+         ) -> Response:
     """Open incidents (no cursor), or the incidents changed since `after`, with a new cursor.
     With a read database the answer's `lsn` is the position it was read at: the next poll is
     read at that position or later."""
@@ -47,10 +47,12 @@ def feed(request: Request, response: Response, principal: ViewerDep,
         answer = live_feed(session, principal=principal, after=after, seen_at=seen_at,
                            now=datetime.now(UTC), yellow_share=_share(request),
                            track=has_read_role(context))
+    # the items are JSON PostgreSQL built: written out as they are, not checked again
+    response = JSONBytesResponse(answer)
     if answer["lsn"]:
         response.headers.append("set-cookie", lsn_cookie(FEED_COOKIE, answer["lsn"],
                                                          path=request.url.path))
-    return answer
+    return response
 
 
 @router.get("/kpi")

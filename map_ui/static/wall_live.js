@@ -190,6 +190,8 @@
     var lastReset = 0;
     var firstLoad = true;
     var canvas = null;
+    var drawnOnce;  // settled once the first answer of the feed is drawn (or has failed)
+    var firstDrawn = new Promise(function (resolve) { drawnOnce = resolve; });
 
     /* The colour is the API's (`deadline`, the service's rule as of its answer). An incident
        that does not change is sent again only when the wall starts afresh, so between answers
@@ -273,7 +275,7 @@
       }).catch(function () {
         status.textContent = "与服务的连接中断，正在重试… " + chinaTime(Date.now());
         status.classList.add("wall-offline");
-      });
+      }).finally(drawnOnce);
     }
 
     function recolour() {
@@ -748,7 +750,9 @@
     /* ---------- run ---------- */
     schedule(poll, config.feedMs);
     schedule(refreshKpi, config.kpiMs);
-    schedule(warned.load, config.warningMs);  // the banner counts them in every view
+    // the banner counts them in every view; the week's scan reads weeks of reports, so it
+    // waits for the open incidents to be drawn rather than share the service's first second
+    firstDrawn.then(function () { schedule(warned.load, config.warningMs); });
     // the month's league moves slowly and reads the whole county's month: every few minutes
     if (config.league) { schedule(refreshLeague, config.leagueMs); }
     window.setInterval(recolour, 15000);

@@ -71,14 +71,20 @@ def deadline_state(incident: Incident, now: datetime, yellow_share: float) -> st
     return "yellow" if allowed <= 0 or used / allowed >= yellow_share else "green"
 
 
+def turns_yellow(yellow_share: float) -> ColumnElement[datetime]:
+    """In SQL, when an incident's deadline colour turns yellow: `yellow_share` of the time
+    allowed has passed."""
+    allowed = (Incident.due_at - Incident.created_at).self_group()
+    return Incident.created_at + allowed.op("*", return_type=Interval)(yellow_share)
+
+
 def deadline_colour(now: datetime, yellow_share: float) -> ColumnElement[str]:
     """The SQL twin of `deadline_state` (a test holds the two equal)."""
-    allowed = (Incident.due_at - Incident.created_at).self_group()
-    turns_yellow = Incident.created_at + allowed.op("*", return_type=Interval)(yellow_share)
     return case(
         (Incident.status.not_in(OPEN), "done"), (Incident.overdue_since.is_not(None), "red"),
         (Incident.due_at.is_(None), "none"), (Incident.due_at < now, "red"),
-        (or_(Incident.due_at <= Incident.created_at, turns_yellow <= now), "yellow"),
+        (or_(Incident.due_at <= Incident.created_at, turns_yellow(yellow_share) <= now),
+         "yellow"),
         else_="green")
 
 
