@@ -2,7 +2,7 @@
 from its own, with their history, then what a county center does all day, timed.
 
     .venv/bin/python bench/bench_county.py [--incidents 5000000] [--towns 15]
-        [--json bench/out/county.json]
+        [--intake-seconds 20] [--json bench/out/county.json]
 
 The fill is bench_reports.py's (copies of the demo's incidents spread over the last year,
 descriptions kept, older than ten days closed with a resolution, a history row per step, a
@@ -17,15 +17,20 @@ years, with the same statuses and history. Timed, each beside its baseline:
   character-pair index (ILIKE alone);
 - the wall's feed polled after a cursor, incident tiles over the county (as the wall asks for
   them, the last 30 days, and with no window), and the county
-  center's wall in Chromium from navigation to usable.
+  center's wall in Chromium from navigation to usable;
+- intake (`POST /api/v1/incidents` driven by wrk, bench_intake.py's script) on the county,
+  last, against the same on one synthetic town with no history, measured first in the run.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -39,10 +44,11 @@ from sqlalchemy.orm import Session
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.bench_locate_service import serve
+from bench.bench_intake import wrk_script
+from bench.bench_locate_service import random_points, serve, served
 from bench.bench_reports import build, last_full_month
 from bench.bench_wall import time_to_usable
-from bench.common import throwaway_database, write_json
+from bench.common import throwaway_database, write_json, wrk_summary
 from bench.county_scale import build as build_synthetic
 from gis_service.auth.service import Principal, issue_token
 from gis_service.grids.queries import towns
@@ -178,18 +184,55 @@ def tile_figures(origin: str, token: str, session: Session, rounds: int = 200,
     return _ms(samples)
 
 
+def intake_figures(origin: str, token: str, session: Session, seconds: int,
+                   label: str) -> dict[str, Any]:
+    """`POST /api/v1/incidents` driven by wrk (bench_intake.py's script: a new report per
+    request at a random point of the county) for `seconds`, as the county center."""
+    xs, ys = random_points(session, 2000, seed=5)
+    folder = Path(tempfile.mkdtemp())
+    try:
+        script = wrk_script(folder, token, xs, ys, prefix=f"{label}-")
+        out = subprocess.run(["wrk", "-t2", "-c16", f"-d{seconds}s", "--latency", "-s",
+                              str(script), origin], capture_output=True, text=True,
+                             check=True).stdout
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    return wrk_summary(out)
+
+
+def single_town_intake(seconds: int) -> dict[str, Any]:
+    """The baseline: the same intake on one synthetic town with no history, on its own
+    throw-away cluster, measured in this run before the county is built."""
+    with throwaway_database() as url:
+        factory, _ = build_synthetic(url, 0, 1)
+        with factory() as session:
+            token = issue_token(session, username="county")
+            session.commit()
+        with served(url, PORT + 1), factory() as session:
+            return intake_figures(f"http://127.0.0.1:{PORT + 1}", token, session, seconds,
+                                  "one-town")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--incidents", type=int, default=5_000_000)
     parser.add_argument("--towns", type=int, help=(
         "a synthetic county of this many towns (bench/county_scale.py) instead of the demo "
         "county, its incidents over five years"))
+    parser.add_argument("--intake-seconds", type=int, default=20, help=(
+        "how long wrk posts reports, on the county and on one town beside it (0: not at all)"))
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     results: dict[str, Any] = {"incidents asked": args.incidents,
                                "county": f"synthetic, {args.towns} towns" if args.towns
                                else "the demo county"}
     began = time.perf_counter()
+    # the service's deadline scheduler stays off: the fill's history is not chained for
+    # it to add to, and its rounds would be timed with everything else
+    os.environ["GIS_ESCALATION_INTERVAL_SECONDS"] = "0"
+    if args.intake_seconds:
+        results["intake, one town (baseline)"] = single_town_intake(args.intake_seconds)
+        print("intake, one town", results["intake, one town (baseline)"], flush=True)
     with throwaway_database() as url:
         if args.towns:
             factory, took = build_synthetic(url, args.incidents, args.towns)
@@ -212,9 +255,6 @@ def main() -> None:
             county_token = issue_token(session, username=center)
             town_token = issue_token(session, username=town_center or "dispatcher")
             session.commit()
-        # the service's deadline scheduler stays off: the fill's history is not chained for
-        # it to add to, and its rounds would be timed with everything else
-        os.environ["GIS_ESCALATION_INTERVAL_SECONDS"] = "0"
         process = serve(url, PORT)
         try:
             origin = f"http://127.0.0.1:{PORT}"
@@ -229,6 +269,15 @@ def main() -> None:
             results["Chromium: the county center's wall to usable"] = time_to_usable(
                 origin, username="county", ready=READY)
             print(results["Chromium: the county center's wall to usable"], flush=True)
+            if args.intake_seconds:  # last: the reports it adds would change the rest
+                with factory() as session:
+                    county_intake = intake_figures(origin, county_token, session,
+                                                   args.intake_seconds, "county")
+                results["intake, the county"] = county_intake
+                baseline = results["intake, one town (baseline)"]
+                results["intake ratio (county / one town)"] = round(
+                    county_intake["requests_per_s"] / baseline["requests_per_s"], 2)
+                print("intake, the county", county_intake, flush=True)
         finally:
             process.terminate()
             process.wait(timeout=20)
