@@ -39,7 +39,7 @@ from urllib.parse import quote
 
 import httpx
 import numpy as np
-from sqlalchemy import func, select, text
+from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -244,6 +244,13 @@ def main() -> None:
             fold(session)
             session.commit()
             took["tile cells fold s"] = round(time.perf_counter() - start, 1)
+            # as the service's fold loop does after a big fold (tiles.cells._fold_once):
+            # readers scan the delta whole, and a bulk fill leaves hundreds of MB of it empty
+            engine = session.get_bind()
+            assert isinstance(engine, Engine)
+            with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+                for table in ("incident_cell_delta", "incident_cell", "incident_handler_cell"):
+                    connection.execute(text(f"VACUUM ANALYZE {table}"))
             county, town, center = _county_center(session)
             results["league"] = league_figures(session, county)
             print(results["league"], flush=True)
