@@ -21,7 +21,7 @@
   };
 
   // ---- small helpers ----------------------------------------------------------------------
-  const { api, el, refusal } = window.pageKit;  // page.js
+  const { api, el, refusal, restoreTyped, typedIn } = window.pageKit;  // page.js
   const statusName = (s) => L10N.state(s);
   const categoryName = (c) => (c ? config.categories[c] || c : "未分类");
   const gridName = (i) => {
@@ -429,33 +429,15 @@
   const KEPT = ["detail-note", "close-resolution", "evaluate-score", "category-pick",
                 "merge-target"];
 
-  function typedIn(pane, shown) {
+  function keptIn(pane, shown) {
     if (pane.dataset.shown !== shown) return {values: [], focus: null};
-    const values = KEPT.map((id) => document.getElementById(id)).filter(Boolean)
-      .map((node) => [node.id, node.value]);
-    const active = document.activeElement;
-    const focus = active && KEPT.includes(active.id)
-      ? {id: active.id, start: active.selectionStart, end: active.selectionEnd} : null;
-    return {values, focus};
-  }
-
-  function restoreTyped({values, focus}) {
-    for (const [id, value] of values) {
-      const node = document.getElementById(id);
-      if (node) node.value = value;
-    }
-    const node = focus && document.getElementById(focus.id);
-    if (!node) return;
-    node.focus();
-    if (node.setSelectionRange && focus.start !== null) {
-      node.setSelectionRange(focus.start, focus.end);
-    }
+    return typedIn(KEPT.map((id) => document.getElementById(id)).filter(Boolean));
   }
 
   function renderDetail(incident) {
     const pane = document.getElementById("detail");
     const shown = `${incident.id}:${incident.version}`;
-    const typed = typedIn(pane, shown);
+    const typed = keptIn(pane, shown);
     const facts = el("dl", {},
       el("dt", {}, "类别"), el("dd", {id: "detail-category"}, categoryName(incident.category)),
       el("dt", {}, "状态"), el("dd", {id: "detail-status"}, statusName(incident.status)),

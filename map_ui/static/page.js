@@ -5,6 +5,9 @@
  *   back as {status, ok, body, etag}, the ETag for the next If-Match.
  * - refusal(): why a call was refused, in a sentence a town's operator reads.
  * - el(): an element built from text, never from HTML, so what the API says is shown as text.
+ * - typedIn() / restoreTyped(): what a person typed or chose in some fields, and the focus and
+ *   caret of the one being typed in, taken before a part of a page is drawn again and put back
+ *   into the fields of the same ids after it (or the keys pressed next would go nowhere).
  * A page's own needs (the phone page's exceptions, the console's one-move-at-a-time guard) are
  * built on these, not beside them. */
 "use strict";
@@ -85,5 +88,30 @@
     return node;
   }
 
-  window.pageKit = Object.freeze({api, refusal, signIn, el});
+  function typedIn(fields) {
+    const active = document.activeElement;
+    return {
+      values: fields.map((node) => ({id: node.id, value: node.value, files: node.files})),
+      focus: fields.includes(active)
+        ? {id: active.id, start: active.selectionStart, end: active.selectionEnd} : null,
+    };
+  }
+
+  function restoreTyped({values, focus}) {
+    for (const {id, value, files} of values) {
+      const node = document.getElementById(id);
+      if (!node) continue;
+      if (node.type === "file") {  // a file input's value cannot be set, its files can
+        if (files && files.length) node.files = files;
+      } else node.value = value;
+    }
+    const node = focus && document.getElementById(focus.id);
+    if (!node) return;
+    node.focus();
+    if (node.setSelectionRange && node.type !== "file" && focus.start !== null) {
+      node.setSelectionRange(focus.start, focus.end);
+    }
+  }
+
+  window.pageKit = Object.freeze({api, refusal, signIn, el, typedIn, restoreTyped});
 }());

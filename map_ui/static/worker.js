@@ -258,28 +258,8 @@
   // The list is drawn again whenever something waiting is sent or the network returns; a
   // note being written, photos chosen, and the focus of the box typed in stay with their task
   // (a task's new version included: the worker's words about it still hold).
-  function typedIn(list) {
-    const boxes = [...list.querySelectorAll("textarea, input[type=file]")];
-    const active = document.activeElement;
-    return {
-      boxes: boxes.map((node) => ({id: node.id, value: node.value, files: node.files})),
-      focus: boxes.includes(active)
-        ? {id: active.id, start: active.selectionStart, end: active.selectionEnd} : null,
-    };
-  }
-
-  function restoreTyped({boxes, focus}) {
-    for (const {id, value, files} of boxes) {
-      const node = document.getElementById(id);
-      if (!node) continue;
-      if (node.type === "file") { if (files && files.length) node.files = files; }
-      else node.value = value;
-    }
-    const node = focus && document.getElementById(focus.id);
-    if (!node) return;
-    node.focus();
-    if (node.type !== "file" && focus.start !== null) node.setSelectionRange(focus.start, focus.end);
-  }
+  const typedIn = (list) => window.pageKit.typedIn(
+    [...list.querySelectorAll("textarea, input[type=file]")]);
 
   async function loadTasks() {
     const list = $("tasks");
@@ -288,7 +268,7 @@
       const tasks = withWaiting(value, await outbox.mine());
       const typed = typedIn(list);
       list.replaceChildren(...tasks.map(taskCard));
-      restoreTyped(typed);
+      window.pageKit.restoreTyped(typed);
       if (at) list.prepend(el("li", {class: "w-empty w-stale"}, `离线：以下是 ${clock(at)} 时的任务`));
       if (!tasks.length) list.append(el("li", {class: "w-empty"}, "暂无待办任务"));
       taskLayer.clearLayers();
