@@ -61,7 +61,7 @@ HEADER = ["source", "external_id", "category", "description", "lon", "lat", "crs
 YEAR_START = datetime(2025, 1, 1).timestamp()
 
 
-def write_csv(path: Path, header: list[str], rows: Sequence[Sequence[object]]) -> Path:
+def write_csv(path: Path, header: Sequence[str], rows: Sequence[Sequence[object]]) -> Path:
     """A UTF-8 CSV file."""
     with path.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle)

@@ -46,6 +46,7 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
+from bench.bench_incident_import import write_csv
 from bench.bench_reports import HISTORY
 from gis_service import migrations
 from gis_service.auth.accounts import create_account
@@ -173,14 +174,6 @@ def grid_features(towns: int, cells: list[Cell]) -> list[dict[str, Any]]:
     return head + features
 
 
-def _write_csv(path: Path, header: tuple[str, ...], rows: list[tuple[Any, ...]]) -> Path:
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(header)
-        writer.writerows(rows)
-    return path
-
-
 def _write_geojson(path: Path, features: list[dict[str, Any]]) -> Path:
     path.write_text(json.dumps({"type": "FeatureCollection", "features": features},
                                ensure_ascii=False), encoding="utf-8")
@@ -290,15 +283,15 @@ def write_files(folder: Path, towns: int, cells: list[Cell]) -> list[tuple[str, 
     return [
         ("grids", _write_geojson(folder / "grids.geojson", grid_features(towns, cells))),
         ("districts", _write_geojson(folder / "districts.geojson", districts)),
-        ("departments", _write_csv(folder / "departments.csv",
+        ("departments", write_csv(folder / "departments.csv",
                                    ("code", "name", "tier", "town_code"), department_rows(towns))),
-        ("workers", _write_csv(folder / "workers.csv", (
+        ("workers", write_csv(folder / "workers.csv", (
             "code", "name", "role", "grid_code", "district_code", "department_code",
             "backup_code", "on_duty"), worker_rows(towns, cells))),
-        ("responsibilities", _write_csv(folder / "responsibilities.csv", (
+        ("responsibilities", write_csv(folder / "responsibilities.csv", (
             "category_code", "category_name", "handler", "department_code", "cooperating",
             "respond_hours", "resolve_hours", "town_code"), responsibilities)),
-        ("incidents", _write_csv(folder / "incidents.csv", INCIDENT_HEADER,
+        ("incidents", write_csv(folder / "incidents.csv", INCIDENT_HEADER,
                                  seed_rows(towns, cells, categories))),
     ]
 
