@@ -37,6 +37,7 @@ from bench.common import throwaway_database, write_json
 from gis_service import migrations
 from gis_service.events.delivery import fan_out
 from gis_service.incidents.ids import IdBlocks
+from gis_service.incidents.routing_book import load_routing_book
 from gis_service.incidents.schemas import IncidentCreate, Location
 from gis_service.incidents.service import IntakePolicy, Report, intake_many
 from gis_service.locate.service import LocatorCache
@@ -112,7 +113,8 @@ def run(url: str, batches: int, batch: int, rounds: int) -> dict[str, Any]:
     folder = Path(tempfile.mkdtemp())
     _token, xs, ys = prepare(engine, folder)
     factory = sessionmaker(bind=engine, expire_on_commit=False)
-    snapshot: Any = LocatorCache(factory, 0).current()
+    # with the routing book beside it, as the service's snapshots are
+    snapshot: Any = LocatorCache(factory, 0, extra=load_routing_book).current()
     subscribe(engine, 0)
     one_round(factory, snapshot, xs, ys, 5, batch, "warm")  # caches, plans, id blocks
     results: list[dict[str, Any]] = []

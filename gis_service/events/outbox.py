@@ -17,22 +17,21 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from sqlalchemy import event, func, select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session, SessionTransaction
 
 from gis_service import sql_files
-from gis_service.config import Settings
 from gis_service.events.catalog import PLAN_PUBLISHED, types_of
-from gis_service.events.models import Subscription
 from gis_service.incidents.core.case import EventRow
 from gis_service.incidents.models import Incident, IncidentEvent
 from gis_service.incidents.routing_book import RoutingBook
-from gis_service.incidents.schemas import HistoryEntry
-from gis_service.incidents.views import to_read
+from gis_service.incidents.schemas import HistoryEntry, IncidentRead
+from gis_service.incidents.views import EVENT_YELLOW_SHARE, to_read
 
-EMIT = sql_files.load(Path(__file__).resolve().parent / "sql", "emit")
-# the deadline colour in an event's body is as of the change, at the packaged yellow share
-YELLOW_SHARE: float = Settings.model_fields["deadline_yellow_share"].default
+# both run on the driver connection for every batch of reports taken in: through SQLAlchemy
+# each cost ~150-350 µs of Python, most of the outbox's cost to a batch of a few reports
+EMIT = sql_files.for_driver(sql_files.load(Path(__file__).resolve().parent / "sql", "emit"))
+WANTED_TYPES = "SELECT DISTINCT unnest(events) FROM webhook_subscription WHERE enabled"
 
 
 WANTED = "gis_service.events.wanted"
@@ -42,8 +41,8 @@ def wanted(session: Session) -> set[str]:
     """The event types some enabled subscription selects, read once per transaction (a plan
     that re-grids a thousand incidents asks once)."""
     if WANTED not in session.info:
-        stmt = select(func.unnest(Subscription.events)).where(Subscription.enabled).distinct()
-        session.info[WANTED] = set(session.scalars(stmt))
+        rows = sql_files.driver(session).execute(WANTED_TYPES, prepare=True)
+        session.info[WANTED] = {kind for kind, in rows}
     known: set[str] = session.info[WANTED]
     return known
 
@@ -69,24 +68,20 @@ def _handling_record(session: Session, incident_id: int) -> list[dict[str, Any]]
             for r in rows]
 
 
-def _incident_messages(session: Session, incident: Incident, row: EventRow, types: set[str],
-                       names: RoutingBook | None) -> list[dict[str, Any]]:
-    chosen = [t for t in types_of(row["action"], incident.resolution) if t in types]
-    if not chosen:
-        return []
-    # whole: the delivery masks the contact for subscriptions not allowed it. The views go
+def _incident_messages(session: Session, incident: Incident, row: EventRow,
+                       kinds: list[str], view: IncidentRead) -> list[dict[str, Any]]:
+    # whole: the delivery masks the contact for subscriptions not allowed it. The view goes
     # into the message as JSON already written (pydantic's serializer, once per row), not as
-    # dicts for orjson to write again: the hot path of every report taken in
-    view = orjson.Fragment(to_read(incident, YELLOW_SHARE, names, contact=True)
-                           .model_dump_json())
+    # a dict for orjson to write again: the hot path of every report taken in
+    body = orjson.Fragment(view.model_dump_json())
     assignee = (f"{incident.assignee_type}:{incident.assignee_code}"
                 if incident.assignee_type and incident.assignee_code else None)
     areas = [code for code in (incident.town_code, incident.grid2_code, incident.grid3_code,
                                incident.district_code) if code]
     change = _change(row)
     messages = []
-    for kind in chosen:
-        data: dict[str, Any] = {"incident": view, "change": change}
+    for kind in kinds:
+        data: dict[str, Any] = {"incident": body, "change": change}
         if kind == "enforcement.result":  # the case's whole handling record goes with it
             data["history"] = _handling_record(session, incident.id)
         messages.append({
@@ -99,22 +94,33 @@ def _incident_messages(session: Session, incident: Incident, row: EventRow, type
 
 
 def publish_incident_changes(session: Session, changes: Iterable[tuple[Incident, EventRow]],
-                             now: datetime, names: RoutingBook | None = None) -> None:
+                             now: datetime, names: RoutingBook | None = None
+                             ) -> dict[int, IncidentRead]:
     """Events for stored history rows (each with its incident as it stands after the row),
-    in the order given."""
+    in the order given. The views of the incidents the events carry (the contact whole, at
+    `EVENT_YELLOW_SHARE`), by id: an answer about the same incident need not build its own."""
     types = wanted(session)
     if not types:
-        return
-    messages = [m for incident, row in changes
-                for m in _incident_messages(session, incident, row, types, names)]
+        return {}
+    views: dict[int, IncidentRead] = {}
+    messages: list[dict[str, Any]] = []
+    for incident, row in changes:
+        kinds = [t for t in types_of(row["action"], incident.resolution) if t in types]
+        if kinds:
+            view = views[incident.id] = to_read(incident, EVENT_YELLOW_SHARE, names,
+                                                contact=True)
+            messages += _incident_messages(session, incident, row, kinds, view)
     _emit(session, messages)
+    return views
 
 
 def publish_created(session: Session, incidents: Sequence[Incident],
                     first_rows: dict[int, EventRow], now: datetime,
-                    names: RoutingBook | None) -> None:
-    """One `incident.created` per report taken in, with the incident as routed."""
-    publish_incident_changes(session, ((i, first_rows[i.id]) for i in incidents), now, names)
+                    names: RoutingBook | None) -> dict[int, IncidentRead]:
+    """One `incident.created` per report taken in, with the incident as routed; the views
+    the events carry, by incident id."""
+    return publish_incident_changes(session, ((i, first_rows[i.id]) for i in incidents), now,
+                                    names)
 
 
 def publish_plan(session: Session, *, plan_id: int, body: dict[str, Any],
@@ -134,4 +140,5 @@ def _emit(session: Session, messages: list[dict[str, Any]]) -> None:
         return
     for order, message in enumerate(messages):
         message["ord"] = order
-    session.execute(EMIT, {"messages": orjson.dumps(messages).decode()})
+    sql_files.driver(session).execute(EMIT, {"messages": orjson.dumps(messages).decode()},
+                                      prepare=True)

@@ -10,6 +10,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 from tqdm import tqdm
 
+from gis_service import sql_files
 from gis_service.imports.readers import CHINA_BOUNDS, read_csv, require_columns
 from gis_service.imports.report import ImportReport
 from grid_layers import crs as crs_module
@@ -47,8 +48,7 @@ def import_addresses(session: Session, path: Path, *, crs: str | None = None,
     x, y = crs_module.to_storage(lon, lat, crs_module.normalize_crs(crs or "wgs84"))
     session.execute(text("DELETE FROM address_point WHERE address = ANY(:addresses)"),
                     {"addresses": [row["address"] for row in rows]})
-    connection = session.connection().connection.driver_connection
-    assert connection is not None
+    connection = sql_files.driver(session)
     xs, ys = x.tolist(), y.tolist()
     with connection.cursor() as cursor, cursor.copy(COPY_SQL) as copy:
         for i, row in enumerate(tqdm(rows, desc="addresses", unit="row", disable=not progress)):

@@ -40,6 +40,7 @@ from sqlalchemy import or_, select, text
 from sqlalchemy.orm import Session
 from tqdm import tqdm
 
+from gis_service import sql_files
 from gis_service.auth.models import Account
 from gis_service.database import STORAGE_SRID
 from gis_service.geocode.area import DEFAULT_AREA_NAMES, area_names, service_area
@@ -604,8 +605,7 @@ EVENT_COPY = f"COPY incident_event ({', '.join(EVENT_COLUMNS)}) FROM STDIN"
 def _store(session: Session, rows: _Rows, places: _Places, routing: _Routing, stamp: _Stamp,
            progress: bool) -> Counter[str]:
     """Write the incidents and their history, a chunk of rows at a time; statuses stored."""
-    connection = session.connection().connection.driver_connection
-    assert connection is not None
+    connection = sql_files.driver(session)
     statuses: Counter[str] = Counter()
     with tqdm(total=len(rows), desc="storing", unit="row", disable=not progress) as bar, \
             connection.cursor() as cursor:

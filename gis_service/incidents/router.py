@@ -37,7 +37,7 @@ from gis_service.incidents.schemas import (
     SuggestionsRead,
 )
 from gis_service.incidents.scope import assigned_to, sees_all, visible
-from gis_service.incidents.views import sees_contact, to_read
+from gis_service.incidents.views import EVENT_YELLOW_SHARE, as_seen, sees_contact, to_read
 
 router = APIRouter(prefix="/api/v1", tags=["incidents"])
 INTAKE_BODY = {"requestBody": {"required": True, "content": {"application/json": {
@@ -63,11 +63,17 @@ def _names(request: Request, session: Session | None) -> RoutingBook | None:
 
 
 def _respond(request: Request, principal: Principal, incident: Incident,
-             status: int = 200) -> Response:
-    names = _names(request, object_session(incident))
-    body = to_read(incident, _share(request), names,
-                   contact=sees_contact(principal)).model_dump_json()
-    return Response(body, status_code=status, media_type="application/json",
+             status: int = 200, built: IncidentRead | None = None) -> Response:
+    """The incident as the caller sees it; `built`: the view its event carries, taken
+    instead of building it again when the service's yellow share is the events' (each report
+    taken in with a subscription listening)."""
+    share = _share(request)
+    if built is not None and share == EVENT_YELLOW_SHARE:
+        view = as_seen(built, sees_contact(principal))
+    else:
+        view = to_read(incident, share, _names(request, object_session(incident)),
+                       contact=sees_contact(principal))
+    return Response(view.model_dump_json(), status_code=status, media_type="application/json",
                     headers={"ETag": f'"{incident.version}"'})
 
 
@@ -91,7 +97,7 @@ async def create_incident(request: Request, principal: PrincipalDep,
     now = datetime.now(UTC)
     result = await writer.submit(service.Report(principal.username, body, now))
     if result.created:
-        return _respond(request, principal, result.incident, 201)
+        return _respond(request, principal, result.incident, 201, result.view)
     if sees_all(principal):  # the incident as committed; nothing to check (camera platforms)
         return _respond(request, principal, result.incident, 200)
     return await run_in_threadpool(_repeated, request, principal, result.incident.id)
@@ -114,7 +120,7 @@ def _intake(request: Request, principal: Principal, body: IncidentCreate, raw: b
             session, context_of(request).locator.current(), principal, body, datetime.now(UTC),
             intake_policy(request), key=key, fingerprint=idempotency.body_hash(raw))
         return _respond(request, principal, result.incident,
-                        201 if result.created else 200)
+                        201 if result.created else 200, result.view)
 
 
 def _cursor(value: str | None) -> tuple[datetime, int] | None:

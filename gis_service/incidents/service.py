@@ -27,7 +27,7 @@ from gis_service.incidents.core.routing import RoutingBook
 from gis_service.incidents.ids import IdBlocks
 from gis_service.incidents.models import Incident, IncidentEvent, IncidentLink
 from gis_service.incidents.routing_book import Snapshot, routing_book
-from gis_service.incidents.schemas import IncidentCreate, Location
+from gis_service.incidents.schemas import IncidentCreate, IncidentRead, Location
 from gis_service.incidents.scope import sees_all, visible
 from gis_service.locate.located import Located
 from gis_service.timeutil import aware
@@ -61,10 +61,12 @@ def intake_policy(settings: Settings, ids: IdBlocks | None) -> IntakePolicy:
 
 @dataclass(frozen=True)
 class IntakeResult:
-    """The incident, and whether this call created it (False: a repeat of an earlier one)."""
+    """The incident, whether this call created it (False: a repeat of an earlier one), and
+    the view its `incident.created` event carries, when one was written."""
 
     incident: Incident
     created: bool
+    view: IncidentRead | None = None
 
 
 def record(session: Session, incident: Incident, *, actor: str, action: str, at: datetime,
@@ -198,13 +200,13 @@ def intake_many(session: Session, snapshot: Snapshot, reports: Sequence[Report],
                         [(f.report.body.external_id, f.into.id, f.report.now) for f in folds
                          if f.report.body.external_id and f.into.id in kept])
     at = max(r.now for r in reports)
-    outbox.publish_created(session, [i for i in done if i.id in written],
-                           {e["incident_id"]: e for e in events if e["action"] == "report"},
-                           at, book)
+    views = outbox.publish_created(
+        session, [i for i in done if i.id in written],
+        {e["incident_id"]: e for e in events if e["action"] == "report"}, at, book)
     outbox.publish_incident_changes(session, changes, at, book)
     for t in taken:
         if t.incident.id in written:
-            outcomes[t.index] = IntakeResult(t.incident, True)
+            outcomes[t.index] = IntakeResult(t.incident, True, views.get(t.incident.id))
         else:
             repeats.append((t.index, t.report))
     for fold in folds:

@@ -16,10 +16,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 import orjson
-from psycopg import Connection
 from sqlalchemy import text
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
@@ -27,7 +25,7 @@ from sqlalchemy.orm import Session
 from gis_service import sql_files
 from gis_service.incidents.core.case import EventRow
 from gis_service.incidents.models import Incident, IncidentEvent
-from gis_service.sql_files import for_driver
+from gis_service.sql_files import driver, for_driver
 
 SQL = Path(__file__).resolve().parent / "sql"
 COLUMNS = tuple(c.key for c in Incident.__table__.columns if c.key != "geom")
@@ -65,13 +63,6 @@ class Nearby:
     lon: float
     lat: float
     since: datetime
-
-
-def driver(session: Session) -> Connection[Any]:
-    """The session's psycopg connection (its transaction), for prepared statements."""
-    connection = session.connection().connection.driver_connection
-    assert isinstance(connection, Connection)
-    return connection
 
 
 def possible_duplicates(session: Session, reports: Sequence[Nearby],

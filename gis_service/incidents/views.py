@@ -6,11 +6,16 @@ from datetime import UTC, datetime
 
 from gis_service.auth.permissions import CENTER
 from gis_service.auth.service import Principal
+from gis_service.config import Settings
 from gis_service.incidents.contact import masked
 from gis_service.incidents.core.deadlines import deadline_state
 from gis_service.incidents.models import Incident
 from gis_service.incidents.routing_book import RoutingBook
-from gis_service.incidents.schemas import Assignee, IncidentRead
+from gis_service.incidents.schemas import Assignee, ContactRead, IncidentRead
+
+# the deadline colour in an event's body is as of the change, at the packaged yellow share
+# (the outbox is not handed the settings)
+EVENT_YELLOW_SHARE: float = Settings.model_fields["deadline_yellow_share"].default
 
 
 def sees_contact(principal: Principal) -> bool:
@@ -47,3 +52,12 @@ def to_read(incident: Incident, yellow_share: float, names: RoutingBook | None =
         version=incident.version,
         reported_at=incident.reported_at, created_at=incident.created_at,
         updated_at=incident.updated_at)
+
+
+def as_seen(view: IncidentRead, contact: bool) -> IncidentRead:
+    """A view built with the contact whole (an event's) as a caller sees it: the contact
+    masked unless `contact`."""
+    if contact or view.contact is None:
+        return view
+    return view.model_copy(update={"contact": ContactRead.model_validate(
+        masked(view.contact.model_dump()))})

@@ -366,3 +366,23 @@ def test_the_hotline_hears_its_ticket_through_to_the_end_and_only_it_hears_who_c
 def test_the_retry_schedule_is_checked_when_the_service_starts(waits: str) -> None:
     with pytest.raises(ValueError, match="webhook_retry_seconds"):
         Settings(webhook_retry_seconds=waits)
+
+
+def test_a_report_answered_with_its_events_view_shows_only_what_the_caller_may_see(
+        app_client: TestClient, town: dict[str, Path], auth: Headers, receiver: Receiver,
+        token_for: Callable[[str, str | None], Headers]) -> None:
+    subscribe(app_client, auth, receiver.url, events=["incident.created"])
+    worker = token_for("grid_worker", "T-A-1")
+    caller = {"name": "王小明", "phone": "13812345678"}
+    answers = {}
+    for who, headers in (("worker", worker), ("center", auth)):
+        response = app_client.post("/api/v1/incidents", headers=headers, json={
+            "source": "grid_patrol", "external_id": f"P-{who}", "category": "GARBAGE",
+            "description": "路边垃圾", "location": {"lon": IN_A1[0], "lat": IN_A1[1]},
+            "contact": caller})
+        assert response.status_code == 201, response.text
+        answers[who] = response.json()
+        again = app_client.get(f"/api/v1/incidents/{answers[who]['id']}", headers=headers)
+        assert answers[who] == again.json()
+    assert answers["worker"]["contact"] == {"name": "王**", "phone": "138****5678"}
+    assert answers["center"]["contact"] == caller
