@@ -190,7 +190,7 @@ def run(url: str, n: int) -> dict[str, object]:
                                            "WHERE valid_to IS NULL AND level = 3"))
             x, y = random_points(session, n, seed=2)
             load_points(session, x, y)
-            snapshot = LocatorSnapshot(load_layers(session, _now(session)))
+            snapshot: LocatorSnapshot[None] = LocatorSnapshot(load_layers(session, _now(session)))
             ours = in_process(snapshot, x, y)
             fetched, counted = postgis_join(session, n)
             results[variant] = {
