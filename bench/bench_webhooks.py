@@ -21,11 +21,11 @@ the full run ~15.
     delivering. After the first round with a backlog, the service is started
     idle and drains it: the delivery ceiling. The backlogs are dropped between rounds.
 (b) Per `--rate`: `--delivery-subscriptions` (1) new subscriptions selecting every incident
-    event; that many incidents/s over HTTP for `--load-seconds`, each followed by a few
-    actions (accept; accept + resolve; the whole loop to close, a quarter closed as
-    enforcement; escalate + accept now and then), each action after a pause of `--think`
-    seconds. Delivery throughput, and the lag of each event: its first arrival at the
-    receiver minus its `timestamp`.
+    event; that many incidents/s over HTTP for `--load-seconds`, each (or a `--follow-up`
+    share of them) followed by a few actions (accept; accept + resolve; the whole loop to
+    close, a quarter closed as enforcement; escalate + accept now and then), each action
+    after a pause of `--think` seconds. Delivery throughput, and the lag of each event:
+    its first arrival at the receiver minus its `timestamp`.
 (c) Faults under `--fault-rate` incidents/s with 3 subscriptions: the receiver stopped for
     `--receiver-down` seconds; the service's processes SIGKILLed and started again at once;
     `pg_ctl restart -m fast`. After each (load stopped, backlog drained), over every delivery
@@ -489,13 +489,16 @@ class Connections:
 
 class Load(threading.Thread):
     """About `rate` new incidents a second over HTTP (open loop), each followed by its
-    actions, every action after a pause drawn from `think`; what was sent and answered."""
+    actions (only a `follow_up` share of them), every action after a pause drawn from
+    `think`; what was sent and answered."""
 
     def __init__(self, port: int, token: str, points: np.ndarray, rate: float, prefix: str,
-                 think: tuple[float, float], connections: int = 32) -> None:
+                 think: tuple[float, float], connections: int = 32,
+                 follow_up: float = 1.0) -> None:
         super().__init__(daemon=True)
         self.port, self.token, self.points = port, token, points
         self.rate, self.prefix, self.think = rate, prefix, think
+        self.follow_up = follow_up
         self.connections = connections
         self.halt = threading.Event()
         self.counts: Counter[str] = Counter()
@@ -553,6 +556,8 @@ class Load(threading.Thread):
             "description": "bench", "location": {"lon": float(x), "lat": float(y)}}, 201)
         if incident is None or incident["status"] != "dispatched":
             return
+        if self.follow_up < 1 and rng.random() >= self.follow_up:
+            return
         for action in actions_for(rng):
             if self.halt.is_set():
                 return
@@ -579,9 +584,9 @@ class Load(threading.Thread):
 
 @contextmanager
 def loaded(token: str, points: np.ndarray, rate: float, prefix: str,
-           think: tuple[float, float]) -> Iterator[Load]:
+           think: tuple[float, float], follow_up: float = 1.0) -> Iterator[Load]:
     """The load for the block's length (stopped, and its incidents finished, at the end)."""
-    load = Load(SERVICE_PORT, token, points, rate, prefix, think)
+    load = Load(SERVICE_PORT, token, points, rate, prefix, think, follow_up=follow_up)
     load.start()
     try:
         yield load
@@ -815,7 +820,7 @@ def delivery_phase(engine: Engine, receiver: Receiver, token: str, admin: str,
     backlog = Backlog(engine, ids)
     backlog.start()
     prefix = f"WH-rate{rate:g}-"
-    with loaded(token, points, rate, prefix, args.think) as load:
+    with loaded(token, points, rate, prefix, args.think, args.follow_up) as load:
         time.sleep(args.load_seconds)
     caught_up = drained(engine, ids, args.drain_seconds)
     left = pending(engine, ids)
@@ -1053,6 +1058,9 @@ def main() -> None:
     parser.add_argument("--think", type=lambda s: tuple(float(v) for v in s.split("-")),
                         default=(0.2, 1.0), help="pause before each action, seconds, a-b")
     parser.add_argument("--load-seconds", type=int, help="the load in (b) (0: skip)")
+    parser.add_argument("--follow-up", type=float, default=1.0,
+                        help="the share of (b)'s incidents that get their actions (0: "
+                             "intake alone)")
     parser.add_argument("--warm-up", type=float, default=5.0)
     parser.add_argument("--receiver-down", type=int)
     parser.add_argument("--lead", type=int, help="load before each fault, seconds")

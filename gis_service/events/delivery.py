@@ -274,8 +274,10 @@ def _round(factory: sessionmaker[Session], client: httpx.Client, pool: ThreadPoo
 
 
 async def delivery_loop(factory: sessionmaker[Session], settings: Settings) -> None:
-    """Deliver until cancelled: at once again after a full batch (or a full fan-out step),
-    else after a pause."""
+    """Deliver until cancelled: at once again after a round that sent anything (an
+    incident's next event becomes due only when the one before it is delivered, so waiting a
+    poll there would add one to each of its events) or left messages to fan out; after a
+    pause when a round found nothing."""
     policy = Policy.of(settings)
     with httpx.Client() as client, ThreadPoolExecutor(max_workers=min(policy.batch, 16),
                                                       thread_name_prefix="webhook") as pool:
@@ -285,5 +287,5 @@ async def delivery_loop(factory: sessionmaker[Session], settings: Settings) -> N
             except Exception:  # a failed round is logged and tried again, never fatal
                 logger.exception("webhook delivery round failed")
                 sent, more = 0, False
-            if sent < policy.batch and not more:
+            if not sent and not more:
                 await asyncio.sleep(settings.webhook_poll_seconds)

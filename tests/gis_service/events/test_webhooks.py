@@ -5,6 +5,7 @@ operator has not allowed."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
@@ -386,3 +387,23 @@ def test_a_report_answered_with_its_events_view_shows_only_what_the_caller_may_s
         assert answers[who] == again.json()
     assert answers["worker"]["contact"] == {"name": "王**", "phone": "138****5678"}
     assert answers["center"]["contact"] == caller
+
+
+def test_an_incidents_events_follow_each_other_without_waiting_a_poll_each(
+        app_client: TestClient, town: dict[str, Path], auth: Headers, receiver: Receiver,
+        session_factory: sessionmaker[Session]) -> None:
+    """Each of an incident's events becomes due only once the one before it is delivered;
+    the service's worker goes on at once after a round that sent something, so six events
+    arrive in six rounds, not six polls (30 s each here)."""
+    subscribe(app_client, auth, receiver.url,
+              events=["incident.created", "incident.updated", "incident.closed"])
+    close(app_client, auth, report(app_client, auth, "H-rounds", IN_A1))
+    settings = Settings(database_url="postgresql+psycopg://unused/unused",
+                        locator_refresh_seconds=0, escalation_interval_seconds=0,
+                        webhook_poll_seconds=30, webhook_allowed_hosts=receiver.host)
+    with TestClient(create_app(settings, session_factory=session_factory)):
+        deadline = time.monotonic() + 15
+        while len(receiver.accepted()) < 6 and time.monotonic() < deadline:
+            time.sleep(0.1)
+    assert receiver.types() == ["incident.created"] + ["incident.updated"] * 4 + [
+        "incident.closed"]
