@@ -12,7 +12,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select, update
@@ -20,7 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from standardwebhooks import Webhook, WebhookVerificationError
 
 from gis_service.config import Settings
-from gis_service.events.delivery import Policy, deliver_round
+from gis_service.events.delivery import Policy, deliver_round, sender
 from gis_service.events.models import Delivery, Message
 from gis_service.main import create_app
 from tests.gis_service.events.receiver import Receiver, receiving
@@ -57,7 +56,7 @@ def policy(receiver: Receiver, retries: str = "0,0,0") -> Policy:
 def deliver_all(factory: sessionmaker[Session], rules: Policy, rounds: int = 20) -> int:
     """Delivery rounds until one finds nothing due; how many tries were made."""
     tries = 0
-    with httpx.Client() as client, ThreadPoolExecutor(4) as pool:
+    with sender(4) as client, ThreadPoolExecutor(4) as pool:
         for _ in range(rounds):
             sent = deliver_round(factory, client, pool, rules)
             if not sent:
