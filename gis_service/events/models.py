@@ -69,7 +69,7 @@ class Message(Base):
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    uid: Mapped[str] = mapped_column(String(40), unique=True)
+    uid: Mapped[str] = mapped_column(String(40))  # no index: nothing looks it up (0031)
     type: Mapped[str] = mapped_column(String(40))
     ordering_key: Mapped[str] = mapped_column(String(40))
     incident_id: Mapped[int | None] = mapped_column(BigInteger)
