@@ -207,16 +207,30 @@ def send(client: urllib3.PoolManager, item: Claimed, policy: Policy, now: dateti
 def record_delivered(session: Session, done: list[tuple[Claimed, Answer]],
                      now: datetime) -> None:
     """Store the round's 2xx answers in two statements (a delivery round is mostly these):
-    the deliveries delivered, their subscriptions no longer failing."""
+    the deliveries delivered, their subscriptions no longer failing (a third when some
+    were)."""
     if not done:
         return
     session.execute(DELIVERED, {"ids": [item.delivery_id for item, _ in done],
                                 "statuses": [answer.status for _, answer in done],
                                 "now": now})
-    session.execute(update(Subscription)
-                    .where(Subscription.id.in_({item.subscription_id for item, _ in done}),
-                           Subscription.failing_since.is_not(None))
-                    .values(failing_since=None))
+    subscriptions = {item.subscription_id for item, _ in done}
+    failing = session.scalars(  # locked in id order, as lock_subscriptions does
+        select(Subscription.id)
+        .where(Subscription.id.in_(subscriptions), Subscription.failing_since.is_not(None))
+        .order_by(Subscription.id).with_for_update(key_share=True)).all()
+    if failing:
+        session.execute(update(Subscription).where(Subscription.id.in_(failing))
+                        .values(failing_since=None))
+
+
+def lock_subscriptions(session: Session, ids: set[int]) -> None:
+    """Lock the subscriptions a round will write (failing since, disabled), in id order
+    before any of them: two processes' rounds that each failed for several subscriptions
+    locked them in the order of their deliveries, and deadlocked. Every lock a round takes
+    on subscriptions is taken in id order."""
+    session.execute(select(Subscription.id).where(Subscription.id.in_(ids))
+                    .order_by(Subscription.id).with_for_update(key_share=True))
 
 
 def record_failed(session: Session, item: Claimed, answer: Answer, policy: Policy,
@@ -275,10 +289,12 @@ def _round(factory: sessionmaker[Session], client: urllib3.PoolManager, pool: Th
         answers = list(pool.map(lambda item: send(client, item, policy, now), items))
         done = datetime.now(UTC)
         answered = list(zip(items, answers, strict=True))
+        failed = [(i, a) for i, a in answered if not a.delivered]
+        if failed:  # their subscriptions' rows are written below, by every process's round
+            lock_subscriptions(session, {item.subscription_id for item, _ in answered})
         record_delivered(session, [(i, a) for i, a in answered if a.delivered], done)
-        for item, answer in answered:
-            if not answer.delivered:
-                record_failed(session, item, answer, policy, done)
+        for item, answer in failed:
+            record_failed(session, item, answer, policy, done)
         session.commit()
     return len(items), fanned == FANOUT_BATCH
 
