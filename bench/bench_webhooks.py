@@ -700,8 +700,8 @@ def intake_phase(url: str, engine: Engine, folder: Path, receiver: Receiver, adm
     drain: dict[str, Any] | None = None
     execute(engine, "UPDATE webhook_subscription SET enabled = false WHERE id = ANY(:ids)",
             ids=ids)
-    # a round not counted: the first on an empty incident table ran ~20 % faster than the
-    # next ones (not the service's steady state, and it would always fall on one mode)
+    # a round not counted: one run's first round, on an empty incident table, ran ~20 %
+    # faster than the rest, and the first round would always fall on one mode
     warm = one_round(url, engine, wrk_script(folder, token, xs, ys, "AW-"),
                      args.intake_seconds, args.connections, args.workers, args.batch_max)
     print("warm-up", json.dumps(warm), flush=True)
